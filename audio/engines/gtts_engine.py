@@ -1,0 +1,119 @@
+"""gTTS (Google Translate's speech): Vietnamese, Khmer and the other languages it lists.
+
+Requests go through gtts.gTTS itself; a subclass only swaps the host, so tests can point it at
+a local server (settings.gtts_base_url) and the real Google host is never needed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from gtts import gTTS, gTTSError
+from gtts.lang import tts_langs
+
+from audio.engines.base import SpeechEngine, join_chunks
+from audio.engines.online import RetryPolicy, Sleep, Throttle, parse_retry_after, shared_throttle
+from audio.segment import AudioSegment, decode_segment
+from audio.settings import AudioSettings
+
+RPC_PATH = "_/TranslateWebserverUi/data/batchexecute"
+DEFAULT_TLD = "com"
+MIN_INTERVAL_S = 0.5
+# gTTS's own limit per request; split_sentences keeps chunks under it so one chunk is one request.
+MAX_CHUNK_CHARS = 100
+DECODE_RATE = 24000
+
+
+class RedirectableGTTS(gTTS):
+    """gTTS whose requests go to `base_url` instead of https://translate.google.<tld>/."""
+
+    def __init__(self, text: str, *, base_url: str | None, **kwargs: object) -> None:
+        self.base_url = base_url
+        super().__init__(text, **kwargs)  # type: ignore[arg-type]
+
+    def _prepare_requests(self) -> list:  # type: ignore[type-arg]
+        prepared = super()._prepare_requests()
+        if self.base_url:
+            for request in prepared:
+                request.prepare_url(f"{self.base_url.rstrip('/')}/{RPC_PATH}", None)
+        return prepared
+
+
+class GttsEngine(SpeechEngine):
+    name = "gtts"
+    label = "gTTS"
+    max_chunk_chars = MAX_CHUNK_CHARS
+
+    def __init__(
+        self,
+        settings: AudioSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        throttle: Throttle | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        super().__init__(settings)
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self.host = settings.gtts_base_url or f"https://translate.google.{DEFAULT_TLD}"
+        self.throttle = throttle or shared_throttle(f"gtts:{self.host}", MIN_INTERVAL_S)
+
+    def supports(self, language: str) -> bool:
+        return language in tts_langs()
+
+    def voice_for(self, language: str) -> str:
+        # gTTS has one voice per language; an override picks the Google domain (accent), e.g. "com.vn".
+        tld = self.settings.voices.get(self.name, DEFAULT_TLD)
+        return language if tld == DEFAULT_TLD else f"{language}@{tld}"
+
+    def synthesize(self, chunks: Sequence[str], language: str, voice: str) -> AudioSegment:
+        tld = voice.split("@", 1)[1] if "@" in voice else DEFAULT_TLD
+        parts = [decode_segment(self._fetch(chunk, language, tld), DECODE_RATE) for chunk in chunks]
+        if not parts:
+            raise self.unavailable("không có đoạn văn bản nào để đọc (văn bản rỗng)")
+        return join_chunks(parts, DECODE_RATE)
+
+    def _fetch(self, chunk: str, language: str, tld: str) -> bytes:
+        tts = RedirectableGTTS(
+            chunk,
+            base_url=self.settings.gtts_base_url,
+            lang=language,
+            tld=tld,
+            lang_check=False,
+            pre_processor_funcs=[],  # the Vietnamese normalizer has already done this job
+            timeout=self.settings.http_timeout_s,
+        )
+        for retry_index in range(self.retry.attempts):
+            self.throttle.wait()
+            try:
+                audio = b"".join(tts.stream())
+            except gTTSError as exc:
+                status = exc.rsp.status_code if exc.rsp is not None else None
+                if status == 429 and retry_index + 1 < self.retry.attempts:
+                    after = parse_retry_after(exc.rsp.headers.get("Retry-After"))
+                    self._sleep(self.retry.delay(retry_index, after))
+                    continue
+                raise self.unavailable(self._describe(status, exc)) from exc
+            if not audio:
+                raise self.unavailable(f"máy chủ {self._host_name()} không trả về âm thanh cho đoạn “{chunk[:60]}”")
+            return audio
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _host_name(self) -> str:
+        return urlsplit(self.host).netloc or self.host
+
+    def _describe(self, status: int | None, exc: gTTSError) -> str:
+        host = self._host_name()
+        if status is None:
+            cause = exc.__context__ or exc
+            return f"không kết nối được máy chủ {host} ({type(cause).__name__}); hãy kiểm tra kết nối Internet"
+        if status == 200:
+            return f"máy chủ {host} trả lời nhưng không kèm âm thanh"
+        if status == 429:
+            return (
+                f"máy chủ {host} từ chối vì quá nhiều yêu cầu (HTTP 429) sau {self.retry.attempts} lần thử; "
+                "hãy thử lại sau ít phút"
+            )
+        return f"máy chủ {host} trả lỗi HTTP {status}"

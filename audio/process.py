@@ -1,0 +1,179 @@
+"""Broadcast mastering: trim silence, optional jingle, loudness to target under a true-peak ceiling, MP3.
+
+Loudness is fitted in two stages: a gain computed from an EBU R128 measurement, plus an
+oversampled look-ahead limiter when that gain would push true peaks over the ceiling; the
+final MP3 is measured again and re-made with more headroom if the encoder overshoots.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydub.silence import detect_leading_silence
+
+from audio.errors import AudioError
+from audio.ffmpeg import configure_pydub, decode_to_pcm, pcm_input_args, pcm_output_args, run_ffmpeg
+from audio.loudness import Loudness, measure_file, measure_pcm
+from audio.segment import AudioSegment, conform_pcm, from_pcm, silence
+from audio.settings import AudioSettings
+
+# Silence is judged relative to the loudest sample, so quiet recordings are trimmed too.
+SILENCE_BELOW_PEAK_DB = 45.0
+SILENCE_FLOOR_DBFS = -60.0
+KEEP_SILENCE_MS = 150  # left at both ends so the first consonant is not clipped
+LOUDNESS_TOLERANCE_LU = 0.3
+INITIAL_MARGIN_DB = 0.7  # headroom under the ceiling for resampling and MP3 overshoot
+MAX_ATTEMPTS = 4
+OVERSAMPLE = 4
+
+
+@dataclass(frozen=True)
+class Mastered:
+    """What the final MP3 measured."""
+
+    duration_ms: int
+    loudness_lufs: float
+    true_peak_dbtp: float
+
+
+def trim_silence(segment: AudioSegment) -> AudioSegment:
+    """Cut leading and trailing silence, keeping a short pad; an all-silent segment becomes empty."""
+    if len(segment) == 0 or segment.max_dBFS == -math.inf:
+        return segment[:0]
+    threshold = max(segment.max_dBFS - SILENCE_BELOW_PEAK_DB, SILENCE_FLOOR_DBFS)
+    start = detect_leading_silence(segment, silence_threshold=threshold, chunk_size=10)
+    end = len(segment) - detect_leading_silence(segment.reverse(), silence_threshold=threshold, chunk_size=10)
+    if end <= start:
+        return segment[:0]
+    return segment[max(0, start - KEEP_SILENCE_MS) : min(len(segment), end + KEEP_SILENCE_MS)]
+
+
+@functools.lru_cache(maxsize=8)
+def _jingle_pcm(path: str, mtime_ns: int, size: int, sample_rate: int) -> bytes:
+    return decode_to_pcm(Path(path), sample_rate=sample_rate)
+
+
+def load_jingle(path: Path, sample_rate: int) -> AudioSegment:
+    """Decode the jingle (memoised per file version), trimmed of silence."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise AudioError(
+            f"Không đọc được tệp nhạc hiệu '{path}' ({exc.strerror}). "
+            "Hãy kiểm tra đường dẫn nhạc hiệu trong cấu hình âm thanh."
+        ) from exc
+    try:
+        pcm = _jingle_pcm(str(path), stat.st_mtime_ns, stat.st_size, sample_rate)
+    except AudioError as exc:
+        raise AudioError(
+            f"Tệp nhạc hiệu '{path}' không phải âm thanh đọc được ({exc}). Hãy chọn tệp MP3 hoặc WAV khác."
+        ) from exc
+    jingle = trim_silence(from_pcm(pcm, sample_rate))
+    if len(jingle) == 0:
+        raise AudioError(f"Tệp nhạc hiệu '{path}' chỉ có khoảng lặng. Hãy chọn tệp nhạc hiệu khác.")
+    return jingle
+
+
+def _balanced(parts: list[AudioSegment], target_lufs: float, sample_rate: int) -> list[AudioSegment]:
+    """Bring parts to equal loudness, all lowered by one common headroom so none clips in 16 bits."""
+    measures = [measure_pcm(bytes(p.raw_data), sample_rate) for p in parts]
+    gains = [_gain_to_target(m, target_lufs, ceiling_dbtp=-1.0) for m in measures]
+    headroom = max(0.0, max(m.sample_peak_dbfs + g for m, g in zip(measures, gains, strict=True)) + 0.5)
+    return [p.apply_gain(g - headroom) for p, g in zip(parts, gains, strict=True)]
+
+
+def _gain_to_target(m: Loudness, target_lufs: float, ceiling_dbtp: float) -> float:
+    # Very short sounds never open ebur128's gate (-70 LUFS): fall back to peak normalisation.
+    if m.integrated_lufs <= -69.9:
+        return ceiling_dbtp - m.true_peak_dbtp
+    return target_lufs - m.integrated_lufs
+
+
+def fit_loudness(pcm: bytes, sample_rate: int, *, target_lufs: float, limit_dbtp: float) -> bytes:
+    """Gain (and, when needed, an oversampled limiter at `limit_dbtp`) bringing PCM to the target."""
+    measured = measure_pcm(pcm, sample_rate)
+    if measured.true_peak_dbtp == -math.inf:
+        raise AudioError("Âm thanh chỉ toàn khoảng lặng, không chuẩn hóa độ to được.")
+    gain = _gain_to_target(measured, target_lufs, limit_dbtp)
+    limit = min(1.0, max(0.0625, 10 ** (limit_dbtp / 20)))
+    # (gain, loudness) of the previous try: the limiter eats part of any added gain, so the next
+    # gain follows the secant through the last two tries instead of adding the raw shortfall.
+    previous: tuple[float, float] = (0.0, measured.integrated_lufs)
+    out = pcm
+    for _ in range(MAX_ATTEMPTS):
+        chain = f"volume={gain:.3f}dB"
+        if measured.true_peak_dbtp + gain > limit_dbtp:
+            high = sample_rate * OVERSAMPLE
+            chain += (
+                f",aresample={high},alimiter=limit={limit:.5f}:level=false:attack=5:release=80,"
+                f"aresample={sample_rate}"
+            )
+        args = [*pcm_input_args(sample_rate), "-af", chain, *pcm_output_args(sample_rate)]
+        out = run_ffmpeg(args, input_bytes=pcm).stdout
+        loudness = measure_pcm(out, sample_rate).integrated_lufs
+        if loudness <= -69.9 or abs(loudness - target_lufs) <= LOUDNESS_TOLERANCE_LU:
+            break
+        slope = (loudness - previous[1]) / (gain - previous[0]) if gain != previous[0] else 1.0
+        slope = min(1.0, max(0.2, slope))
+        previous = (gain, loudness)
+        gain += (target_lufs - loudness) / slope
+    return out
+
+
+def export_mp3(pcm: bytes, out: Path, *, title: str, settings: AudioSettings) -> None:
+    """Mono MP3 at the configured bitrate and rate, with the ID3 title tag."""
+    configure_pydub()
+    from_pcm(pcm, settings.sample_rate).export(
+        str(out),
+        format="mp3",
+        bitrate=settings.bitrate,
+        tags={"title": title},
+        parameters=["-ac", "1", "-ar", str(settings.sample_rate)],
+    )
+
+
+def assemble(speech: AudioSegment, settings: AudioSettings) -> AudioSegment:
+    """Trimmed speech at the output rate, between intro and outro jingle when one is configured."""
+    rate = settings.sample_rate
+    body = trim_silence(from_pcm(conform_pcm(speech, rate), rate))
+    if len(body) == 0:
+        raise AudioError("Âm thanh chỉ toàn khoảng lặng, không có gì để phát.")
+    if settings.jingle_path is None:
+        return body
+    jingle = load_jingle(settings.jingle_path, rate)
+    jingle, body = _balanced([jingle, body], settings.loudness_lufs, rate)
+    gap = silence(settings.gap_ms, rate)
+    return jingle + gap + body + gap + jingle
+
+
+def master_to_mp3(speech: AudioSegment, out: Path, *, title: str, settings: AudioSettings) -> Mastered:
+    """Write the broadcast-ready MP3 of `speech` to `out` and return what the file itself measures."""
+    rate = settings.sample_rate
+    target = settings.loudness_lufs
+    programme = bytes(assemble(speech, settings).raw_data)
+    margin = INITIAL_MARGIN_DB
+    pcm_target = target  # moved by what the encoder changes, measured on the previous try
+    final: Loudness | None = None
+    for _ in range(MAX_ATTEMPTS):
+        limit = settings.true_peak_dbtp - margin
+        fitted = fit_loudness(programme, rate, target_lufs=pcm_target, limit_dbtp=limit)
+        export_mp3(fitted, out, title=title, settings=settings)
+        final = measure_file(out, rate)
+        peak_ok = final.true_peak_dbtp <= settings.true_peak_dbtp
+        loud_ok = abs(final.integrated_lufs - target) <= LOUDNESS_TOLERANCE_LU or final.integrated_lufs <= -69.9
+        if peak_ok and loud_ok:
+            break
+        if not peak_ok:
+            margin += final.true_peak_dbtp - settings.true_peak_dbtp + 0.3
+        if not loud_ok:
+            pcm_target += target - final.integrated_lufs
+    assert final is not None
+    if final.true_peak_dbtp > settings.true_peak_dbtp:
+        raise AudioError(
+            f"Không giữ được đỉnh thực dưới {settings.true_peak_dbtp} dBTP (đo được "
+            f"{final.true_peak_dbtp:.1f} dBTP). Hãy hạ mức âm lượng mục tiêu trong cấu hình âm thanh."
+        )
+    return Mastered(final.duration_ms, final.integrated_lufs, final.true_peak_dbtp)

@@ -1,0 +1,306 @@
+"""The bulletin workflow: write, submit, approve or return, archive — validated and audited.
+
+Each function works in the caller's transaction and raises before it changes anything, so a
+refused action leaves the database as it was. Messages are Vietnamese and name the bad value.
+Flow: nhap → cho_duyet → da_duyet, or cho_duyet → tra_lai → (edit) → cho_duyet; any → luu_tru.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler import audit
+from scheduler.db.models import AuditLog, Bulletin, User
+from scheduler.domain import BulletinStatus, Priority
+from scheduler.imports import resolve_targets
+from scheduler.topics import LANGUAGES, TOPICS
+
+MAX_TITLE = 300
+MAX_TEXT = 20_000  # about an hour of reading; real bulletins are 3–10 minutes
+MAX_PLAYS_PER_WEEK = 100
+MAX_VALID_DAYS = 366
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
+EDITORS = frozenset({"admin", "editor"})
+APPROVERS = frozenset({"admin", "approver"})
+EDITABLE = frozenset({BulletinStatus.DRAFT, BulletinStatus.RETURNED, BulletinStatus.SUBMITTED, BulletinStatus.APPROVED})
+
+
+class BulletinInvalid(ValueError):
+    """Bad field values: `errors` maps each field name to a Vietnamese message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(self.errors.values()))
+
+
+class BulletinRefused(ValueError):
+    """The action is not allowed for this user or in this state (message in Vietnamese)."""
+
+
+@dataclass
+class BulletinDraft:
+    """What an editor typed; checked by `validate` before anything is stored."""
+
+    title: str
+    text: str
+    topic: str
+    language: str
+    priority: str
+    valid_from: date | None
+    valid_to: date | None
+    plays_per_week: int | None
+    targets: list[str] = field(default_factory=list)
+    code: str = ""
+    recording_file: str | None = None  # media-relative, from scheduler.imports.store_upload
+    keep_recording: bool = True  # on update without a new upload, keep the old recording
+
+
+def _grouped(n: int) -> str:
+    """12345 -> "12.345" (Vietnamese thousands separator)."""
+    return f"{n:,}".replace(",", ".")
+
+
+def snapshot(bulletin: Bulletin) -> dict[str, Any]:
+    """The audited state of a bulletin."""
+    return {
+        "code": bulletin.code,
+        "title": bulletin.title,
+        "text": bulletin.text,
+        "topic": bulletin.topic,
+        "language": bulletin.language,
+        "priority": bulletin.priority,
+        "valid_from": bulletin.valid_from.isoformat() if bulletin.valid_from else None,
+        "valid_to": bulletin.valid_to.isoformat() if bulletin.valid_to else None,
+        "plays_per_week": bulletin.plays_per_week,
+        "targets": list(bulletin.targets or []),
+        "status": bulletin.status,
+        "recording_file": bulletin.recording_file,
+        "review_comment": bulletin.review_comment,
+    }
+
+
+def validate(session: Session, draft: BulletinDraft, bulletin: Bulletin | None = None) -> list[str]:
+    """Return the resolved targets; raise BulletinInvalid listing every bad field."""
+    errors: dict[str, str] = {}
+    title = draft.title.strip()
+    if not title:
+        errors["title"] = "Chưa có tiêu đề. Hãy nhập tiêu đề bản tin."
+    elif len(title) > MAX_TITLE:
+        errors["title"] = f"Tiêu đề dài {len(title)} ký tự, tối đa {MAX_TITLE}. Hãy rút gọn."
+    has_recording = bool(draft.recording_file or (draft.keep_recording and bulletin and bulletin.recording_file))
+    text = draft.text.strip()
+    if not text and not has_recording:
+        errors["text"] = "Chưa có nội dung. Hãy nhập nội dung cần đọc hoặc tải lên tệp ghi âm."
+    elif len(text) > MAX_TEXT:
+        errors["text"] = (
+            f"Nội dung dài {_grouped(len(text))} ký tự, tối đa {_grouped(MAX_TEXT)}. Hãy chia thành nhiều bản tin."
+        )
+    if draft.topic not in TOPICS:
+        errors["topic"] = f"Chủ đề «{draft.topic}» không có trong danh mục. Hãy chọn một chủ đề trong danh sách."
+    if draft.language not in LANGUAGES:
+        errors["language"] = f"Ngôn ngữ «{draft.language}» không được hỗ trợ. Hãy chọn trong danh sách."
+    if draft.priority not in {p.value for p in Priority}:
+        errors["priority"] = f"Mức ưu tiên «{draft.priority}» không hợp lệ. Chọn Thông thường, Ưu tiên hoặc Khẩn cấp."
+    if draft.valid_from is None:
+        errors["valid_from"] = "Chưa có ngày bắt đầu phát."
+    if draft.valid_to is None:
+        errors["valid_to"] = "Chưa có ngày kết thúc phát."
+    if draft.valid_from and draft.valid_to:
+        if draft.valid_to < draft.valid_from:
+            errors["valid_to"] = (
+                f"Ngày kết thúc {draft.valid_to:%d/%m/%Y} trước ngày bắt đầu {draft.valid_from:%d/%m/%Y}. "
+                "Hãy đổi lại thứ tự ngày."
+            )
+        elif (draft.valid_to - draft.valid_from).days >= MAX_VALID_DAYS:
+            errors["valid_to"] = f"Thời hạn phát dài hơn {MAX_VALID_DAYS} ngày. Hãy rút ngắn thời hạn."
+    if draft.plays_per_week is None:
+        errors["plays_per_week"] = "Chưa có số lần phát mỗi tuần."
+    elif not 0 <= draft.plays_per_week <= MAX_PLAYS_PER_WEEK:
+        errors["plays_per_week"] = (
+            f"Số lần phát mỗi tuần là {draft.plays_per_week}, phải từ 0 đến {MAX_PLAYS_PER_WEEK}."
+        )
+    code = draft.code.strip()
+    if code:
+        if not CODE_RE.match(code):
+            errors["code"] = (
+                f"Mã «{code[:60]}» không hợp lệ: chỉ dùng chữ không dấu, số, dấu chấm, gạch ngang, "
+                "gạch dưới; tối đa 40 ký tự."
+            )
+        else:
+            other = session.scalar(select(Bulletin.id).where(Bulletin.code == code))
+            if other is not None and (bulletin is None or other != bulletin.id):
+                errors["code"] = f"Mã «{code}» đã được dùng cho bản tin khác. Hãy chọn mã khác."
+    targets: list[str] = []
+    try:
+        targets = resolve_targets(session, draft.targets)
+    except ValueError as exc:
+        message = str(exc)
+        errors["targets"] = message[:1].upper() + message[1:] + "."
+    if errors:
+        raise BulletinInvalid(errors)
+    return targets
+
+
+def next_code(session: Session, now: datetime) -> str:
+    """A fresh code like BT261123-004 (date of creation and a counter)."""
+    prefix = f"BT{now:%y%m%d}-"
+    count = session.scalar(select(func.count()).where(Bulletin.code.like(prefix + "%"))) or 0
+    n = count + 1
+    while session.scalar(select(Bulletin.id).where(Bulletin.code == f"{prefix}{n:03d}")) is not None:
+        n += 1
+    return f"{prefix}{n:03d}"
+
+
+def _require_role(user: User, roles: frozenset[str], action: str) -> None:
+    if user.role not in roles or not user.active:
+        raise BulletinRefused(f"Tài khoản «{user.username}» không có quyền {action}.")
+
+
+def _apply(bulletin: Bulletin, draft: BulletinDraft, targets: list[str]) -> None:
+    bulletin.title = draft.title.strip()
+    bulletin.text = draft.text.strip()
+    bulletin.topic = draft.topic
+    bulletin.language = draft.language
+    bulletin.priority = draft.priority
+    assert draft.valid_from is not None and draft.valid_to is not None and draft.plays_per_week is not None
+    bulletin.valid_from = draft.valid_from
+    bulletin.valid_to = draft.valid_to
+    bulletin.plays_per_week = draft.plays_per_week
+    bulletin.targets = targets
+    if draft.recording_file:
+        bulletin.recording_file = draft.recording_file
+    elif not draft.keep_recording:
+        bulletin.recording_file = None
+
+
+def create_bulletin(session: Session, draft: BulletinDraft, user: User, now: datetime) -> Bulletin:
+    """Store a new draft bulletin written by `user`."""
+    _require_role(user, EDITORS, "viết bản tin")
+    targets = validate(session, draft)
+    bulletin = Bulletin(
+        code=draft.code.strip() or next_code(session, now),
+        status=BulletinStatus.DRAFT.value,
+        author_id=user.id,
+        created_at=now,
+        updated_at=now,
+        review_comment="",
+    )
+    _apply(bulletin, draft, targets)
+    session.add(bulletin)
+    session.flush()
+    audit.record(session, now, user, "bulletin_created", "bulletin", bulletin.id, None, snapshot(bulletin))
+    return bulletin
+
+
+def update_bulletin(session: Session, bulletin: Bulletin, draft: BulletinDraft, user: User, now: datetime) -> Bulletin:
+    """Change a bulletin. Editing a submitted or approved one sends it back to draft: it needs approval again."""
+    _require_role(user, EDITORS, "sửa bản tin")
+    status = BulletinStatus(bulletin.status)
+    if status not in EDITABLE:
+        raise BulletinRefused(f"Bản tin «{bulletin.code}» đang ở trạng thái «{status.label}», không sửa được.")
+    targets = validate(session, draft, bulletin)
+    before = snapshot(bulletin)
+    _apply(bulletin, draft, targets)
+    if draft.code.strip():
+        bulletin.code = draft.code.strip()
+    after = snapshot(bulletin)
+    content_keys = ("title", "text", "language", "recording_file")
+    if any(before[k] != after[k] for k in content_keys):
+        bulletin.audio_asset_id = None  # the old sound no longer matches: render again
+        bulletin.render_error = None
+    if status in (BulletinStatus.SUBMITTED, BulletinStatus.APPROVED) and before != after:
+        bulletin.status = BulletinStatus.DRAFT.value
+        bulletin.approver_id = None
+        bulletin.approved_at = None
+    bulletin.updated_at = now
+    session.flush()
+    audit.record(session, now, user, "bulletin_updated", "bulletin", bulletin.id, before, snapshot(bulletin))
+    return bulletin
+
+
+def submit_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime) -> Bulletin:
+    """Send a draft or returned bulletin for approval."""
+    _require_role(user, EDITORS, "gửi duyệt bản tin")
+    status = BulletinStatus(bulletin.status)
+    if status not in (BulletinStatus.DRAFT, BulletinStatus.RETURNED):
+        raise BulletinRefused(
+            f"Bản tin «{bulletin.code}» đang «{status.label}»; chỉ gửi duyệt được bản nháp hoặc bản bị trả lại."
+        )
+    if not bulletin.text.strip() and not bulletin.recording_file:
+        raise BulletinRefused(f"Bản tin «{bulletin.code}» chưa có nội dung hay tệp ghi âm. Hãy bổ sung rồi gửi.")
+    before = snapshot(bulletin)
+    bulletin.status = BulletinStatus.SUBMITTED.value
+    bulletin.updated_at = now
+    session.flush()
+    audit.record(session, now, user, "bulletin_submitted", "bulletin", bulletin.id, before, snapshot(bulletin))
+    return bulletin
+
+
+def _check_reviewer(bulletin: Bulletin, user: User, action: str) -> None:
+    _require_role(user, APPROVERS, action)
+    if bulletin.author_id == user.id:
+        raise BulletinRefused(
+            f"Bạn là người viết bản tin «{bulletin.code}», không thể tự {action}. Hãy nhờ người duyệt khác."
+        )
+    if bulletin.status != BulletinStatus.SUBMITTED.value:
+        label = BulletinStatus(bulletin.status).label
+        raise BulletinRefused(f"Bản tin «{bulletin.code}» đang «{label}», không ở trạng thái chờ duyệt.")
+
+
+def approve_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime, comment: str = "") -> Bulletin:
+    """Approve a submitted bulletin; the author may not approve their own."""
+    _check_reviewer(bulletin, user, "duyệt")
+    before = snapshot(bulletin)
+    bulletin.status = BulletinStatus.APPROVED.value
+    bulletin.approver_id = user.id
+    bulletin.approved_at = now
+    bulletin.review_comment = comment.strip()[:2000]
+    bulletin.updated_at = now
+    session.flush()
+    audit.record(session, now, user, "bulletin_approved", "bulletin", bulletin.id, before, snapshot(bulletin))
+    return bulletin
+
+
+def return_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime, comment: str) -> Bulletin:
+    """Send a submitted bulletin back to its author; a comment saying what to fix is required."""
+    _check_reviewer(bulletin, user, "trả lại")
+    if not comment.strip():
+        raise BulletinInvalid({"comment": "Hãy ghi lý do trả lại để người viết biết cần sửa gì."})
+    before = snapshot(bulletin)
+    bulletin.status = BulletinStatus.RETURNED.value
+    bulletin.review_comment = comment.strip()[:2000]
+    bulletin.updated_at = now
+    session.flush()
+    audit.record(session, now, user, "bulletin_returned", "bulletin", bulletin.id, before, snapshot(bulletin))
+    return bulletin
+
+
+def archive_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime) -> Bulletin:
+    """Take a bulletin out of use; it stays in reports and history."""
+    _require_role(user, EDITORS | APPROVERS, "lưu trữ bản tin")
+    if bulletin.status == BulletinStatus.ARCHIVED.value:
+        raise BulletinRefused(f"Bản tin «{bulletin.code}» đã được lưu trữ rồi.")
+    before = snapshot(bulletin)
+    bulletin.status = BulletinStatus.ARCHIVED.value
+    bulletin.updated_at = now
+    session.flush()
+    audit.record(session, now, user, "bulletin_archived", "bulletin", bulletin.id, before, snapshot(bulletin))
+    return bulletin
+
+
+def history(session: Session, bulletin: Bulletin) -> list[AuditLog]:
+    """Every audited change of a bulletin, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditLog)
+            .where(AuditLog.entity == "bulletin", AuditLog.entity_id == str(bulletin.id))
+            .order_by(AuditLog.at, AuditLog.id)
+        )
+    )

@@ -1,0 +1,1 @@
+"""The database layer: typed SQLAlchemy models, sessions and Alembic migrations."""

@@ -1,0 +1,26 @@
+"""Alembic environment: the engine is handed in by scheduler.db.session.upgrade_schema."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from scheduler.db.models import Base
+
+config = context.config
+engine = config.attributes.get("engine")
+if engine is None:  # `alembic` run by hand: read the URL from the environment
+    from scheduler.db.session import make_engine
+    from scheduler.settings import Settings
+
+    engine = make_engine(Settings.from_env().database_url)
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

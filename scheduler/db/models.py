@@ -1,0 +1,270 @@
+"""The loaxa schema. Instants are UTC (`UTCDateTime`); weekly windows are local wall-clock text.
+
+Hierarchy: province → optional area (former district) → commune → station (cụm loa).
+Play-log rows copy what aired (title, topic, language…) so reports survive later edits and deletes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from scheduler.db.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Province(Base):
+    __tablename__ = "province"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    reading_variant: Mapped[str] = mapped_column(String(10), default="north")  # north | south
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    default_windows: Mapped[str] = mapped_column(Text, default="")  # window spec, inherited
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    communes: Mapped[list[Commune]] = relationship(back_populates="province")
+
+
+class Area(Base):
+    """Optional grouping: a former district or any area the province uses."""
+
+    __tablename__ = "area"
+    __table_args__ = (UniqueConstraint("province_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("province.id"))
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Commune(Base):
+    __tablename__ = "commune"
+    __table_args__ = (UniqueConstraint("province_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("province.id"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    default_windows: Mapped[str] = mapped_column(Text, default="")
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    province: Mapped[Province] = relationship(back_populates="communes")
+    area: Mapped[Area | None] = relationship()
+    stations: Mapped[list[Station]] = relationship(back_populates="commune")
+
+
+class Station(Base):
+    """A loudspeaker cluster (cụm loa) with a receiver box, or a commune studio."""
+
+    __tablename__ = "station"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
+    languages: Mapped[str] = mapped_column(String(60), default="vi")  # "vi;jra"
+    windows: Mapped[str] = mapped_column(Text, default="")  # window spec; empty = inherit
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    speakers: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    token_hash: Mapped[str | None] = mapped_column(String(128))
+    token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_manifest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_log_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    commune: Mapped[Commune] = relationship(back_populates="stations")
+
+    @property
+    def language_list(self) -> tuple[str, ...]:
+        return tuple(x.strip() for x in self.languages.split(";") if x.strip()) or ("vi",)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))  # admin | editor | approver | operator | viewer
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    commune: Mapped[Commune | None] = relationship()
+
+
+class AudioAsset(Base):
+    """A broadcast-ready audio file, addressed by the SHA-256 of its bytes."""
+
+    __tablename__ = "audio_asset"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    cache_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))  # relative to the media dir
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    loudness_lufs: Mapped[float | None] = mapped_column(Float)
+    true_peak_dbtp: Mapped[float | None] = mapped_column(Float)
+    engine: Mapped[str] = mapped_column(String(40))
+    voice: Mapped[str] = mapped_column(String(80), default="")
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Bulletin(Base):
+    __tablename__ = "bulletin"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text, default="")
+    recording_file: Mapped[str | None] = mapped_column(String(255))  # uploaded source, media-relative
+    topic: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(10), default="vi")
+    priority: Mapped[str] = mapped_column(String(10), default="thuong")
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    plays_per_week: Mapped[int] = mapped_column(Integer, default=3)
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)  # station codes, commune names, "*"
+    status: Mapped[str] = mapped_column(String(12), default="nhap")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    audio_asset_id: Mapped[int | None] = mapped_column(ForeignKey("audio_asset.id"))
+    render_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    approver: Mapped[User | None] = relationship(foreign_keys=[approver_id])
+    audio: Mapped[AudioAsset | None] = relationship()
+
+
+class Programme(Base):
+    """One station's programme for one ISO week; `version` grows with each change."""
+
+    __tablename__ = "programme"
+    __table_args__ = (UniqueConstraint("station_id", "week"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    week: Mapped[str] = mapped_column(String(10))  # "2026-W47"
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    notified_version: Mapped[int] = mapped_column(Integer, default=0)  # pushed over MQTT
+    acked_version: Mapped[int] = mapped_column(Integer, default=0)  # station holds it with all audio
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    station: Mapped[Station] = relationship()
+    items: Mapped[list[ProgrammeItem]] = relationship(
+        back_populates="programme", cascade="all, delete-orphan", order_by="ProgrammeItem.start"
+    )
+
+
+class ProgrammeItem(Base):
+    __tablename__ = "programme_item"
+    __table_args__ = (Index("ix_programme_item_programme_start", "programme_id", "start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(12))  # bulletin | jingle | relay | emergency
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id", ondelete="SET NULL"))
+    bulletin_code: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    topic: Mapped[str] = mapped_column(String(40), default="")
+    language: Mapped[str] = mapped_column(String(10), default="vi")
+    priority: Mapped[str] = mapped_column(String(10), default="thuong")
+    audio_sha256: Mapped[str | None] = mapped_column(String(64))
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    stream_url: Mapped[str | None] = mapped_column(String(500))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    programme: Mapped[Programme] = relationship(back_populates="items")
+
+
+class Emergency(Base):
+    """A khẩn cấp broadcast: played at once on its targets, repeated by a rule."""
+
+    __tablename__ = "emergency"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"))
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    repeat_every_minutes: Mapped[int | None] = mapped_column(Integer)
+    repeat_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=1)
+    volume: Mapped[int] = mapped_column(Integer, default=100)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bulletin: Mapped[Bulletin] = relationship()
+
+
+class PlayLog(Base):
+    """As-run log: one row per play, at its actual start, with what was scheduled beside it.
+
+    `play_id` is generated on the station, so an upload sent twice is stored once. The
+    descriptive columns are copies taken when the row arrives: reports stay true after edits.
+    """
+
+    __tablename__ = "play_log"
+    __table_args__ = (
+        Index("ix_play_log_station_start", "station_id", "actual_start"),
+        Index("ix_play_log_scheduled", "scheduled_start"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    play_id: Mapped[str] = mapped_column(String(64), unique=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
+    station_code: Mapped[str] = mapped_column(String(40))
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    area: Mapped[str] = mapped_column(String(120), default="")
+    programme_item_id: Mapped[int | None] = mapped_column(Integer)  # no FK: items are rebuilt
+    week: Mapped[str] = mapped_column(String(10), default="")
+    programme_version: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(12), default="bulletin")
+    bulletin_code: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    topic: Mapped[str] = mapped_column(String(40), default="")
+    language: Mapped[str] = mapped_column(String(10), default="vi")
+    priority: Mapped[str] = mapped_column(String(10), default="thuong")
+    scheduled_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scheduled_ms: Mapped[int] = mapped_column(Integer, default=0)
+    actual_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    actual_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    played_ms: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str] = mapped_column(String(12))  # played | partial | skipped | failed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(10), default="agent")  # agent | manual
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(80), default="")
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(60), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class LexiconEntry(Base):
+    """Editor-added abbreviation readings, overlaid on the built-in lexicon."""
+
+    __tablename__ = "lexicon_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    abbreviation: Mapped[str] = mapped_column(String(60), unique=True)
+    expansion: Mapped[str] = mapped_column(String(300))

@@ -1,0 +1,105 @@
+"""Turn approved bulletins into broadcast-ready audio assets (background work, never a web request)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from audio.errors import AudioError
+from audio.pipeline import RenderedAudio, ingest_recording, render_speech
+from audio.settings import AudioSettings
+from scheduler.db.models import AudioAsset, Bulletin, LexiconEntry
+from scheduler.db.session import transaction
+from scheduler.domain import BulletinStatus
+
+RENDERABLE = (BulletinStatus.APPROVED.value, BulletinStatus.SUBMITTED.value)
+
+
+@dataclass
+class RenderSummary:
+    rendered: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+
+
+def load_lexicon(session: Session) -> Any:
+    """The built-in lexicon with the editors' entries laid over it."""
+    from audio.text import Lexicon
+
+    extra = {e.abbreviation: e.expansion for e in session.scalars(select(LexiconEntry))}
+    return Lexicon.default().with_entries(extra)
+
+
+def render_one(bulletin: Bulletin, media_dir: Path, settings: AudioSettings, lexicon: Any) -> RenderedAudio:
+    if bulletin.recording_file:
+        return ingest_recording(media_dir / bulletin.recording_file, title=bulletin.title, media_dir=media_dir,
+                                settings=settings)
+    return render_speech(bulletin.text, language=bulletin.language, title=bulletin.title, media_dir=media_dir,
+                         settings=settings, lexicon=lexicon)
+
+
+def store_asset(session: Session, rendered: RenderedAudio, now: datetime) -> AudioAsset:
+    asset = session.scalar(select(AudioAsset).where(AudioAsset.sha256 == rendered.sha256))
+    if asset is None:
+        asset = AudioAsset(
+            sha256=rendered.sha256,
+            cache_key=rendered.cache_key,
+            file_name=rendered.file_name,
+            duration_ms=rendered.duration_ms,
+            loudness_lufs=rendered.loudness_lufs,
+            true_peak_dbtp=rendered.true_peak_dbtp,
+            engine=rendered.engine,
+            voice=rendered.voice,
+            warnings=list(rendered.warnings),
+            created_at=now,
+        )
+        session.add(asset)
+        session.flush()
+    return asset
+
+
+def render_pending(
+    sessions: sessionmaker[Session],
+    media_dir: Path,
+    settings: AudioSettings,
+    clock: Callable[[], datetime],
+    show: Callable[[Iterable[int], int], Iterator[int]] | None = None,
+) -> RenderSummary:
+    """Render every approved or submitted bulletin that has no audio yet; failures are recorded, not raised."""
+    with sessions() as session:
+        ids = list(session.scalars(
+            select(Bulletin.id).where(Bulletin.status.in_(RENDERABLE), Bulletin.audio_asset_id.is_(None))
+            .order_by(Bulletin.id)
+        ))
+        lexicon = load_lexicon(session)
+    summary = RenderSummary()
+    for bulletin_id in (show(ids, len(ids)) if show else ids):
+        with sessions() as session:
+            bulletin = session.get(Bulletin, bulletin_id)
+            assert bulletin is not None
+            code = bulletin.code
+            try:
+                rendered = render_one(bulletin, media_dir, settings, lexicon)
+                error = None
+            except AudioError as exc:
+                rendered, error = None, str(exc)
+        with transaction(sessions) as session:
+            bulletin = session.get(Bulletin, bulletin_id)
+            if bulletin is None:
+                continue
+            if rendered is None:
+                bulletin.render_error = error
+                summary.failed[code] = error or ""
+                continue
+            bulletin.audio = store_asset(session, rendered, clock())
+            bulletin.render_error = None
+            summary.rendered.append(code)
+            if rendered.warnings:
+                summary.warnings[code] = list(rendered.warnings)
+    return summary

@@ -1,0 +1,59 @@
+"""Settings from environment variables, with defaults that run one district on SQLite."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from audio.settings import AudioSettings
+from scheduler.domain import DEFAULT_TZ
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("LOAXA_DATA_DIR", "loaxa-data")).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    media_dir: Path
+    mqtt_url: str | None
+    timezone: str = DEFAULT_TZ
+    secret_key: str = "loaxa-dev-secret-change-me"
+    public_url: str = "http://127.0.0.1:8080"
+    no_change_minutes: int = 30
+    audio: AudioSettings = field(default_factory=AudioSettings)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read LOAXA_* variables; see docs/configuration.md."""
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("LOAXA_DATA_DIR", str(_data_dir()))).resolve()
+        db_url = env.get("LOAXA_DATABASE_URL") or f"sqlite:///{data_dir / 'loaxa.sqlite3'}"
+        media_dir = Path(env.get("LOAXA_MEDIA_DIR") or data_dir / "media").resolve()
+        engines = tuple(e.strip() for e in env.get("LOAXA_TTS_ENGINES", "gtts,espeak").split(",") if e.strip())
+        audio = AudioSettings(
+            engines=engines,
+            loudness_lufs=float(env.get("LOAXA_LOUDNESS_LUFS", "-16")),
+            true_peak_dbtp=float(env.get("LOAXA_TRUE_PEAK_DBTP", "-1.5")),
+            bitrate=env.get("LOAXA_MP3_BITRATE", "64k"),
+            variant=env.get("LOAXA_READING_VARIANT", "north"),
+        )
+        return cls(
+            data_dir=data_dir,
+            database_url=db_url,
+            media_dir=media_dir,
+            mqtt_url=env.get("LOAXA_MQTT_URL") or None,
+            timezone=env.get("LOAXA_TIMEZONE", DEFAULT_TZ),
+            secret_key=env.get("LOAXA_SECRET_KEY", "loaxa-dev-secret-change-me"),
+            public_url=env.get("LOAXA_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
+            no_change_minutes=int(env.get("LOAXA_NO_CHANGE_MINUTES", "30")),
+            audio=audio,
+        )

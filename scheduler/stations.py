@@ -1,0 +1,130 @@
+"""Editing stations: name, languages, broadcast windows, on/off, and rotating the API token.
+
+Works in the caller's transaction and raises before changing anything; every change is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from scheduler import audit
+from scheduler.accounts import issue_station_token
+from scheduler.db.models import Station, User
+from scheduler.planning.windows import find_overlaps, find_stray_blocks, format_windows, parse_windows
+from scheduler.topics import LANGUAGES
+
+MAX_NAME = 200
+MAX_WINDOWS_SPEC = 4000
+
+
+class StationInvalid(ValueError):
+    """Bad field values: `errors` maps each field name to a Vietnamese message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(self.errors.values()))
+
+
+class StationRefused(ValueError):
+    """The user may not do this to this station (message in Vietnamese)."""
+
+
+@dataclass
+class StationEdit:
+    name: str
+    languages: list[str]
+    windows: str  # window spec; blank = inherit the commune's / province's
+    active: bool = True
+    speakers: int = 0
+
+
+@dataclass
+class StationSaved:
+    station: Station
+    warnings: list[str] = field(default_factory=list)
+
+
+def snapshot(station: Station) -> dict[str, Any]:
+    return {
+        "code": station.code,
+        "name": station.name,
+        "languages": station.languages,
+        "windows": station.windows,
+        "active": station.active,
+        "speakers": station.speakers,
+    }
+
+
+def check_windows(spec: str) -> tuple[str, list[str]]:
+    """Return the spec in canonical form and warnings; raise ValueError (Vietnamese) if bad or overlapping."""
+    if len(spec) > MAX_WINDOWS_SPEC:
+        raise ValueError(f"Khung giờ dài {len(spec)} ký tự, tối đa {MAX_WINDOWS_SPEC}. Hãy rút gọn.")
+    windows = parse_windows(spec)
+    overlaps = find_overlaps(windows)
+    if overlaps:
+        raise ValueError(" ".join(o.message for o in overlaps))
+    warnings = [w.message for w in find_stray_blocks(windows)]
+    return (format_windows(windows) if windows else ""), warnings
+
+
+def may_manage_token(user: User, station: Station) -> bool:
+    """Admins for every station; operators only for stations of their own commune."""
+    if not user.active:
+        return False
+    return user.role == "admin" or (user.role == "operator" and user.commune_id == station.commune_id)
+
+
+def update_station(session: Session, station: Station, edit: StationEdit, user: User, now: datetime) -> StationSaved:
+    """Validate and store an edit; warnings (e.g. a relay block outside every session) do not block saving."""
+    if user.role != "admin" or not user.active:
+        raise StationRefused(f"Tài khoản «{user.username}» không có quyền sửa đài.")
+    errors: dict[str, str] = {}
+    name = edit.name.strip()
+    if not name:
+        errors["name"] = "Chưa có tên đài. Hãy nhập tên cụm loa."
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"Tên đài dài {len(name)} ký tự, tối đa {MAX_NAME}."
+    languages = [code.strip() for code in edit.languages if code.strip()]
+    unknown = [code for code in languages if code not in LANGUAGES]
+    if not languages:
+        errors["languages"] = "Chọn ít nhất một ngôn ngữ phát."
+    elif unknown:
+        errors["languages"] = f"Ngôn ngữ «{', '.join(unknown)}» không được hỗ trợ. Chọn trong danh sách."
+    if not 0 <= edit.speakers <= 10_000:
+        errors["speakers"] = f"Số loa {edit.speakers} không hợp lệ, phải từ 0 đến 10000."
+    windows, warnings = "", []
+    try:
+        windows, warnings = check_windows(edit.windows.strip())
+    except ValueError as exc:
+        errors["windows"] = str(exc)
+    if errors:
+        raise StationInvalid(errors)
+    before = snapshot(station)
+    station.name = name
+    station.languages = ";".join(dict.fromkeys(languages))
+    station.windows = windows
+    station.active = edit.active
+    station.speakers = edit.speakers
+    after = snapshot(station)
+    if after != before:
+        session.flush()
+        audit.record(session, now, user, "station_updated", "station", station.code, before, after)
+    return StationSaved(station, warnings)
+
+
+def rotate_token(session: Session, station: Station, user: User, now: datetime) -> str:
+    """Issue a new API token (the old one stops working); return it to show once. The token is not audited."""
+    if not may_manage_token(user, station):
+        raise StationRefused(f"Tài khoản «{user.username}» không có quyền cấp mã cho đài «{station.code}».")
+    had_token = station.token_hash is not None
+    token = issue_station_token(station, now)
+    session.flush()
+    audit.record(
+        session, now, user, "station_token_rotated", "station", station.code,
+        {"had_token": had_token}, {"token_issued_at": now.isoformat()},
+    )  # fmt: skip
+    return token

@@ -1,0 +1,122 @@
+"""CSV import: good files land whole, a file with any bad row stores nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.accounts import create_user
+from scheduler.db.models import Bulletin, Commune, Station
+from scheduler.db.session import transaction
+from scheduler.imports import ImportFailed, import_bulletins, import_stations
+
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+HEADER = "code,name,commune,area,province,languages,windows,lat,lon,speakers\n"
+B_HEADER = "code,title,text,topic,language,priority,valid_from,valid_to,plays_per_week,targets,audio_file\n"
+
+
+def _stations(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as s:
+        import_stations(s, HEADER
+                        + "IGR-01,Cụm loa trung tâm,Xã Ia Grai,Khu vực Ia Grai,Gia Lai,vi;jra,T2-CN 05:30-06:00,13.99,107.81,10\n"
+                        + "PLK-01,Cụm loa Tổ 1,Phường Pleiku,,Gia Lai,vi,T2-T6 17:00-17:30,,,4\n")
+
+
+def test_station_import_creates_hierarchy_and_windows(sessions: sessionmaker[Session]) -> None:
+    _stations(sessions)
+    with sessions() as s:
+        station = s.scalar(select(Station).where(Station.code == "IGR-01"))
+        assert station is not None
+        assert station.commune.name == "Xã Ia Grai"
+        assert station.commune.area is not None and station.commune.area.name == "Khu vực Ia Grai"
+        assert station.commune.province.name == "Gia Lai"
+        assert station.language_list == ("vi", "jra")
+        assert station.speakers == 10 and station.lat == pytest.approx(13.99)
+        plk = s.scalar(select(Station).where(Station.code == "PLK-01"))
+        assert plk is not None and plk.commune.area is None and plk.lat is None
+
+
+def test_station_import_twice_updates_instead_of_duplicating(sessions: sessionmaker[Session]) -> None:
+    _stations(sessions)
+    with transaction(sessions) as s:
+        result = import_stations(s, HEADER + "IGR-01,Tên mới,Xã Ia Grai,,Gia Lai,vi,T2-CN 05:30-06:00,,,3\n")
+    assert (result.created, result.updated) == (0, 1)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Station)) == 2
+        assert s.scalar(select(Station.name).where(Station.code == "IGR-01")) == "Tên mới"
+
+
+def test_bad_station_rows_are_reported_by_line_and_nothing_is_stored(sessions: sessionmaker[Session]) -> None:
+    text = (HEADER
+            + "OK-01,Tốt,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n"
+            + "BAD-01,Sai giờ,Xã A,,Gia Lai,vi,T9 05:30-06:00,,,1\n"
+            + "BAD-02,Sai ngôn ngữ,Xã A,,Gia Lai,xx,T2-CN 05:30-06:00,,,1\n"
+            + "BAD-03,Chồng giờ,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00; T2 05:45-06:10,,,1\n"
+            + "BAD-04,Sai toạ độ,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,abc,,1\n")
+    with pytest.raises(ImportFailed) as failed, transaction(sessions) as s:
+        import_stations(s, text)
+    lines = [e.split(":")[0] for e in failed.value.errors]
+    assert lines == ["Dòng 3", "Dòng 4", "Dòng 5", "Dòng 6"]
+    assert "xx" in failed.value.errors[1]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Station)) == 0
+        assert s.scalar(select(func.count()).select_from(Commune)) == 0
+
+
+def test_missing_column_is_named(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(ImportFailed, match="thiếu cột windows"), transaction(sessions) as s:
+        import_stations(s, "code,name,commune,area,province,languages,lat,lon,speakers\n")
+
+
+def test_bulletins_import_approved_by_user_with_targets(sessions: sessionmaker[Session], media_dir: Path) -> None:
+    _stations(sessions)
+    with transaction(sessions) as s:
+        approver = create_user(s, "duyet", "approver", "mat-khau-dai", NOW)
+        result = import_bulletins(s, B_HEADER
+                                  + 'B1,Một cửa,"Người dân, doanh nghiệp…",mot_cua,vi,uu_tien,2026-11-23,30/11/2026,3,*,\n'
+                                  + "B2,Chỉ Ia Grai,Nội dung,tthc,vi,thuong,2026-11-23,2026-12-31,2,Xã Ia Grai;PLK-01,\n",
+                                  Path("."), media_dir, NOW, approver)
+    assert result.created == 2
+    with sessions() as s:
+        b1 = s.scalar(select(Bulletin).where(Bulletin.code == "B1"))
+        assert b1 is not None
+        assert b1.status == "da_duyet" and b1.approver is not None and b1.approver.username == "duyet"
+        assert b1.approved_at == NOW
+        assert b1.valid_to == date(2026, 11, 30)
+        assert s.scalar(select(Bulletin.targets).where(Bulletin.code == "B2")) == ["Xã Ia Grai", "PLK-01"]
+
+
+def test_bad_bulletin_rows_store_nothing(sessions: sessionmaker[Session], media_dir: Path) -> None:
+    _stations(sessions)
+    text = (B_HEADER
+            + "B1,Tốt,Nội dung,mot_cua,vi,thuong,2026-11-23,2026-11-30,3,*,\n"
+            + "B2,Ngày ngược,Nội dung,mot_cua,vi,thuong,2026-11-30,2026-11-23,3,*,\n"
+            + "B3,Nơi lạ,Nội dung,mot_cua,vi,thuong,2026-11-23,2026-11-30,3,Xã Không Có,\n"
+            + "B4,Ưu tiên lạ,Nội dung,mot_cua,vi,gap,2026-11-23,2026-11-30,3,*,\n"
+            + "B5,Ngày sai,Nội dung,mot_cua,vi,thuong,31/02/2026,2026-11-30,3,*,\n"
+            + "B6,Không nội dung,,mot_cua,vi,thuong,2026-11-23,2026-11-30,3,*,\n"
+            + "B7,Thiếu tệp,,mot_cua,jra,thuong,2026-11-23,2026-11-30,3,*,khong-co.mp3\n")
+    with pytest.raises(ImportFailed) as failed, transaction(sessions) as s:
+        import_bulletins(s, text, media_dir, media_dir, NOW)
+    assert [e.split(":")[0] for e in failed.value.errors] == [f"Dòng {n}" for n in range(3, 9)]
+    assert "Xã Không Có" in failed.value.errors[1]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Bulletin)) == 0
+
+
+def test_recorded_bulletin_is_copied_into_media_by_content_hash(
+    sessions: sessionmaker[Session], media_dir: Path, tmp_path: Path
+) -> None:
+    _stations(sessions)
+    (tmp_path / "jrai.mp3").write_bytes(b"ID3-not-checked-here")
+    with transaction(sessions) as s:
+        import_bulletins(s, B_HEADER + "J1,Bản tin Jrai,,thong_tin_khac,jra,thuong,2026-11-23,2026-11-30,2,Xã Ia Grai,jrai.mp3\n",
+                         tmp_path, media_dir, NOW)
+    with sessions() as s:
+        name = s.scalar(select(Bulletin.recording_file).where(Bulletin.code == "J1"))
+    assert name is not None and name.startswith("uploads/") and name.endswith(".mp3")
+    assert (media_dir / name).read_bytes() == b"ID3-not-checked-here"

@@ -1,0 +1,76 @@
+"""The `loaxa` command. Subcommands live in sibling modules and load on first use.
+
+Loading lazily keeps `loaxa agent` free of Flask and SQLAlchemy on a station's receiver box.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+# name -> "module:attribute"; each module owns one area's commands.
+COMMANDS: dict[str, str] = {
+    "init": "web.cli.setup_cmds:init",
+    "demo": "web.cli.demo_cmd:demo",
+    "serve": "web.cli.service_cmds:serve",
+    "scheduler": "web.cli.service_cmds:scheduler",
+    "agent": "web.cli.agent_cmd:agent",
+    "normalize": "web.cli.audio_cmds:normalize",
+    "speak": "web.cli.audio_cmds:speak",
+    "render": "web.cli.audio_cmds:render",
+    "user": "web.cli.setup_cmds:user",
+    "station": "web.cli.setup_cmds:station",
+    "import": "web.cli.import_cmds:import_group",
+    "programme": "web.cli.programme_cmds:programme",
+    "emergency": "web.cli.programme_cmds:emergency",
+    "report": "web.cli.report_cmds:report",
+    "mqtt": "web.cli.delivery_cmds:mqtt",
+}
+
+
+# One line each for `loaxa --help`, so listing commands imports none of them.
+SUMMARIES: dict[str, str] = {
+    "init": "Tạo hoặc nâng cấp cơ sở dữ liệu.",
+    "demo": "Chạy bản trình diễn với dữ liệu mẫu.",
+    "serve": "Chạy trang quản trị và API cho đài.",
+    "scheduler": "Chạy bộ lập lịch nền.",
+    "agent": "Chạy phần mềm phát tại đài (cụm loa).",
+    "normalize": "In cách đọc thành lời của văn bản.",
+    "speak": "Đọc tệp văn bản thành MP3.",
+    "render": "Đọc ngay mọi bản tin đang chờ.",
+    "user": "Quản lý tài khoản.",
+    "station": "Quản lý đài và mã truy cập.",
+    "import": "Nhập đài, bản tin từ tệp.",
+    "programme": "Lập, giải thích, xuất lịch phát.",
+    "emergency": "Phát khẩn cấp.",
+    "report": "Báo cáo thời lượng phát sóng.",
+    "mqtt": "Cấu hình MQTT cho các đài.",
+    "backup": "Sao lưu dữ liệu và âm thanh.",
+    "restore": "Khôi phục từ bản sao lưu.",
+}
+
+
+class LazyGroup(click.Group):
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Lệnh"):
+            formatter.write_dl(rows)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        command: Any = getattr(importlib.import_module(module_name), attr)
+        return command  # type: ignore[no-any-return]
+
+
+@click.group(cls=LazyGroup, help="loaxa — lập lịch phát thanh cho hệ thống thông tin cơ sở (loa xã).")
+@click.version_option(package_name="loaxa")
+def main() -> None:
+    pass

@@ -1,0 +1,31 @@
+"""Per-request access to the settings, the database session and the injected clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+from scheduler.settings import Settings
+
+
+def settings() -> Settings:
+    return current_app.extensions["loaxa"]["settings"]  # type: ignore[no-any-return]
+
+
+def now() -> datetime:
+    return current_app.extensions["loaxa"]["clock"]()  # type: ignore[no-any-return]
+
+
+def db() -> Session:
+    """One session per request, closed at teardown (see blueprints.register)."""
+    if "db" not in g:
+        g.db = current_app.extensions["loaxa"]["sessions"]()
+    return g.db  # type: ignore[no-any-return]
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
