@@ -1,8 +1,8 @@
 """Broadcast mastering: trim silence, optional jingle, loudness to target under a true-peak ceiling, MP3.
 
-Loudness is fitted in two stages: a gain computed from an EBU R128 measurement, plus an
-oversampled look-ahead limiter when that gain would push true peaks over the ceiling; the
-final MP3 is measured again and re-made with more headroom if the encoder overshoots.
+Loudness is fitted by a gain computed from an EBU R128 measurement, plus an oversampled
+look-ahead limiter when that gain would push true peaks over the ceiling; every MP3 is measured
+again and re-made until it is on target, since the encoder itself changes loudness and peaks.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from pydub.silence import detect_leading_silence
 
 from audio.errors import AudioError
-from audio.ffmpeg import configure_pydub, decode_to_pcm, pcm_input_args, pcm_output_args, run_ffmpeg
+from audio.ffmpeg import configure_pydub, decode_to_pcm
 from audio.loudness import Loudness, measure_file, measure_pcm
 from audio.segment import AudioSegment, conform_pcm, from_pcm, silence
 from audio.settings import AudioSettings
@@ -92,47 +92,35 @@ def _gain_to_target(m: Loudness, target_lufs: float, ceiling_dbtp: float) -> flo
     return target_lufs - m.integrated_lufs
 
 
-def fit_loudness(pcm: bytes, sample_rate: int, *, target_lufs: float, limit_dbtp: float) -> bytes:
-    """Gain (and, when needed, an oversampled limiter at `limit_dbtp`) bringing PCM to the target."""
-    measured = measure_pcm(pcm, sample_rate)
-    if measured.true_peak_dbtp == -math.inf:
-        raise AudioError("Âm thanh chỉ toàn khoảng lặng, không chuẩn hóa độ to được.")
-    gain = _gain_to_target(measured, target_lufs, limit_dbtp)
-    limit = min(1.0, max(0.0625, 10 ** (limit_dbtp / 20)))
-    # (gain, loudness) of the previous try: the limiter eats part of any added gain, so the next
-    # gain follows the secant through the last two tries instead of adding the raw shortfall.
-    previous: tuple[float, float] = (0.0, measured.integrated_lufs)
-    out = pcm
-    for _ in range(MAX_ATTEMPTS):
-        chain = f"volume={gain:.3f}dB"
-        if measured.true_peak_dbtp + gain > limit_dbtp:
-            high = sample_rate * OVERSAMPLE
-            chain += (
-                f",aresample={high},alimiter=limit={limit:.5f}:level=false:attack=5:release=80,"
-                f"aresample={sample_rate}"
-            )
-        args = [*pcm_input_args(sample_rate), "-af", chain, *pcm_output_args(sample_rate)]
-        out = run_ffmpeg(args, input_bytes=pcm).stdout
-        loudness = measure_pcm(out, sample_rate).integrated_lufs
-        if loudness <= -69.9 or abs(loudness - target_lufs) <= LOUDNESS_TOLERANCE_LU:
-            break
-        slope = (loudness - previous[1]) / (gain - previous[0]) if gain != previous[0] else 1.0
-        slope = min(1.0, max(0.2, slope))
-        previous = (gain, loudness)
-        gain += (target_lufs - loudness) / slope
-    return out
+def _filter_chain(gain_db: float, limit_dbtp: float | None, sample_rate: int) -> str:
+    chain = f"volume={gain_db:.3f}dB"
+    if limit_dbtp is not None:
+        # Oversampling lets the sample-peak limiter catch the inter-sample (true) peaks too.
+        limit = min(1.0, max(0.0625, 10 ** (limit_dbtp / 20)))
+        chain += (
+            f",aresample={sample_rate * OVERSAMPLE},"
+            f"alimiter=limit={limit:.5f}:level=false:attack=5:release=80,aresample={sample_rate}"
+        )
+    return chain
 
 
-def export_mp3(pcm: bytes, out: Path, *, title: str, settings: AudioSettings) -> None:
-    """Mono MP3 at the configured bitrate and rate, with the ID3 title tag."""
+def export_mp3(pcm: bytes, out: Path, *, title: str, settings: AudioSettings, filters: str = "") -> None:
+    """Mono MP3 at the configured bitrate and rate, with the ID3 title tag, after `filters`."""
+    from pydub.exceptions import CouldntEncodeError
+
     configure_pydub()
-    from_pcm(pcm, settings.sample_rate).export(
-        str(out),
-        format="mp3",
-        bitrate=settings.bitrate,
-        tags={"title": title},
-        parameters=["-ac", "1", "-ar", str(settings.sample_rate)],
-    )
+    parameters = ["-ac", "1", "-ar", str(settings.sample_rate)]
+    if filters:
+        parameters += ["-af", filters]
+    try:
+        from_pcm(pcm, settings.sample_rate).export(
+            str(out), format="mp3", bitrate=settings.bitrate, tags={"title": title}, parameters=parameters
+        )
+    except CouldntEncodeError as exc:
+        raise AudioError(
+            f"ffmpeg không mã hóa được MP3 (tốc độ bit {settings.bitrate}): {str(exc)[-300:]}. "
+            "Hãy kiểm tra tốc độ bit trong cấu hình âm thanh (ví dụ 64k)."
+        ) from exc
 
 
 def assemble(speech: AudioSegment, settings: AudioSettings) -> AudioSegment:
@@ -150,30 +138,44 @@ def assemble(speech: AudioSegment, settings: AudioSettings) -> AudioSegment:
 
 
 def master_to_mp3(speech: AudioSegment, out: Path, *, title: str, settings: AudioSettings) -> Mastered:
-    """Write the broadcast-ready MP3 of `speech` to `out` and return what the file itself measures."""
+    """Write the broadcast-ready MP3 of `speech` to `out` and return what the file itself measures.
+
+    Each try encodes with a gain (plus the limiter when peaks would pass the ceiling) and measures
+    the MP3 itself; the next gain follows the secant through the last two tries, because the
+    limiter and the encoder each take away part of any added gain.
+    """
     rate = settings.sample_rate
-    target = settings.loudness_lufs
+    target, ceiling = settings.loudness_lufs, settings.true_peak_dbtp
     programme = bytes(assemble(speech, settings).raw_data)
+    source = measure_pcm(programme, rate)
+    if source.true_peak_dbtp == -math.inf:
+        raise AudioError("Âm thanh chỉ toàn khoảng lặng, không có gì để phát.")
     margin = INITIAL_MARGIN_DB
-    pcm_target = target  # moved by what the encoder changes, measured on the previous try
+    gain = _gain_to_target(source, target, ceiling - margin)
+    previous = (0.0, source.integrated_lufs)
     final: Loudness | None = None
     for _ in range(MAX_ATTEMPTS):
-        limit = settings.true_peak_dbtp - margin
-        fitted = fit_loudness(programme, rate, target_lufs=pcm_target, limit_dbtp=limit)
-        export_mp3(fitted, out, title=title, settings=settings)
+        limit = ceiling - margin
+        needs_limiter = source.true_peak_dbtp + gain > limit
+        chain = _filter_chain(gain, limit if needs_limiter else None, rate)
+        export_mp3(programme, out, title=title, settings=settings, filters=chain)
         final = measure_file(out, rate)
-        peak_ok = final.true_peak_dbtp <= settings.true_peak_dbtp
-        loud_ok = abs(final.integrated_lufs - target) <= LOUDNESS_TOLERANCE_LU or final.integrated_lufs <= -69.9
+        peak_ok = final.true_peak_dbtp <= ceiling
+        too_short = final.integrated_lufs <= -69.9  # under 400 ms: no integrated loudness exists
+        loud_ok = too_short or abs(final.integrated_lufs - target) <= LOUDNESS_TOLERANCE_LU
         if peak_ok and loud_ok:
             break
         if not peak_ok:
-            margin += final.true_peak_dbtp - settings.true_peak_dbtp + 0.3
+            margin += final.true_peak_dbtp - ceiling + 0.2
         if not loud_ok:
-            pcm_target += target - final.integrated_lufs
+            step = gain - previous[0]
+            slope = (final.integrated_lufs - previous[1]) / step if abs(step) > 1e-6 else 1.0
+            previous = (gain, final.integrated_lufs)
+            gain += (target - final.integrated_lufs) / min(1.0, max(0.2, slope))
     assert final is not None
-    if final.true_peak_dbtp > settings.true_peak_dbtp:
+    if final.true_peak_dbtp > ceiling:
         raise AudioError(
-            f"Không giữ được đỉnh thực dưới {settings.true_peak_dbtp} dBTP (đo được "
-            f"{final.true_peak_dbtp:.1f} dBTP). Hãy hạ mức âm lượng mục tiêu trong cấu hình âm thanh."
+            f"Không giữ được đỉnh thực dưới {ceiling} dBTP (đo được {final.true_peak_dbtp:.1f} dBTP). "
+            "Hãy hạ mức độ to mục tiêu trong cấu hình âm thanh."
         )
     return Mastered(final.duration_ms, final.integrated_lufs, final.true_peak_dbtp)

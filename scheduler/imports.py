@@ -259,7 +259,9 @@ def import_bulletins(
             try:
                 priority = Priority(row["priority"] or "thuong")
             except ValueError:
-                raise ValueError(f"cột priority: «{row['priority']}» không hợp lệ; dùng thuong, uu_tien hoặc khan_cap") from None
+                raise ValueError(
+                    f"cột priority: «{row['priority']}» không hợp lệ; dùng thuong, uu_tien hoặc khan_cap"
+                ) from None
             valid_from = _parse_date(row["valid_from"], "valid_from")
             valid_to = _parse_date(row["valid_to"], "valid_to")
             if valid_to < valid_from:

@@ -268,3 +268,15 @@ class LexiconEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     abbreviation: Mapped[str] = mapped_column(String(60), unique=True)
     expansion: Mapped[str] = mapped_column(String(300))
+
+
+class ServiceHeartbeat(Base):
+    """The active background service (`loaxa scheduler`): who leads, its last beat, its jobs' bookkeeping."""
+
+    __tablename__ = "service_heartbeat"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # "scheduler"
+    holder: Mapped[str] = mapped_column(String(200), default="")  # "host:pid" of the leader
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when this holder took the lead
+    beat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # survives a change of leader

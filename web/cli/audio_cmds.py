@@ -12,7 +12,8 @@ from web.cli.context import load_env, progress
 
 
 @click.command(help="Đọc văn bản từ stdin, in cách đọc thành lời (mỗi dòng vào một dòng ra).")
-@click.option("--variant", type=click.Choice(["north", "south"]), default=None, help="Giọng Bắc (linh, nghìn) hay Nam (lẻ, ngàn).")
+@click.option("--variant", type=click.Choice(["north", "south"]), default=None,
+              help="Giọng Bắc (linh, nghìn) hay Nam (lẻ, ngàn).")
 @click.option("--lexicon", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Tệp TSV bổ sung từ viết tắt: viết_tắt<TAB>cách_đọc.")
 def normalize(variant: str | None, lexicon: Path | None) -> None:
@@ -33,8 +34,9 @@ def normalize(variant: str | None, lexicon: Path | None) -> None:
 @click.option("--voice", default=None)
 @click.option("--language", default="vi")
 def speak(file: Path, output: Path, engine: str | None, voice: str | None, language: str) -> None:
-    from audio.errors import AudioError
     from audio.pipeline import render_text_to_file
+
+    from audio.errors import AudioError
 
     settings = load_env().settings.audio
     try:

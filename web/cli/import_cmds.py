@@ -27,7 +27,7 @@ def read_table(path: Path) -> str | Sheet:
         except ImportFailed as exc:
             raise click.ClickException(f"Không nhập gì từ {path.name}: " + " ".join(exc.errors)) from None
     try:
-        return data.decode("utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise click.ClickException(
             f"Tệp {path.name} không phải văn bản UTF-8 cũng không phải bảng tính XLSX. "
