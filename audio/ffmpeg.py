@@ -17,7 +17,7 @@ from pathlib import Path
 
 from audio.errors import AudioError
 
-REQUIRED_FILTERS: tuple[str, ...] = ("ebur128", "alimiter", "aresample", "volume", "astats")
+REQUIRED_FILTERS: tuple[str, ...] = ("ebur128", "alimiter", "aresample", "volume", "volumedetect")
 REQUIRED_ENCODERS: tuple[str, ...] = ("libmp3lame",)
 # Generous: decoding or mastering a 30-minute recording takes seconds, not minutes.
 DEFAULT_TIMEOUT_S = 600.0
@@ -100,15 +100,11 @@ def run_ffmpeg(
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostats", *args]
     try:
         if input_bytes is None:
-            done = subprocess.run(
-                cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
-            )
+            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
         else:
             done = subprocess.run(cmd, input=input_bytes, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise FfmpegFailed(
-            f"ffmpeg chạy quá {timeout:.0f} giây và đã bị dừng. Hãy thử lại với tệp ngắn hơn."
-        ) from exc
+        raise FfmpegFailed(f"ffmpeg chạy quá {timeout:.0f} giây và đã bị dừng. Hãy thử lại với tệp ngắn hơn.") from exc
     if done.returncode != 0:
         tail = "\n".join(done.stderr.decode("utf-8", "replace").strip().splitlines()[-5:])
         raise FfmpegFailed(f"ffmpeg báo lỗi (mã {done.returncode}): {tail}", stderr=tail)

@@ -10,8 +10,9 @@ with warnings.catch_warnings():
     # pydub warns at import when ffmpeg is not on PATH; we point it at our binary before exporting.
     warnings.simplefilter("ignore")
     from pydub import AudioSegment
+    from pydub.silence import detect_leading_silence
 
-__all__ = ["AudioSegment", "from_pcm", "decode_segment", "conform_pcm", "silence"]
+__all__ = ["AudioSegment", "detect_leading_silence", "from_pcm", "decode_segment", "conform_pcm", "silence"]
 
 
 def from_pcm(pcm: bytes, sample_rate: int) -> AudioSegment:

@@ -11,16 +11,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import audit
 from scheduler.db.models import AuditLog, Bulletin, User
-from scheduler.domain import BulletinStatus, Priority
+from scheduler.domain import DEFAULT_TZ, BulletinStatus, Priority
 from scheduler.imports import resolve_targets
 from scheduler.topics import LANGUAGES, TOPICS
 
+LOCAL_TZ = ZoneInfo(DEFAULT_TZ)
 MAX_TITLE = 300
 MAX_TEXT = 20_000  # about an hour of reading; real bulletins are 3–10 minutes
 MAX_PLAYS_PER_WEEK = 100
@@ -148,9 +150,9 @@ def validate(session: Session, draft: BulletinDraft, bulletin: Bulletin | None =
     return targets
 
 
-def next_code(session: Session, now: datetime) -> str:
-    """A fresh code like BT261123-004 (date of creation and a counter)."""
-    prefix = f"BT{now:%y%m%d}-"
+def next_code(session: Session, now: datetime, tz: ZoneInfo = LOCAL_TZ) -> str:
+    """A fresh code like BT261123-004 (local date of creation and a counter)."""
+    prefix = f"BT{now.astimezone(tz):%y%m%d}-"
     count = session.scalar(select(func.count()).where(Bulletin.code.like(prefix + "%"))) or 0
     n = count + 1
     while session.scalar(select(Bulletin.id).where(Bulletin.code == f"{prefix}{n:03d}")) is not None:
@@ -180,12 +182,14 @@ def _apply(bulletin: Bulletin, draft: BulletinDraft, targets: list[str]) -> None
         bulletin.recording_file = None
 
 
-def create_bulletin(session: Session, draft: BulletinDraft, user: User, now: datetime) -> Bulletin:
-    """Store a new draft bulletin written by `user`."""
+def create_bulletin(
+    session: Session, draft: BulletinDraft, user: User, now: datetime, tz: ZoneInfo = LOCAL_TZ
+) -> Bulletin:
+    """Store a new draft bulletin written by `user`; a blank code gets one from the local date."""
     _require_role(user, EDITORS, "viết bản tin")
     targets = validate(session, draft)
     bulletin = Bulletin(
-        code=draft.code.strip() or next_code(session, now),
+        code=draft.code.strip() or next_code(session, now, tz),
         status=BulletinStatus.DRAFT.value,
         author_id=user.id,
         created_at=now,
@@ -195,7 +199,7 @@ def create_bulletin(session: Session, draft: BulletinDraft, user: User, now: dat
     _apply(bulletin, draft, targets)
     session.add(bulletin)
     session.flush()
-    audit.record(session, now, user, "bulletin_created", "bulletin", bulletin.id, None, snapshot(bulletin))
+    audit.record(session, now, user, "bulletin.create", "bulletin", bulletin.id, None, snapshot(bulletin))
     return bulletin
 
 
@@ -221,7 +225,7 @@ def update_bulletin(session: Session, bulletin: Bulletin, draft: BulletinDraft, 
         bulletin.approved_at = None
     bulletin.updated_at = now
     session.flush()
-    audit.record(session, now, user, "bulletin_updated", "bulletin", bulletin.id, before, snapshot(bulletin))
+    audit.record(session, now, user, "bulletin.update", "bulletin", bulletin.id, before, snapshot(bulletin))
     return bulletin
 
 
@@ -239,7 +243,7 @@ def submit_bulletin(session: Session, bulletin: Bulletin, user: User, now: datet
     bulletin.status = BulletinStatus.SUBMITTED.value
     bulletin.updated_at = now
     session.flush()
-    audit.record(session, now, user, "bulletin_submitted", "bulletin", bulletin.id, before, snapshot(bulletin))
+    audit.record(session, now, user, "bulletin.submit", "bulletin", bulletin.id, before, snapshot(bulletin))
     return bulletin
 
 
@@ -264,7 +268,7 @@ def approve_bulletin(session: Session, bulletin: Bulletin, user: User, now: date
     bulletin.review_comment = comment.strip()[:2000]
     bulletin.updated_at = now
     session.flush()
-    audit.record(session, now, user, "bulletin_approved", "bulletin", bulletin.id, before, snapshot(bulletin))
+    audit.record(session, now, user, "bulletin.approve", "bulletin", bulletin.id, before, snapshot(bulletin))
     return bulletin
 
 
@@ -278,7 +282,7 @@ def return_bulletin(session: Session, bulletin: Bulletin, user: User, now: datet
     bulletin.review_comment = comment.strip()[:2000]
     bulletin.updated_at = now
     session.flush()
-    audit.record(session, now, user, "bulletin_returned", "bulletin", bulletin.id, before, snapshot(bulletin))
+    audit.record(session, now, user, "bulletin.return", "bulletin", bulletin.id, before, snapshot(bulletin))
     return bulletin
 
 
@@ -291,7 +295,7 @@ def archive_bulletin(session: Session, bulletin: Bulletin, user: User, now: date
     bulletin.status = BulletinStatus.ARCHIVED.value
     bulletin.updated_at = now
     session.flush()
-    audit.record(session, now, user, "bulletin_archived", "bulletin", bulletin.id, before, snapshot(bulletin))
+    audit.record(session, now, user, "bulletin.archive", "bulletin", bulletin.id, before, snapshot(bulletin))
     return bulletin
 
 

@@ -7,7 +7,7 @@ are computed with `lunardate` so they are right for any year.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -15,6 +15,7 @@ import holidays
 from lunardate import LunarDate
 
 from scheduler.domain import IsoWeek, Policy, WeeklyWindow
+from scheduler.planning.windows import parse_windows
 
 
 def tet_day(year: int) -> date:
@@ -62,21 +63,56 @@ def holidays_in_week(week: IsoWeek) -> dict[date, str]:
     return holidays_between(days[0], days[-1])
 
 
+def parse_day(text: str | date) -> date:
+    """`2027-02-06` or `06/02/2027` -> date; ValueError in Vietnamese otherwise."""
+    if isinstance(text, date):
+        return text
+    value = text.strip()
+    try:
+        if "/" in value:
+            day, month, year = (int(p) for p in value.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"Ngày nghỉ lễ «{text}» không hợp lệ. "
+            "Dùng dạng NĂM-THÁNG-NGÀY (2027-02-06) hoặc NGÀY/THÁNG/NĂM (06/02/2027)."
+        ) from None
+
+
 def holiday_windows(
-    days: Iterable[date], windows: Iterable[WeeklyWindow] = ()
+    days: Mapping[date | str, str | Iterable[WeeklyWindow] | None] | Iterable[date | str],
+    windows: Iterable[WeeklyWindow] = (),
 ) -> dict[date, tuple[WeeklyWindow, ...]]:
-    """`Policy.holidays` entries that replace the usual windows on `days` (empty `windows` = silence)."""
-    replacement = tuple(windows)
-    return {day: replacement for day in sorted(days)}
+    """`Policy.holidays` entries: replacement windows per date (an empty tuple means silence).
+
+    `days` is either a mapping date -> window spec (as stored in a policy, e.g.
+    {"2027-02-06": "T2-CN 07:00-07:30"}, "" for silence) or a list of dates that all get `windows`.
+    """
+    found: dict[date, tuple[WeeklyWindow, ...]] = {}
+    if isinstance(days, Mapping):
+        for key, value in days.items():
+            if value is None or isinstance(value, str):
+                spec = value or ""
+                try:
+                    replacement = parse_windows(spec)
+                except ValueError as error:
+                    raise ValueError(f"Ngày nghỉ lễ {key}: {error}") from None
+            else:
+                replacement = tuple(value)
+            found[parse_day(key)] = replacement
+    else:
+        replacement = tuple(windows)
+        for key in days:
+            found[parse_day(key)] = replacement
+    return dict(sorted(found.items()))
 
 
-def with_holidays(
-    policy: Policy, first: date, last: date, windows: Iterable[WeeklyWindow] = ()
-) -> Policy:
+def with_holidays(policy: Policy, first: date, last: date, windows: Iterable[WeeklyWindow] = ()) -> Policy:
     """A copy of `policy` whose public holidays between `first` and `last` use `windows` instead.
 
     Dates already present in `policy.holidays` keep their own replacement.
     """
-    added = holiday_windows(holidays_between(first, last), windows)
+    added = holiday_windows(list(holidays_between(first, last)), windows)
     added.update(policy.holidays)
     return replace(policy, holidays=dict(sorted(added.items())))

@@ -180,7 +180,7 @@ def import_stations(session: Session, text: str | Sheet) -> ImportResult:
             windows = parse_windows(row["windows"]) if row["windows"] else ()
             overlaps = find_overlaps(windows)
             if overlaps:
-                raise ValueError(f"cột windows: {overlaps[0]}")
+                raise ValueError(f"cột windows: {overlaps[0].message}")
             lat = _parse_float(row["lat"], "lat")
             lon = _parse_float(row["lon"], "lon")
             speakers = int(row["speakers"] or 0)

@@ -33,6 +33,7 @@ class BuildResult:
     changed: list[str] = field(default_factory=list)  # station codes whose version grew
     unchanged: list[str] = field(default_factory=list)
     plan: Plan | None = None
+    request: PlanRequest | None = None  # what the planner was given (for explanations)
 
 
 def _time(value: Any) -> time | None:
@@ -160,7 +161,9 @@ def build_week(
     programmes = {
         p.station_id: p
         for p in session.scalars(
+            # Locked: an emergency placed meanwhile must not be lost, nor a version bump.
             select(Programme).options(selectinload(Programme.items)).where(Programme.week == str(week))
+            .with_for_update()
         )
     }
     by_code = {s.code: s for s in stations}
@@ -177,9 +180,9 @@ def build_week(
         horizon=timedelta(minutes=horizon_minutes),
     )
     plan = plan_week(request)
-    result = BuildResult(week=week, plan=plan)
-    bulletin_ids = dict(session.execute(select(Bulletin.code, Bulletin.id)).tuples())
-    topics = dict(session.execute(select(Bulletin.code, Bulletin.topic)).tuples())
+    result = BuildResult(week=week, plan=plan, request=request)
+    bulletin_ids = dict(session.execute(select(Bulletin.code, Bulletin.id)).all())
+    topics = dict(session.execute(select(Bulletin.code, Bulletin.topic)).all())
     durations = {b.code: b.duration_ms for b in request.bulletins}
     for code, station in by_code.items():
         items = plan.items.get(code, [])

@@ -96,7 +96,7 @@ def update_station(session: Session, station: Station, edit: StationEdit, user: 
         errors["languages"] = f"Ngôn ngữ «{', '.join(unknown)}» không được hỗ trợ. Chọn trong danh sách."
     if not 0 <= edit.speakers <= 10_000:
         errors["speakers"] = f"Số loa {edit.speakers} không hợp lệ, phải từ 0 đến 10000."
-    windows, warnings = "", []
+    windows, warnings = "", list[str]()
     try:
         windows, warnings = check_windows(edit.windows.strip())
     except ValueError as exc:
@@ -112,7 +112,7 @@ def update_station(session: Session, station: Station, edit: StationEdit, user: 
     after = snapshot(station)
     if after != before:
         session.flush()
-        audit.record(session, now, user, "station_updated", "station", station.code, before, after)
+        audit.record(session, now, user, "station.update", "station", station.code, before, after)
     return StationSaved(station, warnings)
 
 
@@ -124,7 +124,7 @@ def rotate_token(session: Session, station: Station, user: User, now: datetime) 
     token = issue_station_token(station, now)
     session.flush()
     audit.record(
-        session, now, user, "station_token_rotated", "station", station.code,
+        session, now, user, "station.token", "station", station.code,
         {"had_token": had_token}, {"token_issued_at": now.isoformat()},
     )  # fmt: skip
     return token

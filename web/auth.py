@@ -75,9 +75,7 @@ def load_user(db: Session) -> User | None:
     uid = session.get("uid")
     if isinstance(uid, int):
         row = db.get(User, uid)
-        if row is not None and row.active and hmac.compare_digest(
-            str(session.get("fp", "")), session_fingerprint(row)
-        ):
+        if row is not None and row.active and hmac.compare_digest(str(session.get("fp", "")), session_fingerprint(row)):
             user = row
     g.user = user
     return user
@@ -153,7 +151,7 @@ def login_allowed(db: Session, username: str, ip: str, now: datetime) -> LoginCh
     since = now - LOGIN_WINDOW
     last_ok = db.scalar(
         select(func.max(AuditLog.at)).where(
-            AuditLog.entity == "login", AuditLog.entity_id == key, AuditLog.action == "login_ok"
+            AuditLog.entity == "login", AuditLog.entity_id == key, AuditLog.action == "login.ok"
         )
     )
     if last_ok is not None and last_ok > since:
@@ -164,7 +162,7 @@ def login_allowed(db: Session, username: str, ip: str, now: datetime) -> LoginCh
             .where(
                 AuditLog.entity == "login",
                 AuditLog.entity_id == key,
-                AuditLog.action == "login_failed",
+                AuditLog.action == "login.failed",
                 AuditLog.at > since,
             )
             .order_by(AuditLog.at.desc())
@@ -188,7 +186,7 @@ def authenticate(db: Session, username: str, password: str, ip: str, now: dateti
     if user is None or not user.active:
         ok = False
     key = limiter_key(username, ip)
-    audit.record(db, now, user if ok else None, "login_ok" if ok else "login_failed", "login", key)
+    audit.record(db, now, user if ok else None, "login.ok" if ok else "login.failed", "login", key)
     return user if ok else None
 
 

@@ -12,6 +12,14 @@ from web.context import close_db
 BLUEPRINTS = (
     "web.api:bp",
     "web.views:bp",
+    "web.views.bulletins:bp",
+    "web.views.programmes:bp",
+    "web.views.stations:bp",
+    "web.views.emergencies:bp",
+    "web.views.auditlog:bp",
+    "web.views.users:bp",
+    "web.health:bp",
+    "web.reports:bp",
 )
 
 

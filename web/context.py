@@ -11,18 +11,18 @@ from scheduler.settings import Settings
 
 
 def settings() -> Settings:
-    return current_app.extensions["loaxa"]["settings"]  # type: ignore[no-any-return]
+    return current_app.extensions["loaxa"]["settings"]
 
 
 def now() -> datetime:
-    return current_app.extensions["loaxa"]["clock"]()  # type: ignore[no-any-return]
+    return current_app.extensions["loaxa"]["clock"]()
 
 
 def db() -> Session:
     """One session per request, closed at teardown (see blueprints.register)."""
     if "db" not in g:
         g.db = current_app.extensions["loaxa"]["sessions"]()
-    return g.db  # type: ignore[no-any-return]
+    return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:

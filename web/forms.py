@@ -42,7 +42,7 @@ class Form(FlaskForm):
 class VnDateField(StringField):
     """A date typed as 2026-11-23 (the browser's date picker) or 23/11/2026."""
 
-    data: date | None  # type: ignore[assignment]
+    data: date | None
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         text = (valuelist[0] if valuelist else "") or ""
@@ -68,7 +68,7 @@ class VnDateField(StringField):
 class VnDateTimeField(StringField):
     """A local date and time from <input type=datetime-local> (2026-11-23T05:30) or 23/11/2026 05:30."""
 
-    data: datetime | None  # type: ignore[assignment]
+    data: datetime | None
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         text = str((valuelist[0] if valuelist else "") or "").strip()
@@ -82,7 +82,9 @@ class VnDateTimeField(StringField):
                 return
             except ValueError:
                 continue
-        raise ValueError(f"Thời điểm «{text[:30]}» không hợp lệ. Dùng dạng ngày/tháng/năm giờ:phút, ví dụ 23/11/2026 05:30.")
+        raise ValueError(
+            f"Thời điểm «{text[:30]}» không hợp lệ. Dùng dạng ngày/tháng/năm giờ:phút, ví dụ 23/11/2026 05:30."
+        )
 
     def _value(self) -> str:
         if self.raw_data:
@@ -91,7 +93,7 @@ class VnDateTimeField(StringField):
 
 
 class VnIntegerField(StringField):
-    data: int | None  # type: ignore[assignment]
+    data: int | None
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         text = str((valuelist[0] if valuelist else "") or "").strip()
@@ -130,16 +132,40 @@ class MaxLength:
             raise ValidationError(f"{self.what} dài {len(field.data)} ký tự, tối đa {self.limit}. Hãy rút gọn.")
 
 
-def choices(mapping: Mapping[str, str]) -> list[tuple[str, str]]:
-    return list(mapping.items())
+def option(value: object, label: str) -> Any:
+    """One <option>: WTForms 3.3 wants SelectChoice objects, older versions take tuples."""
+    try:
+        from wtforms.fields.choices import SelectChoice
+    except ImportError:  # WTForms < 3.3
+        return (value, label)
+    return SelectChoice(value, label)
 
 
-PRIORITY_CHOICES = [(p.value, p.label) for p in Priority]
+def choices(mapping: Mapping[str, str]) -> list[Any]:
+    return [option(value, label) for value, label in mapping.items()]
+
+
+PRIORITY_CHOICES = [option(p.value, p.label) for p in Priority]
+
+
+class VnSelectField(SelectField):
+    """A drop-down whose 'not in the list' message is Vietnamese."""
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        values = {str(choice[0]) for choice in self.iter_choices()} if self.validate_choice else set()
+        if self.validate_choice and str(self.data) not in values:
+            raise ValidationError(f"«{str(self.data)[:40]}» không có trong danh sách. Hãy chọn lại.")
 
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        values = {str(choice[0]) for choice in self.iter_choices()}
+        unknown = [str(v) for v in (self.data or []) if str(v) not in values]
+        if unknown:
+            raise ValidationError(f"«{', '.join(unknown)[:60]}» không có trong danh sách. Hãy chọn lại.")
 
 
 def attach_errors(form: FlaskForm, errors: Mapping[str, str]) -> list[str]:
@@ -171,9 +197,9 @@ class BulletinForm(Form):
     code = StringField("Mã bản tin (để trống để tự tạo)", validators=[MaxLength(40, "Mã")])
     title = StringField("Tiêu đề", validators=[Required("Chưa có tiêu đề. Hãy nhập tiêu đề bản tin.")])
     text = TextAreaField("Nội dung cần đọc")
-    topic = SelectField("Chủ đề", choices=choices(TOPICS))
-    language = SelectField("Ngôn ngữ", choices=choices(LANGUAGES))
-    priority = SelectField("Mức ưu tiên", choices=PRIORITY_CHOICES)
+    topic = VnSelectField("Chủ đề", choices=choices(TOPICS))
+    language = VnSelectField("Ngôn ngữ", choices=choices(LANGUAGES))
+    priority = VnSelectField("Mức ưu tiên", choices=PRIORITY_CHOICES)
     valid_from = VnDateField("Phát từ ngày")
     valid_to = VnDateField("Đến hết ngày")
     plays_per_week = VnIntegerField("Số lần phát mỗi tuần")
@@ -199,14 +225,14 @@ class UserForm(Form):
         "Tên đăng nhập", validators=[Required("Hãy nhập tên đăng nhập."), MaxLength(80, "Tên đăng nhập")]
     )
     full_name = StringField("Họ và tên", validators=[MaxLength(200, "Họ và tên")])
-    role = SelectField("Vai trò", choices=choices(ROLES))
+    role = VnSelectField("Vai trò", choices=choices(ROLES))
     commune = StringField("Xã (bắt buộc với vận hành xã)", validators=[MaxLength(120, "Tên xã")])
     password = PasswordField("Mật khẩu (ít nhất 8 ký tự; để trống nếu không đổi)")
     active = BooleanField("Đang hoạt động", default=True)
 
 
 class EmergencyForm(Form):
-    bulletin_id = SelectField("Bản tin khẩn cấp (đã duyệt)", coerce=int, validate_choice=False)
+    bulletin_id = VnSelectField("Bản tin khẩn cấp (đã duyệt)", coerce=int)
     targets = TextAreaField("Nơi phát (mã đài, tên xã hoặc * cho tất cả)")
     repeat_every_minutes = VnIntegerField("Lặp lại mỗi (phút; để trống nếu phát một lần)")
     repeat_until = VnDateTimeField("Lặp đến (giờ Việt Nam)")

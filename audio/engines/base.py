@@ -41,7 +41,7 @@ class SpeechEngine(ABC):
         """Render the chunks in order as one mono segment."""
 
     def unsupported_reason(self, language: str) -> str:
-        return f"{self.label} không có giọng đọc {language_name(language)}"
+        return f"không có giọng đọc {language_name(language)}"
 
     def unavailable(self, reason: str) -> EngineUnavailable:
         """The error to raise: a full sentence, with the short `reason` kept for warnings."""

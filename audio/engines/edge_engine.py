@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from audio.engines.base import SpeechEngine, join_chunks
-from audio.engines.online import RetryPolicy, Sleep, Throttle, shared_throttle
+from audio.engines.online import RetryPolicy, Sleep, Throttle, parse_retry_after, shared_throttle
 from audio.errors import EngineUnavailable
 from audio.segment import AudioSegment, decode_segment
 from audio.settings import AudioSettings
@@ -95,7 +95,8 @@ class EdgeEngine(SpeechEngine):
                 return self._fetch_once(communicate, chunk, voice)
             except aiohttp.WSServerHandshakeError as exc:
                 if exc.status == 429 and retry_index + 1 < self.retry.attempts:
-                    self._sleep(self.retry.delay(retry_index))
+                    after = parse_retry_after(exc.headers.get("Retry-After") if exc.headers else None)
+                    self._sleep(self.retry.delay(retry_index, after))
                     continue
                 if exc.status == 429:
                     raise self.unavailable(
@@ -103,10 +104,9 @@ class EdgeEngine(SpeechEngine):
                         f"{self.retry.attempts} lần thử; hãy thử lại sau ít phút"
                     ) from exc
                 raise self.unavailable(f"máy chủ {self.host} trả lỗi HTTP {exc.status}") from exc
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 raise self.unavailable(
-                    f"không kết nối được máy chủ {self.host} ({type(exc).__name__}); "
-                    "hãy kiểm tra kết nối Internet"
+                    f"không kết nối được máy chủ {self.host} ({type(exc).__name__}); hãy kiểm tra kết nối Internet"
                 ) from exc
             except Exception as exc:  # edge_tts' own protocol errors (NoAudioReceived, ...)
                 if type(exc).__module__.startswith("edge_tts"):

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from audio.engines.base import SpeechEngine
 from audio.errors import EngineUnavailable
 from audio.segment import AudioSegment, from_pcm
-from audio.settings import AudioSettings
 
 # espeak_AUDIO_OUTPUT: SYNCHRONOUS returns only when the text is fully rendered, no threads.
 AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -73,13 +72,10 @@ class _Library:
             ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
             ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
         ]  # fmt: skip
-        rate = lib.espeak_Initialize(
-            AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), ESPEAK_INITIALIZE_DONT_EXIT
-        )
+        rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), ESPEAK_INITIALIZE_DONT_EXIT)
         if rate <= 0:
             raise EngineUnavailable(
-                f"Không khởi động được espeak-ng (dữ liệu giọng đọc tại {data_path}). "
-                "Hãy cài lại gói espeakng-loader.",
+                f"Không khởi động được espeak-ng (dữ liệu giọng đọc tại {data_path}). Hãy cài lại gói espeakng-loader.",
                 engine="espeak",
                 reason="không khởi động được thư viện",
             )
@@ -131,9 +127,6 @@ class EspeakEngine(SpeechEngine):
     name = "espeak"
     label = "espeak-ng"
     max_chunk_chars = 300
-
-    def __init__(self, settings: AudioSettings) -> None:
-        super().__init__(settings)
 
     def _default_voice(self, language: str) -> str:
         if language == "vi":

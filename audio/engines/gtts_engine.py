@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from gtts import gTTS, gTTSError
@@ -31,9 +32,9 @@ class RedirectableGTTS(gTTS):
 
     def __init__(self, text: str, *, base_url: str | None, **kwargs: object) -> None:
         self.base_url = base_url
-        super().__init__(text, **kwargs)  # type: ignore[arg-type]
+        super().__init__(text, **kwargs)
 
-    def _prepare_requests(self) -> list:  # type: ignore[type-arg]
+    def _prepare_requests(self) -> list[Any]:
         prepared = super()._prepare_requests()
         if self.base_url:
             for request in prepared:
@@ -95,17 +96,20 @@ class GttsEngine(SpeechEngine):
                     after = parse_retry_after(exc.rsp.headers.get("Retry-After"))
                     self._sleep(self.retry.delay(retry_index, after))
                     continue
-                raise self.unavailable(self._describe(status, exc)) from exc
+                raise self.unavailable(self._describe(status, exc, tld)) from exc
             if not audio:
-                raise self.unavailable(f"máy chủ {self._host_name()} không trả về âm thanh cho đoạn “{chunk[:60]}”")
+                host = self._host_name(tld)
+                raise self.unavailable(f"máy chủ {host} không trả về âm thanh cho đoạn “{chunk[:60]}”")
             return audio
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
-    def _host_name(self) -> str:
-        return urlsplit(self.host).netloc or self.host
+    def _host_name(self, tld: str) -> str:
+        if self.settings.gtts_base_url:
+            return urlsplit(self.settings.gtts_base_url).netloc or self.settings.gtts_base_url
+        return f"translate.google.{tld}"
 
-    def _describe(self, status: int | None, exc: gTTSError) -> str:
-        host = self._host_name()
+    def _describe(self, status: int | None, exc: gTTSError, tld: str) -> str:
+        host = self._host_name(tld)
         if status is None:
             cause = exc.__context__ or exc
             return f"không kết nối được máy chủ {host} ({type(cause).__name__}); hãy kiểm tra kết nối Internet"

@@ -173,7 +173,10 @@ class Programme(Base):
 
 class ProgrammeItem(Base):
     __tablename__ = "programme_item"
-    __table_args__ = (Index("ix_programme_item_programme_start", "programme_id", "start"),)
+    __table_args__ = (
+        Index("ix_programme_item_programme_start", "programme_id", "start"),
+        Index("ix_programme_item_start", "start"),  # reports: one day across all stations
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
     start: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -221,6 +224,7 @@ class PlayLog(Base):
     __table_args__ = (
         Index("ix_play_log_station_start", "station_id", "actual_start"),
         Index("ix_play_log_scheduled", "scheduled_start"),
+        Index("ix_play_log_actual_start", "actual_start"),  # reports: unscheduled plays of a day
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     play_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -280,3 +284,71 @@ class ServiceHeartbeat(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when this holder took the lead
     beat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # survives a change of leader
+
+
+class _AirtimeFigures:
+    """Columns shared by the airtime roll-ups: what a report groups by, and what it adds up."""
+
+    station_code: Mapped[str] = mapped_column(String(40))
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    area: Mapped[str] = mapped_column(String(120), default="")
+    topic: Mapped[str] = mapped_column(String(40), default="")
+    language: Mapped[str] = mapped_column(String(10), default="vi")
+    priority: Mapped[str] = mapped_column(String(10), default="thuong")
+    source: Mapped[str] = mapped_column(String(10), default="own")  # own | relay | manual
+    kind: Mapped[str] = mapped_column(String(12), default="bulletin")
+    planned_items: Mapped[int] = mapped_column(Integer, default=0)
+    planned_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    aired_items: Mapped[int] = mapped_column(Integer, default=0)
+    aired_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    missed_items: Mapped[int] = mapped_column(Integer, default=0)
+    emergency_items: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AirtimeDaily(_AirtimeFigures, Base):
+    """Airtime of one local day, rolled up by scheduler.reports.rollup (a snapshot: survives deletes)."""
+
+    __tablename__ = "airtime_daily"
+    __table_args__ = (Index("ix_airtime_daily_day_commune", "day", "commune"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+
+
+class AirtimeMonthly(_AirtimeFigures, Base):
+    """The daily roll-up summed over a calendar month (`month` is its first day)."""
+
+    __tablename__ = "airtime_monthly"
+    __table_args__ = (Index("ix_airtime_monthly_month_commune", "month", "commune"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+
+
+class AirtimeMissed(Base):
+    """One planned item that did not air, or one skipped/failed play, with its reason."""
+
+    __tablename__ = "airtime_missed"
+    __table_args__ = (Index("ix_airtime_missed_day", "day", "scheduled_start"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    station_code: Mapped[str] = mapped_column(String(40))
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    area: Mapped[str] = mapped_column(String(120), default="")
+    scheduled_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(12), default="bulletin")
+    bulletin_code: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    topic: Mapped[str] = mapped_column(String(40), default="")
+    language: Mapped[str] = mapped_column(String(10), default="vi")
+    priority: Mapped[str] = mapped_column(String(10), default="thuong")
+    planned_ms: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str] = mapped_column(String(12), default="")  # "" = no play log at all
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class AirtimeRollupDay(Base):
+    """Which local days are rolled up, when, and the last play-log id they saw (late uploads re-roll)."""
+
+    __tablename__ = "airtime_rollup_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    play_log_watermark: Mapped[int] = mapped_column(BigInteger, default=0)

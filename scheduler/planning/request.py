@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.domain import BulletinInput, IsoWeek, PlannedItem, Shortfall, StationInput
+from scheduler.planning.timeline import SessionSlot
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class PlanRequest:
     # inside the no-change horizon are kept as they are.
     existing: Mapping[str, Sequence[PlannedItem]] = field(default_factory=dict)
     horizon: timedelta = timedelta(minutes=30)
+    # Local-search steps per group of identical stations; None = automatic (see docs/planner.md):
+    # up to 300, fewer when there are many groups, so a national plan stays within its time budget.
+    search_steps: int | None = None
 
 
 @dataclass
@@ -28,3 +32,7 @@ class Plan:
     items: dict[str, list[PlannedItem]]  # station code -> items sorted by start
     shortfalls: list[Shortfall]
     planned_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (station, bulletin)
+    # The concrete sessions (after the policy) per station code; stations with equal windows share one tuple.
+    sessions: dict[str, tuple[SessionSlot, ...]] = field(default_factory=dict)
+    # Vietnamese notes for operators: sessions cut by quiet hours, relays dropped, and so on.
+    notes: list[str] = field(default_factory=list)

@@ -77,7 +77,7 @@ def _split_outside_quotes(text: str, separator: str | None) -> list[str]:
         else:
             current.append(ch)
     if quoted:
-        raise ValueError(f"Khung giờ «{text.strip()}»: thiếu dấu ngoặc kép đóng. Viết ví dụ ten=\"Thời sự VOV\".")
+        raise ValueError(f'Khung giờ «{text.strip()}»: thiếu dấu ngoặc kép đóng. Viết ví dụ ten="Thời sự VOV".')
     pieces.append("".join(current))
     if separator is None:
         return [p for p in pieces if p]
@@ -133,7 +133,7 @@ def _parse_time(text: str, part: str, *, is_end: bool) -> time:
 
 
 def _parse_one(part: str) -> WeeklyWindow:
-    text = part.strip()
+    part = text = part.strip()
     call = _CALL_RE.match(text)
     relay_from_call: str | None = None
     if call is not None and _fold(call.group(1)) in _RELAY_CALLS:
@@ -190,7 +190,9 @@ def _parse_one(part: str) -> WeeklyWindow:
         if key is None:
             raise ValueError(f"Khung giờ «{part}»: thuộc tính «{attr}» không rõ. {_ATTR_HINT}")
         if key in values:
-            raise ValueError(f"Khung giờ «{part}»: thuộc tính «{raw_key}» bị lặp. Mỗi thuộc tính chỉ ghi một lần.")
+            raise ValueError(
+                f"Khung giờ «{part}»: thuộc tính «{raw_key}» bị lặp. Mỗi thuộc tính chỉ ghi một lần, xoá bớt một chỗ."
+            )
         if not value:
             raise ValueError(f"Khung giờ «{part}»: thuộc tính «{attr}» thiếu giá trị. {_ATTR_HINT}")
         values[key] = value
@@ -207,9 +209,7 @@ def _check_language(part: str, attr: str, value: str) -> str:
     return code
 
 
-def _window_from(
-    part: str, days: frozenset[int], start: time, end: time, values: dict[str, str]
-) -> WeeklyWindow:
+def _window_from(part: str, days: frozenset[int], start: time, end: time, values: dict[str, str]) -> WeeklyWindow:
     label = values.get("ten", "")
     if "tiep-song" in values:
         url = values["tiep-song"]
@@ -315,10 +315,7 @@ def _occurrences(window: WeeklyWindow) -> list[tuple[int, int, int]]:
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     """Overlap on the weekly cycle, where Sunday night runs into Monday morning."""
-    for shift in (-WEEK_SECONDS, 0, WEEK_SECONDS):
-        if a[0] < b[1] + shift and b[0] + shift < a[1]:
-            return True
-    return False
+    return any(a[0] < b[1] + shift and b[0] + shift < a[1] for shift in (-WEEK_SECONDS, 0, WEEK_SECONDS))
 
 
 def _day_list(days: Sequence[int]) -> str:

@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "emergency": "web.cli.programme_cmds:emergency",
     "report": "web.cli.report_cmds:report",
     "mqtt": "web.cli.delivery_cmds:mqtt",
+    "backup": "web.cli.ops_cmds:backup",
+    "restore": "web.cli.ops_cmds:restore",
 }
 
 

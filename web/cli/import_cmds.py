@@ -40,7 +40,9 @@ def import_group() -> None:
     pass
 
 
-@import_group.command("stations", help="Nhập đài từ CSV/XLSX: code,name,commune,area,province,languages,windows,lat,lon,speakers")
+@import_group.command(
+    "stations", help="Nhập đài từ CSV/XLSX: code,name,commune,area,province,languages,windows,lat,lon,speakers"
+)
 @click.argument("file", type=FILE)
 def stations(file: Path) -> None:
     env = load_env()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import os
 import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from scheduler import accounts, audit
-from scheduler.db.models import Station
+from scheduler.db.models import Station, User
 from scheduler.db.session import transaction, upgrade_schema
 from web.app import system_clock
 from web.cli.context import load_env
@@ -54,14 +57,117 @@ def user_add(username: str, role: str, commune: str | None, password_file: Path 
     click.echo(f"Đã tạo tài khoản «{username}» ({accounts.ROLES[role]}).")
 
 
+MIN_PASSWORD_LENGTH = 8  # the same rule as scheduler.accounts.create_user
+
+
+def _find_user(session: Session, username: str) -> User:
+    row = session.scalar(select(User).where(User.username == username))
+    if row is None:
+        raise click.ClickException(f"Không có tài khoản «{username}». Xem danh sách bằng lệnh: loaxa user list")
+    return row
+
+
+@user.command("list", help="Liệt kê các tài khoản: tên, vai trò, xã, trạng thái.")
+def user_list() -> None:
+    env = load_env()
+    with env.sessions() as session:
+        rows = session.scalars(select(User).order_by(User.username)).all()
+        table = [("Tên đăng nhập", "Vai trò", "Xã", "Trạng thái")]
+        for row in rows:
+            state = "hoạt động" if row.active else "đã khóa"
+            role = accounts.ROLES.get(row.role, row.role)
+            table.append((row.username, role, row.commune.name if row.commune else "", state))
+    if len(table) == 1:
+        click.echo("Chưa có tài khoản nào. Thêm bằng lệnh: loaxa user add TÊN --role admin")
+        return
+    widths = [max(len(r[i]) for r in table) for i in range(4)]
+    for r in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+
+
+@user.command("disable", help="Khóa tài khoản NAME: không đăng nhập được nữa, lịch sử vẫn giữ.")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    env = load_env()
+    now = system_clock()
+    with transaction(env.sessions) as session:
+        row = _find_user(session, name)
+        if not row.active:
+            click.echo(f"Tài khoản «{name}» đã bị khóa từ trước.")
+            return
+        if row.role == "admin":
+            admins = session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.active))
+            if (admins or 0) <= 1:
+                raise click.ClickException(
+                    f"Không khóa «{name}»: đây là tài khoản quản trị cuối cùng còn hoạt động. "
+                    "Tạo một tài khoản quản trị khác trước (loaxa user add TÊN --role admin)."
+                )
+        row.active = False
+        audit.record(
+            session, now, None, "user.disable", "user", row.id, before={"active": True}, after={"active": False}
+        )
+    click.echo(f"Đã khóa tài khoản «{name}».")
+
+
+@user.command("enable", help="Mở khóa tài khoản NAME.")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    env = load_env()
+    with transaction(env.sessions) as session:
+        row = _find_user(session, name)
+        if row.active:
+            click.echo(f"Tài khoản «{name}» đang hoạt động.")
+            return
+        row.active = True
+        before, after = {"active": False}, {"active": True}
+        audit.record(session, system_clock(), None, "user.enable", "user", row.id, before=before, after=after)
+    click.echo(f"Đã mở khóa tài khoản «{name}».")
+
+
+@user.command("passwd", help="Đặt lại mật khẩu cho tài khoản NAME.")
+@click.argument("name")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+def user_passwd(name: str, password_file: Path | None) -> None:
+    env = load_env()
+    with env.sessions() as session:
+        _find_user(session, name)  # fail before asking for a password
+    password = _read_password(password_file)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự; mật khẩu đã nhập có {len(password)}."
+        )
+    with transaction(env.sessions) as session:
+        row = _find_user(session, name)
+        row.password_hash = accounts.hash_password(password)
+        audit.record(session, system_clock(), None, "user.passwd", "user", row.id)
+    click.echo(f"Đã đặt lại mật khẩu cho «{name}».")
+
+
 @click.group(help="Quản lý đài (cụm loa).")
 def station() -> None:
     pass
 
 
-@station.command("token", help="In mã truy cập mới cho đài CODE; mã cũ bị thu hồi.")
-@click.argument("code")
-def station_token(code: str) -> None:
+@station.command(
+    "token", help="In mã truy cập mới cho đài CODE, hoặc với --all ghi mã mọi đài vào tệp CSV. Mã cũ bị thu hồi."
+)
+@click.argument("code", required=False)
+@click.option("--all", "all_stations", is_flag=True, help="Cấp mã mới cho mọi đài đang hoạt động.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tệp CSV (code,token) để ghi mã khi dùng --all; chỉ chủ tệp đọc được (0600).")
+def station_token(code: str | None, all_stations: bool, output: Path | None) -> None:
+    if all_stations == (code is not None):
+        raise click.UsageError(
+            "Ghi mã một đài (loaxa station token MÃ_ĐÀI) hoặc dùng --all -o tokens.csv, không dùng cả hai."
+        )
+    if all_stations:
+        if output is None:
+            raise click.UsageError("Với --all cần -o TỆP.csv: mã truy cập của mọi đài không in ra màn hình.")
+        count = _issue_all_tokens(output)
+        click.echo(f"Đã cấp mã mới cho {count} đài, ghi vào {output} (chỉ chủ tệp đọc được).")
+        return
+    if output is not None:
+        raise click.UsageError("-o chỉ dùng cùng --all.")
     env = load_env()
     with transaction(env.sessions) as session:
         row = session.scalar(select(Station).where(Station.code == code))
@@ -70,3 +176,33 @@ def station_token(code: str) -> None:
         token = accounts.issue_station_token(row, system_clock())
         audit.record(session, system_clock(), None, "station.token", "station", code)
     click.echo(token)
+
+
+def _issue_all_tokens(output: Path) -> int:
+    """New tokens for every active station, written 0600; the file appears only if the database commits."""
+    env = load_env()
+    now = system_clock()
+    output = output.resolve()
+    if not output.parent.is_dir():
+        raise click.ClickException(f"Thư mục {output.parent} không tồn tại. Tạo thư mục trước hoặc chọn chỗ khác.")
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.part")
+    try:
+        with transaction(env.sessions) as session:
+            rows = session.scalars(select(Station).where(Station.active).order_by(Station.code)).all()
+            if not rows:
+                raise click.ClickException(
+                    "Chưa có đài nào đang hoạt động. Nhập đài trước: loaxa import stations TỆP.csv"
+                )
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(("code", "token"))
+                for row in rows:
+                    writer.writerow((row.code, accounts.issue_station_token(row, now)))
+                    audit.record(session, now, None, "station.token", "station", row.code, after={"bulk": True})
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(rows)

@@ -1,0 +1,36 @@
+"""Gunicorn settings for the loaxa web application behind nginx (see docs/operations.md).
+
+Installed as /etc/loaxa/gunicorn.conf.py and started by deploy/systemd/loaxa-web.service:
+    gunicorn -c /etc/loaxa/gunicorn.conf.py
+Every value can be changed from the environment file without editing this one.
+"""
+
+import os
+
+# The application factory: each worker builds its own app, engine and connection pool.
+wsgi_app = "web.app:create_app()"
+preload_app = False  # no database connection may be shared across fork()
+
+bind = os.environ.get("LOAXA_GUNICORN_BIND", "127.0.0.1:8080").split(",")
+workers = int(os.environ.get("LOAXA_GUNICORN_WORKERS", str(min(2 * (os.cpu_count() or 1) + 1, 8))))
+# Threads let one worker wait on a slow 3G upload while answering the other stations.
+worker_class = "gthread"
+threads = int(os.environ.get("LOAXA_GUNICORN_THREADS", "4"))
+
+# Recordings up to 200 MB arrive over slow links; nginx buffers them, so this covers processing only.
+timeout = int(os.environ.get("LOAXA_GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, so a slow leak in a library never grows without bound.
+max_requests = 2000
+max_requests_jitter = 200
+
+# nginx on the same machine sets X-Forwarded-Proto; trust it from there only.
+forwarded_allow_ips = os.environ.get("LOAXA_GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+accesslog = os.environ.get("LOAXA_GUNICORN_ACCESSLOG", "-")
+errorlog = os.environ.get("LOAXA_GUNICORN_ERRORLOG", "-")
+loglevel = os.environ.get("LOAXA_GUNICORN_LOGLEVEL", "info")
+# %(B)s is the body size gunicorn sent: 0 for audio that nginx sent through X-Accel-Redirect.
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)sus "%(a)s"'
+proc_name = "loaxa-web"

@@ -1,0 +1,501 @@
+"""The station agent: plays the cached programme on time, obeys commands, keeps a durable play log.
+
+Everything that decides is driven by an explicit `now`: `run_once(now)` is one deterministic step
+(commands, playback, then the network), and `run_forever()` is the real loop, where playback and
+the network run in separate threads so a slow download never delays an item.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+
+from scheduler.agent import protocol
+from scheduler.agent.audio_cache import AudioCache
+from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
+from scheduler.agent.mqtt_link import MqttConfig, MqttLink
+from scheduler.agent.players import Player
+from scheduler.agent.status import Hardware, agent_version, no_hardware
+from scheduler.agent.store import PlayRow, Store, iso, parse_iso
+from scheduler.agent.sync import Syncer, SyncIntervals
+from scheduler.agent.timeline import Slot, due, may_replay, merge_slots, start_deadline
+from scheduler.domain import DEFAULT_TZ
+
+log = logging.getLogger("loaxa.agent")
+
+Clock = Callable[[], datetime]
+PROGRESS_EVERY = timedelta(seconds=10)
+ALIVE_EVERY = timedelta(seconds=30)
+OUTAGE_MIN = timedelta(minutes=1)
+STREAM_EMERGENCY_DEFAULT = timedelta(minutes=15)
+HUNG_PLAYER_SLACK = timedelta(seconds=60)
+MQTT_CONFIG_RETRY = timedelta(minutes=10)
+EMERGENCY_COVER = timedelta(minutes=10)  # a play-now command and the same emergency in the programme
+
+
+@dataclass
+class AgentConfig:
+    server: str
+    station: str
+    token: str
+    cache_dir: Path
+    mqtt: bool = True  # use the broker the server names (or mqtt_url) when there is one
+    mqtt_url: str | None = None
+    default_volume: int = 80
+    intervals: SyncIntervals = field(default_factory=SyncIntervals)
+
+
+@dataclass
+class Playing:
+    play_id: str
+    slot: Slot
+    started: datetime
+    last_progress: datetime
+    emergency: bool = False
+
+
+class Agent:
+    def __init__(self, config: AgentConfig, *, clock: Clock, player: Player,
+                 http: requests.Session | None = None, sleep: Callable[[float], None] | None = None,
+                 hardware: Hardware = no_hardware) -> None:
+        self.config = config
+        self.clock = clock
+        self.player = player
+        self.hardware = hardware
+        self._sleep = sleep
+        self.store = Store(config.cache_dir / "agent.sqlite3")
+        self.cache = AudioCache(config.cache_dir)
+        self.client = ServerClient(config.server, config.token, http)
+        self.syncer = Syncer(config.station, self.store, self.cache, self.client, config.intervals,
+                             on_active_changed=self._reload_slots, mqtt_connected=self._mqtt_connected)
+        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.wake = threading.Event()  # playback: a command arrived
+        self.net_wake = threading.Event()  # network: a notice arrived
+        self.mqtt: MqttLink | None = None
+        self.current: Playing | None = None
+        self.slots: list[Slot] = []
+        self.volume = int(self.store.get_value("volume") or config.default_volume)
+        self._net_next: datetime | None = None
+        self._backoff = timedelta(0)
+        self._last_alive: datetime | None = None
+        self._down: tuple[datetime, datetime] | None = None
+        self._mqtt_next: datetime | None = None
+        self._reload_slots()
+        self.handled = self.store.handled_keys()
+        self._recover(clock())
+
+    # -- start-up -------------------------------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.store.get_value("timezone") or DEFAULT_TZ)
+
+    def _local(self, instant: datetime) -> str:
+        return instant.astimezone(self.tz).strftime("%H:%M:%S ngày %d/%m/%Y")
+
+    def _reload_slots(self) -> None:
+        self.slots = merge_slots(m.body for m in self.store.manifests("active"))
+
+    def _recover(self, now: datetime) -> None:
+        """Close rows left open by a crash or power cut (`partial`) and note how long the box was down."""
+        last_alive = parse_iso(self.store.get_value("alive_at"))
+        if last_alive is not None and now - last_alive > OUTAGE_MIN:
+            self._down = (last_alive, now)
+        by_key = {s.key: s for s in self.slots}
+        for row in self.store.open_plays():
+            start = datetime.fromisoformat(row.actual_start)
+            end = parse_iso(row.progress_at) or start
+            played_ms = max(0, int((end - start).total_seconds() * 1000))
+            slot = by_key.get(row.item_key)
+            replay = slot is not None and may_replay(slot, played_ms, now)
+            reason = (f"Bị ngắt sau {played_ms // 1000} giây vì đầu thu khởi động lại (mất điện hoặc lỗi)"
+                      + ("; phát lại từ đầu vì vẫn còn trong giờ phát." if replay else "; không phát lại."))
+            self.store.finish_play(row.play_id, end, played_ms, "partial", reason,
+                                   handled_key=None if replay else row.item_key)
+            if not replay:
+                self.handled.add(row.item_key)
+            log.warning("Mục «%s»: %s", row.title, reason)
+
+    # -- inbound messages -----------------------------------------------------------------------
+
+    def deliver(self, topic: str, payload: bytes) -> None:
+        """Called from the MQTT thread (or a test): queue the message and wake the loops."""
+        self.inbox.put((topic, payload))
+        self.wake.set()
+        self.net_wake.set()
+
+    def _process_inbox(self, now: datetime) -> None:
+        while True:
+            try:
+                topic, payload = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                if topic.endswith("/" + protocol.PROGRAMME_TOPIC):
+                    if self.syncer.notice(protocol.Notice.from_json(payload)):
+                        self.net_wake.set()
+                elif topic.endswith("/" + protocol.CMD_TOPIC):
+                    self.command(protocol.Command.from_json(payload), now)
+            except ValueError as exc:
+                log.error("Bỏ qua tin nhắn MQTT không hợp lệ trên %s: %s", topic, exc)
+
+    def command(self, cmd: protocol.Command, now: datetime) -> None:
+        """Obey a command from the centre; each command id is obeyed once."""
+        key = f"cmd:{cmd.id}"
+        if key in self.handled:
+            return
+        # Marked before acting: a repeated delivery (QoS 1, or after a restart) is not obeyed twice.
+        self._handle(key, now)
+        if cmd.kind == "volume" and cmd.volume is not None:
+            self.volume = cmd.volume
+            self.store.set_value("volume", str(cmd.volume))
+        elif cmd.kind == "resync":
+            self.syncer.state.force = True
+            self.syncer.state.next_status = None
+            for sha in self.cache.cached():
+                self.cache.verify(sha, force=True)
+            self._net_next = None
+            self.net_wake.set()
+        elif cmd.kind == "stop":
+            self._interrupt(now, "Dừng theo lệnh của trung tâm.", allow_replay=False)
+        else:
+            self._emergency(cmd, key, now)
+
+    def _emergency(self, cmd: protocol.Command, key: str, now: datetime) -> None:
+        duration = cmd.duration_ms or (
+            int(STREAM_EMERGENCY_DEFAULT.total_seconds() * 1000) if cmd.stream_url else 0)
+        slot = Slot(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
+                    title=cmd.title, bulletin=cmd.bulletin, priority="khan_cap", sha256=cmd.sha256,
+                    stream_url=cmd.stream_url, duration_ms=duration)
+        if cmd.expired(now):
+            self._log_closed(slot, now, "skipped",
+                             f"Lệnh phát khẩn cấp gửi lúc {self._local(datetime.fromisoformat(cmd.sent_at))} "
+                             "đến quá muộn nên không phát.", key)
+            return
+        # Silence what plays first: the pre-emption must not wait for a download.
+        self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{cmd.title}».", allow_replay=True)
+        covered = self._programme_slot_for(cmd.sha256, now)
+        if covered is not None:
+            slot = covered  # the same emergency is in the programme too: this play stands for that item
+        elif cmd.sha256:
+            self._remember_emergency(cmd.sha256, now)
+        source = cmd.stream_url
+        if cmd.sha256:
+            try:
+                if not self.cache.verify(cmd.sha256, force=True):
+                    self.syncer.fetch(cmd.sha256, now)
+            except (ServerUnavailable, OSError) as exc:
+                log.error("Không tải được tệp khẩn cấp: %s", exc)
+            if self.cache.verify(cmd.sha256):
+                source = str(self.cache.path(cmd.sha256))
+            elif source is None:
+                self._log_closed(slot, now, "failed",
+                                 f"Không tải được tệp âm thanh khẩn cấp (sha256 {cmd.sha256[:12]}…) từ máy chủ.",
+                                 key)
+                return
+        assert source is not None
+        self._begin(slot, source, now, volume=cmd.volume if cmd.volume is not None else 100, emergency=True)
+
+    def _programme_slot_for(self, sha256: str | None, now: datetime) -> Slot | None:
+        """An unplayed programme emergency item with this audio starting within EMERGENCY_COVER of now."""
+        if not sha256:
+            return None
+        near = [s for s in self.slots if s.sha256 == sha256 and s.kind == "emergency" and s.key not in self.handled
+                and abs(s.start - now) <= EMERGENCY_COVER]
+        return min(near, key=lambda s: abs(s.start - now)) if near else None
+
+    def _remember_emergency(self, sha256: str, now: datetime) -> None:
+        recent = {k: v for k, v in (self.store.get_json("recent_emergencies") or {}).items()
+                  if now - datetime.fromisoformat(v) <= EMERGENCY_COVER * 2}
+        recent[sha256] = iso(now)
+        self.store.set_json("recent_emergencies", recent)
+
+    def _aired_by_command(self, slot: Slot) -> bool:
+        """A programme emergency item already aired by a play-now command moments before or after."""
+        if not slot.sha256 or slot.kind != "emergency":
+            return False
+        aired = (self.store.get_json("recent_emergencies") or {}).get(slot.sha256)
+        return aired is not None and abs(datetime.fromisoformat(aired) - slot.start) <= EMERGENCY_COVER
+
+    # -- playback -------------------------------------------------------------------------------
+
+    def _handle(self, key: str, now: datetime) -> None:
+        self.store.mark_handled(key, now)
+        self.handled.add(key)
+
+    def _row(self, slot: Slot, now: datetime, result: str, reason: str = "") -> PlayRow:
+        return PlayRow(
+            play_id=uuid.uuid4().hex, item_key=slot.key, kind=slot.kind, actual_start=iso(now) or "",
+            result=result, item_id=slot.item_id, week=slot.week, version=slot.version, bulletin=slot.bulletin,
+            title=slot.title, language=slot.language, priority=slot.priority, sha256=slot.sha256,
+            stream_url=slot.stream_url, scheduled_start=iso(slot.start), scheduled_ms=slot.play_ms,
+            progress_at=iso(now), reason=reason,
+        )
+
+    def _log_closed(self, slot: Slot, now: datetime, result: str, reason: str, key: str) -> None:
+        row = self._row(slot, now, result, reason)
+        row.actual_end = row.actual_start
+        self.store.log_closed(row, handled_key=key)
+        self.handled.add(key)
+        log.warning("Mục «%s» lúc %s: %s", slot.title, self._local(slot.start), reason)
+
+    def _begin(self, slot: Slot, source: str, now: datetime, volume: int, emergency: bool = False) -> None:
+        row = self._row(slot, now, "playing")
+        self.store.start_play(row)  # before the sound: a crash from here on leaves a row to recover
+        length = slot.play_ms if slot.kind != "relay" else int((slot.end - now).total_seconds() * 1000)
+        self.player.start(source, length, volume)
+        self.current = Playing(row.play_id, slot, now, now, emergency)
+        log.info("Bắt đầu phát «%s» (%s)", slot.title, slot.kind)
+
+    def _finish(self, now: datetime, result: str, reason: str = "") -> None:
+        playing = self.current
+        assert playing is not None
+        played_ms = int((now - playing.started).total_seconds() * 1000)
+        self.store.finish_play(playing.play_id, now, played_ms, result, reason, handled_key=playing.slot.key)
+        self.handled.add(playing.slot.key)
+        self.current = None
+
+    def _interrupt(self, now: datetime, reason: str, allow_replay: bool) -> None:
+        """Stop what plays; log it `partial`, and leave it due again if the replay rule allows."""
+        playing = self.current
+        if playing is None:
+            return
+        self.player.stop()
+        played_ms = int((now - playing.started).total_seconds() * 1000)
+        replay = allow_replay and not playing.emergency and may_replay(playing.slot, played_ms, now)
+        key = None if replay else playing.slot.key
+        self.store.finish_play(playing.play_id, now, played_ms, "partial",
+                               reason + (" Sẽ phát lại từ đầu." if replay else ""), handled_key=key)
+        if key is not None:
+            self.handled.add(key)
+        self.current = None
+
+    def _missed_reason(self, slot: Slot) -> str:
+        if self._down is not None and self._down[0] <= start_deadline(slot) <= self._down[1]:
+            return (f"Không phát được: đầu thu không hoạt động từ {self._local(self._down[0])} "
+                    f"đến {self._local(self._down[1])}.")
+        return "Quá giờ phát mà chưa phát được (mục trước phát quá giờ hoặc có lệnh khẩn cấp)."
+
+    def _source(self, slot: Slot, now: datetime) -> str | None:
+        """The file or stream to play, or None after logging why the item cannot air."""
+        if slot.sha256:
+            if self.cache.verify(slot.sha256, force=True):
+                return str(self.cache.path(slot.sha256))
+            self._log_closed(slot, now, "skipped",
+                             f"Thiếu hoặc hỏng tệp âm thanh (sha256 {slot.sha256[:12]}…) đến giờ phát; "
+                             "đầu thu sẽ tải lại tệp.", slot.key)
+            self.net_wake.set()
+            return None
+        if slot.stream_url:
+            return slot.stream_url
+        self._log_closed(slot, now, "skipped", "Mục không có tệp âm thanh hay địa chỉ tiếp sóng.", slot.key)
+        return None
+
+    def _keep_alive(self, now: datetime) -> None:
+        if self._last_alive is None or now - self._last_alive >= ALIVE_EVERY:
+            self.store.set_value("alive_at", iso(now) or "")
+            self._last_alive = now
+
+    def step_playback(self, now: datetime) -> None:
+        """Finish what ended, log what was missed, start what is due."""
+        self._keep_alive(now)
+        playing = self.current
+        if playing is not None:
+            status = self.player.poll()
+            slot = playing.slot
+            if slot.kind == "relay" and now >= slot.end:
+                self.player.stop()
+                self._finish(now, "played")
+            elif status.state == "done":
+                self._finish(now, "played")
+            elif status.state == "failed":
+                self._finish(now, "failed", status.error)
+            elif now >= playing.started + timedelta(milliseconds=slot.play_ms * 1.5) + HUNG_PLAYER_SLACK:
+                self.player.stop()
+                self._finish(now, "played", "Trình phát không tự dừng; đầu thu đã dừng nó.")
+            else:
+                urgent = None if playing.emergency else self._due_emergency(now)
+                if urgent is None:
+                    if now - playing.last_progress >= PROGRESS_EVERY:
+                        self.store.progress(playing.play_id, now)
+                        playing.last_progress = now
+                    return
+                self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{urgent.title}».", allow_replay=True)
+        for _ in range(len(self.slots) + 1):
+            plan = due(self.slots, now, self.handled)
+            for slot in plan.missed:
+                seen = self.store.get_value(f"first_seen:{slot.week}")
+                if seen and slot.start < datetime.fromisoformat(seen):
+                    self._handle(slot.key, now)  # aired before this box ever knew of it: nothing to report
+                    continue
+                self._log_closed(slot, now, "skipped", self._missed_reason(slot), slot.key)
+            start = self._due_emergency(now) or plan.start
+            if start is None:
+                return
+            if self._aired_by_command(start):
+                self._handle(start.key, now)
+                continue
+            source = self._source(start, now)
+            if source is not None:
+                volume = 100 if start.kind == "emergency" else self.volume
+                self._begin(start, source, now, volume, emergency=start.kind == "emergency")
+                return
+
+    def _due_emergency(self, now: datetime) -> Slot | None:
+        """A programme emergency item whose time has come: it pre-empts whatever plays."""
+        for slot in self.slots:
+            if slot.start > now:
+                return None
+            if slot.kind == "emergency" and slot.key not in self.handled and now < start_deadline(slot):
+                return slot
+        return None
+
+    # -- network --------------------------------------------------------------------------------
+
+    def _mqtt_connected(self) -> bool:
+        return self.mqtt is not None and self.mqtt.connected.is_set()
+
+    def status(self, now: datetime) -> dict[str, Any]:
+        playing = self.current
+        manifests: dict[str, dict[str, int]] = {}
+        for slot_name in ("active", "pending"):
+            for m in self.store.manifests(slot_name):
+                manifests.setdefault(m.week, {})[slot_name] = m.version
+        return {
+            "state": "online",
+            "at": iso(now),
+            "agent_version": agent_version(),
+            "clock_offset_ms": self.syncer.state.clock_offset_ms,
+            "disk_free_mb": self.cache.free_bytes() // (1024 * 1024),
+            "volume": self.volume,
+            **self.hardware(),
+            "player": self.player.name,
+            "playing": None if playing is None else {
+                "title": playing.slot.title, "kind": playing.slot.kind, "bulletin": playing.slot.bulletin,
+                "since": iso(playing.started), "emergency": playing.emergency,
+            },
+            "manifests": manifests,
+            "outbox": self.store.outbox_size(),
+            "mqtt": self._mqtt_connected(),
+        }
+
+    def ensure_mqtt(self, now: datetime) -> None:
+        """Connect to the broker the server names (cached for offline restarts); never raises."""
+        if not self.config.mqtt or self.mqtt is not None:
+            return
+        if self._mqtt_next is not None and now < self._mqtt_next:
+            return
+        self._mqtt_next = now + MQTT_CONFIG_RETRY
+        data = self.store.get_json("mqtt_config")
+        try:
+            fresh = self.syncer.mqtt_config()
+            if fresh is not None:
+                data = fresh
+                self.store.set_json("mqtt_config", fresh)
+        except (ServerUnavailable, ServerRefused) as exc:
+            log.info("Chưa lấy được cấu hình MQTT từ máy chủ (%s); dùng bản đã lưu nếu có.", exc)
+        if not data:
+            return
+        try:
+            config = MqttConfig.from_api(data, self.config.mqtt_url)
+            if config is None:
+                return
+            self.mqtt = MqttLink(config, self.deliver, on_connected=self._on_mqtt_connected)
+            self.mqtt.start()
+        except (ValueError, KeyError, OSError) as exc:
+            log.error("Cấu hình MQTT không dùng được: %s", exc)
+            self.mqtt = None
+
+    def _on_mqtt_connected(self) -> None:
+        # A notice may have been missed while disconnected: check the index at once.
+        self.syncer.state.last_poll = None
+        self.syncer.state.next_status = None
+        self.net_wake.set()
+
+    def step_network(self, now: datetime) -> None:
+        """One network pass unless backing off; failures only postpone it (5 s doubling to 5 min)."""
+        if self._net_next is not None and now < self._net_next and not self.syncer.state.weeks:
+            return
+        try:
+            self.ensure_mqtt(now)
+            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock) and self.mqtt:
+                self.mqtt.publish_status(self.status(now))
+            self._backoff = timedelta(0)
+            self._net_next = None
+        except ServerUnavailable as exc:
+            self._backoff = min(max(self._backoff * 2, timedelta(seconds=5)), timedelta(minutes=5))
+            self._net_next = now + self._backoff
+            log.warning("%s Thử lại sau %d giây.", exc, self._backoff.total_seconds())
+        except ServerRefused as exc:
+            self._backoff = timedelta(minutes=10) if exc.status in (401, 403) else timedelta(minutes=1)
+            self._net_next = now + self._backoff
+            log.error("Máy chủ từ chối yêu cầu (%s): %s", exc.status, exc.message)
+        except OSError as exc:
+            self._backoff = timedelta(minutes=1)
+            self._net_next = now + self._backoff
+            log.error("Lỗi ghi đĩa trên đầu thu: %s", exc)
+
+    # -- loops ----------------------------------------------------------------------------------
+
+    def tick_playback(self, now: datetime) -> None:
+        """Commands, then playback: what the playback thread runs every tick (never touches the network
+        except to fetch an emergency's audio)."""
+        self._process_inbox(now)
+        self.step_playback(now)
+
+    def run_once(self, now: datetime) -> None:
+        """One deterministic step: commands and playback, the network, then playback again."""
+        self.tick_playback(now)
+        self.step_network(now)
+        self.tick_playback(now)
+
+    def run_forever(self, stop: threading.Event, threaded: bool = True, tick: float = 0.25) -> None:
+        """The real loop. Threaded: playback wakes every `tick` s or at once on a command; the network
+        runs beside it. Not threaded: run_once then the injected sleep (simulation)."""
+        if not threaded:
+            sleep = self._sleep or (lambda s: stop.wait(s) and None)
+            while not stop.is_set():
+                self.run_once(self.clock())
+                sleep(tick)
+            self.shutdown()
+            return
+        network = threading.Thread(target=self._network_loop, args=(stop,), name="loaxa-agent-net", daemon=True)
+        network.start()
+        try:
+            while not stop.is_set():
+                self.tick_playback(self.clock())
+                self.wake.wait(tick)
+                self.wake.clear()
+        finally:
+            stop.set()
+            self.net_wake.set()
+            network.join(timeout=30)
+            self.shutdown()
+
+    def _network_loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.step_network(self.clock())
+            except Exception:  # the network side must never take playback down with it
+                log.exception("Lỗi không lường trước ở phần đồng bộ; tiếp tục.")
+            self.net_wake.wait(1.0)
+            self.net_wake.clear()
+
+    def shutdown(self) -> None:
+        """Stop cleanly: close the current row (it follows the replay rule), say offline, close files."""
+        now = self.clock()
+        self._interrupt(now, "Đầu thu được tắt theo yêu cầu.", allow_replay=True)
+        if self.mqtt is not None:
+            self.mqtt.stop({"state": "offline", "at": iso(now)})
+            self.mqtt = None
+        self.store.close()

@@ -1,0 +1,181 @@
+"""The wire contract between the server and a station: HTTP paths, MQTT topics, notices, commands.
+
+Pure standard library, imported by both the agent and the server-side publisher so the two
+cannot drift apart. Documented for people in docs/station-api.md.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+API_PREFIX = "/api/v1"
+TOPIC_ROOT = "loaxa"
+PROGRAMME_TOPIC = "programme"
+CMD_TOPIC = "cmd"
+STATUS_TOPIC = "status"
+
+CommandKind = Literal["play", "stop", "volume", "resync"]
+COMMAND_KINDS: tuple[str, ...] = ("play", "stop", "volume", "resync")
+# A command that reaches a station later than this is not obeyed: a persistent MQTT session
+# may hand over an emergency hours old after a long outage, and airing it then would mislead.
+DEFAULT_COMMAND_TTL = timedelta(minutes=15)
+
+
+def manifest_index_path() -> str:
+    return f"{API_PREFIX}/manifest"
+
+
+def manifest_path(week: str) -> str:
+    return f"{API_PREFIX}/manifest/{week}"
+
+
+def audio_path(sha256: str) -> str:
+    return f"{API_PREFIX}/audio/{sha256}.mp3"
+
+
+ACK_PATH = f"{API_PREFIX}/ack"
+PLAYLOG_PATH = f"{API_PREFIX}/playlog"
+STATUS_PATH = f"{API_PREFIX}/status"
+MQTT_PATH = f"{API_PREFIX}/mqtt"
+
+
+def is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+@dataclass(frozen=True)
+class MqttUrl:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+
+def parse_mqtt_url(url: str) -> MqttUrl:
+    """`mqtt://user:pass@host:1883` or `mqtts://host:8883`; ValueError (Vietnamese) otherwise."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
+        raise ValueError(
+            f"Địa chỉ MQTT «{url}» không hợp lệ. Dùng dạng mqtt://tài-khoản:mật-khẩu@máy-chủ:1883 "
+            "hoặc mqtts://máy-chủ:8883."
+        )
+    tls = parts.scheme in ("mqtts", "ssl")
+    try:
+        port = parts.port or (8883 if tls else 1883)
+    except ValueError:
+        raise ValueError(f"Cổng trong địa chỉ MQTT «{url}» không phải là số hợp lệ.") from None
+    return MqttUrl(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        tls=tls,
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Retained on `<station root>/programme`: a new programme version exists. Never carries audio."""
+
+    station: str
+    week: str
+    version: int
+    content_hash: str
+    manifest_url: str
+    published_at: str
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, payload: bytes) -> Notice:
+        try:
+            data = json.loads(payload)
+            return cls(
+                station=str(data["station"]),
+                week=str(data["week"]),
+                version=int(data["version"]),
+                content_hash=str(data.get("content_hash", "")),
+                manifest_url=str(data.get("manifest_url", "")),
+                published_at=str(data.get("published_at", "")),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"Thông báo lịch phát không đọc được: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Command:
+    """Sent with QoS 1 on `<station root>/cmd`.
+
+    play: air `sha256` (or `stream_url`) at once, pre-empting the programme (khẩn cấp).
+    stop: stop what is playing now. volume: set `volume` 0-100. resync: re-fetch and re-verify all.
+    """
+
+    kind: CommandKind
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    sent_at: str = ""  # ISO instant with offset
+    expires_at: str = ""
+    sha256: str | None = None
+    stream_url: str | None = None
+    duration_ms: int = 0
+    title: str = ""
+    bulletin: str | None = None
+    volume: int | None = None
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False).encode()
+
+    def expired(self, now: datetime) -> bool:
+        return bool(self.expires_at) and datetime.fromisoformat(self.expires_at) <= now
+
+    @classmethod
+    def make(cls, kind: CommandKind, now: datetime, ttl: timedelta = DEFAULT_COMMAND_TTL, **kw: Any) -> Command:
+        return cls(kind=kind, sent_at=now.isoformat(), expires_at=(now + ttl).isoformat(), **kw)
+
+    @classmethod
+    def from_json(cls, payload: bytes) -> Command:
+        """Parse and validate; raise ValueError with a Vietnamese message."""
+        try:
+            data = json.loads(payload)
+            if not isinstance(data, dict):
+                raise ValueError("nội dung không phải đối tượng JSON")
+        except ValueError as exc:
+            raise ValueError(f"Lệnh không đọc được: {exc}") from None
+        kind = data.get("kind")
+        if kind not in COMMAND_KINDS:
+            raise ValueError(f"Lệnh «{kind}» không hỗ trợ; dùng một trong: {', '.join(COMMAND_KINDS)}.")
+        volume = data.get("volume")
+        if volume is not None and (not isinstance(volume, int) or not 0 <= volume <= 100):
+            raise ValueError(f"Âm lượng «{volume}» không hợp lệ; dùng số nguyên từ 0 đến 100.")
+        if kind == "volume" and volume is None:
+            raise ValueError("Lệnh đặt âm lượng thiếu trường volume (0-100).")
+        sha = data.get("sha256")
+        if kind == "play" and not (sha or data.get("stream_url")):
+            raise ValueError("Lệnh phát khẩn cấp thiếu sha256 của tệp âm thanh hoặc stream_url.")
+        if sha is not None and not is_sha256(str(sha)):
+            raise ValueError(f"sha256 «{sha}» không hợp lệ (cần 64 ký tự hex thường).")
+        for key in ("sent_at", "expires_at"):
+            if data.get(key):
+                try:
+                    if datetime.fromisoformat(str(data[key])).tzinfo is None:
+                        raise ValueError
+                except ValueError:
+                    raise ValueError(f"Trường {key} «{data[key]}» không phải thời điểm có múi giờ.") from None
+        return cls(
+            kind=kind,
+            id=str(data.get("id") or uuid.uuid4().hex)[:64],
+            sent_at=str(data.get("sent_at") or ""),
+            expires_at=str(data.get("expires_at") or ""),
+            sha256=sha,
+            stream_url=data.get("stream_url"),
+            duration_ms=int(data.get("duration_ms") or 0),
+            title=str(data.get("title") or ""),
+            bulletin=data.get("bulletin"),
+            volume=volume,
+        )

@@ -1,0 +1,86 @@
+"""Commands to stations over MQTT (QoS 1, not retained): emergency play-now, stop, volume, resync."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import object_session, selectinload
+
+from scheduler.agent.protocol import DEFAULT_COMMAND_TTL, Command
+from scheduler.db.models import Commune, Emergency, Station
+from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
+from scheduler.delivery.topics import station_topics
+from scheduler.settings import Settings
+
+log = logging.getLogger("loaxa.delivery.commands")
+
+
+def emergency_command(emergency: Emergency, now: datetime, ttl: timedelta = DEFAULT_COMMAND_TTL) -> Command:
+    """A play-now command for an emergency whose bulletin has audio; ValueError (Vietnamese) if it has none."""
+    bulletin = emergency.bulletin
+    if bulletin.audio is None:
+        raise ValueError(
+            f"Bản tin khẩn cấp «{bulletin.code}» chưa có âm thanh. Hãy tạo âm thanh (loaxa render) rồi gửi lại."
+        )
+    return Command.make(
+        "play", now, ttl,
+        id=f"emergency-{emergency.id}-{int(now.timestamp())}",
+        sha256=bulletin.audio.sha256,
+        duration_ms=bulletin.audio.duration_ms,
+        title=bulletin.title,
+        bulletin=bulletin.code,
+        volume=emergency.volume,
+    )
+
+
+def send_commands(stations: Sequence[Station], command: Command, settings: Settings | None = None,
+                  publisher: MqttPublisher | None = None) -> dict[str, bool]:
+    """Publish `command` to each station's cmd topic; station code -> confirmed by the broker.
+
+    Never raises for a broker problem: everything is reported False and logged.
+    """
+    messages = [Message(station_topics(s).cmd, command.to_json(), qos=1, retain=False) for s in stations]
+    if not messages:
+        return {}
+    try:
+        if publisher is not None:
+            confirmed = publisher.publish_many(messages)
+        else:
+            settings = settings or Settings.from_env()
+            if not settings.mqtt_url:
+                log.warning("Chưa cấu hình LOAXA_MQTT_URL: không gửi được lệnh «%s» tới đài.", command.kind)
+                return {s.code: False for s in stations}
+            with MqttPublisher(settings.mqtt_url) as own:
+                confirmed = own.publish_many(messages)
+    except BrokerUnavailable as exc:
+        log.error("Không gửi được lệnh «%s»: %s", command.kind, exc)
+        return {s.code: False for s in stations}
+    return {s.code: ok for s, ok in zip(stations, confirmed, strict=True)}
+
+
+def send_command(station: Station, command: Command, settings: Settings | None = None,
+                 publisher: MqttPublisher | None = None) -> bool:
+    """Publish one command to one station; True once the broker has it (the station gets it on connect)."""
+    return send_commands([station], command, settings, publisher)[station.code]
+
+
+def announce_emergency(settings: Settings, emergency: Emergency, station_codes: Sequence[str], now: datetime,
+                       publisher: MqttPublisher | None = None) -> dict[str, bool]:
+    """Tell the named stations to air `emergency` now (it is also in their programmes, so a station the
+    command misses still airs it after its next sync). Station code -> confirmed by the broker."""
+    session = object_session(emergency)
+    if session is None or not station_codes:
+        return {}
+    try:
+        command = emergency_command(emergency, now)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return {code: False for code in station_codes}
+    stations = list(session.scalars(
+        select(Station).options(selectinload(Station.commune).selectinload(Commune.province))
+        .where(Station.code.in_(list(station_codes)))
+    ))
+    return send_commands(stations, command, settings, publisher)

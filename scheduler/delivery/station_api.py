@@ -1,0 +1,180 @@
+"""What the station API decides, kept out of the web layer: ETags, token isolation, acks, status.
+
+Each function works on one station's own rows; web/api.py only parses HTTP and calls these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.agent.protocol import is_sha256, manifest_path, parse_mqtt_url
+from scheduler.db.models import AudioAsset, Bulletin, Emergency, Programme, ProgrammeItem, Station
+from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
+from scheduler.delivery.topics import station_topics
+from scheduler.domain import IsoWeek
+from scheduler.programmes import current_weeks
+from scheduler.settings import Settings
+
+CONTACT_RESOLUTION = timedelta(seconds=60)  # last-contact stamps are written at most this often
+MAX_STATUS_BYTES = 16 * 1024
+
+
+def station_tz(station: Station, settings: Settings) -> ZoneInfo:
+    return ZoneInfo(station.commune.province.timezone or settings.timezone)
+
+
+def manifest_etag(programme: Programme) -> str:
+    """Changes exactly when the programme's content or version does (quotes added by the caller)."""
+    return f"{programme.week}.v{programme.version}.{(programme.content_hash or 'empty')[:16]}"
+
+
+def check_week(text: str) -> str:
+    """The canonical `2026-W47` form; ValueError with the Vietnamese explanation otherwise."""
+    return str(IsoWeek.parse(text))
+
+
+def programme_for(session: Session, station: Station, week: str, with_items: bool = False) -> Programme | None:
+    query = select(Programme).where(Programme.station_id == station.id, Programme.week == week)
+    if with_items:
+        query = query.options(selectinload(Programme.items), selectinload(Programme.station))
+    return session.scalar(query)
+
+
+def manifest_index(session: Session, station: Station, settings: Settings, now: datetime) -> dict[str, Any]:
+    """This and next week's versions (by the station's local calendar), with where to fetch each."""
+    tz = station_tz(station, settings)
+    weeks = [str(w) for w in current_weeks(now, tz)]
+    programmes = {p.week: p for p in session.scalars(
+        select(Programme).where(Programme.station_id == station.id, Programme.week.in_(weeks))
+    )}
+    entries = []
+    for week in weeks:
+        p = programmes.get(week)
+        if p is not None:
+            entries.append({"week": week, "version": p.version, "hash": p.content_hash,
+                            "etag": manifest_etag(p), "url": settings.public_url + manifest_path(week)})
+    return {"station": station.code, "timezone": tz.key, "weeks": entries}
+
+
+def index_etag(index: Mapping[str, Any]) -> str:
+    return "idx." + hashlib.sha256(json.dumps(index, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def touch(station: Station, kind: str, now: datetime) -> bool:
+    """Stamp last contact of `kind` (manifest | status | log); True if the row changed."""
+    attr = {"manifest": "last_manifest_at", "status": "last_status_at", "log": "last_log_at"}[kind]
+    last: datetime | None = getattr(station, attr)
+    if last is not None and now - last < CONTACT_RESOLUTION and now >= last:
+        return False
+    setattr(station, attr, now)
+    return True
+
+
+def _targets_station(targets: list[str], station: Station) -> bool:
+    return "*" in targets or station.code in targets or station.commune.name in targets
+
+
+def audio_for_station(session: Session, station: Station, sha256: str) -> AudioAsset | None:
+    """The asset if this station's programmes (or an emergency aimed at it) use it; else None."""
+    if not is_sha256(sha256):
+        return None
+    asset = session.scalar(select(AudioAsset).where(AudioAsset.sha256 == sha256))
+    if asset is None:
+        return None
+    in_programme = session.scalar(select(exists().where(
+        ProgrammeItem.audio_sha256 == sha256,
+        ProgrammeItem.programme_id == Programme.id,
+        Programme.station_id == station.id,
+    )))
+    if in_programme:
+        return asset
+    emergencies = session.scalars(
+        select(Emergency).join(Bulletin, Emergency.bulletin_id == Bulletin.id)
+        .where(Bulletin.audio_asset_id == asset.id, Emergency.cancelled_at.is_(None))
+    )
+    if any(_targets_station(list(e.targets or []), station) for e in emergencies):
+        return asset
+    return None
+
+
+def record_ack(session: Session, station: Station, body: Any, now: datetime) -> Programme:
+    """The station holds `version` of `week` with all its audio; ValueError (Vietnamese) if impossible."""
+    if not isinstance(body, dict):
+        raise ValueError("Nội dung xác nhận phải là đối tượng JSON dạng {\"week\": \"2026-W48\", \"version\": 3}.")
+    week = check_week(str(body.get("week", "")))
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"Phiên bản «{version}» không hợp lệ; cần số nguyên dương.")
+    programme = programme_for(session, station, week)
+    if programme is None:
+        raise LookupError(f"Đài {station.code} không có lịch phát tuần {week}.")
+    if version > programme.version:
+        raise ValueError(
+            f"Đài xác nhận phiên bản {version} của tuần {week} nhưng máy chủ mới có phiên bản {programme.version}."
+        )
+    if version >= programme.acked_version:
+        programme.acked_version = version
+        programme.acked_at = now
+    return programme
+
+
+def record_status(station: Station, body: Any, now: datetime) -> dict[str, Any]:
+    """Keep the agent's self-report as Station.status; ValueError (Vietnamese) for a malformed one."""
+    if not isinstance(body, dict):
+        raise ValueError("Trạng thái phải là đối tượng JSON.")
+    if len(json.dumps(body)) > MAX_STATUS_BYTES:
+        raise ValueError(f"Trạng thái quá lớn (tối đa {MAX_STATUS_BYTES // 1024} KB).")
+    checks: dict[str, tuple[type, ...]] = {
+        "agent_version": (str,), "clock_offset_ms": (int, type(None)), "disk_free_mb": (int, type(None)),
+        "volume": (int, type(None)), "amplifier": (str,), "power": (str,), "playing": (dict, type(None)),
+    }
+    for key, types in checks.items():
+        if key in body and (not isinstance(body[key], types) or isinstance(body[key], bool)):
+            raise ValueError(f"Trường «{key}» của trạng thái có giá trị «{body[key]}» sai kiểu.")
+    volume = body.get("volume")
+    if isinstance(volume, int) and not 0 <= volume <= 100:
+        raise ValueError(f"Âm lượng «{volume}» không hợp lệ; dùng số nguyên từ 0 đến 100.")
+    status = {**body, "received_at": now.isoformat()}
+    previous = station.status or {}
+    for key in ("mqtt_state", "mqtt_at"):  # written by the MQTT status listener; keep them
+        if key in previous:
+            status[key] = previous[key]
+    station.status = status
+    station.last_status_at = now
+    return status
+
+
+def public_broker_url(settings: Settings, env: Mapping[str, str] | None = None) -> str | None:
+    """The broker address stations should use: LOAXA_MQTT_PUBLIC_URL, else LOAXA_MQTT_URL without its
+    credentials (a loopback host is replaced by the public web host)."""
+    env = os.environ if env is None else env
+    if env.get("LOAXA_MQTT_PUBLIC_URL"):
+        return env["LOAXA_MQTT_PUBLIC_URL"]
+    if not settings.mqtt_url:
+        return None
+    url = parse_mqtt_url(settings.mqtt_url)
+    host = url.host
+    if host in ("127.0.0.1", "localhost", "::1"):
+        host = urlsplit(settings.public_url).hostname or host
+    return f"{'mqtts' if url.tls else 'mqtt'}://{host}:{url.port}"
+
+
+def mqtt_config(station: Station, settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    topics = station_topics(station)
+    return {
+        "url": public_broker_url(settings, env),
+        "username": station_mqtt_username(station),
+        "password": station_mqtt_password(settings, station),
+        "client_id": f"loaxa-agent-{station.code}",
+        "topics": {"programme": topics.programme, "cmd": topics.cmd, "status": topics.status},
+    }

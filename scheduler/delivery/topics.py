@@ -1,0 +1,62 @@
+"""MQTT topic names: loaxa/<province>/<commune>/<station>/{programme,cmd,status}.
+
+Province and commune names are slugified (Vietnamese diacritics stripped, đ → d), so topics stay
+ASCII and free of the MQTT wildcards; station codes keep their case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from scheduler.agent.protocol import CMD_TOPIC, PROGRAMME_TOPIC, STATUS_TOPIC, TOPIC_ROOT
+from scheduler.db.models import Station
+
+
+def strip_diacritics(text: str) -> str:
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def slugify(text: str) -> str:
+    """«Xã Ia Grai» -> «xa-ia-grai»; «Đắk Lắk» -> «dak-lak»."""
+    slug = re.sub(r"[^a-z0-9]+", "-", strip_diacritics(text).lower()).strip("-")
+    return slug or "x"
+
+
+def code_segment(code: str) -> str:
+    """A station code made safe as one topic level (no '/', '+', '#', spaces); case is kept."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", strip_diacritics(code)).strip("-") or "x"
+
+
+@dataclass(frozen=True)
+class StationTopics:
+    root: str
+
+    @property
+    def programme(self) -> str:
+        return f"{self.root}/{PROGRAMME_TOPIC}"
+
+    @property
+    def cmd(self) -> str:
+        return f"{self.root}/{CMD_TOPIC}"
+
+    @property
+    def status(self) -> str:
+        return f"{self.root}/{STATUS_TOPIC}"
+
+
+def station_topics(station: Station) -> StationTopics:
+    commune = station.commune
+    return StationTopics(
+        f"{TOPIC_ROOT}/{slugify(commune.province.name)}/{slugify(commune.name)}/{code_segment(station.code)}"
+    )
+
+
+def station_code_from_status_topic(topic: str) -> str | None:
+    """The station level of `loaxa/p/c/<station>/status`, or None for any other topic."""
+    parts = topic.split("/")
+    if len(parts) == 5 and parts[0] == TOPIC_ROOT and parts[4] == STATUS_TOPIC:
+        return parts[3]
+    return None

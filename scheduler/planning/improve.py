@@ -1,0 +1,123 @@
+"""Local search after the greedy: ruin and recreate, keeping a change only if the objective holds.
+
+Each step empties a few sessions (or removes every play of a few bulletins), re-inserts all
+missing plays greedily (priority first, roughly shortest first, alternately by spreading and by
+tight fit) and keeps the result when (uu_tien plays, thuong plays, spread) did not get worse.
+The random choices come from a generator with a fixed seed, so the same input gives the same plan.
+"""
+
+from __future__ import annotations
+
+import random
+
+from scheduler.planning.packing import THUONG, UU_TIEN, Demand, Packer
+
+SEED = 20_260_301
+
+
+def objective(packer: Packer) -> tuple[int, int, int]:
+    """(uu_tien plays, thuong plays, spread) counted over this packing, kept plays included."""
+    uu = thuong = spread = 0
+    for d in packer.demands:
+        if d.cls == UU_TIEN:
+            uu += len(d.placed)
+        else:
+            thuong += len(d.placed)
+        spread += sum(1 for c in d.day_count if c) + min(d.halves)
+    return uu, thuong, spread
+
+
+def upper_bound(packer: Packer) -> tuple[int, int, int]:
+    """A bound no packing can beat: every missing play placed, each bulletin on distinct days and
+    evenly split between mornings and afternoons."""
+    uu = thuong = spread = 0
+    for d in packer.demands:
+        wanted = len(d.placed) + d.need
+        if d.cls == UU_TIEN:
+            uu += wanted
+        else:
+            thuong += wanted
+        total = sum(d.day_count) + d.need
+        spread += min(total, 7) + total // 2
+    return uu, thuong, spread
+
+
+def _recreate(packer: Packer, rng: random.Random, tight: bool, first: int) -> None:
+    """Re-insert every missing play: priority first, then `first` (the play the ruin made room
+    for), then roughly shortest first."""
+    demands = packer.demands
+    for cls in (UU_TIEN, THUONG):
+        missing = [i for i, d in enumerate(demands) if d.cls == cls and d.need > 0]
+        noise = {i: rng.random() * 0.35 for i in missing}
+        missing.sort(key=lambda i: (i != first, demands[i].cost * (1 + noise[i]), demands[i].code))
+        for i in missing:
+            demand: Demand = demands[i]
+            while demand.need > 0:
+                spot = packer.best_fit(demand) if tight else packer.best(demand)
+                if spot is None:
+                    break
+                packer.place(i, *spot)
+
+
+def _ruin(packer: Packer, rng: random.Random, targeted: bool) -> int:
+    """Empty 2-3 sessions (one where a missing play could go, when `targeted`) or drop every play
+    of 1-2 bulletins. Returns the demand the ruin targeted, or -1."""
+    target = -1
+    problem = packer.problem
+    if targeted or rng.random() < 0.7:
+        busy = [s for s, parts in enumerate(problem.session_parts) if any(packer.items[p] for p in parts)]
+        chosen = rng.sample(busy, min(len(busy), rng.randint(2, 3)))
+        if targeted:
+            missing = [i for i, d in enumerate(packer.demands) if d.need > 0]
+            if missing:
+                target = rng.choice(missing)
+                demand = packer.demands[target]
+                open_sessions = sorted({packer.region_session[r] for r in demand.regions} - demand.used)
+                if open_sessions:
+                    chosen[0] = rng.choice(open_sessions)
+        for s in set(chosen):
+            for part in problem.session_parts[s]:
+                for i in list(packer.items[part]):
+                    demand = packer.demands[i]
+                    packer.unplace(i, next(p for p in demand.placed if p[2] == part))
+    else:
+        placed = [i for i, d in enumerate(packer.demands) if d.placed]
+        for i in rng.sample(placed, min(len(placed), rng.randint(1, 2))):
+            demand = packer.demands[i]
+            for placement in list(demand.placed):
+                packer.unplace(i, placement)
+    packer.tighten_order()
+    return target
+
+
+def improve(packer: Packer, steps: int) -> None:
+    """Up to `steps` ruin-and-recreate steps: first for the play counts (a worse spread is allowed
+    on the way), then for the spread with the counts held; stops early at the upper bound."""
+    if steps <= 0:
+        return
+    rng = random.Random(SEED)
+    bound = upper_bound(packer)
+    best = current = objective(packer)
+    best_state = packer.snapshot()
+    count_steps = steps * 3 // 5
+    counting = True
+    for step in range(steps):
+        if best >= bound:
+            break
+        if counting and (step >= count_steps or best[:2] >= bound[:2]):
+            counting = False
+            if current != best:
+                packer.restore(best_state)
+                current = best
+        saved = packer.snapshot()
+        target = _ruin(packer, rng, targeted=counting)
+        _recreate(packer, rng, tight=step % 2 == 1, first=target)
+        found = objective(packer)
+        if (found[:2] >= current[:2]) if counting else (found >= current):
+            current = found
+            if found > best:
+                best, best_state = found, packer.snapshot()
+        else:
+            packer.restore(saved)
+    if current != best:
+        packer.restore(best_state)

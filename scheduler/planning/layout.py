@@ -1,0 +1,53 @@
+"""Give every packed play its time: jingles, bulletins in priority order, gaps, relays.
+
+Within each free part items play back to back from the part's start (after the lead silence),
+uu_tien before thuong, then by bulletin code. The opening jingle starts the session's first part,
+the closing jingle follows the last item of its last part; both only when the session has bulletins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scheduler.planning.packing import Packer
+from scheduler.planning.timeline import Relay
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A timed item of a station-independent plan: `ref` is a demand index, a Relay or a language."""
+
+    start: int
+    end: int
+    kind: str  # "bulletin" | "jingle" | "relay"
+    ref: int | Relay | str
+
+
+def lay_out(packer: Packer) -> list[Slot]:
+    """Timed items of every session, sorted by start."""
+    problem = packer.problem
+    demands = packer.demands
+    gap = problem.gap
+    jingle = problem.jingle
+    slots: list[Slot] = []
+    for s_index, session in enumerate(problem.sessions):
+        slots.extend(Slot(r.start, r.end, "relay", r) for r in problem.relays[s_index])
+        parts = problem.session_parts[s_index]
+        has_new = any(packer.items[p] for p in parts)
+        if not has_new and s_index not in problem.kept_bulletin_sessions:
+            continue
+        open_part = problem.open_part[s_index]
+        close_part = problem.close_part[s_index]
+        for part in parts:
+            t = problem.part_start[part] + problem.part_lead[part]
+            if part == open_part:
+                slots.append(Slot(t, t + jingle, "jingle", session.language))
+                t += jingle + gap
+            for i in sorted(packer.items[part], key=lambda i: (demands[i].cls, demands[i].code)):
+                duration = demands[i].cost - gap
+                slots.append(Slot(t, t + duration, "bulletin", i))
+                t += duration + gap
+            if part == close_part:
+                slots.append(Slot(t, t + jingle, "jingle", session.language))
+    slots.sort(key=lambda s: (s.start, s.end))
+    return slots

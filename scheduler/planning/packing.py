@@ -1,0 +1,293 @@
+"""Choose which session region gets each play: a greedy with spreading, then a repair pass.
+
+Objective, in order: uu_tien plays toward quotas, thuong plays toward quotas, spread (distinct days,
+morning/afternoon balance). uu_tien demands are packed first, shortest first (which maximises the
+number of plays that fit), each play going to the session that spreads the bulletin best; a repair
+pass then moves one already placed play to make room for a missing one. Ties break on stable keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scheduler.planning.problem import Problem
+
+UU_TIEN = 0
+THUONG = 1
+REPAIR_BUDGET = 20_000  # candidate checks per station group, so a hopeless case stays cheap
+# CYCLIC[a][b]: days between weekdays a and b on the weekly cycle (Sunday is next to Monday).
+CYCLIC = tuple(tuple(min(abs(a - b), 7 - abs(a - b)) for b in range(7)) for a in range(7))
+
+
+@dataclass
+class Demand:
+    """The plays still wanted for one bulletin on one station (group)."""
+
+    index: int  # position in the caller's bulletin list
+    code: str
+    cls: int  # UU_TIEN or THUONG
+    cost: int  # duration + gap, ms
+    need: int
+    regions: list[int]  # eligible regions: language, validity, length
+    used: set[int] = field(default_factory=set)  # sessions already holding this bulletin
+    day_count: list[int] = field(default_factory=lambda: [0] * 7)
+    halves: list[int] = field(default_factory=lambda: [0, 0])  # plays in the morning, afternoon
+    dist: list[int] = field(default_factory=lambda: [7] * 7)  # cyclic distance to the nearest used day
+    placed: list[tuple[int, int, int]] = field(default_factory=list)  # (region, position, part)
+    region_set: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.region_set = frozenset(self.regions)
+
+    def refresh_dist(self) -> None:
+        used = [d for d in range(7) if self.day_count[d]]
+        self.dist = [min((CYCLIC[d][u] for u in used), default=7) for d in range(7)]
+
+
+class Packer:
+    """Mutable packing state over a Problem; `items[part]` lists Demand indices placed there."""
+
+    def __init__(self, problem: Problem, demands: list[Demand]) -> None:
+        self.problem = problem
+        self.demands = demands
+        self.cap = list(problem.part_cap)
+        self.items: list[list[int]] = [[] for _ in self.cap]
+        regions = problem.regions
+        self.region_parts = [r.parts for r in regions]
+        self.region_session = [r.session for r in regions]
+        self.uu_max = [r.uu_max for r in regions]
+        self.th_min = [r.th_min for r in regions]
+        self.region_free = [sum(max(0, self.cap[p]) for p in r.parts) for r in regions]
+        self.session_day = [s.day for s in problem.sessions]
+        self.session_morning = [s.morning for s in problem.sessions]
+        self.session_start = [s.start for s in problem.sessions]
+        self.part_region = problem.part_region
+        self.part_pos = [0] * len(self.cap)
+        for region in regions:
+            for pos, part in enumerate(region.parts):
+                self.part_pos[part] = pos
+        self.budget = REPAIR_BUDGET
+        self._stuck: dict[int, bool] = {}  # demand -> best() found nothing, valid until the next move
+
+    def run(self) -> None:
+        for cls in (UU_TIEN, THUONG):
+            order = sorted(
+                (i for i, d in enumerate(self.demands) if d.cls == cls and d.need > 0),
+                key=lambda i: (self.demands[i].cost, self.demands[i].code),
+            )
+            for i in order:
+                demand = self.demands[i]
+                while demand.need > 0:
+                    choice = self.best(demand)
+                    if choice is None:
+                        break
+                    self.place(i, *choice)
+            self._stuck.clear()
+            for i in order:
+                while self.demands[i].need > 0 and self.budget > 0 and self.repair(i):
+                    pass
+
+    def snapshot(self) -> tuple[object, ...]:
+        """Everything a move can change, to undo a rejected local-search step."""
+        return (
+            list(self.cap),
+            list(self.region_free),
+            [list(x) for x in self.items],
+            list(self.uu_max),
+            list(self.th_min),
+            [
+                (d.need, set(d.used), list(d.day_count), list(d.halves), list(d.dist), list(d.placed))
+                for d in self.demands
+            ],
+        )
+
+    def restore(self, state: tuple[object, ...]) -> None:
+        cap, free, items, uu_max, th_min, demands = state
+        self.cap, self.region_free, self.items = cap, free, items  # type: ignore[assignment]
+        self.uu_max, self.th_min = uu_max, th_min  # type: ignore[assignment]
+        for d, saved in zip(self.demands, demands, strict=True):  # type: ignore[call-overload]
+            d.need, d.used, d.day_count, d.halves, d.dist, d.placed = saved
+        self._stuck.clear()
+
+    def tighten_order(self) -> None:
+        """Recompute the ordering bounds from the plays in place (removals may have relaxed them)."""
+        for r, region in enumerate(self.problem.regions):
+            th_min, uu_max = region.th_min, region.uu_max
+            for pos, part in enumerate(region.parts):
+                for i in self.items[part]:
+                    if self.demands[i].cls == UU_TIEN:
+                        th_min = max(th_min, pos)
+                    else:
+                        uu_max = min(uu_max, pos)
+            self.th_min[r], self.uu_max[r] = th_min, uu_max
+
+    def best_fit(self, demand: Demand) -> tuple[int, int, int] | None:
+        """The allowed spot that leaves the least free time (tight packing), ties by spreading."""
+        best_key: tuple[int, int, int] | None = None
+        best: tuple[int, int, int] | None = None
+        for r in demand.regions:
+            s = self.region_session[r]
+            if s in demand.used:
+                continue
+            parts = self.region_parts[r]
+            for pos in self._positions(demand.cls, r):
+                left = self.cap[parts[pos]] - demand.cost
+                if left < 0:
+                    continue
+                key = (-left, -demand.day_count[self.session_day[s]], -self.session_start[s])
+                if best_key is None or key > best_key:
+                    best_key, best = key, (r, pos, parts[pos])
+        return best
+
+    def _positions(self, cls: int, r: int) -> range:
+        """Positions of region r's parts that a play of this priority may use."""
+        n = len(self.region_parts[r])
+        if cls == UU_TIEN:
+            return range(0, min(n, self.uu_max[r] + 1))
+        return range(self.th_min[r], n)
+
+    def best(self, demand: Demand) -> tuple[int, int, int] | None:
+        """(region, position, part) that spreads this bulletin best, or None if nothing fits.
+
+        Preference, in order: fewer plays of it that day, the half (morning/afternoon) it has
+        fewer plays in, farther from its other days, more free time left, earlier.
+        """
+        cap = self.cap
+        region_parts = self.region_parts
+        region_session = self.region_session
+        region_free = self.region_free
+        session_day = self.session_day
+        session_morning = self.session_morning
+        uu = demand.cls == UU_TIEN
+        limit = self.uu_max if uu else self.th_min
+        cost = demand.cost
+        used = demand.used
+        day_count = demand.day_count
+        dist = demand.dist
+        am, pm = demand.halves
+        prefer_morning = am < pm
+        balanced = am == pm
+        best_key: tuple[int, int, int, int, int] | None = None
+        best: tuple[int, int, int] | None = None
+        for r in demand.regions:
+            s = region_session[r]
+            if s in used:
+                continue
+            parts = region_parts[r]
+            found = -1
+            if len(parts) == 1:
+                if cap[parts[0]] >= cost and (limit[r] >= 0 if uu else limit[r] <= 0):
+                    found = 0
+            else:
+                for pos in self._positions(demand.cls, r):
+                    if cap[parts[pos]] >= cost:
+                        found = pos
+                        break
+            if found < 0:
+                continue
+            day = session_day[s]
+            half = 0 if balanced else int(prefer_morning == session_morning[s])
+            key = (-day_count[day], half, dist[day], region_free[r], -self.session_start[s])
+            if best_key is None or key > best_key:
+                best_key = key
+                best = (r, found, parts[found])
+        return best
+
+    def place(self, i: int, r: int, pos: int, part: int) -> None:
+        demand = self.demands[i]
+        s = self.region_session[r]
+        self.cap[part] -= demand.cost
+        self.region_free[r] -= demand.cost
+        self.items[part].append(i)
+        demand.used.add(s)
+        demand.need -= 1
+        day = self.session_day[s]
+        demand.day_count[day] += 1
+        demand.halves[0 if self.session_morning[s] else 1] += 1
+        demand.placed.append((r, pos, part))
+        demand.dist = [a if a < b else b for a, b in zip(demand.dist, CYCLIC[day], strict=True)]
+        if demand.cls == UU_TIEN:
+            if pos > self.th_min[r]:
+                self.th_min[r] = pos
+        elif pos < self.uu_max[r]:
+            self.uu_max[r] = pos
+        self._stuck.clear()
+
+    def unplace(self, i: int, placement: tuple[int, int, int]) -> None:
+        demand = self.demands[i]
+        r, _, part = placement
+        s = self.region_session[r]
+        self.cap[part] += demand.cost
+        self.region_free[r] += demand.cost
+        self.items[part].remove(i)
+        demand.used.discard(s)
+        demand.need += 1
+        demand.day_count[self.session_day[s]] -= 1
+        demand.halves[0 if self.session_morning[s] else 1] -= 1
+        demand.placed.remove(placement)
+        demand.refresh_dist()
+        # uu_max / th_min stay as they were: still a valid (if cautious) bound on the ordering.
+        self._stuck.clear()
+
+    def _movable(self, j: int) -> tuple[int, int, int] | None:
+        """Where play j could move, memoised while nothing moves (failed repairs change nothing)."""
+        if self._stuck.get(j):
+            return None
+        target = self.best(self.demands[j])
+        if target is None:
+            self._stuck[j] = True
+        return target
+
+    def _allowed(self, cls: int, r: int, pos: int) -> bool:
+        return pos <= self.uu_max[r] if cls == UU_TIEN else pos >= self.th_min[r]
+
+    def repair(self, i: int) -> bool:
+        """One more play of demand i, in a session it is missing from: straight in if there is room,
+        else by moving plays out of a full part to other sessions. Every move keeps all other
+        counts; a failed attempt is undone."""
+        demand = self.demands[i]
+        spots = [
+            (r, pos, self.region_parts[r][pos])
+            for r in demand.regions
+            if self.region_session[r] not in demand.used
+            for pos in self._positions(demand.cls, r)
+        ]
+        for r, pos, part in spots:
+            if self.cap[part] >= demand.cost:
+                self.place(i, r, pos, part)
+                return True
+        for r, pos, part in spots:
+            if self.budget <= 0:
+                return False
+            if self._make_room(i, part):
+                self.place(i, r, pos, part)
+                return True
+        return False
+
+    def _make_room(self, i: int, part: int) -> bool:
+        cost = self.demands[i].cost
+        room = max(self.cap, default=0)
+        saved = (list(self.uu_max), list(self.th_min))
+        moves: list[tuple[int, tuple[int, int, int], tuple[int, int, int]]] = []
+        for j in sorted(self.items[part], key=lambda j: (-self.demands[j].cost, self.demands[j].code)):
+            other = self.demands[j]
+            if j == i or other.cost > room:
+                continue
+            self.budget -= 1
+            if self.budget <= 0:
+                break
+            target = self._movable(j)
+            if target is None:
+                continue
+            placement = next(p for p in other.placed if p[2] == part)
+            self.unplace(j, placement)
+            self.place(j, *target)
+            moves.append((j, placement, target))
+            if self.cap[part] >= cost:
+                return True
+            room = max(self.cap, default=0)
+        for j, placement, target in reversed(moves):
+            self.unplace(j, target)
+            self.place(j, *placement)
+        self.uu_max, self.th_min = saved
+        return False

@@ -1,0 +1,190 @@
+"""The packing problem of one station: free parts of each session region, with capacities.
+
+A session splits into regions, one per language: the session's own language outside the segment
+blocks, and each segment language inside its blocks. Relay blocks and kept items are holes, the
+no-change horizon cuts everything before it. Each free interval is a part; a sequence of items
+fits a part when the sum of (duration + gap) is at most the part's capacity (see `part_capacity`).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from scheduler.domain import Priority
+from scheduler.planning.timeline import Relay, Session, Skeleton, WeekClock, subtract
+
+
+def part_capacity(start: int, end: int, lead: int, trail: int, gap: int) -> int:
+    """Items d1..dn fit in [start, end) after `lead` silence and before `trail` silence iff
+    sum(d) + (n - 1) * gap <= end - start - lead - trail, i.e. sum(d + gap) <= capacity."""
+    return end - start - lead - trail + gap
+
+
+@dataclass
+class Region:
+    session: int
+    language: str
+    parts: list[int]  # part indices, in time order
+    first_date: int = 0  # ordinal of the local date of the first part's start
+    last_date: int = 0  # ordinal of the local date of the last part's last instant
+    max_cap: int = 0
+    # Priority ordering with kept items: uu_tien only in parts[: uu_max + 1], thuong only in parts[th_min:].
+    uu_max: int = 1 << 30
+    th_min: int = 0
+
+
+@dataclass
+class KeptItem:
+    """An existing item that stays (locked, or starting before now + horizon), as offsets."""
+
+    start: int
+    end: int
+    kind: str
+    bulletin: str | None
+    language: str
+    priority: Priority
+
+
+@dataclass
+class Problem:
+    sessions: list[Session]
+    gap: int
+    jingle: int
+    part_start: list[int] = field(default_factory=list)
+    part_end: list[int] = field(default_factory=list)
+    part_lead: list[int] = field(default_factory=list)
+    part_cap: list[int] = field(default_factory=list)
+    part_region: list[int] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)
+    session_regions: list[list[int]] = field(default_factory=list)
+    session_parts: list[list[int]] = field(default_factory=list)  # all parts of a session, in time order
+    open_part: list[int] = field(default_factory=list)  # per session: part holding the opening jingle, or -1
+    close_part: list[int] = field(default_factory=list)
+    relays: list[list[Relay]] = field(default_factory=list)  # per session: relays to emit
+    # Per bulletin code, from kept items: sessions used, and plays per day / half.
+    kept_sessions: dict[str, set[int]] = field(default_factory=dict)
+    kept_days: dict[str, list[int]] = field(default_factory=dict)
+    kept_halves: dict[str, list[int]] = field(default_factory=dict)
+    kept_bulletin_sessions: set[int] = field(default_factory=set)
+
+    def session_of(self, offset: int) -> int:
+        """Index of the session containing `offset`, or -1."""
+        starts = [s.start for s in self.sessions]
+        i = bisect_right(starts, offset) - 1
+        if i >= 0 and offset < self.sessions[i].end:
+            return i
+        return -1
+
+
+def _free_pieces(session: Session) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(language, free intervals) per region of a session, before kept items and the horizon."""
+    relays = [(r.start, r.end) for r in session.relays]
+    segments = sorted(session.segments, key=lambda g: (g.start, g.end, g.language))
+    by_language: dict[str, list[tuple[int, int]]] = {
+        session.language: subtract((session.start, session.end), relays + [(g.start, g.end) for g in segments])
+    }
+    taken = list(relays)
+    for segment in segments:
+        pieces = subtract((segment.start, segment.end), taken)
+        taken.append((segment.start, segment.end))
+        by_language.setdefault(segment.language, []).extend(pieces)
+    return [(lang, sorted(p)) for lang, p in sorted(by_language.items()) if p]
+
+
+def build_problem(
+    skeleton: Skeleton,
+    clock: WeekClock,
+    gap: int,
+    jingle: int,
+    cutoff: int,
+    kept: list[KeptItem],
+) -> Problem:
+    """Regions and parts of every session, given the items that stay and the no-change cutoff."""
+    problem = Problem(skeleton.sessions, gap, jingle)
+    holes = sorted((k.start, k.end) for k in kept)
+    for s_index, session in enumerate(skeleton.sessions):
+        regions = _free_pieces(session)
+        natural = [piece for _, pieces in regions for piece in pieces]
+        first_start = min((a for a, _ in natural), default=session.start)
+        last_end = max((b for _, b in natural), default=session.end)
+        region_ids: list[int] = []
+        for language, pieces in regions:
+            current: list[tuple[int, int]] = []
+            for a, b in pieces:
+                for c, d in subtract((a, b), holes):
+                    c = max(c, cutoff)
+                    if c < d:
+                        current.append((c, d))
+            if not current:
+                continue
+            region = Region(s_index, language, [])
+            for a, b in current:
+                lead = 0 if a == session.start else gap
+                trail = 0 if b == session.end else gap
+                region.parts.append(len(problem.part_start))
+                problem.part_start.append(a)
+                problem.part_end.append(b)
+                problem.part_lead.append(lead)
+                problem.part_cap.append(part_capacity(a, b, lead, trail, gap))
+                problem.part_region.append(len(problem.regions))
+            region_ids.append(len(problem.regions))
+            problem.regions.append(region)
+        problem.session_regions.append(region_ids)
+        parts = sorted((p for r in region_ids for p in problem.regions[r].parts), key=lambda p: problem.part_start[p])
+        problem.session_parts.append(parts)
+        problem.relays.append([r for r in session.relays if r.start >= cutoff and not _hits(r, holes)])
+        open_part = close_part = -1
+        if jingle > 0 and parts:
+            # A jingle only where its moment is still free: not cut by the horizon or a kept item.
+            if problem.part_start[parts[0]] == first_start:
+                open_part = parts[0]
+            if problem.part_end[parts[-1]] == last_end:
+                close_part = parts[-1]
+            reserved = [p for p in (open_part, close_part) if p >= 0]
+            for p in reserved:
+                problem.part_cap[p] -= jingle + gap
+            if any(problem.part_cap[p] < 0 for p in reserved):
+                # Too short for its jingles: the session airs without them.
+                for p in reserved:
+                    problem.part_cap[p] += jingle + gap
+                open_part = close_part = -1
+        problem.open_part.append(open_part)
+        problem.close_part.append(close_part)
+    for region in problem.regions:
+        caps = [problem.part_cap[p] for p in region.parts]
+        region.max_cap = max(caps)
+        region.first_date = clock.date_of(problem.part_start[region.parts[0]]).toordinal()
+        region.last_date = clock.date_of(problem.part_end[region.parts[-1]] - 1).toordinal()
+    _account_kept(problem, kept)
+    return problem
+
+
+def _hits(relay: Relay, holes: list[tuple[int, int]]) -> bool:
+    return any(a < relay.end and relay.start < b for a, b in holes)
+
+
+def _account_kept(problem: Problem, kept: list[KeptItem]) -> None:
+    """Kept bulletins use up their session (once per session) and bound the priority ordering."""
+    for item in kept:
+        if item.kind != "bulletin" or item.bulletin is None:
+            continue
+        s_index = problem.session_of(item.start)
+        if s_index < 0:
+            continue
+        problem.kept_bulletin_sessions.add(s_index)
+        session = problem.sessions[s_index]
+        problem.kept_sessions.setdefault(item.bulletin, set()).add(s_index)
+        days = problem.kept_days.setdefault(item.bulletin, [0] * 7)
+        days[session.day] += 1
+        halves = problem.kept_halves.setdefault(item.bulletin, [0, 0])
+        halves[0 if session.morning else 1] += 1
+        for r in problem.session_regions[s_index]:
+            region = problem.regions[r]
+            if region.language != item.language:
+                continue
+            before = sum(1 for p in region.parts if problem.part_end[p] <= item.start)
+            if item.priority == Priority.PRIORITY:
+                region.th_min = max(region.th_min, before)
+            elif item.priority == Priority.NORMAL:
+                region.uu_max = min(region.uu_max, before - 1)

@@ -1,0 +1,106 @@
+"""The service loop: stand by until the lead is free, then run the scheduler while beating.
+
+A leader that loses its lock (database connection broken) stops its scheduler at once and goes
+back to standing by, so two schedulers never run the jobs together for longer than one poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from scheduler.db.session import make_engine, make_session_factory, transaction
+from scheduler.service import heartbeat, runtime
+from scheduler.service.config import ServiceConfig
+from scheduler.service.jobs import JobContext
+from scheduler.service.leader import LeaderLock, make_lock
+from scheduler.service.schedule import job_specs, make_scheduler, reconcile
+from scheduler.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_service(
+    settings: Settings, config: ServiceConfig, stop: threading.Event, clock: Callable[[], datetime],
+    lock: LeaderLock | None = None,
+) -> None:
+    """Run until `stop` is set: lead when the lock is free, otherwise stand by and retry every poll."""
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    lock = lock or make_lock(engine, config.leader_poll_seconds)
+    context = JobContext(settings=settings, sessions=sessions, config=config, clock=clock)
+    standing_by = False
+    try:
+        while not stop.is_set():
+            if lock.acquire():
+                standing_by = False
+                try:
+                    _lead(context, engine, lock, stop, holder_name())
+                except SQLAlchemyError:
+                    log.exception("the database failed while leading; standing by and retrying")
+                    lock.release()
+                    stop.wait(config.leader_poll_seconds)
+                continue
+            if not standing_by:
+                standing_by = True
+                log.info("standing by: %s", _leader_text(context))
+            stop.wait(config.leader_poll_seconds)
+    finally:
+        lock.release()
+        engine.dispose()
+
+
+def _leader_text(context: JobContext) -> str:
+    try:
+        with context.sessions() as session:
+            row = heartbeat.read(session)
+    except SQLAlchemyError:
+        return "the database is unreachable"
+    if row is None or not row.holder:
+        return "another scheduler holds the lock"
+    return f"{row.holder} leads (last beat {row.beat_at.isoformat() if row.beat_at else 'never'})"
+
+
+def _beat(context: JobContext, holder: str, started_at: datetime) -> None:
+    try:
+        with transaction(context.sessions) as session:
+            heartbeat.beat(session, holder, os.getpid(), started_at, context.clock())
+    except SQLAlchemyError as exc:  # a missed beat is not fatal; a lost lock is, and is checked apart
+        log.warning("could not record the heartbeat: %s", exc.__class__.__name__)
+
+
+def _lead(context: JobContext, engine: Engine, lock: LeaderLock, stop: threading.Event, holder: str) -> None:
+    started_at = context.clock()
+    log.info("leading as %s", holder)
+    runtime.install(context)
+    scheduler = make_scheduler(engine, context.settings.tz)
+    scheduler.start(paused=True)
+    lost = False
+    try:
+        actions = reconcile(scheduler, job_specs(context.config, context.settings.tz))
+        log.info("jobs: %s", ", ".join(f"{k} {v}" for k, v in sorted(actions.items())))
+        scheduler.resume()
+        _beat(context, holder, started_at)  # only now: a beat means the jobs are scheduled
+        while not stop.wait(context.config.leader_poll_seconds):
+            if not lock.still_held():
+                lost = True
+                log.error("lost the scheduler lock; stopping the jobs and standing by")
+                break
+            _beat(context, holder, started_at)
+    finally:
+        # On a lost lock another leader may already run: do not wait for our jobs to finish.
+        scheduler.shutdown(wait=not lost)
+        runtime.install(None)
+        if lost:
+            lock.release()

@@ -1,0 +1,32 @@
+"""The one entry point stored in the job store: `run_job(job_id)`, resolved in this process.
+
+The job store pickles a reference to this module-level function and the job id (plain text), never
+settings, sessions or connections; the running service installs its context here before it starts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scheduler.service.jobs import JOBS, JobContext
+
+log = logging.getLogger(__name__)
+
+_context: JobContext | None = None
+
+
+def install(context: JobContext | None) -> None:
+    """Give this process's jobs their settings, sessions and clock (None removes them)."""
+    global _context
+    _context = context
+
+
+def run_job(job_id: str) -> Any:
+    """Run one job with the installed context and the clock's `now`."""
+    if _context is None:
+        raise RuntimeError(f"job {job_id} ran before the service installed its context")
+    body = JOBS.get(job_id)
+    if body is None:
+        raise LookupError(f"unknown job id {job_id!r}; known: {', '.join(JOBS)}")
+    return body(_context, _context.clock())

@@ -1,0 +1,52 @@
+"""Commands to stations through a real Mosquitto (QoS 1), including an emergency's play-now."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from delivery_world import Broker, add_asset, add_station, free_port, make_mp3, subscriber, wait_for
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.agent.protocol import Command
+from scheduler.db.models import Bulletin, Emergency
+from scheduler.db.session import transaction
+from scheduler.delivery.commands import announce_emergency, send_command
+from scheduler.delivery.topics import station_topics
+from scheduler.settings import Settings
+
+pytestmark = pytest.mark.mqtt
+
+
+def test_emergency_play_now_reaches_each_target_station_with_its_audio_hash(
+        sessions: sessionmaker[Session], settings: Settings, clock, media_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    now = clock()
+    with Broker(tmp_path) as broker, transaction(sessions) as s:
+        a, _ = add_station(s, "GL-A", now)
+        b, _ = add_station(s, "GL-B", now)
+        asset = add_asset(s, media_dir, make_mp3(1.0), now, 1000)
+        bulletin = Bulletin(code="KC-BAO-01", title="Cảnh báo bão số 9", topic="khac", priority="khan_cap",
+                            valid_from=date(2026, 11, 23), valid_to=date(2026, 11, 30), targets=["*"],
+                            status="da_duyet", audio=asset, created_at=now, updated_at=now)
+        emergency = Emergency(bulletin=bulletin, targets=["*"], starts_at=now, volume=100, created_at=now)
+        s.add(emergency)
+        s.flush()
+        with subscriber(broker.url, [station_topics(a).cmd, station_topics(b).cmd]) as heard:
+            sent = announce_emergency(replace(settings, mqtt_url=broker.url), emergency, ["GL-A", "GL-B"], now)
+            wait_for(lambda: len(heard) == 2)
+    assert sent == {"GL-A": True, "GL-B": True}
+    commands = [Command.from_json(payload) for _, payload, _ in heard]
+    assert {c.kind for c in commands} == {"play"}
+    assert {c.sha256 for c in commands} == {asset.sha256}
+    assert commands[0].title == "Cảnh báo bão số 9" and commands[0].volume == 100
+    assert not commands[0].expired(now)
+
+
+def test_command_to_a_dead_broker_returns_false_without_raising(sessions: sessionmaker[Session], settings: Settings,
+                                                                clock) -> None:  # type: ignore[no-untyped-def]
+    with transaction(sessions) as s:
+        station, _ = add_station(s, "GL-A", clock())
+        dead = replace(settings, mqtt_url=f"mqtt://127.0.0.1:{free_port()}")
+        assert send_command(station, Command.make("stop", datetime(2026, 11, 23, tzinfo=UTC)), dead) is False

@@ -1,0 +1,87 @@
+"""Retained programme notices through a real Mosquitto: pushed once, retried after a broker outage."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from delivery_world import Broker, ItemSpec, add_programme, add_station, free_port, subscriber, wait_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.agent.protocol import Notice
+from scheduler.db.models import Programme
+from scheduler.db.session import transaction
+from scheduler.delivery.notices import push_pending
+from scheduler.settings import Settings
+
+pytestmark = pytest.mark.mqtt
+START = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def programmes(sessions: sessionmaker[Session], clock) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Two stations with this week's programme, one also with next week's and one with an old week's."""
+    topics = {}
+    with transaction(sessions) as s:
+        a, _ = add_station(s, "GL-A", clock(), commune="Xã Ia Dêr")
+        b, _ = add_station(s, "GL-B", clock(), commune="Xã Chư Pưh")
+        add_programme(s, a, "2026-W48", [ItemSpec(START, seconds=60, stream_url="http://vov.vn/live")], clock())
+        add_programme(s, a, "2026-W49", [ItemSpec(START + timedelta(days=7), seconds=60,
+                                                  stream_url="http://vov.vn/live")], clock(), version=3)
+        add_programme(s, a, "2026-W40", [], clock())
+        add_programme(s, b, "2026-W48", [], clock(), version=2)
+        from scheduler.delivery.topics import station_topics
+
+        topics = {"GL-A": station_topics(a).programme, "GL-B": station_topics(b).programme}
+    return topics
+
+
+def _notified(sessions: sessionmaker[Session]) -> dict[tuple[str, str], int]:
+    with sessions() as s:
+        return {(p.station.code, p.week): p.notified_version for p in s.scalars(select(Programme))}
+
+
+def test_push_publishes_retained_notices_for_this_and_next_week_once(
+        programmes: dict[str, str], sessions: sessionmaker[Session], settings: Settings, clock,  # type: ignore[no-untyped-def]
+        tmp_path: Path) -> None:
+    with Broker(tmp_path) as broker:
+        live = replace(settings, mqtt_url=broker.url, public_url="https://loaxa.gialai.gov.vn")
+        result = push_pending(sessions, live, clock())
+        assert (result.published, result.pending, result.error) == (3, 0, "")
+        # A station connecting afterwards still gets the latest notice: it is retained.
+        with subscriber(broker.url, list(programmes.values())) as heard:
+            wait_for(lambda: len(heard) == 2)
+        notices = {Notice.from_json(payload).station: (Notice.from_json(payload), retained)
+                   for _, payload, retained in heard}
+        assert all(retained for _, retained in notices.values())
+        assert notices["GL-B"][0].version == 2
+        assert notices["GL-B"][0].manifest_url == "https://loaxa.gialai.gov.vn/api/v1/manifest/2026-W48"
+        assert notices["GL-A"][0].week in ("2026-W48", "2026-W49")
+        assert push_pending(sessions, live, clock()).published == 0
+    assert _notified(sessions) == {("GL-A", "2026-W48"): 1, ("GL-A", "2026-W49"): 3, ("GL-A", "2026-W40"): 0,
+                                   ("GL-B", "2026-W48"): 2}
+
+
+def test_dead_broker_breaks_nothing_and_notices_go_out_once_it_is_back(
+        programmes: dict[str, str], sessions: sessionmaker[Session], settings: Settings, clock,  # type: ignore[no-untyped-def]
+        tmp_path: Path) -> None:
+    broker = Broker(tmp_path, port=free_port())
+    live = replace(settings, mqtt_url=broker.url)
+    down = push_pending(sessions, live, clock())
+    assert down.published == 0 and "Không kết nối được máy chủ MQTT" in down.error
+    assert set(_notified(sessions).values()) == {0}
+    assert push_pending(sessions, live, clock() + timedelta(seconds=10)).skipped  # backing off
+    with broker:
+        back = push_pending(sessions, live, clock() + timedelta(minutes=5))
+    assert back.published == 3
+    assert _notified(sessions)[("GL-B", "2026-W48")] == 2
+
+
+def test_without_a_broker_configured_push_does_nothing(programmes: dict[str, str], sessions: sessionmaker[Session],
+                                                       settings: Settings, clock) -> None:  # type: ignore[no-untyped-def]
+    result = push_pending(sessions, replace(settings, mqtt_url=None), clock())
+    assert result.skipped and result.published == 0
+    assert set(_notified(sessions).values()) == {0}

@@ -1,0 +1,46 @@
+"""A small province for the service's job tests: two communes, three stations, bulletins with audio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from service_world import STATIONS, add_bulletin
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.db.session import transaction
+from scheduler.imports import import_stations
+from scheduler.service.config import ServiceConfig
+from scheduler.service.jobs import JobContext
+from scheduler.service.schedule import JOBSTORE_TABLE
+from scheduler.settings import Settings
+
+
+@pytest.fixture
+def province(sessions: sessionmaker[Session], clock) -> sessionmaker[Session]:
+    with transaction(sessions) as session:
+        import_stations(session, STATIONS)
+        add_bulletin(session, "MC-01", "Tuyên truyền cơ chế một cửa, một cửa liên thông.", clock())
+        add_bulletin(session, "DVC-01", "Hướng dẫn nộp hồ sơ dịch vụ công trực tuyến mức độ 3, 4.", clock())
+    return sessions
+
+
+@pytest.fixture
+def context(settings: Settings, sessions: sessionmaker[Session], clock) -> JobContext:
+    config = ServiceConfig(rebuild_quiet_seconds=120, rebuild_max_wait_seconds=600, silent_minutes=30)
+    return JobContext(settings=settings, sessions=sessions, config=config, clock=clock)
+
+
+@pytest.fixture
+def jobstore(engine: Engine) -> Iterator[Engine]:
+    """The job store table is APScheduler's own (not in the models): empty it around each test."""
+    def clear() -> None:
+        if JOBSTORE_TABLE in inspect(engine).get_table_names():
+            with engine.begin() as conn:
+                conn.execute(text(f"DELETE FROM {JOBSTORE_TABLE}"))
+
+    clear()
+    yield engine
+    clear()

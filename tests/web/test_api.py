@@ -1,0 +1,245 @@
+"""The station API over HTTP (Flask test client on the real app and database, both backends)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "delivery"))
+from delivery_world import ItemSpec, add_asset, add_programme, add_station, make_mp3  # noqa: E402
+
+from scheduler.db.models import PlayLog, Programme, Station  # noqa: E402
+from scheduler.db.session import transaction  # noqa: E402
+from scheduler.delivery.acl import station_mqtt_password  # noqa: E402
+from scheduler.settings import Settings  # noqa: E402
+from web.app import create_app  # noqa: E402
+
+
+@dataclass
+class ApiWorld:
+    token_a: str
+    token_b: str
+    shared_sha: str
+    private_b_sha: str
+    audio_bytes: bytes
+
+
+@pytest.fixture
+def api_world(sessions: sessionmaker[Session], clock, media_dir: Path) -> ApiWorld:  # type: ignore[no-untyped-def]
+    now = clock()
+    shared, private = make_mp3(2.0, 440), make_mp3(1.0, 880)
+    with transaction(sessions) as s:
+        a, token_a = add_station(s, "GL-IADER-01", now, commune="Xã Ia Dêr")
+        b, token_b = add_station(s, "GL-CHUPUH-01", now, commune="Xã Chư Pưh")
+        shared_asset = add_asset(s, media_dir, shared, now, 2000)
+        private_asset = add_asset(s, media_dir, private, now, 1000)
+        start = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)  # 05:30 Tuesday local
+        add_programme(s, a, "2026-W48", [ItemSpec(start, shared_asset)], now)
+        add_programme(s, a, "2026-W49", [ItemSpec(start + timedelta(days=7), shared_asset)], now)
+        add_programme(s, b, "2026-W48", [ItemSpec(start, shared_asset), ItemSpec(start + timedelta(minutes=1),
+                                                                                  private_asset)], now)
+    return ApiWorld(token_a, token_b, shared_asset.sha256, private_asset.sha256, shared)
+
+
+@pytest.fixture
+def api(settings: Settings, clock) -> FlaskClient:  # type: ignore[no-untyped-def]
+    return create_app(settings, clock=clock, testing=True).test_client()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_manifest_index_lists_this_and_next_week_of_the_calling_station_only(api: FlaskClient,
+                                                                             api_world: ApiWorld) -> None:
+    a = api.get("/api/v1/manifest", headers=auth(api_world.token_a)).get_json()
+    b = api.get("/api/v1/manifest", headers=auth(api_world.token_b)).get_json()
+    assert a["station"] == "GL-IADER-01"
+    assert [w["week"] for w in a["weeks"]] == ["2026-W48", "2026-W49"]
+    assert b["station"] == "GL-CHUPUH-01"
+    assert [w["week"] for w in b["weeks"]] == ["2026-W48"]
+    assert a["timezone"] == "Asia/Ho_Chi_Minh"
+
+
+def test_week_manifest_answers_304_while_the_station_holds_the_current_version(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:
+    first = api.get("/api/v1/manifest/2026-W48", headers=auth(api_world.token_a))
+    assert first.status_code == 200
+    assert first.get_json()["items"][0]["sha256"] == api_world.shared_sha
+    etag = first.headers["ETag"]
+    again = api.get("/api/v1/manifest/2026-W48", headers={**auth(api_world.token_a), "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    with transaction(sessions) as s:
+        programme = s.scalar(select(Programme).join(Station).where(Station.code == "GL-IADER-01",
+                                                                   Programme.week == "2026-W48"))
+        assert programme is not None
+        programme.version += 1
+    changed = api.get("/api/v1/manifest/2026-W48", headers={**auth(api_world.token_a), "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.get_json()["version"] == 2
+    assert changed.headers["ETag"] != etag
+
+
+def test_manifest_index_answers_304_until_a_version_changes(api: FlaskClient, api_world: ApiWorld) -> None:
+    first = api.get("/api/v1/manifest", headers=auth(api_world.token_a))
+    again = api.get("/api/v1/manifest", headers={**auth(api_world.token_a), "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_manifest_request_stamps_the_last_manifest_contact(api: FlaskClient, api_world: ApiWorld,
+                                                           sessions: sessionmaker[Session], clock) -> None:  # type: ignore[no-untyped-def]
+    api.get("/api/v1/manifest/2026-W48", headers=auth(api_world.token_a))
+    with sessions() as s:
+        station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
+        assert station is not None
+        assert station.last_manifest_at == clock()
+        assert station.last_status_at is None
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer sai-ma"}, {"Authorization": "Basic abc"}])
+def test_missing_or_wrong_token_gets_401_with_a_vietnamese_json_error(api: FlaskClient, api_world: ApiWorld,
+                                                                      headers: dict[str, str]) -> None:
+    response = api.get("/api/v1/manifest", headers=headers)
+    assert response.status_code == 401
+    assert "mã truy cập" in response.get_json()["error"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_inactive_station_token_is_refused(api: FlaskClient, api_world: ApiWorld,
+                                           sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as s:
+        station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
+        assert station is not None
+        station.active = False
+    assert api.get("/api/v1/manifest", headers=auth(api_world.token_a)).status_code == 401
+
+
+def test_week_without_programme_is_404_and_bad_week_is_400(api: FlaskClient, api_world: ApiWorld) -> None:
+    missing = api.get("/api/v1/manifest/2026-W49", headers=auth(api_world.token_b))
+    assert missing.status_code == 404
+    assert "GL-CHUPUH-01" in missing.get_json()["error"]
+    bad = api.get("/api/v1/manifest/tuan-sau", headers=auth(api_world.token_b))
+    assert bad.status_code == 400
+    assert "Tuần không hợp lệ" in bad.get_json()["error"]
+
+
+def test_audio_is_served_by_hash_with_range_and_immutable_caching(api: FlaskClient, api_world: ApiWorld) -> None:
+    url = f"/api/v1/audio/{api_world.shared_sha}.mp3"
+    whole = api.get(url, headers=auth(api_world.token_a))
+    assert whole.status_code == 200
+    assert whole.data == api_world.audio_bytes
+    assert whole.mimetype == "audio/mpeg"
+    assert "immutable" in whole.headers["Cache-Control"]
+    part = api.get(url, headers={**auth(api_world.token_a), "Range": "bytes=100-"})
+    assert part.status_code == 206
+    assert part.data == api_world.audio_bytes[100:]
+
+
+def test_station_cannot_fetch_audio_only_another_station_uses(api: FlaskClient, api_world: ApiWorld) -> None:
+    url = f"/api/v1/audio/{api_world.private_b_sha}.mp3"
+    assert api.get(url, headers=auth(api_world.token_b)).status_code == 200
+    refused = api.get(url, headers=auth(api_world.token_a))
+    assert refused.status_code == 404
+    assert "GL-IADER-01" in refused.get_json()["error"]
+
+
+def test_ack_records_the_version_held_and_refuses_a_version_the_server_never_had(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock) -> None:  # type: ignore[no-untyped-def]
+    ok = api.post("/api/v1/ack", json={"week": "2026-W48", "version": 1}, headers=auth(api_world.token_a))
+    assert ok.status_code == 200
+    assert ok.get_json()["acked_version"] == 1
+    future = api.post("/api/v1/ack", json={"week": "2026-W48", "version": 7}, headers=auth(api_world.token_a))
+    assert future.status_code == 400
+    assert "phiên bản 7" in future.get_json()["error"]
+    other = api.post("/api/v1/ack", json={"week": "2026-W49", "version": 1}, headers=auth(api_world.token_b))
+    assert other.status_code == 404
+    with sessions() as s:
+        rows = {(p.station.code, p.week): (p.acked_version, p.acked_at) for p in s.scalars(select(Programme))}
+    assert rows[("GL-IADER-01", "2026-W48")] == (1, clock())
+    assert rows[("GL-IADER-01", "2026-W49")] == (0, None)
+
+
+def _play(play_id: str, **extra: object) -> dict[str, object]:
+    return {"play_id": play_id, "kind": "bulletin", "title": "Tuyên truyền CCHC", "result": "played",
+            "actual_start": "2026-11-24T05:30:00+07:00", "actual_end": "2026-11-24T05:30:02+07:00",
+            "scheduled_start": "2026-11-24T05:30:00+07:00", "played_ms": 2000, **extra}
+
+
+def test_play_log_batch_sent_twice_is_stored_once_and_fully_acknowledged(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:
+    batch = {"plays": [_play("p-1"), _play("p-2")]}
+    first = api.post("/api/v1/playlog", json=batch, headers=auth(api_world.token_a)).get_json()
+    second = api.post("/api/v1/playlog", json=batch, headers=auth(api_world.token_a)).get_json()
+    assert sorted(first["accepted"]) == sorted(second["accepted"]) == ["p-1", "p-2"]
+    assert (first["stored"], second["stored"], second["duplicates"]) == (2, 0, 2)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PlayLog)) == 2
+        assert s.scalar(select(Station.last_log_at).where(Station.code == "GL-IADER-01")) is not None
+
+
+def test_bad_play_log_batch_is_rejected_whole_and_stores_nothing(api: FlaskClient, api_world: ApiWorld,
+                                                                 sessions: sessionmaker[Session]) -> None:
+    batch = {"plays": [_play("p-ok"), _play("p-bad", result="da-phat")]}
+    response = api.post("/api/v1/playlog", json=batch, headers=auth(api_world.token_a))
+    assert response.status_code == 400
+    assert "Bản ghi thứ 2" in response.get_json()["error"]
+    typed = api.post("/api/v1/playlog", json={"plays": [_play("p-x", item_id="mười")]},
+                     headers=auth(api_world.token_a))
+    assert typed.status_code == 400
+    assert "item_id" in typed.get_json()["error"]
+    not_json = api.post("/api/v1/playlog", data="plays=1", headers=auth(api_world.token_a))
+    assert not_json.status_code == 400
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PlayLog)) == 0
+
+
+def test_status_is_kept_with_its_contact_time_and_the_answer_gives_server_time(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock) -> None:  # type: ignore[no-untyped-def]
+    report = {"agent_version": "0.1.0", "clock_offset_ms": -120, "disk_free_mb": 900, "volume": 70,
+              "amplifier": "on", "power": "mains", "playing": {"title": "Tuyên truyền CCHC"}}
+    answer = api.post("/api/v1/status", json=report, headers=auth(api_world.token_a))
+    assert answer.status_code == 200
+    assert datetime.fromisoformat(answer.get_json()["server_time"]) == clock()
+    bad = api.post("/api/v1/status", json={"volume": 180}, headers=auth(api_world.token_a))
+    assert bad.status_code == 400
+    assert "180" in bad.get_json()["error"]
+    with sessions() as s:
+        station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
+        assert station is not None
+        assert station.status["volume"] == 70
+        assert station.status["playing"] == {"title": "Tuyên truyền CCHC"}
+        assert station.last_status_at == clock()
+
+
+def test_mqtt_access_names_the_station_topics_and_hides_the_server_credentials(
+        settings: Settings, clock, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    app = create_app(replace(settings, mqtt_url="mqtt://loaxa-server:bi-mat@127.0.0.1:1883",
+                             public_url="https://loaxa.gialai.gov.vn"), clock=clock, testing=True)
+    data = app.test_client().get("/api/v1/mqtt", headers=auth(api_world.token_a)).get_json()
+    assert data["url"] == "mqtt://loaxa.gialai.gov.vn:1883"
+    assert data["topics"]["cmd"] == "loaxa/gia-lai/xa-ia-der/GL-IADER-01/cmd"
+    assert data["username"] == "GL-IADER-01"
+    with sessions() as s:
+        station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
+        assert data["password"] == station_mqtt_password(app.extensions["loaxa"]["settings"], station)
+    assert "bi-mat" not in str(data)
+
+
+def test_mqtt_access_without_a_broker_says_so(api: FlaskClient, api_world: ApiWorld) -> None:
+    assert api.get("/api/v1/mqtt", headers=auth(api_world.token_a)).get_json()["url"] is None
+
+
+def test_unknown_api_path_is_a_json_404(api: FlaskClient) -> None:
+    response = api.get("/api/v1/khong-co")
+    assert response.status_code == 404
+    assert "docs/station-api.md" in response.get_json()["error"]

@@ -1,0 +1,135 @@
+"""Đài và cụm loa pages: status and last contact, filters, windows and languages, token rotation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from web_pages import text_of
+
+from scheduler.accounts import station_for_token
+from scheduler.db.models import AuditLog, Programme, Station
+
+
+def _touch(sessions: sessionmaker[Session], code: str, **times: object) -> None:
+    with sessions.begin() as s:
+        station = s.scalars(select(Station).where(Station.code == code)).one()
+        for key, value in times.items():
+            setattr(station, key, value)
+
+
+def test_list_shows_online_offline_and_last_contact_per_kind(as_user, sessions, clock) -> None:
+    now = clock()
+    _touch(
+        sessions,
+        "IADER-01",
+        last_status_at=now - timedelta(minutes=2),
+        last_manifest_at=now - timedelta(hours=3),
+        last_log_at=now - timedelta(days=2),
+    )
+    _touch(sessions, "IADER-02", last_status_at=now - timedelta(hours=5))
+    html = as_user("bientap").get("/dai/").get_data(as_text=True)
+    row1 = text_of(html.split('href="/dai/IADER-01"', 1)[1].split("</tr>", 1)[0])
+    assert "Trực tuyến" in row1 and "2 phút trước" in row1 and "3 giờ trước" in row1 and "2 ngày trước" in row1
+    row2 = text_of(html.split('href="/dai/IADER-02"', 1)[1].split("</tr>", 1)[0])
+    assert "Mất kết nối" in row2 and "5 giờ trước" in row2 and "chưa liên lạc" in row2
+
+
+def test_status_filter_splits_online_from_offline(as_user, sessions, clock) -> None:
+    _touch(sessions, "IADER-01", last_log_at=clock() - timedelta(minutes=1))
+    client = as_user("quantri")
+    online = client.get("/dai/?trang_thai=truc_tuyen").get_data(as_text=True)
+    offline = client.get("/dai/?trang_thai=mat_ket_noi").get_data(as_text=True)
+    assert "IADER-01" in online and "IADER-02" not in online and "CHUPUH-01" not in online
+    assert "IADER-01" not in offline and "IADER-02" in offline and "CHUPUH-01" in offline
+    by_commune = client.get("/dai/?xa=Chư").get_data(as_text=True)
+    assert "CHUPUH-01" in by_commune and "IADER-01" not in by_commune
+
+
+def test_delivered_version_is_shown_against_the_latest(as_user, sessions, clock) -> None:
+    with sessions.begin() as s:
+        station = s.scalars(select(Station).where(Station.code == "IADER-01")).one()
+        s.add(Programme(station=station, week="2026-W48", version=4, acked_version=3, built_at=clock()))
+    html = as_user("quantri").get("/dai/").get_data(as_text=True)
+    row = text_of(html.split('href="/dai/IADER-01"', 1)[1].split("</tr>", 1)[0])
+    assert "đã nhận v3 / mới nhất v4" in row and "chưa nhận" in row
+
+
+def test_admin_edits_windows_and_languages_and_it_is_audited(as_user, sessions) -> None:
+    response = as_user("quantri").post(
+        "/dai/IADER-01/sua",
+        data={
+            "name": "Cụm loa thôn Plei Ia Dêr",
+            "languages": ["vi", "jra"],
+            "speakers": "6",
+            "active": "y",
+            "windows": "T2-T6 05:30-06:00; T2-T6 17:00-17:30; T2-T6 17:00-17:07 lang=jra",
+        },
+        follow_redirects=True,
+    )
+    assert "Đã lưu đài IADER-01" in response.get_data(as_text=True)
+    with sessions() as s:
+        station = s.scalars(select(Station).where(Station.code == "IADER-01")).one()
+        assert station.languages == "vi;jra" and station.speakers == 6
+        assert station.windows.startswith("T2-T6 05:30-06:00")
+        log = s.scalars(select(AuditLog).where(AuditLog.action == "station.update")).one()
+        assert log.before is not None and log.before["windows"] == ""
+        assert log.after is not None and "lang=jra" in log.after["windows"]
+
+
+def test_overlapping_windows_are_refused_beside_the_field_and_nothing_changes(as_user, sessions) -> None:
+    response = as_user("quantri").post(
+        "/dai/IADER-01/sua",
+        data={
+            "name": "Tên mới",
+            "languages": ["vi"],
+            "speakers": "3",
+            "active": "y",
+            "windows": "T2-CN 05:30-06:00; T2 05:45-06:15",
+        },
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    block = text_of(html.split('name="windows"', 1)[1].split('<div class="field', 1)[0])
+    assert "trùng giờ" in block
+    with sessions() as s:
+        station = s.scalars(select(Station).where(Station.code == "IADER-01")).one()
+        assert station.name == "Cụm loa thôn Plei Ia Dêr" and station.windows == ""
+        assert s.scalars(select(AuditLog).where(AuditLog.action == "station.update")).first() is None
+
+
+def test_unparseable_windows_and_unknown_language_are_explained(as_user) -> None:
+    response = as_user("quantri").post(
+        "/dai/IADER-01/sua",
+        data={"name": "X", "languages": ["xx"], "speakers": "mười", "windows": "T9 05:30-06:00"},
+    )
+    html = text_of(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "ngày «T9» không hợp lệ" in html
+    assert "«xx» không có trong danh sách" in html
+    assert "«mười» không phải số nguyên" in html
+
+
+def test_token_rotation_shows_the_new_token_once_and_it_works(as_user, sessions) -> None:
+    client = as_user("vanhanh")
+    response = client.post("/dai/IADER-01/cap-ma")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    token = response.get_data(as_text=True).split('<code class="token" id="new-token">', 1)[1].split("</code>")[0]
+    assert len(token) > 30
+    with sessions() as s:
+        station = station_for_token(s, token)
+        assert station is not None and station.code == "IADER-01"
+        log = s.scalars(select(AuditLog).where(AuditLog.action == "station.token")).one()
+        assert token not in str(log.before) + str(log.after)
+    assert token not in client.get("/dai/IADER-01").get_data(as_text=True)
+    # Rotating again revokes it.
+    client.post("/dai/IADER-01/cap-ma")
+    with sessions() as s:
+        assert station_for_token(s, token) is None
+
+
+def test_station_page_lists_its_inherited_windows(as_user) -> None:
+    html = text_of(as_user("vanhanh").get("/dai/IADER-01").get_data(as_text=True))
+    assert "dùng khung giờ của xã/tỉnh" in html
+    assert "05:30–06:30" in html and "17:00–18:00" in html

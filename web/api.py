@@ -1,0 +1,230 @@
+"""The station API under /api/v1: manifests, audio, acknowledgements, play logs, status, MQTT access.
+
+Every call carries the station's own token (Authorization: Bearer …) and sees only that
+station's data. Errors are JSON {"error": "<Vietnamese>"}; a bad batch is rejected whole.
+Contract: docs/station-api.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from scheduler.accounts import station_for_token
+from scheduler.db.models import Station
+from scheduler.delivery import station_api
+from scheduler.manifest import build_manifest
+from scheduler.playlog import ingest
+from web.context import db, now, settings
+from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_BATCH = 1000
+AUDIO_MAX_AGE = 365 * 24 * 3600
+F = TypeVar("F", bound=Callable[..., Any])
+
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    401: "Thiếu hoặc sai mã truy cập của đài.",
+    404: "Không có địa chỉ này trong API của đài. Xem docs/station-api.md.",
+    405: "Phương thức HTTP này không dùng được ở địa chỉ này.",
+    413: "Nội dung gửi lên quá lớn.",
+    415: "Nội dung phải là JSON (Content-Type: application/json).",
+}
+
+
+def error(status: int, message: str) -> Response:
+    response = jsonify(error=message)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="loaxa"'
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    code = exc.code or 500
+    return error(code, HTTP_MESSAGES.get(code, exc.description or "Lỗi máy chủ."))
+
+
+def station_required(view: F) -> F:
+    """Resolve the bearer token to an active station (g.station) or answer 401."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        station = station_for_token(db(), token.strip()) if scheme.lower() == "bearer" else None
+        if station is None:
+            return error(401, "Thiếu hoặc sai mã truy cập của đài (tiêu đề Authorization: Bearer <mã>). "
+                              "Kiểm tra mã đã cấp cho đài, hoặc nhờ trung tâm cấp mã mới.")
+        g.station = station
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def current_station() -> Station:
+    station: Station = g.station
+    return station
+
+
+def json_body() -> Any:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ValueError("Nội dung gửi lên phải là JSON hợp lệ (Content-Type: application/json).")
+    return data
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+@bp.get("/manifest")
+@station_required
+def manifest_index() -> Response:
+    """This and next week's programme versions for the calling station."""
+    session, station, when = db(), current_station(), now()
+    index = station_api.manifest_index(session, station, settings(), when)
+    etag = station_api.index_etag(index)
+    if station_api.touch(station, "manifest", when):
+        _commit(session)
+    response = Response(status=304) if request.if_none_match.contains(etag) else jsonify(index)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/manifest/<week>")
+@station_required
+def manifest(week: str) -> Response:
+    """The full manifest of one week; 304 when the station already holds this version."""
+    session, station, when = db(), current_station(), now()
+    try:
+        week = station_api.check_week(week)
+    except ValueError as exc:
+        return error(400, str(exc))
+    programme = station_api.programme_for(session, station, week)
+    if programme is None:
+        return error(404, f"Đài {station.code} chưa có lịch phát tuần {week}.")
+    etag = station_api.manifest_etag(programme)
+    if station_api.touch(station, "manifest", when):
+        _commit(session)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        programme = station_api.programme_for(session, station, week, with_items=True)
+        assert programme is not None
+        response = jsonify(build_manifest(programme, station_api.station_tz(station, settings()),
+                                          settings().public_url))
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/audio/<sha256>.mp3")
+@station_required
+def audio(sha256: str) -> Response:
+    """Audio by content hash, only if the station's programmes use it; immutable, with Range."""
+    asset = station_api.audio_for_station(db(), current_station(), sha256)
+    if asset is None:
+        return error(404, f"Không có tệp âm thanh {sha256[:64]} trong lịch phát của đài {current_station().code}.")
+    path = settings().media_dir / asset.file_name
+    if not path.is_file():
+        return error(404, f"Tệp âm thanh {sha256} có trong lịch nhưng không còn trên máy chủ. "
+                          "Báo quản trị viên tạo lại âm thanh cho bản tin.")
+    response = send_media(path, mimetype="audio/mpeg", conditional=True, etag=sha256, max_age=AUDIO_MAX_AGE)
+    response.headers["Cache-Control"] = f"private, max-age={AUDIO_MAX_AGE}, immutable"
+    return response
+
+
+@bp.post("/ack")
+@station_required
+def ack() -> Response:
+    """The station holds this week's version with all its audio."""
+    session, station = db(), current_station()
+    try:
+        programme = station_api.record_ack(session, station, json_body(), now())
+    except LookupError as exc:
+        session.rollback()
+        return error(404, str(exc.args[0]))
+    except ValueError as exc:
+        session.rollback()
+        return error(400, str(exc))
+    result = {"week": programme.week, "version": programme.version, "acked_version": programme.acked_version}
+    _commit(session)
+    return jsonify(result)
+
+
+INT_FIELDS = ("item_id", "version", "scheduled_ms", "played_ms")
+
+
+def check_play_types(plays: list[dict[str, Any]]) -> None:
+    """Numbers must be numbers before anything reaches the database (a bad one rejects the batch)."""
+    for n, play in enumerate(plays, 1):
+        for key in INT_FIELDS:
+            value = play.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ValueError(f"Bản ghi thứ {n} không hợp lệ: trường {key} = «{value}» phải là số nguyên.")
+        for key in ("play_id", "title", "reason", "kind", "bulletin", "week"):
+            value = play.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"Bản ghi thứ {n} không hợp lệ: trường {key} phải là chuỗi.")
+
+
+@bp.post("/playlog")
+@station_required
+def playlog() -> Response:
+    """A batch of plays; stored once per play_id. The answer lists every play_id now safe on the server."""
+    session, station, when = db(), current_station(), now()
+    try:
+        body = json_body()
+        plays = body.get("plays") if isinstance(body, dict) else None
+        if not isinstance(plays, list) or not all(isinstance(p, dict) for p in plays):
+            raise ValueError("Nội dung phải có dạng {\"plays\": [ {...}, ... ]}.")
+        if len(plays) > MAX_BATCH:
+            return error(413, f"Một lần gửi tối đa {MAX_BATCH} bản ghi; lần này có {len(plays)}. Chia nhỏ rồi gửi lại.")
+        check_play_types(plays)
+        result = ingest(session, station, plays, when, source="agent")
+        station.last_log_at = when
+        _commit(session)
+    except (ValueError, TypeError) as exc:
+        session.rollback()
+        return error(400, f"Không lưu bản ghi nào. {exc}")
+    return jsonify(accepted=result.accepted_ids, stored=result.stored, duplicates=result.duplicates)
+
+
+@bp.post("/status")
+@station_required
+def status() -> Response:
+    """Heartbeat and self-report; the answer carries the server time for the clock offset."""
+    session, station, when = db(), current_station(), now()
+    try:
+        station_api.record_status(station, json_body(), when)
+    except ValueError as exc:
+        session.rollback()
+        return error(400, str(exc))
+    _commit(session)
+    return jsonify(ok=True, server_time=when.isoformat())
+
+
+@bp.get("/mqtt")
+@station_required
+def mqtt() -> Response:
+    """Broker address, this station's MQTT account and its topics (url is null without a broker)."""
+    return jsonify(station_api.mqtt_config(current_station(), settings()))
+
+
+@bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def not_found(_rest: str) -> Response:
+    return error(404, HTTP_MESSAGES[404])

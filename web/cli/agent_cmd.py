@@ -1,0 +1,76 @@
+"""`loaxa agent`: the station agent on a receiver box (base dependencies only: no Flask, no SQLAlchemy)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from scheduler.agent.players import PLAYER_NAMES
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@click.command(help="Chạy phần mềm đầu thu của đài: tải lịch phát và âm thanh về máy, phát đúng giờ kể cả khi "
+                    "mất mạng, ghi và gửi nhật ký phát. Xem docs/agent.md.")
+@click.option("--server", required=True, envvar="LOAXA_AGENT_SERVER", help="Địa chỉ máy chủ loaxa, ví dụ https://loaxa.tinh.gov.vn.")
+@click.option("--station", required=True, envvar="LOAXA_AGENT_STATION", help="Mã đài (kiểm tra khớp với mã truy cập).")
+@click.option("--token", required=True, envvar="LOAXA_AGENT_TOKEN",
+              help="Mã truy cập của đài (loaxa station token MÃ_ĐÀI).")
+@click.option("--cache", "cache_dir", required=True, envvar="LOAXA_AGENT_CACHE",
+              type=click.Path(file_okay=False, path_type=Path), help="Thư mục lưu lịch, âm thanh và nhật ký phát.")
+@click.option("--player", default="mpv", show_default=True, type=click.Choice(PLAYER_NAMES),
+              help="Trình phát; null chỉ mô phỏng (không ra tiếng).")
+@click.option("--player-cmd", default=None, help="Lệnh phát cho --player custom, có {source} và {volume}.")
+@click.option("--mqtt", "mqtt_url", default=None, envvar="LOAXA_AGENT_MQTT",
+              help="Địa chỉ máy chủ MQTT thay cho địa chỉ máy chủ loaxa báo về.")
+@click.option("--no-mqtt", is_flag=True, help="Không dùng MQTT; chỉ hỏi máy chủ định kỳ qua HTTP.")
+@click.option("--poll", default=120, show_default=True, type=click.IntRange(5, 86400),
+              help="Số giây giữa hai lần hỏi lịch mới khi không có MQTT.")
+@click.option("--upload-every", default=30, show_default=True, type=click.IntRange(1, 86400),
+              help="Số giây giữa hai lần gửi nhật ký phát.")
+@click.option("--status-every", default=60, show_default=True, type=click.IntRange(5, 86400),
+              help="Số giây giữa hai lần báo trạng thái.")
+@click.option("--volume", default=80, show_default=True, type=click.IntRange(0, 100), help="Âm lượng ban đầu.")
+@click.option("--hardware-cmd", default=None,
+              help="Lệnh in JSON trạng thái phần cứng, ví dụ {\"amplifier\": \"on\", \"power\": \"mains\"}.")
+@click.option("-v", "--verbose", is_flag=True, help="Ghi nhật ký chi tiết.")
+def agent(server: str, station: str, token: str, cache_dir: Path, player: str, player_cmd: str | None,
+          mqtt_url: str | None, no_mqtt: bool, poll: int, upload_every: int, status_every: int, volume: int,
+          hardware_cmd: str | None, verbose: bool) -> None:
+    from scheduler.agent.agent import Agent, AgentConfig
+    from scheduler.agent.players import make_player
+    from scheduler.agent.status import command_hardware, no_hardware
+    from scheduler.agent.sync import SyncIntervals
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        backend = make_player(player, _system_clock, player_cmd)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    config = AgentConfig(
+        server=server, station=station, token=token, cache_dir=cache_dir, mqtt=not no_mqtt, mqtt_url=mqtt_url,
+        default_volume=volume,
+        intervals=SyncIntervals(poll=timedelta(seconds=poll), upload=timedelta(seconds=upload_every),
+                                status=timedelta(seconds=status_every)),
+    )
+    hardware = command_hardware(hardware_cmd) if hardware_cmd else no_hardware
+    station_agent = Agent(config, clock=_system_clock, player=backend, hardware=hardware)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("loaxa.agent").info("Nhận tín hiệu %s: dừng.", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"Đầu thu đài {station} đang chạy (máy chủ {server}, trình phát {player}). Ctrl+C để dừng.", err=True)
+    station_agent.run_forever(stop)

@@ -1,0 +1,63 @@
+"""`loaxa serve` (the web application under waitress) and `loaxa scheduler` (the background service)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import click
+from sqlalchemy import inspect
+
+from web.app import system_clock
+from web.cli.context import load_env
+
+
+@click.command(help="Chạy máy chủ web (trang quản trị và API cho các đài) bằng waitress, nhiều luồng.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe; 0.0.0.0 cho mọi địa chỉ.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Số luồng xử lý.")
+def serve(host: str, port: int, threads: int) -> None:
+    from waitress import serve as waitress_serve
+
+    from web.app import create_app
+
+    env = load_env()
+    app = create_app(env.settings)
+    click.echo(f"loaxa đang phục vụ tại http://{host}:{port} ({threads} luồng). Nhấn Ctrl+C để dừng.", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa")
+
+
+@click.command(help="Chạy dịch vụ lập lịch nền (tạo âm thanh, lập lịch tuần, gửi lịch, theo dõi đài). "
+                    "Chạy thêm bản thứ hai để dự phòng: nó chờ và tự thay khi bản đang chạy dừng.")
+@click.option("-v", "--verbose", is_flag=True, help="Ghi nhật ký chi tiết.")
+def scheduler(verbose: bool) -> None:
+    from scheduler.service.config import ServiceConfig
+    from scheduler.service.runner import run_service
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING if not verbose else logging.DEBUG)
+    env = load_env()
+    try:
+        config = ServiceConfig.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if "service_heartbeat" not in inspect(env.engine).get_table_names():
+        raise click.ClickException("Cơ sở dữ liệu chưa được khởi tạo hoặc còn phiên bản cũ: chạy «loaxa init» trước.")
+    env.engine.dispose()
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger(__name__).info("signal %s: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        run_service(env.settings, config, stop, system_clock)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None

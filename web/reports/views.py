@@ -1,0 +1,162 @@
+"""Report pages: a filter form, the figures, charts inline, and downloads in every format.
+
+Every logged-in role may read reports; an operator only ever sees their own commune.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from scheduler.accounts import ROLES
+from scheduler.db.models import Area, Commune, Station, User
+from scheduler.reports import BY_CHOICES, ReportRequest, Scope, build_report
+from scheduler.reports.airtime import AirtimeReport
+from scheduler.reports.exports import FORMATS, file_name, render_report
+from scheduler.reports.exports.table import (
+    MISSED_HEADINGS,
+    columns_for,
+    format_cell,
+    missed_cells,
+    table_rows,
+    total_row,
+    vn_number,
+)
+from scheduler.reports.periods import PERIOD_KINDS, Period, resolve_period
+from scheduler.reports.scope import LEVELS
+from web import context
+from web.auth import current_user
+
+bp = Blueprint("reports", __name__, url_prefix="/bao-cao", template_folder="templates")
+
+F = TypeVar("F", bound=Callable[..., Any])
+READERS = frozenset(ROLES)  # admin, editor, approver, viewer, and operators for their own commune
+PAGE_MISSED = 100
+
+
+def readers_only(view: F) -> F:
+    """Log in first; then any reporting role may pass."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is None:
+            return redirect(url_for("views.login", next=request.full_path.rstrip("?")))
+        if user.role not in READERS:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+@dataclass
+class Choices:
+    """The form's values as the user gave them (echoed back), and the problem with them if any."""
+
+    kind: str
+    year: str
+    index: str
+    date_from: str
+    date_to: str
+    by: str
+    level: str
+    value: str
+    error: str = ""
+
+
+def _choices(user: User) -> Choices:
+    today = context.now().astimezone(context.settings().tz).date()
+    args = request.args
+    kind = args.get("period", "thang" if "from" not in args else "")
+    choices = Choices(
+        kind=kind,
+        year=args.get("year", str(today.year)),
+        index=args.get("index", str(today.month) if kind == "thang" else ""),
+        date_from=args.get("from", ""),
+        date_to=args.get("to", ""),
+        by=args.get("by", "station"),
+        level=args.get("level", "province"),
+        value=args.get("value", "").strip(),
+    )
+    if user.role == "operator":
+        choices.level, choices.value = "commune", user.commune.name if user.commune else ""
+    return choices
+
+
+def _request(choices: Choices) -> ReportRequest:
+    """ValueError (Vietnamese) for anything the form got wrong."""
+    custom = choices.kind in ("", "tuy_chon")
+    period: Period = resolve_period(
+        choices.date_from if custom else None, choices.date_to if custom else None,
+        None if custom else choices.kind, choices.year, choices.index,
+    )  # fmt: skip
+    level = choices.level if choices.level in LEVELS else "province"
+    scope = Scope(level, choices.value if level != "province" else "")  # type: ignore[arg-type]
+    return ReportRequest(period, choices.by, scope)
+
+
+def _report(user: User) -> tuple[Choices, AirtimeReport | None]:
+    choices = _choices(user)
+    if user.role == "operator" and not choices.value:
+        abort(403)  # an operator account without a commune sees nothing
+    try:
+        report_request = _request(choices)
+    except ValueError as exc:
+        choices.error = str(exc)
+        return choices, None
+    report = build_report(context.db(), report_request, context.now(), context.settings().tz)
+    return choices, report
+
+
+def _places() -> dict[str, list[str]]:
+    db = context.db()
+    return {
+        "area": list(db.scalars(select(Area.name).order_by(Area.name))),
+        "commune": list(db.scalars(select(Commune.name).order_by(Commune.name))),
+        "station": list(db.scalars(select(Station.code).order_by(Station.code))),
+    }
+
+
+@bp.route("/")
+@readers_only
+def index() -> Any:
+    user = current_user()
+    assert user is not None
+    choices, report = _report(user)
+    charts: dict[str, str] = {}
+    if report is not None:
+        from scheduler.reports.exports.charts import CHART_NAMES, all_charts
+
+        charts = {CHART_NAMES[name]: base64.b64encode(png).decode() for name, png in all_charts(report).items()}
+    query = {k: v for k, v in request.args.items() if v}
+    return render_template(
+        "reports/index.html", choices=choices, report=report, charts=charts, query=query,
+        by_choices=BY_CHOICES, period_kinds=PERIOD_KINDS, levels=LEVELS, formats=FORMATS,
+        places=_places(), operator=user.role == "operator", missed_limit=PAGE_MISSED, num=vn_number,
+        columns=columns_for(report.request.by) if report else (), format_cell=format_cell,
+        table_rows=table_rows, total_row=total_row, missed_cells=missed_cells, missed_headings=MISSED_HEADINGS,
+        tz=context.settings().tz,
+    ), 200 if choices.error == "" else 400  # fmt: skip
+
+
+@bp.route("/tai-ve/<fmt>")
+@readers_only
+def download(fmt: str) -> Any:
+    if fmt not in FORMATS:
+        abort(404)
+    user = current_user()
+    assert user is not None
+    choices, report = _report(user)
+    if report is None:
+        return render_template("error.html", code=400, message=choices.error), 400
+    data = render_report(report, fmt)
+    return Response(
+        data, mimetype=FORMATS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{file_name(report, fmt)}"'},
+    )  # fmt: skip

@@ -1,0 +1,177 @@
+"""The admin pages: login, the dashboard (Tổng quan), audio for logged-in users, shared template helpers.
+
+The other areas have their own blueprints in this package (bulletins, programmes, stations,
+emergencies, audit, users); this one also sets up CSRF and the Vietnamese error pages for the app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from scheduler import audit
+from scheduler.db.models import AudioAsset
+from scheduler.domain import DAY_LABELS
+from scheduler.planning.windows import format_days
+from web import auth, context
+from web.auth import can, current_user, requires
+from web.forms import LoginForm
+from web.views import labels
+from web.views.helpers import client_ip, local, safe_next, saving
+from web.views.overview import build_overview
+
+bp = Blueprint("views", __name__)  # templates and static files are the app's (web/templates, web/static)
+
+# (endpoint, label, permission) in the order of the menu.
+NAV: tuple[tuple[str, str, str], ...] = (
+    ("views.dashboard", "Tổng quan", "dashboard"),
+    ("bulletins.index", "Bản tin", "bulletins.view"),
+    ("programmes.index", "Lịch phát", "programmes.view"),
+    ("stations.index", "Đài và cụm loa", "stations.view"),
+    ("emergencies.index", "Phát khẩn cấp", "emergencies.view"),
+    ("reports.index", "Báo cáo", "dashboard"),
+    ("audit.index", "Nhật ký", "audit.view"),
+    ("users.index", "Người dùng", "users.manage"),
+)
+
+AUDIO_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".flac": "audio/flac",
+    ".aac": "audio/aac",
+    ".oga": "audio/ogg",
+}
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    app: Flask = state.app
+    auth.init_app(app)
+    app.jinja_env.filters.update(
+        vn_time=lambda v: f"{local(v):%H:%M %d/%m/%Y}" if v else "—",
+        vn_hm=lambda v: f"{local(v):%H:%M}" if v else "—",
+        vn_local_input=lambda v: f"{local(v):%Y-%m-%dT%H:%M}" if v else "",
+        vn_date=lambda v: f"{v:%d/%m/%Y}" if v else "—",
+        status_label=labels.status_label,
+        priority_label=labels.priority_label,
+        topic_label=labels.topic_label,
+        language_label=labels.language_label,
+        role_label=labels.role_label,
+        action_label=labels.action_label,
+        entity_label=labels.entity_label,
+        kind_label=labels.kind_label,
+        weekday_label=labels.weekday_label,
+        day_label=lambda d: DAY_LABELS[d],
+        days_label=format_days,
+        duration=labels.duration,
+        ago=lambda v: labels.ago(v, context.now()),
+    )
+
+    @app.errorhandler(403)
+    def _forbidden(_exc: Any) -> Any:
+        message = "Tài khoản của bạn không có quyền xem hoặc làm việc này. Hãy liên hệ quản trị viên nếu cần."
+        return render_template("error.html", code=403, message=message), 403
+
+    @app.errorhandler(404)
+    def _not_found(_exc: Any) -> Any:
+        message = "Không tìm thấy trang hoặc dữ liệu bạn yêu cầu. Có thể nó đã bị xóa hoặc đường dẫn bị sai."
+        return render_template("error.html", code=404, message=message), 404
+
+    @app.errorhandler(413)
+    def _too_large(_exc: Any) -> Any:
+        message = "Tệp gửi lên quá lớn. Tệp ghi âm tối đa 50 MB."
+        return render_template("error.html", code=413, message=message), 413
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        user = current_user()
+        nav = [
+            (endpoint, label)
+            for endpoint, label, permission in NAV
+            if endpoint in current_app.view_functions and can(user, permission)
+        ]
+        return {"me": user, "can": lambda p: can(user, p), "nav": nav, "now": context.now()}
+
+
+@bp.route("/dang-nhap", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    error = None
+    if form.validate_on_submit():
+        db, now = context.db(), context.now()
+        check = auth.login_allowed(db, form.username.data or "", client_ip(), now)
+        if not check.allowed:
+            assert check.retry_at is not None
+            error = (
+                f"Đăng nhập sai quá {auth.LOGIN_MAX_FAILURES} lần. Tài khoản tạm khóa trên máy này "
+                f"đến {local(check.retry_at):%H:%M} ngày {local(check.retry_at):%d/%m/%Y}."
+            )
+            return render_template("login.html", form=form, error=error), 429
+        with saving(db):
+            user = auth.authenticate(db, form.username.data or "", form.password.data or "", client_ip(), now)
+        if user is None:
+            error = "Tên đăng nhập hoặc mật khẩu không đúng (hoặc tài khoản đã bị khóa). Hãy kiểm tra và thử lại."
+            return render_template("login.html", form=form, error=error), 401
+        auth.login_user(user)
+        return redirect(safe_next(form.next.data, url_for("views.dashboard")))
+    return render_template("login.html", form=form, error=error)
+
+
+@bp.route("/dang-xuat", methods=["POST"])
+def logout() -> Response:
+    user = current_user()
+    if user is not None:
+        db = context.db()
+        with saving(db):
+            audit.record(db, context.now(), user, "logout", "user", user.id)
+    auth.logout_user()
+    flash("Bạn đã đăng xuất.", "ok")
+    return redirect(url_for("views.login"))
+
+
+@bp.route("/")
+@requires("dashboard")
+def dashboard() -> str:
+    user = current_user()
+    assert user is not None
+    overview = build_overview(context.db(), user, context.now())
+    return render_template("dashboard.html", o=overview)
+
+
+@bp.route("/am-thanh/<sha256>")
+@requires("media.listen")
+def audio(sha256: str) -> Response:
+    """A rendered audio asset, for logged-in users only (the players fetch theirs through the API)."""
+    asset = context.db().scalar(select(AudioAsset).where(AudioAsset.sha256 == sha256))
+    if asset is None:
+        abort(404)
+    media = context.settings().media_dir.resolve()
+    path = (media / asset.file_name).resolve()
+    if not path.is_relative_to(media) or not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype=AUDIO_TYPES.get(Path(path).suffix.lower(), "application/octet-stream"),
+        conditional=True,
+        download_name=f"{sha256[:12]}{path.suffix}",
+    )

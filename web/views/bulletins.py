@@ -1,0 +1,247 @@
+"""Bản tin: list and filter, write and edit with a spoken preview, upload a recording, submit, approve or return."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from scheduler import bulletins as service
+from scheduler.db.models import Bulletin, User
+from scheduler.domain import BulletinStatus, Priority
+from scheduler.topics import LANGUAGES, TOPICS
+from web import context
+from web.auth import can, can_approve, current_user, require_login, requires
+from web.forms import BulletinForm, ReviewForm, attach_errors, split_targets
+from web.views.helpers import local_today, page_number, paginate, saving
+from web.views.uploads import discard_recording, read_recording, save_recording
+
+bp = Blueprint("bulletins", __name__, url_prefix="/ban-tin")
+require_login(bp, "bulletins.view")
+
+MAX_PREVIEW_CHARS = 20_000
+
+
+def _user() -> User:
+    user = current_user()
+    assert user is not None  # require_login ran first
+    return user
+
+
+def _get(bulletin_id: int) -> Bulletin:
+    bulletin = context.db().scalar(
+        select(Bulletin)
+        .options(selectinload(Bulletin.author), selectinload(Bulletin.approver), selectinload(Bulletin.audio))
+        .where(Bulletin.id == bulletin_id)
+    )
+    if bulletin is None:
+        abort(404)
+    return bulletin
+
+
+@bp.route("/")
+def index() -> str:
+    filters = {key: request.args.get(key, "").strip() for key in ("chu_de", "trang_thai", "ngon_ngu", "uu_tien", "q")}
+    query = select(Bulletin).options(selectinload(Bulletin.author))
+    if filters["chu_de"] in TOPICS:
+        query = query.where(Bulletin.topic == filters["chu_de"])
+    if filters["trang_thai"] in {s.value for s in BulletinStatus}:
+        query = query.where(Bulletin.status == filters["trang_thai"])
+    elif not filters["trang_thai"]:
+        query = query.where(Bulletin.status != BulletinStatus.ARCHIVED.value)
+    if filters["ngon_ngu"] in LANGUAGES:
+        query = query.where(Bulletin.language == filters["ngon_ngu"])
+    if filters["uu_tien"] in {p.value for p in Priority}:
+        query = query.where(Bulletin.priority == filters["uu_tien"])
+    if filters["q"]:
+        pattern = "%" + filters["q"].replace("%", r"\%").replace("_", r"\_") + "%"
+        query = query.where(or_(Bulletin.code.ilike(pattern, escape="\\"), Bulletin.title.ilike(pattern, escape="\\")))
+    page = paginate(context.db(), query.order_by(Bulletin.updated_at.desc(), Bulletin.id.desc()), page_number())
+    return render_template(
+        "bulletins/index.html", page=page, filters=filters, topics=TOPICS, languages=LANGUAGES,
+        statuses=list(BulletinStatus), priorities=list(Priority),
+    )  # fmt: skip
+
+
+def _draft(form: BulletinForm, recording: str | None, bulletin: Bulletin | None) -> service.BulletinDraft:
+    return service.BulletinDraft(
+        code=form.code.data or "",
+        title=form.title.data or "",
+        text=form.text.data or "",
+        topic=form.topic.data or "",
+        language=form.language.data or "",
+        priority=form.priority.data or "",
+        valid_from=form.valid_from.data,
+        valid_to=form.valid_to.data,
+        plays_per_week=form.plays_per_week.data,
+        targets=split_targets(form.targets.data or ""),
+        recording_file=recording,
+        keep_recording=not form.remove_recording.data,
+    )
+
+
+def _save(form: BulletinForm, bulletin: Bulletin | None) -> Bulletin | None:
+    """Validate, store the recording, save the bulletin; on any error nothing is kept and None is returned."""
+    db, now, user = context.db(), context.now(), _user()
+    form.validate()
+    try:
+        upload = read_recording(form.recording.data)
+    except ValueError as exc:
+        form.recording.errors = [*list(form.recording.errors), str(exc)]
+        upload = None
+    if form.errors:
+        return None
+    recording, fresh = None, False
+    media = context.settings().media_dir
+    if upload is not None:
+        recording, fresh = save_recording(upload[0], upload[1], media)
+    try:
+        with saving(db):
+            draft = _draft(form, recording, bulletin)
+            if bulletin is None:
+                return service.create_bulletin(db, draft, user, now, context.settings().tz)
+            return service.update_bulletin(db, bulletin, draft, user, now)
+    except service.BulletinInvalid as exc:
+        for message in attach_errors(form, exc.errors):
+            flash(message, "error")
+    except service.BulletinRefused as exc:
+        flash(str(exc), "error")
+    if fresh and recording:
+        discard_recording(recording, media)
+    return None
+
+
+@bp.route("/moi", methods=["GET", "POST"])
+@requires("bulletins.edit")
+def create() -> Any:
+    form = BulletinForm()
+    if request.method == "GET":
+        today = local_today()
+        form.valid_from.data = today
+        form.valid_to.data = today + timedelta(days=13)  # two programme weeks unless changed
+        form.plays_per_week.data = 3
+        form.topic.data = "tthc"
+    elif (bulletin := _save(form, None)) is not None:
+        flash(f"Đã lưu bản tin {bulletin.code} (bản nháp). Khi xong, bấm «Gửi duyệt».", "ok")
+        return redirect(url_for("bulletins.show", bulletin_id=bulletin.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("bulletins/edit.html", form=form, bulletin=None), status
+
+
+@bp.route("/<int:bulletin_id>/sua", methods=["GET", "POST"])
+@requires("bulletins.edit")
+def edit(bulletin_id: int) -> Any:
+    bulletin = _get(bulletin_id)
+    if bulletin.status == BulletinStatus.ARCHIVED.value:
+        flash(f"Bản tin {bulletin.code} đã lưu trữ, không sửa được nữa.", "error")
+        return redirect(url_for("bulletins.show", bulletin_id=bulletin.id), code=303)
+    form = BulletinForm(obj=bulletin if request.method == "GET" else None)
+    if request.method == "GET":
+        form.targets.data = "; ".join(bulletin.targets or [])
+    elif _save(form, bulletin) is not None:
+        flash(f"Đã lưu thay đổi của bản tin {bulletin.code}.", "ok")
+        return redirect(url_for("bulletins.show", bulletin_id=bulletin.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("bulletins/edit.html", form=form, bulletin=bulletin), status
+
+
+@bp.route("/<int:bulletin_id>")
+def show(bulletin_id: int) -> str:
+    bulletin = _get(bulletin_id)
+    user = _user()
+    return render_template(
+        "bulletins/show.html",
+        b=bulletin,
+        history=service.history(context.db(), bulletin),
+        review=ReviewForm(),
+        may_edit=can(user, "bulletins.edit") and bulletin.status != BulletinStatus.ARCHIVED.value,
+        may_review=can_approve(user, bulletin) and bulletin.status == BulletinStatus.SUBMITTED.value,
+        own_bulletin=bulletin.author_id == user.id,
+    )
+
+
+def _transition(bulletin_id: int, action: str) -> Response:
+    bulletin = _get(bulletin_id)
+    user, db, now = _user(), context.db(), context.now()
+    comment = ReviewForm().comment.data or ""
+    messages = {
+        "submit": f"Đã gửi bản tin {bulletin.code} cho người duyệt.",
+        "approve": f"Đã duyệt bản tin {bulletin.code}. Âm thanh sẽ được tạo ở chế độ nền rồi xếp vào lịch.",
+        "return": f"Đã trả lại bản tin {bulletin.code} cho người viết.",
+        "archive": f"Đã lưu trữ bản tin {bulletin.code}.",
+    }
+    try:
+        with saving(db):
+            if action == "submit":
+                service.submit_bulletin(db, bulletin, user, now)
+            elif action == "approve":
+                service.approve_bulletin(db, bulletin, user, now, comment)
+            elif action == "return":
+                service.return_bulletin(db, bulletin, user, now, comment)
+            else:
+                service.archive_bulletin(db, bulletin, user, now)
+        flash(messages[action], "ok")
+    except (service.BulletinRefused, service.BulletinInvalid) as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("bulletins.show", bulletin_id=bulletin_id), code=303)
+
+
+@bp.route("/<int:bulletin_id>/gui-duyet", methods=["POST"])
+@requires("bulletins.edit")
+def submit(bulletin_id: int) -> Response:
+    return _transition(bulletin_id, "submit")
+
+
+def _reviewer_check(bulletin_id: int) -> None:
+    if not can_approve(_user(), _get(bulletin_id)):
+        abort(403)
+
+
+@bp.route("/<int:bulletin_id>/duyet", methods=["POST"])
+@requires("bulletins.approve")
+def approve(bulletin_id: int) -> Response:
+    _reviewer_check(bulletin_id)
+    return _transition(bulletin_id, "approve")
+
+
+@bp.route("/<int:bulletin_id>/tra-lai", methods=["POST"])
+@requires("bulletins.approve")
+def return_(bulletin_id: int) -> Response:
+    _reviewer_check(bulletin_id)
+    return _transition(bulletin_id, "return")
+
+
+@bp.route("/<int:bulletin_id>/luu-tru", methods=["POST"])
+def archive(bulletin_id: int) -> Response:
+    user = _user()
+    if not (can(user, "bulletins.edit") or can(user, "bulletins.approve")):
+        abort(403)
+    return _transition(bulletin_id, "archive")
+
+
+@bp.route("/doc-thu", methods=["POST"])
+def preview() -> Any:
+    """The text as the speech engine will read it (the normalizer's output); never renders audio."""
+    payload = request.get_json(silent=True) or request.form
+    text = str(payload.get("text", ""))[:MAX_PREVIEW_CHARS]
+    language = str(payload.get("language", "vi"))
+    try:
+        spoken = spoken_text(text, language)
+    except ImportError:
+        return jsonify(spoken="", error="Bộ chuẩn hóa văn bản chưa được cài đặt trên máy chủ."), 503
+    return jsonify(spoken=spoken, error=None)
+
+
+def spoken_text(text: str, language: str) -> str:
+    """Normalize with the built-in lexicon plus the editors' entries (audio.text.normalize)."""
+    from audio.text import normalize
+    from scheduler.rendering import load_lexicon
+
+    if language != "vi":
+        return text  # other languages are read from a recording or by their own voice, as written
+    variant = getattr(context.settings().audio, "variant", "north")
+    return str(normalize(text, variant=variant, lexicon=load_lexicon(context.db())))

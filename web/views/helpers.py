@@ -1,0 +1,136 @@
+"""Small shared pieces for the admin pages: paging, local time, scoping to a commune, saving."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Generic, TypeVar
+
+from flask import request
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from scheduler.db.models import Station, User
+from web import context
+
+T = TypeVar("T")
+
+PAGE_SIZE = 50
+# A station that has not contacted the server for this long shows as offline.
+ONLINE_WITHIN = timedelta(minutes=15)
+
+
+@dataclass
+class Page(Generic[T]):
+    items: Sequence[T]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("trang", "1")))
+    except ValueError:
+        return 1
+
+
+def paginate(db: Session, query: Select[Any], page: int, size: int = PAGE_SIZE, scalars: bool = True) -> Page[Any]:
+    """One page of `query` plus the total count (two queries, whatever the table size)."""
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, math.ceil(total / size))
+    page = min(page, pages)
+    limited = query.limit(size).offset((page - 1) * size)
+    items = list(db.scalars(limited)) if scalars else list(db.execute(limited).all())
+    return Page(items, page, pages, total)
+
+
+def local(value: datetime | None) -> datetime | None:
+    """An instant in the configured zone (Asia/Ho_Chi_Minh)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(context.settings().tz)
+
+
+def local_today() -> date:
+    return context.now().astimezone(context.settings().tz).date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants where a local calendar day starts and the next one starts."""
+    tz = context.settings().tz
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def to_utc(local_naive: datetime) -> datetime:
+    """A wall-clock time typed by a person, read in the configured zone."""
+    return local_naive.replace(tzinfo=context.settings().tz).astimezone(UTC)
+
+
+def online_clause(now: datetime) -> Any:
+    """Contact of any kind within ONLINE_WITHIN; never NULL, so its negation means offline."""
+    cutoff = now - ONLINE_WITHIN
+    return or_(
+        *(
+            and_(column.is_not(None), column >= cutoff)
+            for column in (Station.last_status_at, Station.last_manifest_at, Station.last_log_at)
+        )
+    )
+
+
+def last_contact(station: Station) -> datetime | None:
+    times = [t for t in (station.last_status_at, station.last_manifest_at, station.last_log_at) if t is not None]
+    return max(times) if times else None
+
+
+def is_online(station: Station, now: datetime) -> bool:
+    contact = last_contact(station)
+    return contact is not None and contact >= now - ONLINE_WITHIN
+
+
+def scope_stations(query: Select[Any], user: User) -> Select[Any]:
+    """Operators see only their commune's stations; everyone else sees all."""
+    if user.role == "operator":
+        return query.where(Station.commune_id == (user.commune_id or -1))
+    return query
+
+
+def may_see_station(user: User, station: Station) -> bool:
+    return user.role != "operator" or station.commune_id == user.commune_id
+
+
+@contextmanager
+def saving(db: Session) -> Iterator[Session]:
+    """Commit the request's changes, or roll all of them back if anything raises."""
+    try:
+        yield db
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def client_ip() -> str:
+    return request.remote_addr or "?"
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only follow local redirects after login (no //evil.example)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

@@ -1,0 +1,118 @@
+"""Vietnamese labels for codes people see on the admin pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from scheduler.accounts import ROLES
+from scheduler.domain import BulletinStatus, Priority
+from scheduler.topics import LANGUAGES, TOPICS
+
+ACTIONS: dict[str, str] = {
+    "bulletin.create": "Tạo bản tin",
+    "bulletin.update": "Sửa bản tin",
+    "bulletin.submit": "Gửi duyệt",
+    "bulletin.approve": "Duyệt bản tin",
+    "bulletin.return": "Trả lại bản tin",
+    "bulletin.archive": "Lưu trữ bản tin",
+    "station.update": "Sửa đài",
+    "station.token": "Cấp lại mã truy cập đài",
+    "programme.pin": "Ghim mục trong lịch",
+    "programme.unpin": "Bỏ ghim mục trong lịch",
+    "programme.move": "Dời mục trong lịch",
+    "programme.remove": "Bỏ mục khỏi lịch",
+    "programme.rebuild": "Lập lại lịch tuần",
+    "emergency.start": "Phát khẩn cấp",
+    "emergency.cancel": "Hủy phát khẩn cấp",
+    "user.create": "Tạo tài khoản",
+    "user.update": "Sửa tài khoản",
+    "login.ok": "Đăng nhập",
+    "login.failed": "Đăng nhập sai",
+    "logout": "Đăng xuất",
+}
+
+ENTITIES: dict[str, str] = {
+    "bulletin": "Bản tin",
+    "station": "Đài",
+    "programme": "Lịch phát",
+    "emergency": "Khẩn cấp",
+    "user": "Tài khoản",
+    "login": "Đăng nhập",
+}
+
+KINDS: dict[str, str] = {
+    "bulletin": "Bản tin",
+    "jingle": "Nhạc hiệu",
+    "relay": "Tiếp sóng",
+    "emergency": "Khẩn cấp",
+}
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+
+
+def status_label(code: str) -> str:
+    try:
+        return BulletinStatus(code).label
+    except ValueError:
+        return code
+
+
+def priority_label(code: str) -> str:
+    try:
+        return Priority(code).label
+    except ValueError:
+        return code
+
+
+def topic_label(code: str) -> str:
+    return TOPICS.get(code, code)
+
+
+def language_label(code: str) -> str:
+    return LANGUAGES.get(code, code)
+
+
+def role_label(code: str) -> str:
+    return ROLES.get(code, code)
+
+
+def action_label(code: str) -> str:
+    return ACTIONS.get(code, code)
+
+
+def entity_label(code: str) -> str:
+    return ENTITIES.get(code, code)
+
+
+def kind_label(code: str) -> str:
+    return KINDS.get(code, code)
+
+
+def weekday_label(day: date) -> str:
+    return WEEKDAYS[day.weekday()]
+
+
+def ago(value: datetime | None, now: datetime) -> str:
+    """`5 phút trước`; `chưa bao giờ` for no contact at all."""
+    if value is None:
+        return "chưa liên lạc"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = int((now - value).total_seconds())
+    if seconds < 10:
+        return "vừa xong"
+    if seconds < 60:
+        return f"{seconds} giây trước"
+    if seconds < 3600:
+        return f"{seconds // 60} phút trước"
+    if seconds < 86400:
+        return f"{seconds // 3600} giờ trước"
+    return f"{seconds // 86400} ngày trước"
+
+
+def duration(ms: int | None) -> str:
+    """90_500 ms -> `1:31` (minutes:seconds); an hour or more -> `1:02:05`."""
+    seconds = round((ms or 0) / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -1,0 +1,157 @@
+"""What the dashboard (Tổng quan) shows: a handful of bounded queries, whatever the number of stations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, contains_eager, selectinload
+
+from scheduler.db.models import Bulletin, Commune, Emergency, Programme, ProgrammeItem, Province, Station, User
+from scheduler.domain import BulletinStatus, IsoWeek, Priority
+from web.views.helpers import day_bounds, local_today, online_clause, scope_stations
+
+LIST_LIMIT = 12
+
+
+@dataclass
+class Overview:
+    items_today: int = 0
+    upcoming: list[ProgrammeItem] = field(default_factory=list)
+    stations_total: int = 0
+    stations_online: int = 0
+    silent: list[Station] = field(default_factory=list)
+    waiting_count: int = 0
+    waiting: list[Bulletin] = field(default_factory=list)
+    emergencies: list[Emergency] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def stations_offline(self) -> int:
+        return self.stations_total - self.stations_online
+
+
+def _count_items(db: Session, user: User, start: datetime, end: datetime) -> int:
+    """Items starting in [start, end); only operators need the join to their commune's stations."""
+    query = (
+        select(func.count()).select_from(ProgrammeItem).where(ProgrammeItem.start >= start, ProgrammeItem.start < end)
+    )
+    if user.role == "operator":
+        query = scope_stations(query.join(ProgrammeItem.programme).join(Programme.station), user)
+    return db.scalar(query) or 0
+
+
+def active_emergencies(db: Session, now: datetime) -> list[Emergency]:
+    """Not cancelled and not yet over (scheduler.emergencies.list_active)."""
+    from scheduler.emergencies import list_active
+
+    return list_active(db, now)
+
+
+def planner_warnings(db: Session, user: User, now: datetime, week: IsoWeek) -> list[str]:
+    """Things that keep bulletins off the air: render failures, stations without windows, quotas not met."""
+    warnings: list[str] = []
+    if user.role != "operator":
+        failed = list(
+            db.execute(
+                select(Bulletin.code, Bulletin.render_error)
+                .where(Bulletin.render_error.is_not(None), Bulletin.status != BulletinStatus.ARCHIVED.value)
+                .order_by(Bulletin.code)
+                .limit(5)
+            )
+        )
+        for code, error in failed:
+            warnings.append(f"Bản tin {code} chưa tạo được âm thanh: {error}")
+        waiting_audio = db.scalar(
+            select(func.count()).where(
+                Bulletin.status == BulletinStatus.APPROVED.value,
+                Bulletin.audio_asset_id.is_(None),
+                Bulletin.render_error.is_(None),
+            )
+        )
+        if waiting_audio:
+            warnings.append(f"{waiting_audio} bản tin đã duyệt đang chờ tạo âm thanh; chưa thể xếp lịch.")
+    no_windows = db.scalar(
+        scope_stations(
+            select(func.count())
+            .select_from(Station)
+            .join(Station.commune)
+            .join(Commune.province)
+            .where(
+                Station.active,
+                Station.windows == "",
+                Commune.default_windows == "",
+                Province.default_windows == "",
+            ),
+            user,
+        )
+    )
+    if no_windows:
+        warnings.append(f"{no_windows} đài chưa có khung giờ phát (cả đài, xã và tỉnh đều để trống).")
+    missing = db.scalar(
+        scope_stations(
+            select(func.count())
+            .select_from(Station)
+            .outerjoin(Programme, and_(Programme.station_id == Station.id, Programme.week == str(week)))
+            .where(Station.active, Programme.id.is_(None)),
+            user,
+        )
+    )
+    if missing:
+        warnings.append(f"{missing} đài chưa có lịch phát tuần {week}. Hãy lập lịch ở trang Lịch phát.")
+    undelivered = db.scalar(
+        scope_stations(
+            select(func.count())
+            .select_from(Station)
+            .join(Programme, and_(Programme.station_id == Station.id, Programme.week == str(week)))
+            .where(Station.active, Programme.acked_version < Programme.version),
+            user,
+        )
+    )
+    if undelivered:
+        warnings.append(f"{undelivered} đài chưa nhận phiên bản lịch mới nhất của tuần {week}.")
+    return warnings
+
+
+def build_overview(db: Session, user: User, now: datetime) -> Overview:
+    today = local_today()
+    start, end = day_bounds(today)
+    overview = Overview()
+    overview.items_today = _count_items(db, user, start, end)
+    # Ordered by start alone so the start index yields the first few without sorting the whole day.
+    upcoming = (
+        select(ProgrammeItem)
+        .join(ProgrammeItem.programme)
+        .join(Programme.station)
+        .where(ProgrammeItem.start >= now, ProgrammeItem.start < end)
+        .options(contains_eager(ProgrammeItem.programme).contains_eager(Programme.station))
+        .order_by(ProgrammeItem.start, ProgrammeItem.id)
+        .limit(LIST_LIMIT)
+    )
+    overview.upcoming = list(db.scalars(scope_stations(upcoming, user)).unique())
+    stations = scope_stations(select(func.count()).select_from(Station).where(Station.active), user)
+    overview.stations_total = db.scalar(stations) or 0
+    overview.stations_online = db.scalar(stations.where(online_clause(now))) or 0
+    overview.silent = list(
+        db.scalars(
+            scope_stations(select(Station), user)
+            .options(selectinload(Station.commune))
+            .where(Station.active, ~online_clause(now))
+            .order_by(Station.last_status_at.asc().nulls_first(), Station.code)
+            .limit(LIST_LIMIT)
+        )
+    )
+    if user.role != "operator":
+        waiting = select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED.value)
+        overview.waiting_count = db.scalar(select(func.count()).select_from(waiting.subquery())) or 0
+        overview.waiting = list(
+            db.scalars(
+                waiting.options(selectinload(Bulletin.author))
+                .order_by(Bulletin.priority == Priority.NORMAL.value, Bulletin.updated_at)
+                .limit(LIST_LIMIT)
+            )
+        )
+    overview.emergencies = active_emergencies(db, now)
+    overview.warnings = planner_warnings(db, user, now, IsoWeek.of(today))
+    return overview

@@ -1,0 +1,308 @@
+"""Lịch phát: the week grid per station or commune, unplaced bulletins and why, hand edits, rebuild, downloads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response as BaseResponse
+
+from scheduler.db.models import Commune, Programme, ProgrammeItem, Station, User
+from scheduler.domain import IsoWeek
+from scheduler.programmes import current_weeks
+from web import context
+from web.auth import can, current_user, require_login, requires
+from web.forms import MoveItemForm
+from web.views import programme_edits as edits
+from web.views.explain import Unplaced, unplaced_for
+from web.views.helpers import local_today, may_see_station, page_number, paginate, saving, to_utc
+
+bp = Blueprint("programmes", __name__, url_prefix="/lich-phat")
+require_login(bp, "programmes.view")
+
+
+def _user() -> User:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+def _week() -> IsoWeek:
+    text = request.args.get("tuan") or request.form.get("tuan") or ""
+    if text:
+        try:
+            return IsoWeek.parse(text)
+        except ValueError as exc:
+            flash(str(exc), "error")
+    return current_weeks(context.now(), context.settings().tz)[0]
+
+
+def _week_context(week: IsoWeek) -> dict[str, Any]:
+    """What the week navigation and grids need besides the items."""
+    horizon = _horizon()
+    return {
+        "week": week,
+        "prev_week": IsoWeek.of(week.monday() - timedelta(days=7)),
+        "next_week": week.next(),
+        "today": local_today(),
+        "editable_after": horizon.now + timedelta(minutes=horizon.minutes),
+        "config_no_change": horizon.minutes,
+    }
+
+
+def _horizon() -> edits.Horizon:
+    settings = context.settings()
+    return edits.Horizon(context.now(), settings.no_change_minutes, settings.tz)
+
+
+def _station(code: str) -> Station:
+    station = context.db().scalar(select(Station).options(selectinload(Station.commune)).where(Station.code == code))
+    if station is None or not may_see_station(_user(), station):
+        abort(404)  # operators do not learn that other communes' stations exist
+    return station
+
+
+def _commune(commune_id: int) -> Commune:
+    commune = context.db().get(Commune, commune_id)
+    user = _user()
+    if commune is None or (user.role == "operator" and user.commune_id != commune.id):
+        abort(404)
+    return commune
+
+
+def _grid(programmes: list[Programme], week: IsoWeek) -> dict[int, dict[date, list[ProgrammeItem]]]:
+    """station id -> local day -> items, from programmes whose items are already loaded."""
+    tz = context.settings().tz
+    grid: dict[int, dict[date, list[ProgrammeItem]]] = defaultdict(lambda: {d: [] for d in week.days()})
+    for programme in programmes:
+        days = grid[programme.station_id]
+        for item in programme.items:
+            day = item.start.astimezone(tz).date()
+            if day in days:
+                days[day].append(item)
+    return grid
+
+
+def _exports_available() -> bool:
+    try:
+        import scheduler.exports  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@bp.route("/")
+def index() -> Any:
+    user, week = _user(), _week()
+    if "dai" in request.args:
+        return station_week(request.args["dai"], week)
+    if "xa" in request.args:
+        try:
+            return commune_week(int(request.args["xa"]), week)
+        except ValueError:
+            abort(404)
+    if user.role == "operator" and user.commune_id:
+        return commune_week(user.commune_id, week)
+    q = request.args.get("q", "").strip()
+    query: Any = (  # Select of three columns; helpers take any Select
+        select(Commune.id, Commune.name, func.count(Station.id))
+        .join(Station, Station.commune_id == Commune.id)
+        .group_by(Commune.id, Commune.name)
+        .order_by(Commune.name)
+    )
+    stations_found: list[Station] = []
+    if q:
+        pattern = "%" + q.replace("%", r"\%").replace("_", r"\_") + "%"
+        query = query.where(Commune.name.ilike(pattern, escape="\\"))
+        stations_found = list(
+            context.db().scalars(
+                select(Station)
+                .options(selectinload(Station.commune))
+                .where(or_(Station.code.ilike(pattern, escape="\\"), Station.name.ilike(pattern, escape="\\")))
+                .order_by(Station.code)
+                .limit(20)
+            )
+        )
+    page = paginate(context.db(), query, page_number(), scalars=False)
+    return render_template("programmes/index.html", page=page, q=q, week=week, stations_found=stations_found)
+
+
+def station_week(code: str, week: IsoWeek) -> str:
+    station = _station(code)
+    db = context.db()
+    programme = db.scalar(
+        select(Programme)
+        .options(selectinload(Programme.items))
+        .where(Programme.station_id == station.id, Programme.week == str(week))
+    )
+    grid = _grid([programme] if programme else [], week)[station.id]
+    unplaced: Unplaced = unplaced_for(
+        db, station, week, programme, context.now(), context.settings().tz, context.settings().no_change_minutes
+    )
+    return render_template(
+        "programmes/station.html",
+        **_week_context(week),
+        station=station,
+        programme=programme,
+        grid=grid,
+        unplaced=unplaced,
+        may_edit=can(_user(), "programmes.edit"),
+        move_form=MoveItemForm(),
+        exports=_exports_available(),
+    )
+
+
+def commune_week(commune_id: int, week: IsoWeek) -> str:
+    commune = _commune(commune_id)
+    db = context.db()
+    page = paginate(
+        db,
+        select(Station).where(Station.commune_id == commune.id).order_by(Station.code),
+        page_number(),
+        size=25,
+    )
+    ids = [s.id for s in page.items]
+    programmes = (
+        list(
+            db.scalars(
+                select(Programme)
+                .options(selectinload(Programme.items))
+                .where(Programme.station_id.in_(ids), Programme.week == str(week))
+            )
+        )
+        if ids
+        else []
+    )
+    return render_template(
+        "programmes/commune.html",
+        **_week_context(week),
+        commune=commune,
+        page=page,
+        grid=_grid(programmes, week),
+        versions={p.station_id: p for p in programmes},
+        may_edit=can(_user(), "programmes.edit"),
+    )
+
+
+def _item(item_id: int) -> ProgrammeItem:
+    item = context.db().scalar(
+        select(ProgrammeItem)
+        .options(
+            selectinload(ProgrammeItem.programme).selectinload(Programme.items),
+            selectinload(ProgrammeItem.programme).selectinload(Programme.station),
+        )
+        .where(ProgrammeItem.id == item_id)
+    )
+    if item is None or not may_see_station(_user(), item.programme.station):
+        abort(404)
+    return item
+
+
+def _back(item: ProgrammeItem) -> BaseResponse:
+    return redirect(url_for("programmes.index", dai=item.programme.station.code, tuan=item.programme.week), code=303)
+
+
+def _edit(item_id: int, action: str) -> BaseResponse:
+    item = _item(item_id)
+    station_code, week = item.programme.station.code, item.programme.week
+    db, user, horizon = context.db(), _user(), _horizon()
+    try:
+        with saving(db):
+            if action == "pin":
+                edits.set_pinned(db, item, True, user, horizon)
+                message = f"Đã ghim «{item.title}»: lập lại lịch sẽ giữ nguyên mục này."
+            elif action == "unpin":
+                edits.set_pinned(db, item, False, user, horizon)
+                message = f"Đã bỏ ghim «{item.title}»."
+            elif action == "remove":
+                title = item.title or item.kind
+                edits.remove_item(db, item, user, horizon)
+                message = f"Đã bỏ «{title}» khỏi lịch."
+            else:
+                form = MoveItemForm()
+                if not form.validate() or form.start.data is None:
+                    raise edits.EditRefused(" ".join(form.start.errors) or "Hãy chọn giờ bắt đầu mới.")
+                edits.move_item(db, item, to_utc(form.start.data), user, horizon)
+                message = f"Đã dời «{item.title}» sang {form.start.data:%H:%M %d/%m/%Y} và ghim lại."
+        flash(message, "ok")
+    except (edits.EditRefused, ValueError) as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("programmes.index", dai=station_code, tuan=week), code=303)
+
+
+@bp.route("/muc/<int:item_id>/ghim", methods=["POST"])
+@requires("programmes.edit")
+def pin(item_id: int) -> BaseResponse:
+    return _edit(item_id, "pin")
+
+
+@bp.route("/muc/<int:item_id>/bo-ghim", methods=["POST"])
+@requires("programmes.edit")
+def unpin(item_id: int) -> BaseResponse:
+    return _edit(item_id, "unpin")
+
+
+@bp.route("/muc/<int:item_id>/doi", methods=["POST"])
+@requires("programmes.edit")
+def move(item_id: int) -> BaseResponse:
+    return _edit(item_id, "move")
+
+
+@bp.route("/muc/<int:item_id>/bo", methods=["POST"])
+@requires("programmes.edit")
+def remove(item_id: int) -> BaseResponse:
+    return _edit(item_id, "remove")
+
+
+@bp.route("/lap-lai", methods=["POST"])
+@requires("programmes.edit")
+def rebuild() -> BaseResponse:
+    """Plan the week again for one station or one commune's stations (never renders audio)."""
+    week, db, user = _week(), context.db(), _user()
+    code = request.form.get("dai", "")
+    commune_id = request.form.get("xa", "")
+    if code:
+        codes = [_station(code).code]
+        back = url_for("programmes.index", dai=code, tuan=str(week))
+    elif commune_id.isdigit():
+        commune = _commune(int(commune_id))
+        codes = list(
+            db.scalars(
+                select(Station.code).where(Station.commune_id == commune.id, Station.active).order_by(Station.code)
+            )
+        )
+        back = url_for("programmes.index", xa=commune.id, tuan=str(week))
+    else:
+        abort(400)
+    try:
+        with saving(db):
+            results = edits.rebuild(db, week, codes, user, _horizon())
+        changed = sum(len(r.changed) for r in results)
+        flash(f"Đã lập lại lịch tuần {week} cho {len(codes)} đài; {changed} đài có lịch mới.", "ok")
+    except ValueError as exc:
+        flash(f"Không lập được lịch: {exc}", "error")
+    return redirect(back, code=303)
+
+
+@bp.route("/tai-ve/<int:programme_id>.<fmt>")
+def download(programme_id: int, fmt: str) -> BaseResponse:
+    """The programme as M3U or a printable PDF (scheduler.exports)."""
+    from scheduler.exports import FORMATS, export_programme
+
+    if fmt not in FORMATS:
+        abort(404)
+    programme = context.db().scalar(
+        select(Programme)
+        .options(selectinload(Programme.items), selectinload(Programme.station).selectinload(Station.commune))
+        .where(Programme.id == programme_id)
+    )
+    if programme is None or not may_see_station(_user(), programme.station):
+        abort(404)
+    settings = context.settings()
+    data = export_programme(programme, fmt, settings.tz, settings.public_url)
+    name = f"lich-{programme.station.code}-{programme.week}-v{programme.version}.{fmt}"
+    return Response(data, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
