@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         ("province 300 x 60", partial(make_country, 1, 1, 300, 60), True, True),
     ]
     if args.quick:
-        cases = [("province 90 x 30", partial(make_country, 1, 1, 90, 30), True, True)]
+        cases = [("province 45 x 20", partial(make_country, 1, 1, 45, 20), True, True)]
     else:
         cases.append(("national 10000 x 500", partial(make_country, 2, 34, 295, 500), False, False))
         cases.append(

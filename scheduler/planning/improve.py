@@ -74,8 +74,8 @@ def _ruin(packer: Packer, rng: random.Random, targeted: bool) -> int:
                 demand = packer.demands[target]
                 open_sessions = sorted({packer.region_session[r] for r in demand.regions} - demand.used)
                 if open_sessions:
-                    chosen[0] = rng.choice(open_sessions)
-        for s in set(chosen):
+                    chosen[:1] = [rng.choice(open_sessions)]
+        for s in sorted(set(chosen)):
             for part in problem.session_parts[s]:
                 for i in list(packer.items[part]):
                     demand = packer.demands[i]

@@ -12,7 +12,7 @@ import gc
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from scheduler.domain import BulletinInput, PlannedItem, Policy, Priority, Shortfall, StationInput
 from scheduler.planning.improve import improve
@@ -72,10 +72,12 @@ def _validate_policy(code: str, policy: Policy) -> None:
 
 
 class _PolicyKeys:
-    """Hashable keys for policies (they hold a dict), memoised per object."""
+    """Hashable keys for policies (they hold a dict), memoised per object. Only the holidays of
+    the planned week enter the key, so policies differing in other weeks still group together."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: date, last: date) -> None:
         self._keys: dict[int, tuple[Policy, Hashable]] = {}
+        self._first, self._last = first, last
 
     def __call__(self, policy: Policy) -> Hashable:
         found = self._keys.get(id(policy))
@@ -88,7 +90,7 @@ class _PolicyKeys:
             policy.max_session_minutes,
             policy.jingle_ms,
             policy.gap_ms,
-            tuple(sorted(policy.holidays.items())),
+            tuple(sorted((d, w) for d, w in policy.holidays.items() if self._first <= d <= self._last)),
         )
         self._keys[id(policy)] = (policy, key)
         return key
@@ -130,7 +132,7 @@ class _Planner:
             (b for b in request.bulletins if b.priority != Priority.EMERGENCY and b.plays_per_week > 0),
             key=lambda b: b.code,
         )
-        self.policy_key = _PolicyKeys()
+        self.policy_key = _PolicyKeys(self.clock.monday, self.clock.monday + timedelta(days=6))
         self.skeletons: dict[Hashable, Skeleton] = {}
         self.slots: dict[Hashable, tuple[SessionSlot, ...]] = {}
         self.problems: dict[Hashable, Problem] = {}

@@ -80,7 +80,7 @@ class WeekClock:
         self.tz = tz
         self.monday = week.monday()
         self.start_utc = datetime.combine(self.monday, time(0), tzinfo=tz).astimezone(UTC)
-        # Local midnights from the Sunday before to the Tuesday after, for date look-ups.
+        # Local midnights from the Sunday before to the Wednesday after, for date look-ups.
         self._first_day = -1
         self._midnights = [self.ms(self.monday + timedelta(days=k), time(0)) for k in range(-1, 10)]
         self._instants: dict[int, datetime] = {}

@@ -83,3 +83,13 @@ def test_existing_items_after_the_horizon_are_replanned_not_kept() -> None:
     dropped = replace(bulletin("B4", plays=4, seconds=140), plays_per_week=0)
     after = plan_week(request([station()], [*BULLETINS[:4], dropped], existing=before.items))
     assert plays(after, "S1", "B4") == []
+
+
+def test_last_session_of_the_week_already_started_with_normal_items_leaves_priority_unplanned() -> None:
+    s1 = station(spec="CN 17:00-17:30")
+    before = plan_week(request([s1], BULLETINS[:2]))
+    urgent = bulletin("UT", priority=Priority.PRIORITY, plays=1, seconds=30)
+    now = at(day(6), 16, 45)  # the session's start is inside the horizon, its normal items stay
+    plan = plan_week(request([s1], [*BULLETINS[:2], urgent], now=now, existing=before.items))
+    assert plays(plan, "S1", "UT") == []
+    assert next(s for s in plan.shortfalls if s.bulletin == "UT").planned == 0
