@@ -6,7 +6,7 @@ seconds per loop step, so a week passes in a few minutes while every item is sta
 uploaded and acknowledged over real HTTP (and MQTT when the broker is up). Its resident set size is
 sampled from /proc; a bare `python -c "import requests, paho.mqtt.client"` is measured beside it.
 
-    python benchmarks/bench_agent_memory.py [--step 5] [--no-mqtt]
+    python benchmarks/bench_agent_memory.py [--step 20] [--no-mqtt]
 
 Figures go to docs/benchmarks.md ("Station agent memory").
 """
@@ -186,7 +186,7 @@ def measure_baseline(seconds: float = 3.0) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--step", type=float, default=5.0, help="simulated seconds per agent loop step")
+    parser.add_argument("--step", type=float, default=20.0, help="simulated seconds per agent loop step")
     parser.add_argument("--no-mqtt", action="store_true", help="HTTP polling only")
     args = parser.parse_args()
     mqtt = not args.no_mqtt and broker_up()

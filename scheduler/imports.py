@@ -136,6 +136,16 @@ def _parse_float(value: str, column: str) -> float | None:
         raise ValueError(f"cột {column}: «{value}» không phải là số") from None
 
 
+def _parse_count(value: str, column: str) -> int:
+    try:
+        count = int(value or 0)
+    except ValueError:
+        raise ValueError(f"cột {column}: «{value}» không phải số nguyên (ví dụ 6)") from None
+    if count < 0:
+        raise ValueError(f"cột {column}: {count} không được âm")
+    return count
+
+
 def _get_or_create_commune(session: Session, province: str, area: str, commune: str) -> Commune:
     prov = session.scalar(select(Province).where(Province.name == province))
     if prov is None:
@@ -183,7 +193,7 @@ def import_stations(session: Session, text: str | Sheet) -> ImportResult:
                 raise ValueError(f"cột windows: {overlaps[0].message}")
             lat = _parse_float(row["lat"], "lat")
             lon = _parse_float(row["lon"], "lon")
-            speakers = int(row["speakers"] or 0)
+            speakers = _parse_count(row["speakers"], "speakers")
             parsed.append((row, languages, lat, lon, speakers))
         except ValueError as exc:
             errors.append(f"Dòng {line}: {exc}.")

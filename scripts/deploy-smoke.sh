@@ -211,8 +211,8 @@ EOF
 } > "$work/nginx.conf"
 "$nginx_bin" -t -q -p "$work" -c "$work/nginx.conf" || die "nginx -t: cấu hình sai"
 "$nginx_bin" -p "$work" -c "$work/nginx.conf" &
-nginx_pid=$!
-wait_port "$web_port" nginx "$nginx_pid"
+pids+=($!)
+wait_port "$web_port" nginx "$!"
 
 say "kiểm tra qua nginx"
 SMOKE_BASE="http://127.0.0.1:$web_port" SMOKE_TOKEN="$token" SMOKE_STATION=IGR-01 \

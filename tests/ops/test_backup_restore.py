@@ -245,3 +245,52 @@ def test_media_dir_copy_does_not_hold_partial_files(
     create_backup(engine, media_dir, tmp_path / "backup", clock())
     assert media_files(tmp_path / "backup" / "media") == {"audio/xong.mp3": b"ID3 xong"}
     shutil.rmtree(tmp_path / "backup")
+
+
+def test_scheduler_job_store_is_left_out_and_does_not_block_a_restore(
+    engine: Engine, media_dir: Path, tmp_path: Path, clock: Clock, backend: str, new_database: NewDatabase
+) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:  # what APScheduler creates for itself on the leader's first start
+        conn.execute(text("CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY, next_run_time FLOAT, "
+                          "job_state BYTEA)" if backend == "postgresql" else
+                          "CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY, next_run_time FLOAT, "
+                          "job_state BLOB)"))  # fmt: skip
+        conn.execute(text("INSERT INTO apscheduler_jobs (id, next_run_time) VALUES ('render-audio', 1.0)"))
+    try:
+        create_backup(engine, media_dir, tmp_path / "backup", clock())
+        manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text(encoding="utf-8"))
+        assert "apscheduler_jobs" not in {t["name"] for t in manifest["tables"]}
+        restore_backup(new_database(backend), tmp_path / "target-media", tmp_path / "backup")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE apscheduler_jobs"))
+
+
+def test_backup_and_restore_commands_report_in_vietnamese(
+    engine: Engine, sessions: sessionmaker[Session], media_dir: Path, clock: Clock, tmp_path: Path,
+    backend: str, new_database: NewDatabase, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    _populated(sessions, media_dir, clock, tmp_path)
+    monkeypatch.setenv("LOAXA_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LOAXA_MEDIA_DIR", str(media_dir))
+    backup = CliRunner().invoke(main, ["backup", "-o", str(tmp_path / "sao-luu")])
+    assert backup.exit_code == 0, backup.output
+    assert backup.output.startswith(f"Đã sao lưu vào {tmp_path / 'sao-luu'}") and "3 tệp media" in backup.output
+
+    target = new_database(backend)
+    monkeypatch.setenv("LOAXA_DATABASE_URL", target.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LOAXA_MEDIA_DIR", str(tmp_path / "media-moi"))
+    restored = CliRunner().invoke(main, ["restore", str(tmp_path / "sao-luu")])
+    assert restored.exit_code == 0, restored.output
+    assert "tổng kiểm tra khớp" in restored.output
+    assert table_rows(target) == table_rows(engine)
+
+    again = CliRunner().invoke(main, ["restore", str(tmp_path / "sao-luu")])
+    assert again.exit_code == 1
+    assert "Cơ sở dữ liệu đích đã có dữ liệu" in again.output and "--force" in again.output

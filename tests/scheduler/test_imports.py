@@ -56,11 +56,13 @@ def test_bad_station_rows_are_reported_by_line_and_nothing_is_stored(sessions: s
             + "BAD-01,Sai giờ,Xã A,,Gia Lai,vi,T9 05:30-06:00,,,1\n"
             + "BAD-02,Sai ngôn ngữ,Xã A,,Gia Lai,xx,T2-CN 05:30-06:00,,,1\n"
             + "BAD-03,Chồng giờ,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00; T2 05:45-06:10,,,1\n"
-            + "BAD-04,Sai toạ độ,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,abc,,1\n")
+            + "BAD-04,Sai toạ độ,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,abc,,1\n"
+            + "BAD-05,Sai số loa,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,6 loa\n")
     with pytest.raises(ImportFailed) as failed, transaction(sessions) as s:
         import_stations(s, text)
     lines = [e.split(":")[0] for e in failed.value.errors]
-    assert lines == ["Dòng 3", "Dòng 4", "Dòng 5", "Dòng 6"]
+    assert lines == ["Dòng 3", "Dòng 4", "Dòng 5", "Dòng 6", "Dòng 7"]
+    assert "«6 loa» không phải số nguyên" in failed.value.errors[4]
     assert "xx" in failed.value.errors[1]
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Station)) == 0
