@@ -8,7 +8,9 @@ Generates a year of programmes and play logs for N stations straight in PostgreS
   naive    the cheapest possible raw aggregate: plays per station, no matching (a lower bound),
 and checks that report and raw agree to the millisecond.
 
-    python benchmarks/bench_reports.py [--quick | --stations N --days D] [--repeat R] [--keep]
+    python benchmarks/bench_reports.py [--quick | --stations N --days D] [--repeat R] [--keep | --reuse URL]
+
+Default: 1,000 stations × 365 days (about 3 M items and plays; ten minutes or so here).
 
 Needs the PostgreSQL server of the test suite (LOAXA_TEST_PG_URL, default postgres@127.0.0.1/test);
 works in a throw-away database. Figures go to docs/benchmarks.md ("Reports").
@@ -33,10 +35,18 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from scheduler.db.models import AirtimeDaily, AirtimeMonthly, PlayLog, ProgrammeItem  # noqa: E402
+from scheduler.db.models import AirtimeDaily, AirtimeSummary, PlayLog, ProgrammeItem  # noqa: E402
 from scheduler.db.session import make_engine, make_session_factory, upgrade_schema  # noqa: E402
-from scheduler.reports import ReportRequest, Scope, build_report, named_period, rollup_day, rollup_pending  # noqa: E402
-from scheduler.reports.figures import Figures  # noqa: E402
+from scheduler.reports import (  # noqa: E402
+    Period,
+    ReportRequest,
+    Scope,
+    build_report,
+    named_period,
+    rollup_day,
+    rollup_pending,
+)
+from scheduler.reports.figures import Fact, Figures  # noqa: E402
 from scheduler.reports.raw import raw_facts  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("LOAXA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -119,7 +129,8 @@ def generate(engine: Engine, stations: int, days: int) -> None:
                                   reason, source, received_at)
             SELECT 'e' || s.id || '-' || g, s.id, s.code, c.name, a.name, '', 0, 'emergency', 'Cảnh báo bão',
                    'khan_cap', 'vi', 'khan_cap', 120000,
-                   ('{first}'::date + (s.id * 7 + g * 31) % {days} + interval '14 hours') AT TIME ZONE 'Asia/Ho_Chi_Minh',
+                   ('{first}'::date + (s.id * 7 + g * 31) % {days} + interval '14 hours')
+                       AT TIME ZONE 'Asia/Ho_Chi_Minh',
                    120000, 'played', '', 'agent', now()
             FROM station s JOIN commune c ON c.id = s.commune_id JOIN area a ON a.id = c.area_id
             CROSS JOIN generate_series(1, 3) g WHERE s.id % 4 = 0;
@@ -141,7 +152,7 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - started, value
 
 
-def total_of(facts: list) -> Figures:  # type: ignore[type-arg]
+def total_of(facts: list[Fact]) -> Figures:
     total = Figures()
     for fact in facts:
         total.add(fact.figures)
@@ -150,14 +161,23 @@ def total_of(facts: list) -> Figures:  # type: ignore[type-arg]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stations", type=int, default=2000)
+    parser.add_argument("--stations", type=int, default=1000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--quick", action="store_true", help="200 stations, 190 days")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--reuse", metavar="URL", help="a database kept by --keep: skip generating rows")
+    parser.add_argument("--rebuild", action="store_true", help="with --reuse: roll every day up again")
     args = parser.parse_args()
     if args.quick:
         args.stations, args.days = 200, 190
+    if args.reuse:
+        engine = make_engine(args.reuse)
+        try:
+            run(engine, args, generated=True)
+        finally:
+            engine.dispose()
+        return
     name = f"loaxa_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -176,11 +196,21 @@ def main() -> None:
         admin.dispose()
 
 
-def run(engine: Engine, args: argparse.Namespace) -> None:
+def run(engine: Engine, args: argparse.Namespace, generated: bool = False) -> None:
     upgrade_schema(engine)
     sessions = make_session_factory(engine)
-    print(f"generating {args.stations} stations × {args.days} days …", flush=True)
-    gen_s, _ = timed(lambda: generate(engine, args.stations, args.days))
+    if generated:
+        with engine.begin() as conn:
+            if args.rebuild:
+                for table in ("airtime_daily", "airtime_summary", "airtime_missed", "airtime_rollup_day"):
+                    conn.execute(text(f"TRUNCATE {table}"))
+            args.stations = conn.execute(text("SELECT count(*) FROM station")).scalar_one()
+            first, last = conn.execute(text("SELECT min(start), max(start) FROM programme_item")).one()
+            args.days = (last - first).days + 1
+        gen_s = 0.0
+    else:
+        print(f"generating {args.stations} stations × {args.days} days …", flush=True)
+        gen_s, _ = timed(lambda: generate(engine, args.stations, args.days))
     with sessions() as s:
         items = s.scalar(select(func.count()).select_from(ProgrammeItem))
         plays = s.scalar(select(func.count()).select_from(PlayLog))
@@ -197,18 +227,20 @@ def run(engine: Engine, args: argparse.Namespace) -> None:
         conn.execute(text("ANALYZE"))
     with sessions() as s:
         daily_rows = s.scalar(select(func.count()).select_from(AirtimeDaily))
-        monthly_rows = s.scalar(select(func.count()).select_from(AirtimeMonthly))
-    print(f"roll-up backfill: {days_rolled} days in {backfill_s:.1f} s ({backfill_s / days_rolled * 1000:.0f} ms/day); "
+        summary_rows = s.scalar(select(func.count()).select_from(AirtimeSummary))
+    per_day = f" ({backfill_s / days_rolled * 1000:.0f} ms/day)" if days_rolled else " (all rolled up already)"
+    print(f"roll-up backfill: {days_rolled} days in {backfill_s:.1f} s{per_day}; "
           f"one night (rollup_day incl. month refresh): {nightly_s:.2f} s")
-    print(f"  airtime_daily {daily_rows:,} rows, airtime_monthly {monthly_rows:,} rows")
+    print(f"  airtime_daily {daily_rows:,} rows, airtime_summary {summary_rows:,} rows")
 
     half = named_period("6thang", YEAR, 1) if args.days >= 181 else named_period("thang", YEAR, 1)
+    march = named_period("thang", YEAR, 3)
     start, end = half.utc_bounds(TZ)
-    commune_scope = Scope("commune", "Xã 1")
+    province, commune_scope = Scope(), Scope("commune", "Xã 1")
 
-    def report(scope: Scope = Scope()) -> Figures:
+    def report(scope: Scope = province, period: Period = half) -> Figures:
         with sessions() as s:
-            return build_report(s, ReportRequest(half, scope=scope), now, TZ).totals
+            return build_report(s, ReportRequest(period, scope=scope), now, TZ).totals
 
     def raw() -> Figures:
         with sessions() as s:
@@ -226,6 +258,7 @@ def run(engine: Engine, args: argparse.Namespace) -> None:
     cases: dict[str, Callable[[], object]] = {
         "report (roll-ups)": report,
         "report, one commune": lambda: report(commune_scope),
+        "report, March (daily trend)": lambda: report(period=march),
         "raw SQL aggregate (matching)": raw,
         "naive raw aggregate": naive,
     }

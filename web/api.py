@@ -15,7 +15,6 @@ from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from scheduler.accounts import station_for_token
 from scheduler.db.models import Station
 from scheduler.delivery import station_api
 from scheduler.manifest import build_manifest
@@ -60,7 +59,7 @@ def station_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        station = station_for_token(db(), token.strip()) if scheme.lower() == "bearer" else None
+        station = station_api.station_for_token(db(), token.strip()) if scheme.lower() == "bearer" else None
         if station is None:
             return error(401, "Thiếu hoặc sai mã truy cập của đài (tiêu đề Authorization: Bearer <mã>). "
                               "Kiểm tra mã đã cấp cho đài, hoặc nhờ trung tâm cấp mã mới.")
@@ -195,7 +194,11 @@ def playlog() -> Response:
         if len(plays) > MAX_BATCH:
             return error(413, f"Một lần gửi tối đa {MAX_BATCH} bản ghi; lần này có {len(plays)}. Chia nhỏ rồi gửi lại.")
         check_play_types(plays)
-        result = ingest(session, station, plays, when, source="agent")
+        # Items loaded up front and no autoflush per row: one SELECT and one batched INSERT per batch.
+        held = station_api.preload_items(session, plays)
+        with session.no_autoflush:
+            result = ingest(session, station, plays, when, source="agent")
+        del held
         station.last_log_at = when
         _commit(session)
     except (ValueError, TypeError) as exc:

@@ -309,18 +309,34 @@ class AirtimeDaily(_AirtimeFigures, Base):
     """Airtime of one local day, rolled up by scheduler.reports.rollup (a snapshot: survives deletes)."""
 
     __tablename__ = "airtime_daily"
-    __table_args__ = (Index("ix_airtime_daily_day_commune", "day", "commune"),)
+    __table_args__ = (
+        Index("ix_airtime_daily_day_commune", "day", "commune"),
+        Index("ix_airtime_daily_station_day", "station_code", "day"),
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     day: Mapped[date] = mapped_column(Date)
 
 
-class AirtimeMonthly(_AirtimeFigures, Base):
-    """The daily roll-up summed over a calendar month (`month` is its first day)."""
+class AirtimeSummary(Base):
+    """Narrow sums of the daily roll-up that province-wide reports read: per day or month and commune,
+    one row per station (dimension "station", value = station code) and one per topic, language,
+    priority, source and kind value."""
 
-    __tablename__ = "airtime_monthly"
-    __table_args__ = (Index("ix_airtime_monthly_month_commune", "month", "commune"),)
+    __tablename__ = "airtime_summary"
+    __table_args__ = (Index("ix_airtime_summary_grain_start", "grain", "start", "dimension", "commune"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    month: Mapped[date] = mapped_column(Date)
+    grain: Mapped[str] = mapped_column(String(5))  # day | month
+    start: Mapped[date] = mapped_column(Date)  # the day, or the month's first day
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    area: Mapped[str] = mapped_column(String(120), default="")
+    dimension: Mapped[str] = mapped_column(String(10))  # station | topic | language | priority | source | kind
+    value: Mapped[str] = mapped_column(String(40), default="")
+    planned_items: Mapped[int] = mapped_column(Integer, default=0)
+    planned_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    aired_items: Mapped[int] = mapped_column(Integer, default=0)
+    aired_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    missed_items: Mapped[int] = mapped_column(Integer, default=0)
+    emergency_items: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AirtimeMissed(Base):

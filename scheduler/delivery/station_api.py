@@ -8,17 +8,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from scheduler.accounts import hash_token
 from scheduler.agent.protocol import is_sha256, manifest_path, parse_mqtt_url
-from scheduler.db.models import AudioAsset, Bulletin, Emergency, Programme, ProgrammeItem, Station
+from scheduler.db.models import AudioAsset, Bulletin, Commune, Emergency, Programme, ProgrammeItem, Station
 from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
 from scheduler.delivery.topics import station_topics
 from scheduler.domain import IsoWeek
@@ -27,6 +28,29 @@ from scheduler.settings import Settings
 
 CONTACT_RESOLUTION = timedelta(seconds=60)  # last-contact stamps are written at most this often
 MAX_STATUS_BYTES = 16 * 1024
+
+
+def station_for_token(session: Session, token: str) -> Station | None:
+    """scheduler.accounts.station_for_token, with the commune and province loaded in the same query
+    (every API call needs the station's time zone or topics: one round trip instead of three)."""
+    if not token:
+        return None
+    return session.scalar(
+        select(Station)
+        .options(joinedload(Station.commune).joinedload(Commune.province))
+        .where(Station.token_hash == hash_token(token), Station.active)
+    )
+
+
+def preload_items(session: Session, plays: Sequence[Mapping[str, Any]]) -> list[ProgrammeItem]:
+    """Load the programme items a play-log batch names (with their programmes) in one query, so
+    scheduler.playlog.ingest finds them in the session instead of querying row by row. Keep the
+    returned list alive while ingesting: the session only holds weak references."""
+    ids = {p["item_id"] for p in plays if isinstance(p.get("item_id"), int) and not isinstance(p["item_id"], bool)}
+    if not ids:
+        return []
+    return list(session.scalars(select(ProgrammeItem).options(joinedload(ProgrammeItem.programme))
+                                .where(ProgrammeItem.id.in_(ids))))
 
 
 def station_tz(station: Station, settings: Settings) -> ZoneInfo:
@@ -146,7 +170,8 @@ def record_status(station: Station, body: Any, now: datetime) -> dict[str, Any]:
         raise ValueError(f"Âm lượng «{volume}» không hợp lệ; dùng số nguyên từ 0 đến 100.")
     status = {**body, "received_at": now.isoformat()}
     previous = station.status or {}
-    for key in ("mqtt_state", "mqtt_at"):  # written by the MQTT status listener; keep them
+    # Written by others (the MQTT status listener, the scheduler's silence monitor): keep them.
+    for key in ("mqtt_state", "mqtt_at", "monitor"):
         if key in previous:
             status[key] = previous[key]
     station.status = status

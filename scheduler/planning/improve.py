@@ -42,18 +42,19 @@ def upper_bound(packer: Packer) -> tuple[int, int, int]:
     return uu, thuong, spread
 
 
-def _recreate(packer: Packer, rng: random.Random, tight: bool, first: int) -> None:
+def _recreate(packer: Packer, rng: random.Random, mode: int, first: int) -> None:
     """Re-insert every missing play: priority first, then `first` (the play the ruin made room
     for), then roughly shortest first."""
     demands = packer.demands
     for cls in (UU_TIEN, THUONG):
         missing = [i for i, d in enumerate(demands) if d.cls == cls and d.need > 0]
         noise = {i: rng.random() * 0.35 for i in missing}
-        missing.sort(key=lambda i: (i != first, demands[i].cost * (1 + noise[i]), demands[i].code))
+        sign = -1 if mode == 2 else 1
+        missing.sort(key=lambda i: (i != first, sign * demands[i].cost * (1 + noise[i]), demands[i].code))
         for i in missing:
             demand: Demand = demands[i]
             while demand.need > 0:
-                spot = packer.best_fit(demand) if tight else packer.best(demand)
+                spot = packer.best_fit(demand) if mode else packer.best(demand)
                 if spot is None:
                     break
                 packer.place(i, *spot)
@@ -90,10 +91,18 @@ def _ruin(packer: Packer, rng: random.Random, targeted: bool) -> int:
     return target
 
 
-def improve(packer: Packer, steps: int) -> None:
+def improve(packer: Packer, steps: int, *, only_more_plays: bool = False) -> None:
     """Up to `steps` ruin-and-recreate steps: first for the play counts (a worse spread is allowed
-    on the way), then for the spread with the counts held; stops early at the upper bound."""
+    on the way), then for the spread with the counts held; stops early at the upper bound.
+
+    `only_more_plays` (a re-plan that started from the previous programme): the search result is
+    kept only if it schedules more plays, so an unchanged week is not reshuffled for spread alone.
+    """
     if steps <= 0:
+        return
+    start_state = packer.snapshot() if only_more_plays else None
+    start_counts = objective(packer)[:2]
+    if only_more_plays and start_counts >= upper_bound(packer)[:2]:
         return
     rng = random.Random(SEED)
     bound = upper_bound(packer)
@@ -111,7 +120,7 @@ def improve(packer: Packer, steps: int) -> None:
                 current = best
         saved = packer.snapshot()
         target = _ruin(packer, rng, targeted=counting)
-        _recreate(packer, rng, tight=step % 2 == 1, first=target)
+        _recreate(packer, rng, mode=step % 3 if counting else step % 2, first=target)
         found = objective(packer)
         if (found[:2] >= current[:2]) if counting else (found >= current):
             current = found
@@ -121,3 +130,5 @@ def improve(packer: Packer, steps: int) -> None:
             packer.restore(saved)
     if current != best:
         packer.restore(best_state)
+    if start_state is not None and best[:2] <= start_counts:
+        packer.restore(start_state)

@@ -1,6 +1,6 @@
 """Give every packed play its time: jingles, bulletins in priority order, gaps, relays.
 
-Within each free part items play back to back from the part's start (after the lead silence),
+Within each free part items play back to back from the part's start (the first moment allowed),
 uu_tien before thuong, then by bulletin code. The opening jingle starts the session's first part,
 the closing jingle follows the last item of its last part; both only when the session has bulletins.
 """
@@ -39,7 +39,7 @@ def lay_out(packer: Packer) -> list[Slot]:
         open_part = problem.open_part[s_index]
         close_part = problem.close_part[s_index]
         for part in parts:
-            t = problem.part_start[part] + problem.part_lead[part]
+            t = problem.part_start[part]
             if part == open_part:
                 slots.append(Slot(t, t + jingle, "jingle", session.language))
                 t += jingle + gap

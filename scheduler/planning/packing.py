@@ -15,8 +15,13 @@ from scheduler.planning.problem import Problem
 UU_TIEN = 0
 THUONG = 1
 REPAIR_BUDGET = 20_000  # candidate checks per station group, so a hopeless case stays cheap
+FREE_CAP = (1 << 27) - 1  # free-time field of the preference key, ms (37 hours)
 # CYCLIC[a][b]: days between weekdays a and b on the weekly cycle (Sunday is next to Monday).
 CYCLIC = tuple(tuple(min(abs(a - b), 7 - abs(a - b)) for b in range(7)) for a in range(7))
+# DISTANCES[mask]: per weekday, cyclic days to the nearest day in the bit mask (7 when it is empty).
+DISTANCES = tuple(
+    tuple(min((CYCLIC[d][u] for u in range(7) if mask >> u & 1), default=7) for d in range(7)) for mask in range(128)
+)
 
 
 @dataclass
@@ -32,7 +37,8 @@ class Demand:
     used: set[int] = field(default_factory=set)  # sessions already holding this bulletin
     day_count: list[int] = field(default_factory=lambda: [0] * 7)
     halves: list[int] = field(default_factory=lambda: [0, 0])  # plays in the morning, afternoon
-    dist: list[int] = field(default_factory=lambda: [7] * 7)  # cyclic distance to the nearest used day
+    mask: int = 0  # bit d set when the bulletin plays on weekday d
+    dist: tuple[int, ...] = DISTANCES[0]  # cyclic distance from each weekday to the nearest used day
     placed: list[tuple[int, int, int]] = field(default_factory=list)  # (region, position, part)
     region_set: frozenset[int] = frozenset()
 
@@ -40,8 +46,8 @@ class Demand:
         self.region_set = frozenset(self.regions)
 
     def refresh_dist(self) -> None:
-        used = [d for d in range(7) if self.day_count[d]]
-        self.dist = [min((CYCLIC[d][u] for u in used), default=7) for d in range(7)]
+        self.mask = sum(1 << d for d in range(7) if self.day_count[d])
+        self.dist = DISTANCES[self.mask]
 
 
 class Packer:
@@ -61,6 +67,7 @@ class Packer:
         self.session_day = [s.day for s in problem.sessions]
         self.session_morning = [s.morning for s in problem.sessions]
         self.session_start = [s.start for s in problem.sessions]
+        self.session_tail = [(1 << 30) - 1 - min(max(s.start, 0), (1 << 30) - 1) for s in problem.sessions]
         self.part_region = problem.part_region
         self.part_pos = [0] * len(self.cap)
         for region in regions:
@@ -87,6 +94,32 @@ class Packer:
                 while self.demands[i].need > 0 and self.budget > 0 and self.repair(i):
                     pass
 
+    def warm_start(self, previous: list[tuple[int, str]]) -> None:
+        """Put plays back where the previous programme had them (start offset, bulletin code), as
+        far as they are still allowed, so a re-plan with unchanged input changes nothing."""
+        problem = self.problem
+        by_code = {d.code: i for i, d in enumerate(self.demands)}
+        for start, code in sorted(previous):
+            i = by_code.get(code)
+            if i is None or self.demands[i].need <= 0:
+                continue
+            demand = self.demands[i]
+            s = problem.session_of(start)
+            if s < 0 or s in demand.used:
+                continue
+            spot = next(
+                (
+                    (r, pos, part)
+                    for r in problem.session_regions[s]
+                    if r in demand.region_set
+                    for pos, part in enumerate(self.region_parts[r])
+                    if problem.part_start[part] <= start < problem.part_end[part]
+                ),
+                None,
+            )
+            if spot is not None and self.cap[spot[2]] >= demand.cost and self._allowed(demand.cls, spot[0], spot[1]):
+                self.place(i, *spot)
+
     def snapshot(self) -> tuple[object, ...]:
         """Everything a move can change, to undo a rejected local-search step."""
         return (
@@ -95,10 +128,7 @@ class Packer:
             [list(x) for x in self.items],
             list(self.uu_max),
             list(self.th_min),
-            [
-                (d.need, set(d.used), list(d.day_count), list(d.halves), list(d.dist), list(d.placed))
-                for d in self.demands
-            ],
+            [(d.need, set(d.used), list(d.day_count), list(d.halves), list(d.placed)) for d in self.demands],
         )
 
     def restore(self, state: tuple[object, ...]) -> None:
@@ -106,7 +136,8 @@ class Packer:
         self.cap, self.region_free, self.items = cap, free, items  # type: ignore[assignment]
         self.uu_max, self.th_min = uu_max, th_min  # type: ignore[assignment]
         for d, saved in zip(self.demands, demands, strict=True):  # type: ignore[call-overload]
-            d.need, d.used, d.day_count, d.halves, d.dist, d.placed = saved
+            d.need, d.used, d.day_count, d.halves, d.placed = saved
+            d.refresh_dist()
         self._stuck.clear()
 
     def tighten_order(self) -> None:
@@ -167,7 +198,8 @@ class Packer:
         am, pm = demand.halves
         prefer_morning = am < pm
         balanced = am == pm
-        best_key: tuple[int, int, int, int, int] | None = None
+        session_tail = self.session_tail
+        best_key = -1
         best: tuple[int, int, int] | None = None
         for r in demand.regions:
             s = region_session[r]
@@ -187,8 +219,15 @@ class Packer:
                 continue
             day = session_day[s]
             half = 0 if balanced else int(prefer_morning == session_morning[s])
-            key = (-day_count[day], half, dist[day], region_free[r], -self.session_start[s])
-            if best_key is None or key > best_key:
+            # One integer ordering (fewer that day, half, distance, free time, earlier), packed in bit
+            # fields because comparing ints is much cheaper than comparing tuples in this hot loop.
+            free = region_free[r]
+            key = (
+                ((((7 - day_count[day]) if day_count[day] < 7 else 0) * 2 + half) * 8 + dist[day]) << 57
+                | (free if free < FREE_CAP else FREE_CAP) << 30
+                | session_tail[s]
+            )
+            if key > best_key:
                 best_key = key
                 best = (r, found, parts[found])
         return best
@@ -205,7 +244,9 @@ class Packer:
         demand.day_count[day] += 1
         demand.halves[0 if self.session_morning[s] else 1] += 1
         demand.placed.append((r, pos, part))
-        demand.dist = [a if a < b else b for a, b in zip(demand.dist, CYCLIC[day], strict=True)]
+        if not demand.mask >> day & 1:
+            demand.mask |= 1 << day
+            demand.dist = DISTANCES[demand.mask]
         if demand.cls == UU_TIEN:
             if pos > self.th_min[r]:
                 self.th_min[r] = pos

@@ -105,6 +105,7 @@ class _Group:
     skeleton_key: Hashable
     kept_key: tuple[Hashable, ...]
     targets: tuple[int, ...]
+    previous: tuple[tuple[int, str], ...] = ()  # (start offset, bulletin) of existing plays re-planned
 
 
 def _kept_signature(item: PlannedItem, clock: WeekClock) -> Hashable:
@@ -189,17 +190,23 @@ class _Planner:
             skeleton_key, skeleton = self.skeleton(station)
             owned_end = max([self.week_end] + [s.end for s in skeleton.sessions])
             kept_items: list[PlannedItem] = []
+            previous: list[tuple[int, str]] = []
             for item in self.request.existing.get(station.code, ()):
                 offset = self.clock.ms_of(item.start)
-                if 0 <= offset < owned_end and (item.locked or offset < self.cutoff):
+                if not 0 <= offset < owned_end:
+                    continue
+                if item.locked or offset < self.cutoff:
                     kept_items.append(item)
+                elif item.kind == "bulletin" and item.bulletin is not None:
+                    previous.append((offset, item.bulletin))
             kept_items.sort(key=lambda i: (i.start, i.end))
             kept_key = tuple(_kept_signature(i, self.clock) for i in kept_items)
             station_targets = tuple(targets[station.code])
-            key = (skeleton_key, kept_key, station_targets)
+            previous_key = tuple(sorted(previous))
+            key = (skeleton_key, kept_key, station_targets, previous_key)
             group = groups.get(key)
             if group is None:
-                groups[key] = _Group([station], [kept_items], skeleton_key, kept_key, station_targets)
+                groups[key] = _Group([station], [kept_items], skeleton_key, kept_key, station_targets, previous_key)
             else:
                 group.stations.append(station)
                 group.kept.append(kept_items)
@@ -255,8 +262,9 @@ class _Planner:
                 demand.refresh_dist()
             demands.append(demand)
         packer = Packer(problem, demands)
+        packer.warm_start(list(group.previous))
         packer.run()
-        improve(packer, self.steps)
+        improve(packer, self.steps, only_more_plays=bool(group.previous))
         slots = lay_out(packer)
 
         counts: dict[str, int] = dict(kept_plays)

@@ -2,8 +2,9 @@
 
 A session splits into regions, one per language: the session's own language outside the segment
 blocks, and each segment language inside its blocks. Relay blocks and kept items are holes, the
-no-change horizon cuts everything before it. Each free interval is a part; a sequence of items
-fits a part when the sum of (duration + gap) is at most the part's capacity (see `part_capacity`).
+no-change horizon cuts everything before it. Each free interval is a part, stored from the first
+moment an item may start in it; a sequence of items fits a part when the sum of (duration + gap)
+is at most the part's capacity (see `part_capacity`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from scheduler.domain import Priority
 from scheduler.planning.timeline import Relay, Session, Skeleton, WeekClock, subtract
 
 
-def part_capacity(start: int, end: int, lead: int, trail: int, gap: int) -> int:
-    """Items d1..dn fit in [start, end) after `lead` silence and before `trail` silence iff
-    sum(d) + (n - 1) * gap <= end - start - lead - trail, i.e. sum(d + gap) <= capacity."""
-    return end - start - lead - trail + gap
+def part_capacity(start: int, end: int, trail: int, gap: int) -> int:
+    """Items d1..dn played from `start`, `gap` apart, end by `end - trail` iff
+    sum(d) + (n - 1) * gap <= end - start - trail, i.e. sum(d + gap) <= capacity."""
+    return end - start - trail + gap
 
 
 @dataclass
@@ -53,7 +54,6 @@ class Problem:
     jingle: int
     part_start: list[int] = field(default_factory=list)
     part_end: list[int] = field(default_factory=list)
-    part_lead: list[int] = field(default_factory=list)
     part_cap: list[int] = field(default_factory=list)
     part_region: list[int] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
@@ -67,11 +67,13 @@ class Problem:
     kept_days: dict[str, list[int]] = field(default_factory=dict)
     kept_halves: dict[str, list[int]] = field(default_factory=dict)
     kept_bulletin_sessions: set[int] = field(default_factory=set)
+    _starts: list[int] = field(default_factory=list)
 
     def session_of(self, offset: int) -> int:
         """Index of the session containing `offset`, or -1."""
-        starts = [s.start for s in self.sessions]
-        i = bisect_right(starts, offset) - 1
+        if len(self._starts) != len(self.sessions):
+            self._starts = [s.start for s in self.sessions]
+        i = bisect_right(self._starts, offset) - 1
         if i >= 0 and offset < self.sessions[i].end:
             return i
         return -1
@@ -108,26 +110,26 @@ def build_problem(
         natural = [piece for _, pieces in regions for piece in pieces]
         first_start = min((a for a, _ in natural), default=session.start)
         last_end = max((b for _, b in natural), default=session.end)
+        # The first moment an item may start in a free interval: after the gap that follows a
+        # relay, a kept item or a region boundary (none at the session's own start), and never
+        # before the cutoff. Parts are stored from that moment on.
+        natural_first = first_start + (0 if first_start == session.start else gap)
         region_ids: list[int] = []
         for language, pieces in regions:
-            current: list[tuple[int, int]] = []
+            region = Region(s_index, language, [])
             for a, b in pieces:
                 for c, d in subtract((a, b), holes):
-                    c = max(c, cutoff)
-                    if c < d:
-                        current.append((c, d))
-            if not current:
+                    earliest = max(c + (0 if c == session.start else gap), cutoff)
+                    if earliest >= d:
+                        continue
+                    trail = 0 if d == session.end else gap
+                    region.parts.append(len(problem.part_start))
+                    problem.part_start.append(earliest)
+                    problem.part_end.append(d)
+                    problem.part_cap.append(part_capacity(earliest, d, trail, gap))
+                    problem.part_region.append(len(problem.regions))
+            if not region.parts:
                 continue
-            region = Region(s_index, language, [])
-            for a, b in current:
-                lead = 0 if a == session.start else gap
-                trail = 0 if b == session.end else gap
-                region.parts.append(len(problem.part_start))
-                problem.part_start.append(a)
-                problem.part_end.append(b)
-                problem.part_lead.append(lead)
-                problem.part_cap.append(part_capacity(a, b, lead, trail, gap))
-                problem.part_region.append(len(problem.regions))
             region_ids.append(len(problem.regions))
             problem.regions.append(region)
         problem.session_regions.append(region_ids)
@@ -137,7 +139,7 @@ def build_problem(
         open_part = close_part = -1
         if jingle > 0 and parts:
             # A jingle only where its moment is still free: not cut by the horizon or a kept item.
-            if problem.part_start[parts[0]] == first_start:
+            if problem.part_start[parts[0]] == natural_first:
                 open_part = parts[0]
             if problem.part_end[parts[-1]] == last_end:
                 close_part = parts[-1]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.db.models import AirtimeMissed, AirtimeRollupDay, Area, Commune, Province, Station
 from scheduler.domain import Priority
-from scheduler.reports.breakdown import Groups, add_facts, add_rollups, empty_groups, in_days
+from scheduler.reports.breakdown import Groups, add_daily, add_facts, add_summaries, empty_groups, in_days
 from scheduler.reports.figures import KINDS, SOURCES, Figures
 from scheduler.reports.periods import Period, day_bounds, month_days, months_within
 from scheduler.reports.raw import MISSED_COLUMNS, MissedRow, raw_facts, raw_missed
@@ -242,10 +242,9 @@ def build_report(session: Session, request: ReportRequest, now: datetime, tz: Zo
         )
     )  # fmt: skip
     unit = "day" if period.days <= DAILY_TREND_MAX_DAYS else "month"
-    months = []
-    if unit == "month":
-        months = [m for m in months_within(period)
-                  if all(d in rolled for d in month_days(m)) and month_days(m)[-1] < today]  # fmt: skip
+    # Whole closed months read their monthly summary; the other rolled days their daily one.
+    months = [m for m in months_within(period)
+              if all(d in rolled for d in month_days(m)) and month_days(m)[-1] < today]  # fmt: skip
     in_months = {d for m in months for d in month_days(m)}
     daily = sorted(d for d in rolled if d not in in_months)
     raw_days = [d for d in closed if d not in rolled]
@@ -253,7 +252,12 @@ def build_report(session: Session, request: ReportRequest, now: datetime, tz: Zo
         raw_days.append(today)
 
     groups = empty_groups()
-    add_rollups(session, groups, scope, months, daily)
+    if scope.level == "station":
+        add_daily(session, groups, scope, sorted(rolled))  # one station: its few full-grain rows
+    else:
+        # A daily trend needs the per-station rows by day; topics and the like never do.
+        station_spans = (months, daily) if unit == "month" else ([], sorted(rolled))
+        add_summaries(session, groups, scope, station_spans, (months, daily))
     missed = _rolled_missed(session, scope, sorted(rolled), request.missed_limit)
     for day in raw_days:
         day_start, day_end = day_bounds(day, tz)

@@ -1,4 +1,4 @@
-"""Add up roll-up rows (SQL) and raw facts (Python) into every grouping a report shows, in one pass.
+"""Add up roll-up rows (SQL) and raw facts (Python) into every grouping a report shows.
 
 On PostgreSQL one GROUPING SETS query scans the roll-ups once; SQLite (small installs) gets one
 GROUP BY per grouping. Both give the same `Groups`.
@@ -6,14 +6,14 @@ GROUP BY per grouping. Both give the same `Groups`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, func, null, or_, select, tuple_, union_all
+from sqlalchemy import ColumnElement, RowMapping, String, and_, cast, func, null, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
-from scheduler.db.models import AirtimeDaily, AirtimeMonthly
+from scheduler.db.models import AirtimeDaily, AirtimeSummary
 from scheduler.reports.figures import MEASURES, Fact, Figures
 from scheduler.reports.scope import Scope
 
@@ -69,49 +69,76 @@ def in_days(column: Any, days: Sequence[date]) -> ColumnElement[bool]:
     return or_(*(and_(column >= a, column <= b) for a, b in _ranges(days)))
 
 
-def rollup_source(scope: Scope, months: Sequence[date], days: Sequence[date]) -> Any:
-    """The monthly rows of `months` and the daily rows of `days`, `bucket` = the month or the day."""
-    parts: list[Select[Any]] = []
-    for table, column, chosen in (
-        (AirtimeMonthly, AirtimeMonthly.month, months),
-        (AirtimeDaily, AirtimeDaily.day, days),
-    ):
-        if not chosen:
-            continue
-        parts.append(
-            select(
-                cast(column, String).label("bucket"),
-                *(getattr(table, c) for c in _COLUMNS[:-1]),
-                *(getattr(table, m) for m in MEASURES),
-            ).where(in_days(column, chosen), scope.condition(table.station_code, table.commune, table.area))
-        )
-    if not parts:
-        return None
-    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("src")
-
-
-def add_rollups(session: Session, groups: Groups, scope: Scope, months: Sequence[date], days: Sequence[date]) -> None:
-    """Fold the roll-up rows of `months` (monthly table) and `days` (daily table) into `groups`."""
-    src = rollup_source(scope, months, days)
-    if src is None:
-        return
+def _grouped(session: Session, src: Any, groupings: dict[str, tuple[str, ...]]) -> Iterator[tuple[str, RowMapping]]:
+    """Sum `src` (a subquery with every column of `groupings` and the MEASURES) once per grouping."""
+    columns = sorted({c for cols in groupings.values() for c in cols})
     sums = [func.sum(src.c[m]).label(m) for m in MEASURES]
     if session.get_bind().dialect.name == "postgresql":
-        sets = [tuple_(*(src.c[c] for c in cols)) for cols in GROUPINGS.values()]
-        query: Any = select(*(src.c[c] for c in _COLUMNS), *sums).group_by(func.grouping_sets(*sets))
+        sets = [tuple_(*(src.c[c] for c in cols)) for cols in groupings.values()]
+        query: Any = select(*(src.c[c] for c in columns), *sums).group_by(func.grouping_sets(*sets))
     else:
         query = union_all(*(
-            select(
-                *((src.c[c] if c in cols else null()).label(c) for c in _COLUMNS), *sums
-            ).group_by(*(src.c[c] for c in cols))
-            for cols in GROUPINGS.values()
+            select(*((src.c[c] if c in cols else null()).label(c) for c in columns), *sums)
+            .group_by(*(src.c[c] for c in cols))
+            for cols in groupings.values()
         ))  # fmt: skip
-    patterns = {frozenset(cols): name for name, cols in GROUPINGS.items()}
+    patterns = {frozenset(cols): name for name, cols in groupings.items()}
     for row in session.execute(query).mappings():
-        present = frozenset(c for c in _COLUMNS if row[c] is not None)
-        name = patterns[present]
-        figures = Figures.of(row)
-        if name == "total" and figures == Figures():
+        name = patterns[frozenset(c for c in columns if row[c] is not None)]
+        if name == "total" and Figures.of(row) == Figures():
             continue  # SQLite's total over no rows
-        _add(groups, name, tuple(str(row[c]) for c in GROUPINGS[name]), figures)
+        yield name, row
 
+
+def _fold(groups: Groups, rows: Iterator[tuple[str, RowMapping]], rename: dict[str, str] | None = None) -> None:
+    for name, row in rows:
+        values = {(rename or {}).get(k, k): v for k, v in row.items()}
+        _add(groups, name, tuple(str(values[c]) for c in GROUPINGS[name]), Figures.of(row))
+
+
+def add_daily(session: Session, groups: Groups, scope: Scope, days: Sequence[date]) -> None:
+    """Fold the full-grain daily roll-up rows of `days` into `groups` (for one station's report)."""
+    if not days:
+        return
+    src = select(
+        cast(AirtimeDaily.day, String).label("bucket"),
+        *(getattr(AirtimeDaily, c) for c in _COLUMNS[:-1]),
+        *(getattr(AirtimeDaily, m) for m in MEASURES),
+    ).where(in_days(AirtimeDaily.day, days), scope.condition(AirtimeDaily.station_code, AirtimeDaily.commune,
+                                                             AirtimeDaily.area)).subquery("src")
+    _fold(groups, _grouped(session, src, GROUPINGS))
+
+
+def _summaries(scope: Scope, months: Sequence[date], days: Sequence[date]) -> ColumnElement[bool] | None:
+    spans = [and_(AirtimeSummary.grain == grain, in_days(AirtimeSummary.start, chosen))
+             for grain, chosen in (("month", months), ("day", days)) if chosen]  # fmt: skip
+    if not spans:
+        return None
+    return and_(or_(*spans), scope.condition(None, AirtimeSummary.commune, AirtimeSummary.area))
+
+
+def add_summaries(session: Session, groups: Groups, scope: Scope, station_spans: tuple[Sequence[date], Sequence[date]],
+                  dimension_spans: tuple[Sequence[date], Sequence[date]]) -> None:
+    """Fold summary rows into `groups`: per-station rows of (months, days) `station_spans` give the
+    places, totals and trend; per-value rows of `dimension_spans` give topic, language, priority,
+    source and kind. Not for a one-station scope (summaries hold no station × topic)."""
+    if scope.level == "station":
+        raise ValueError("summaries hold no per-station topics: use add_daily for one station")
+    where = _summaries(scope, *station_spans)
+    if where is not None:
+        src = select(
+            AirtimeSummary.value.label("station_code"), AirtimeSummary.commune, AirtimeSummary.area,
+            cast(AirtimeSummary.start, String).label("bucket"), *(getattr(AirtimeSummary, m) for m in MEASURES),
+        ).where(where, AirtimeSummary.dimension == "station").subquery("src")
+        places = {k: v for k, v in GROUPINGS.items() if k in ("station", "commune", "area", "bucket", "total")}
+        _fold(groups, _grouped(session, src, places))
+    where = _summaries(scope, *dimension_spans)
+    if where is not None:
+        query = (
+            select(AirtimeSummary.dimension, AirtimeSummary.value,
+                   *(func.sum(getattr(AirtimeSummary, m)).label(m) for m in MEASURES))
+            .where(where, AirtimeSummary.dimension != "station")
+            .group_by(AirtimeSummary.dimension, AirtimeSummary.value)
+        )  # fmt: skip
+        for row in session.execute(query).mappings():
+            _add(groups, row["dimension"], (str(row["value"]),), Figures.of(row))

@@ -14,14 +14,14 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Insert, bindparam, delete, func, insert, literal, select
+from sqlalchemy import Date, Insert, bindparam, delete, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import (
     AirtimeDaily,
     AirtimeMissed,
-    AirtimeMonthly,
     AirtimeRollupDay,
+    AirtimeSummary,
     Base,
     PlayLog,
     ProgrammeItem,
@@ -79,6 +79,7 @@ def _roll_day(session: Session, day: date, tz: ZoneInfo, now: datetime | None) -
     daily, missed = _inserts(frozenset(frozen))
     session.execute(daily, params)
     session.execute(missed, params)
+    _summarise_day(session, day)
     record = session.get(AirtimeRollupDay, day)
     if record is None:
         record = AirtimeRollupDay(day=day)
@@ -88,17 +89,42 @@ def _roll_day(session: Session, day: date, tz: ZoneInfo, now: datetime | None) -
     session.flush()
 
 
+SUMMARY_DIMENSIONS: dict[str, str] = {
+    "station": "station_code", "topic": "topic", "language": "language", "priority": "priority",
+    "source": "source", "kind": "kind",
+}  # fmt: skip
+_SUMMARY = Base.metadata.tables[AirtimeSummary.__tablename__]
+
+
+def _summarise_day(session: Session, day: date) -> None:
+    """Rebuild the day's summary rows from its daily roll-up (deleted stations' frozen rows included)."""
+    session.execute(delete(AirtimeSummary).where(AirtimeSummary.grain == "day", AirtimeSummary.start == day))
+    sums = [func.sum(getattr(AirtimeDaily, m)).label(m) for m in MEASURES]
+    parts = [
+        select(literal("day").label("grain"), literal(day).label("start"), AirtimeDaily.commune,
+               AirtimeDaily.area, literal(name).label("dimension"), getattr(AirtimeDaily, column).label("value"),
+               *sums)
+        .where(AirtimeDaily.day == day)
+        .group_by(AirtimeDaily.commune, AirtimeDaily.area, getattr(AirtimeDaily, column))
+        for name, column in SUMMARY_DIMENSIONS.items()
+    ]  # fmt: skip
+    columns = ["grain", "start", "commune", "area", "dimension", "value", *MEASURES]
+    session.execute(insert(_SUMMARY).from_select(columns, union_all(*parts)))
+
+
 def refresh_month(session: Session, month: date) -> None:
-    """Rebuild the monthly roll-up of `month` (its first day) from the daily one."""
+    """Rebuild the monthly summary of `month` (its first day) from the daily summaries."""
     days = month_days(month)
-    session.execute(delete(AirtimeMonthly).where(AirtimeMonthly.month == month))
-    dims = [getattr(AirtimeDaily, name) for name in DIMENSIONS]
-    summed = select(
-        literal(month).label("month"),
-        *dims,
-        *(func.sum(getattr(AirtimeDaily, name)).label(name) for name in MEASURES),
-    ).where(AirtimeDaily.day >= days[0], AirtimeDaily.day <= days[-1]).group_by(*dims)
-    session.execute(insert(AirtimeMonthly).from_select(["month", *DIMENSIONS, *MEASURES], summed))
+    session.execute(delete(AirtimeSummary).where(AirtimeSummary.grain == "month", AirtimeSummary.start == month))
+    keys = [AirtimeSummary.commune, AirtimeSummary.area, AirtimeSummary.dimension, AirtimeSummary.value]
+    summed = (
+        select(literal("month").label("grain"), literal(month).label("start"), *keys,
+               *(func.sum(getattr(AirtimeSummary, name)).label(name) for name in MEASURES))
+        .where(AirtimeSummary.grain == "day", AirtimeSummary.start >= days[0], AirtimeSummary.start <= days[-1])
+        .group_by(*keys)
+    )  # fmt: skip
+    columns = ["grain", "start", "commune", "area", "dimension", "value", *MEASURES]
+    session.execute(insert(_SUMMARY).from_select(columns, summed))
     session.flush()
 
 

@@ -10,6 +10,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import logging
+
 from waitress import serve
 
 from scheduler.settings import Settings
@@ -22,6 +24,7 @@ def main() -> None:
     def clock() -> datetime:
         return datetime.fromisoformat(clock_file.read_text().strip())
 
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # a deep queue is the point of a soak
     app = create_app(Settings.from_env(), clock=clock)
     serve(app, host="127.0.0.1", port=port, threads=8, ident="loaxa-soak", _quiet=True)
 

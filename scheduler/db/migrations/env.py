@@ -14,12 +14,21 @@ if engine is None:  # `alembic` run by hand: read the URL from the environment
 
     engine = make_engine(Settings.from_env().database_url)
 
+# Tables other libraries own (APScheduler's job store) are not ours to create or drop.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -93,3 +93,30 @@ def test_last_session_of_the_week_already_started_with_normal_items_leaves_prior
     plan = plan_week(request([s1], [*BULLETINS[:2], urgent], now=now, existing=before.items))
     assert plays(plan, "S1", "UT") == []
     assert next(s for s in plan.shortfalls if s.bulletin == "UT").planned == 0
+
+
+def test_replanning_unchanged_input_later_in_the_week_changes_nothing() -> None:
+    tight = [bulletin(f"T{i}", plays=7, seconds=470 + 5 * i) for i in range(8)]  # more than fits
+    first = plan_week(request([station()], tight))
+    assert first.shortfalls  # a busy week, where a fresh search could well reshuffle
+    for now in (at(day(1), 4), at(day(2), 17, 10), at(day(4), 5, 44), at(day(6), 12)):
+        again = plan_week(request([station()], tight, now=now, existing=first.items))
+        assert again.items == first.items, now
+
+
+def test_replanning_when_the_horizon_ends_inside_a_gap_moves_nothing() -> None:
+    first = plan_week(request([station()], BULLETINS))
+    item = bulletins_of(first, "S1")[5]
+    horizon = timedelta(minutes=30)
+    now = item.end + timedelta(seconds=1) - horizon  # the cutoff falls in the 2 s gap after `item`
+    again = plan_week(request([station()], BULLETINS, now=now, existing=first.items, horizon=horizon))
+    assert again.items == first.items
+
+
+def test_a_new_bulletin_is_fitted_around_the_existing_plays() -> None:
+    first = plan_week(request([station()], BULLETINS))
+    extra = bulletin("NEW", plays=3, seconds=45)
+    again = plan_week(request([station()], [*BULLETINS, extra], existing=first.items))
+    old = {(i.bulletin, i.start) for i in bulletins_of(first, "S1")}
+    assert old <= {(i.bulletin, i.start) for i in bulletins_of(again, "S1")}
+    assert len(plays(again, "S1", "NEW")) == 3

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from airtime_fixture import FIRST_DAY, NOW, STATIONS, TZ, Expected, build_world, oracle
@@ -153,7 +154,7 @@ def test_pdf_text_has_the_vietnamese_header_and_the_totals(report_and_expected: 
     fonts: set[str] = set()
     images = 0
     for page in reader.pages:
-        resources = page["/Resources"].get_object()
+        resources: Any = page["/Resources"].get_object()
         fonts |= {str(ref.get_object()["/BaseFont"]) for ref in resources.get("/Font", {}).values()}
         images += len(resources.get("/XObject", {}))
     assert any("DejaVu" in f for f in fonts)  # embedded, not a base-14 font without Vietnamese glyphs

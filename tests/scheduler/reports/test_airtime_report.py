@@ -137,16 +137,27 @@ def test_daily_trend_for_short_periods(sessions: sessionmaker[Session]) -> None:
     assert [_fig(p.figures) for p in report.trend] == [_fig(e) for e in expected]
 
 
-def test_long_period_reads_whole_months_from_the_monthly_rollup(sessions: sessionmaker[Session]) -> None:
+@pytest.mark.parametrize(
+    ("period", "unit", "trend"),
+    [
+        (named_period("quy", 2026, 4), "month", ["11/2026"]),
+        (named_period("thang", 2026, 11), "day", None),
+    ],
+    ids=["quarter", "month"],
+)
+def test_whole_months_read_the_monthly_summary(sessions: sessionmaker[Session], period: Period, unit: str,
+                                               trend: list[str] | None) -> None:
     build_world(sessions)
     later = NOW + timedelta(days=10)  # 3 Dec: November is closed
     with transaction(sessions) as s:
         rollup_days(s, named_period("thang", 2026, 11).each_day(), TZ, later)
-    quarter = named_period("quy", 2026, 4)
     with sessions() as s:
-        report = build_report(s, ReportRequest(quarter), later, TZ)
-        assert (report.rollup_months, report.trend_unit) == (1, "month")
-        assert [p.label for p in report.trend] == ["11/2026"]
+        report = build_report(s, ReportRequest(period), later, TZ)
+        assert (report.rollup_months, report.trend_unit) == (1, unit)
+        if trend is not None:
+            assert [p.label for p in report.trend] == trend
+        else:
+            assert len(report.trend) == 9  # 16–24 Nov: the days with a programme
         _assert_matches_oracle(report, s)
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.db.models import (
     AirtimeDaily,
     AirtimeMissed,
-    AirtimeMonthly,
     AirtimeRollupDay,
+    AirtimeSummary,
     Bulletin,
     PlayLog,
     Programme,
@@ -106,18 +106,21 @@ def test_late_play_log_re_rolls_its_day_only(sessions: sessionmaker[Session]) ->
     assert after.aired_ms == before.aired_ms + missing.duration_ms
 
 
-def test_monthly_rollup_is_the_sum_of_the_daily_one(sessions: sessionmaker[Session]) -> None:
+def test_summaries_add_up_to_the_daily_rollup(sessions: sessionmaker[Session]) -> None:
     build_world(sessions)
     with transaction(sessions) as s:
         rollup_pending(s, NOW, TZ)
     with sessions() as s:
         for measure in MEASURES:
-            daily = s.scalar(select(func.sum(getattr(AirtimeDaily, measure))))
-            monthly = s.scalar(select(func.sum(getattr(AirtimeMonthly, measure))))
-            assert int(daily or 0) == int(monthly or 0), measure
-        assert s.scalar(select(func.count()).select_from(AirtimeMonthly)) < s.scalar(
-            select(func.count()).select_from(AirtimeDaily)
-        )
+            daily = int(s.scalar(select(func.sum(getattr(AirtimeDaily, measure)))) or 0)
+            for grain in ("day", "month"):
+                for dimension in ("station", "topic", "language", "priority", "source", "kind"):
+                    summed = s.scalar(select(func.sum(getattr(AirtimeSummary, measure))).where(
+                        AirtimeSummary.grain == grain, AirtimeSummary.dimension == dimension))
+                    assert int(summed or 0) == daily, (measure, grain, dimension)
+        stations = s.scalar(select(func.count()).select_from(AirtimeSummary).where(
+            AirtimeSummary.grain == "month", AirtimeSummary.dimension == "station"))
+        assert stations == 5  # one row per station for the month
 
 
 def test_report_stays_as_it_was_after_edits_and_a_station_deletion(sessions: sessionmaker[Session]) -> None:

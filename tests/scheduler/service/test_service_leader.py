@@ -49,9 +49,8 @@ def test_sqlite_uses_a_lock_file_beside_the_database(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_a_leader_whose_database_session_ends_knows_it_lost_the_lead(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("advisory locks are PostgreSQL's")
+def test_a_leader_whose_database_session_ends_knows_it_lost_the_lead(pg_database_url: str) -> None:
+    engine = make_engine(pg_database_url)  # advisory locks are PostgreSQL's
     lock = make_lock(engine, 1.0)
     assert isinstance(lock, PostgresLeaderLock)
     try:
@@ -67,6 +66,7 @@ def test_a_leader_whose_database_session_ends_knows_it_lost_the_lead(engine: Eng
         successor.release()
     finally:
         lock.release()
+        engine.dispose()
 
 
 def test_heartbeat_records_the_leader_and_tells_whether_it_is_alive(sessions: sessionmaker[Session]) -> None:

@@ -87,7 +87,7 @@ def test_downloads_carry_the_same_figures_as_the_page(login_as: Callable[[str], 
     planned, aired, missed = _expected_total(report_app)
 
     xlsx = client.get(f"/bao-cao/tai-ve/xlsx?{WEEK_QUERY}&by=commune")
-    assert xlsx.mimetype.endswith("spreadsheetml.sheet")
+    assert str(xlsx.mimetype).endswith("spreadsheetml.sheet")
     assert "attachment;" in xlsx.headers["Content-Disposition"]
     rows = list(load_workbook(io.BytesIO(xlsx.data))["Báo cáo"].iter_rows(values_only=True))
     heads = next(r for r in rows if "Lượt phát theo kế hoạch" in r)

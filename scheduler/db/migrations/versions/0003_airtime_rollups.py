@@ -1,4 +1,4 @@
-"""airtime roll-ups: daily and monthly report figures, missed items, rolled-up days
+"""airtime roll-ups: daily report figures, their daily/monthly summaries, missed items, rolled-up days
 
 Revision ID: 0003
 Revises: 0002
@@ -50,14 +50,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_airtime_daily_day_commune", "airtime_daily", ["day", "commune"])
+    op.create_index("ix_airtime_daily_station_day", "airtime_daily", ["station_code", "day"])
     op.create_table(
-        "airtime_monthly",
+        "airtime_summary",
         _big_id(),
-        sa.Column("month", sa.Date(), nullable=False),
-        *_figures(),
+        sa.Column("grain", sa.String(length=5), nullable=False),
+        sa.Column("start", sa.Date(), nullable=False),
+        sa.Column("commune", sa.String(length=120), nullable=False),
+        sa.Column("area", sa.String(length=120), nullable=False),
+        sa.Column("dimension", sa.String(length=10), nullable=False),
+        sa.Column("value", sa.String(length=40), nullable=False),
+        *_figures()[8:],
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_airtime_monthly_month_commune", "airtime_monthly", ["month", "commune"])
+    op.create_index("ix_airtime_summary_grain_start", "airtime_summary", ["grain", "start", "dimension", "commune"])
     op.create_table(
         "airtime_missed",
         _big_id(),
@@ -96,7 +102,8 @@ def downgrade() -> None:
     op.drop_table("airtime_rollup_day")
     op.drop_index("ix_airtime_missed_day", table_name="airtime_missed")
     op.drop_table("airtime_missed")
-    op.drop_index("ix_airtime_monthly_month_commune", table_name="airtime_monthly")
-    op.drop_table("airtime_monthly")
+    op.drop_index("ix_airtime_summary_grain_start", table_name="airtime_summary")
+    op.drop_table("airtime_summary")
+    op.drop_index("ix_airtime_daily_station_day", table_name="airtime_daily")
     op.drop_index("ix_airtime_daily_day_commune", table_name="airtime_daily")
     op.drop_table("airtime_daily")
