@@ -69,7 +69,7 @@ class LazyGroup(click.Group):
             return None
         module_name, attr = target.split(":")
         command: Any = getattr(importlib.import_module(module_name), attr)
-        return command  # type: ignore[no-any-return]
+        return command
 
 
 @click.group(cls=LazyGroup, help="loaxa — lập lịch phát thanh cho hệ thống thông tin cơ sở (loa xã).")

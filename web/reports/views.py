@@ -89,7 +89,7 @@ def _choices(user: User) -> Choices:
     return choices
 
 
-def _request(choices: Choices) -> ReportRequest:
+def _request(choices: Choices, missed_limit: int) -> ReportRequest:
     """ValueError (Vietnamese) for anything the form got wrong."""
     custom = choices.kind in ("", "tuy_chon")
     period: Period = resolve_period(
@@ -98,15 +98,15 @@ def _request(choices: Choices) -> ReportRequest:
     )  # fmt: skip
     level = choices.level if choices.level in LEVELS else "province"
     scope = Scope(level, choices.value if level != "province" else "")  # type: ignore[arg-type]
-    return ReportRequest(period, choices.by, scope)
+    return ReportRequest(period, choices.by, scope, missed_limit=missed_limit)
 
 
-def _report(user: User) -> tuple[Choices, AirtimeReport | None]:
+def _report(user: User, missed_limit: int = 1000) -> tuple[Choices, AirtimeReport | None]:
     choices = _choices(user)
     if user.role == "operator" and not choices.value:
         abort(403)  # an operator account without a commune sees nothing
     try:
-        report_request = _request(choices)
+        report_request = _request(choices, missed_limit)
     except ValueError as exc:
         choices.error = str(exc)
         return choices, None
@@ -128,7 +128,7 @@ def _places() -> dict[str, list[str]]:
 def index() -> Any:
     user = current_user()
     assert user is not None
-    choices, report = _report(user)
+    choices, report = _report(user, PAGE_MISSED)
     charts: dict[str, str] = {}
     if report is not None:
         from scheduler.reports.exports.charts import CHART_NAMES, all_charts

@@ -18,11 +18,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _big_id() -> sa.Column:  # type: ignore[type-arg]
+def _big_id() -> sa.Column:
     return sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False)
 
 
-def _figures() -> list[sa.Column]:  # type: ignore[type-arg]
+def _figures() -> list[sa.Column]:
     return [
         sa.Column("station_code", sa.String(length=40), nullable=False),
         sa.Column("commune", sa.String(length=120), nullable=False),
