@@ -21,6 +21,7 @@ from audio.settings import AudioSettings
 from audio.synthesis import prepare_text, synthesize
 
 if TYPE_CHECKING:
+    from audio.segment import AudioSegment
     from audio.text import Lexicon
 
 __all__ = [
@@ -56,23 +57,8 @@ def render_speech(
     if hit is not None:
         return hit
     speech = synthesize(normalized, language, settings)
-    with temp_path(media_dir / AUDIO_DIR, ".mp3") as tmp:
-        mastered = master_to_mp3(speech.segment, tmp, title=title, settings=settings)
-        file_name, sha = store_file(tmp, media_dir)
-    rendered = RenderedAudio(
-        file_name=file_name,
-        sha256=sha,
-        duration_ms=mastered.duration_ms,
-        loudness_lufs=mastered.loudness_lufs,
-        true_peak_dbtp=mastered.true_peak_dbtp,
-        engine=speech.engine,
-        voice=speech.voice,
-        cache_key=key,
-        warnings=speech.warnings,
-        cached=False,
-    )
-    cache.remember(media_dir, rendered, title)
-    return rendered
+    return _store_mastered(speech.segment, key=key, title=title, media_dir=media_dir, settings=settings,
+                           engine=speech.engine, voice=speech.voice, warnings=speech.warnings)
 
 
 def ingest_recording(source: Path, *, title: str, media_dir: Path, settings: AudioSettings) -> RenderedAudio:
@@ -82,6 +68,22 @@ def ingest_recording(source: Path, *, title: str, media_dir: Path, settings: Aud
     hit = cache.lookup(media_dir, key, title)
     if hit is not None:
         return hit
+    return _store_mastered(segment, key=key, title=title, media_dir=media_dir, settings=settings,
+                           engine="recording", voice="", warnings=())
+
+
+def _store_mastered(
+    segment: AudioSegment,
+    *,
+    key: str,
+    title: str,
+    media_dir: Path,
+    settings: AudioSettings,
+    engine: str,
+    voice: str,
+    warnings: tuple[str, ...],
+) -> RenderedAudio:
+    """Master `segment` to MP3, store it under media_dir by content and remember it under `key`."""
     with temp_path(media_dir / AUDIO_DIR, ".mp3") as tmp:
         mastered = master_to_mp3(segment, tmp, title=title, settings=settings)
         file_name, sha = store_file(tmp, media_dir)
@@ -91,10 +93,10 @@ def ingest_recording(source: Path, *, title: str, media_dir: Path, settings: Aud
         duration_ms=mastered.duration_ms,
         loudness_lufs=mastered.loudness_lufs,
         true_peak_dbtp=mastered.true_peak_dbtp,
-        engine="recording",
-        voice="",
+        engine=engine,
+        voice=voice,
         cache_key=key,
-        warnings=(),
+        warnings=warnings,
         cached=False,
     )
     cache.remember(media_dir, rendered, title)

@@ -22,6 +22,7 @@ ROLES: dict[str, str] = {
 }
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+MIN_PASSWORD_CHARS = 8
 
 
 def hash_password(password: str) -> str:
@@ -41,23 +42,34 @@ def check_password(stored: str, password: str) -> bool:
     return hmac.compare_digest(digest, base64.b64decode(digest_b64))
 
 
+def check_new_password(password: str) -> None:
+    """ValueError (Vietnamese) if `password` is too short to be set."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_CHARS} ký tự.")
+
+
+def account_commune(session: Session, name: str | None, role: str, hint: str = "") -> Commune | None:
+    """The commune named `name` for an account; ValueError (Vietnamese) if unknown or an operator has none."""
+    commune = None
+    if name:
+        commune = session.scalar(select(Commune).where(Commune.name == name))
+        if commune is None:
+            raise ValueError(f"Không tìm thấy xã «{name}». Nhập đúng tên xã như trong danh sách đài.")
+    if role == "operator" and commune is None:
+        raise ValueError(f"Tài khoản vận hành xã phải gắn với một xã{hint}.")
+    return commune
+
+
 def create_user(
     session: Session, username: str, role: str, password: str, now: datetime, commune: str | None = None
 ) -> User:
     """Create an account; raise ValueError (Vietnamese) for an unknown role, commune or a taken name."""
     if role not in ROLES:
         raise ValueError(f"Vai trò «{role}» không tồn tại. Chọn một trong: {', '.join(ROLES)}.")
-    if len(password) < 8:
-        raise ValueError("Mật khẩu phải có ít nhất 8 ký tự.")
+    check_new_password(password)
     if session.scalar(select(User).where(User.username == username)):
         raise ValueError(f"Tên đăng nhập «{username}» đã có người dùng.")
-    commune_row = None
-    if commune:
-        commune_row = session.scalar(select(Commune).where(Commune.name == commune))
-        if commune_row is None:
-            raise ValueError(f"Không tìm thấy xã «{commune}». Nhập đúng tên xã như trong danh sách đài.")
-    if role == "operator" and commune_row is None:
-        raise ValueError("Tài khoản vận hành xã phải gắn với một xã (--commune).")
+    commune_row = account_commune(session, commune, role, hint=" (--commune)")
     user = User(
         username=username,
         role=role,

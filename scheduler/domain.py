@@ -52,8 +52,27 @@ class BulletinStatus(enum.StrEnum):
         }[self.value]
 
 
+def priority_label(code: str) -> str:
+    """The Vietnamese label of a priority code; an unknown code shows as it is."""
+    try:
+        return Priority(code).label
+    except ValueError:
+        return code
+
+
 WindowKind = Literal["session", "relay", "segment"]
 ItemKind = Literal["bulletin", "jingle", "relay", "emergency"]
+ITEM_KIND_LABELS: dict[str, str] = {
+    "bulletin": "Bản tin",
+    "jingle": "Nhạc hiệu",
+    "relay": "Tiếp sóng",
+    "emergency": "Khẩn cấp",
+}
+
+
+def kind_label(code: str) -> str:
+    """The Vietnamese word for a programme item's kind; an unknown code shows as it is."""
+    return ITEM_KIND_LABELS.get(code, code)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db.models import Bulletin, Commune, Programme, ProgrammeItem, Station
@@ -78,21 +78,25 @@ def target_codes(targets: Sequence[str], stations: Sequence[Station]) -> frozens
     return frozenset(s.code for s in stations if s.code in wanted or s.commune.name in wanted)
 
 
-def bulletin_inputs(session: Session, week: IsoWeek, stations: Sequence[Station]) -> list[BulletinInput]:
-    """Approved, rendered, non-emergency bulletins valid at some point of the week."""
+def week_bulletins(week: IsoWeek, *, rendered: bool) -> Select[Bulletin]:
+    """Approved, non-emergency bulletins valid at some point of the week, with (or still without) audio, by code."""
     first, last = week.monday(), week.monday() + timedelta(days=6)
-    rows = session.scalars(
+    return (
         select(Bulletin)
-        .options(selectinload(Bulletin.audio))
         .where(
             Bulletin.status == BulletinStatus.APPROVED.value,
-            Bulletin.audio_asset_id.is_not(None),
+            Bulletin.audio_asset_id.is_not(None) if rendered else Bulletin.audio_asset_id.is_(None),
             Bulletin.priority != Priority.EMERGENCY.value,
             Bulletin.valid_from <= last,
             Bulletin.valid_to >= first,
         )
         .order_by(Bulletin.code)
     )
+
+
+def bulletin_inputs(session: Session, week: IsoWeek, stations: Sequence[Station]) -> list[BulletinInput]:
+    """Approved, rendered, non-emergency bulletins valid at some point of the week."""
+    rows = session.scalars(week_bulletins(week, rendered=True).options(selectinload(Bulletin.audio)))
     return [
         BulletinInput(
             code=b.code,

@@ -27,3 +27,13 @@ LANGUAGES: dict[str, str] = {
     "ede": "Tiếng Ê Đê",
     "hmn": "Tiếng H'Mông",
 }
+
+
+def topic_label(code: str) -> str:
+    """The Vietnamese name of a topic code; an unknown code shows as it is."""
+    return TOPICS.get(code, code)
+
+
+def language_label(code: str) -> str:
+    """The Vietnamese name of a language code; an unknown code shows as it is."""
+    return LANGUAGES.get(code, code)

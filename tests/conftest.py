@@ -82,6 +82,8 @@ def _wipe(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+        # APScheduler creates its job store table itself: drop it so each test starts without it.
+        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
 
 
 @pytest.fixture(params=BACKENDS)

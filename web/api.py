@@ -113,19 +113,21 @@ def manifest(week: str) -> Response:
         week = station_api.check_week(week)
     except ValueError as exc:
         return error(400, str(exc))
-    programme = station_api.programme_for(session, station, week)
+    # Without If-None-Match the items are needed anyway: load them in the same go.
+    programme = station_api.programme_for(session, station, week, with_items=not request.if_none_match)
     if programme is None:
         return error(404, f"Đài {station.code} chưa có lịch phát tuần {week}.")
     etag = station_api.manifest_etag(programme)
-    if station_api.touch(station, "manifest", when):
-        _commit(session)
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        programme = station_api.programme_for(session, station, week, with_items=True)
-        assert programme is not None
+        if request.if_none_match:
+            programme = station_api.programme_for(session, station, week, with_items=True)
+            assert programme is not None
         response = jsonify(build_manifest(programme, station_api.station_tz(station, settings()),
                                           settings().public_url))
+    if station_api.touch(station, "manifest", when):
+        _commit(session)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({"admin", "approver"}),
     "users.manage": frozenset({"admin"}),
     "media.listen": frozenset({"admin", "editor", "approver", "operator", "viewer"}),
+    "reports.view": frozenset({"admin", "editor", "approver", "operator", "viewer"}),
 }
 
 LOGIN_MAX_FAILURES = 5
@@ -85,6 +86,13 @@ def current_user() -> User | None:
     from web.context import db
 
     return load_user(db())
+
+
+def signed_in_user() -> User:
+    """The logged-in user, in a view that require_login or @requires already guards."""
+    user = current_user()
+    assert user is not None
+    return user
 
 
 def login_user(user: User) -> None:

@@ -11,16 +11,13 @@ import asyncio
 import concurrent.futures
 import math
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from audio.engines.base import SpeechEngine, join_chunks
-from audio.engines.online import RetryPolicy, Sleep, Throttle, parse_retry_after, shared_throttle
+from audio.engines.online import OnlineEngine, parse_retry_after
 from audio.errors import EngineUnavailable
-from audio.segment import AudioSegment, decode_segment
-from audio.settings import AudioSettings
+from audio.segment import AudioSegment
 
 DEFAULT_VOICES: dict[str, str] = {"vi": "vi-VN-HoaiMyNeural", "km": "km-KH-SreymomNeural"}
 MIN_INTERVAL_S = 0.3
@@ -49,26 +46,19 @@ def _run(coro_factory: Any) -> Any:
         return pool.submit(asyncio.run, coro_factory()).result()
 
 
-class EdgeEngine(SpeechEngine):
+class EdgeEngine(OnlineEngine):
     name = "edge"
     label = "Edge TTS"
     max_chunk_chars = MAX_CHUNK_CHARS
+    min_interval_s = MIN_INTERVAL_S
+    decode_rate = DECODE_RATE
 
-    def __init__(
-        self,
-        settings: AudioSettings,
-        *,
-        retry: RetryPolicy | None = None,
-        throttle: Throttle | None = None,
-        sleep: Sleep = time.sleep,
-    ) -> None:
-        super().__init__(settings)
-        self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self.url = settings.edge_url
-        host = urlsplit(self.url).netloc if self.url else "speech.platform.bing.com"
-        self.host = host
-        self.throttle = throttle or shared_throttle(f"edge:{host}", MIN_INTERVAL_S)
+    @property
+    def url(self) -> str | None:
+        return self.settings.edge_url
+
+    def service_host(self) -> str:
+        return urlsplit(self.url).netloc if self.url else "speech.platform.bing.com"
 
     def supports(self, language: str) -> bool:
         return language in DEFAULT_VOICES
@@ -81,10 +71,7 @@ class EdgeEngine(SpeechEngine):
 
     def synthesize(self, chunks: Sequence[str], language: str, voice: str) -> AudioSegment:
         communicate = _import_edge()
-        parts = [decode_segment(self._fetch(communicate, chunk, voice), DECODE_RATE) for chunk in chunks]
-        if not parts:
-            raise self.unavailable("không có đoạn văn bản nào để đọc (văn bản rỗng)")
-        return join_chunks(parts, DECODE_RATE)
+        return self.join_fetched(self._fetch(communicate, chunk, voice) for chunk in chunks)
 
     def _fetch(self, communicate: Any, chunk: str, voice: str) -> bytes:
         import aiohttp

@@ -6,7 +6,6 @@ a local server (settings.gtts_base_url) and the real Google host is never needed
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,10 +13,8 @@ from urllib.parse import urlsplit
 from gtts import gTTS, gTTSError
 from gtts.lang import tts_langs
 
-from audio.engines.base import SpeechEngine, join_chunks
-from audio.engines.online import RetryPolicy, Sleep, Throttle, parse_retry_after, shared_throttle
-from audio.segment import AudioSegment, decode_segment
-from audio.settings import AudioSettings
+from audio.engines.online import OnlineEngine, parse_retry_after
+from audio.segment import AudioSegment
 
 RPC_PATH = "_/TranslateWebserverUi/data/batchexecute"
 DEFAULT_TLD = "com"
@@ -42,24 +39,15 @@ class RedirectableGTTS(gTTS):
         return prepared
 
 
-class GttsEngine(SpeechEngine):
+class GttsEngine(OnlineEngine):
     name = "gtts"
     label = "gTTS"
     max_chunk_chars = MAX_CHUNK_CHARS
+    min_interval_s = MIN_INTERVAL_S
+    decode_rate = DECODE_RATE
 
-    def __init__(
-        self,
-        settings: AudioSettings,
-        *,
-        retry: RetryPolicy | None = None,
-        throttle: Throttle | None = None,
-        sleep: Sleep = time.sleep,
-    ) -> None:
-        super().__init__(settings)
-        self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self.host = settings.gtts_base_url or f"https://translate.google.{DEFAULT_TLD}"
-        self.throttle = throttle or shared_throttle(f"gtts:{self.host}", MIN_INTERVAL_S)
+    def service_host(self) -> str:
+        return self.settings.gtts_base_url or f"https://translate.google.{DEFAULT_TLD}"
 
     def supports(self, language: str) -> bool:
         return language in tts_langs()
@@ -71,10 +59,7 @@ class GttsEngine(SpeechEngine):
 
     def synthesize(self, chunks: Sequence[str], language: str, voice: str) -> AudioSegment:
         tld = voice.split("@", 1)[1] if "@" in voice else DEFAULT_TLD
-        parts = [decode_segment(self._fetch(chunk, language, tld), DECODE_RATE) for chunk in chunks]
-        if not parts:
-            raise self.unavailable("không có đoạn văn bản nào để đọc (văn bản rỗng)")
-        return join_chunks(parts, DECODE_RATE)
+        return self.join_fetched(self._fetch(chunk, language, tld) for chunk in chunks)
 
     def _fetch(self, chunk: str, language: str, tld: str) -> bytes:
         tts = RedirectableGTTS(

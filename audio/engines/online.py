@@ -1,11 +1,16 @@
-"""Politeness for online engines: a minimum interval between requests and bounded back-off on 429."""
+"""Online engines: a minimum interval between requests, bounded back-off on 429, and their shared base."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from abc import abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from audio.engines.base import SpeechEngine, join_chunks
+from audio.segment import AudioSegment, decode_segment
+from audio.settings import AudioSettings
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -71,3 +76,35 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
+
+
+class OnlineEngine(SpeechEngine):
+    """A speech engine behind a remote service: one throttle per host, bounded retries, decoded chunk joins."""
+
+    min_interval_s: float
+    decode_rate: int = 24000
+
+    def __init__(
+        self,
+        settings: AudioSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        throttle: Throttle | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        super().__init__(settings)
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self.host = self.service_host()
+        self.throttle = throttle or shared_throttle(f"{self.name}:{self.host}", self.min_interval_s)
+
+    @abstractmethod
+    def service_host(self) -> str:
+        """The host the requests go to (from the settings); it keys the shared throttle."""
+
+    def join_fetched(self, fetched: Iterable[bytes]) -> AudioSegment:
+        """Decode each chunk's audio as it is fetched and join them; no chunk at all is an error."""
+        parts = [decode_segment(data, self.decode_rate) for data in fetched]
+        if not parts:
+            raise self.unavailable("không có đoạn văn bản nào để đọc (văn bản rỗng)")
+        return join_chunks(parts, self.decode_rate)

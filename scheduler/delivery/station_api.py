@@ -57,9 +57,13 @@ def station_tz(station: Station, settings: Settings) -> ZoneInfo:
     return ZoneInfo(station.commune.province.timezone or settings.timezone)
 
 
+def etag_for(week: str, version: int, content_hash: str) -> str:
+    """Changes exactly when a programme's content or version does (quotes added by the caller)."""
+    return f"{week}.v{version}.{(content_hash or 'empty')[:16]}"
+
+
 def manifest_etag(programme: Programme) -> str:
-    """Changes exactly when the programme's content or version does (quotes added by the caller)."""
-    return f"{programme.week}.v{programme.version}.{(programme.content_hash or 'empty')[:16]}"
+    return etag_for(programme.week, programme.version, programme.content_hash)
 
 
 def check_week(text: str) -> str:
@@ -78,15 +82,18 @@ def manifest_index(session: Session, station: Station, settings: Settings, now: 
     """This and next week's versions (by the station's local calendar), with where to fetch each."""
     tz = station_tz(station, settings)
     weeks = [str(w) for w in current_weeks(now, tz)]
-    programmes = {p.week: p for p in session.scalars(
-        select(Programme).where(Programme.station_id == station.id, Programme.week.in_(weeks))
+    # Plain columns, not ORM objects: this is the request every station makes most often.
+    versions = {week: (version, content_hash) for week, version, content_hash in session.execute(
+        select(Programme.week, Programme.version, Programme.content_hash)
+        .where(Programme.station_id == station.id, Programme.week.in_(weeks))
     )}
     entries = []
     for week in weeks:
-        p = programmes.get(week)
-        if p is not None:
-            entries.append({"week": week, "version": p.version, "hash": p.content_hash,
-                            "etag": manifest_etag(p), "url": settings.public_url + manifest_path(week)})
+        if week in versions:
+            version, content_hash = versions[week]
+            entries.append({"week": week, "version": version, "hash": content_hash,
+                            "etag": etag_for(week, version, content_hash),
+                            "url": settings.public_url + manifest_path(week)})
     return {"station": station.code, "timezone": tz.key, "weeks": entries}
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scheduler.exports.labels import item_title, kind_label, language_label, priority_label
+from scheduler.domain import kind_label, priority_label
+from scheduler.exports.labels import item_title
+from scheduler.topics import language_label
 
 PRODID = "-//loaxa//Lich phat thanh//VI"
 

@@ -1,35 +1,15 @@
-"""Vietnamese words the operator-facing exports share: item kinds, weekdays, languages, durations."""
+"""Vietnamese words the operator-facing exports share: weekdays, durations, item titles.
+
+Kind, language and priority labels live with their codes (scheduler.domain, scheduler.topics).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from scheduler.domain import Priority
-from scheduler.topics import LANGUAGES
-
-KIND_LABELS: dict[str, str] = {
-    "bulletin": "Bản tin",
-    "relay": "Tiếp sóng",
-    "jingle": "Nhạc hiệu",
-    "emergency": "Khẩn cấp",
-}
+from scheduler.domain import kind_label
 
 WEEKDAYS: tuple[str, ...] = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-
-
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
-
-
-def language_label(code: str) -> str:
-    return LANGUAGES.get(code, code)
-
-
-def priority_label(code: str) -> str:
-    try:
-        return Priority(code).label
-    except ValueError:
-        return code
 
 
 def day_label(day: date) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.exports.labels import item_title, kind_label
+from scheduler.domain import kind_label
+from scheduler.exports.labels import item_title
 
 
 def _clean(text: str) -> str:

@@ -16,14 +16,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler import topics
 from scheduler.db.models import AirtimeMissed, AirtimeRollupDay, Area, Commune, Province, Station
-from scheduler.domain import Priority
+from scheduler.domain import Priority, priority_label
 from scheduler.reports.breakdown import Groups, add_daily, add_facts, add_summaries, empty_groups, in_days
 from scheduler.reports.figures import KINDS, SOURCES, Figures
 from scheduler.reports.periods import Period, day_bounds, month_days, months_within
 from scheduler.reports.raw import MISSED_COLUMNS, MissedRow, raw_facts, raw_missed
 from scheduler.reports.scope import Scope
-from scheduler.topics import LANGUAGES, TOPICS
+from scheduler.topics import LANGUAGES, TOPICS, language_label
 
 BY_CHOICES: dict[str, str] = {
     "station": "Đài",
@@ -105,18 +106,8 @@ class AirtimeReport:
 
 
 def topic_label(code: str) -> str:
-    return TOPICS.get(code, code or "(không theo chủ đề)")
-
-
-def language_label(code: str) -> str:
-    return LANGUAGES.get(code, code)
-
-
-def priority_label(code: str) -> str:
-    try:
-        return Priority(code).label
-    except ValueError:
-        return code
+    """The topic's name; rows without a topic (relays, emergencies) get a word of their own."""
+    return topics.topic_label(code) if code else "(không theo chủ đề)"
 
 
 def source_label(code: str) -> str:

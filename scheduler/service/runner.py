@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.db.session import make_engine, make_session_factory, transaction
+from scheduler.delivery.status_listener import StatusListener
 from scheduler.service import heartbeat, runtime
 from scheduler.service.config import ServiceConfig
 from scheduler.service.jobs import JobContext
@@ -80,12 +81,22 @@ def _beat(context: JobContext, holder: str, started_at: datetime) -> None:
         log.warning("could not record the heartbeat: %s", exc.__class__.__name__)
 
 
+def _status_listener(context: JobContext) -> StatusListener | None:
+    """With a broker configured, the leader records the stations' MQTT status and last wills."""
+    if not context.settings.mqtt_url:
+        return None
+    listener = StatusListener(context.settings.mqtt_url, context.sessions, context.clock)
+    listener.start()  # connects in the background and retries while the broker is down
+    return listener
+
+
 def _lead(context: JobContext, engine: Engine, lock: LeaderLock, stop: threading.Event, holder: str) -> None:
     started_at = context.clock()
     log.info("leading as %s", holder)
     runtime.install(context)
     scheduler = make_scheduler(engine, context.settings.tz)
     scheduler.start(paused=True)
+    listener = _status_listener(context)
     lost = False
     try:
         actions = reconcile(scheduler, job_specs(context.config, context.settings.tz))
@@ -101,6 +112,8 @@ def _lead(context: JobContext, engine: Engine, lock: LeaderLock, stop: threading
     finally:
         # On a lost lock another leader may already run: do not wait for our jobs to finish.
         scheduler.shutdown(wait=not lost)
+        if listener is not None:
+            listener.stop()
         runtime.install(None)
         if lost:
             lock.release()

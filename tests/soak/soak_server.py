@@ -6,11 +6,10 @@ holds one ISO instant, rewritten by the simulation as simulated time advances.
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-
-import logging
 
 from waitress import serve
 

@@ -32,7 +32,7 @@ class ApiWorld:
 
 
 @pytest.fixture
-def api_world(sessions: sessionmaker[Session], clock, media_dir: Path) -> ApiWorld:  # type: ignore[no-untyped-def]
+def api_world(sessions: sessionmaker[Session], clock, media_dir: Path) -> ApiWorld:
     now = clock()
     shared, private = make_mp3(2.0, 440), make_mp3(1.0, 880)
     with transaction(sessions) as s:
@@ -49,7 +49,7 @@ def api_world(sessions: sessionmaker[Session], clock, media_dir: Path) -> ApiWor
 
 
 @pytest.fixture
-def api(settings: Settings, clock) -> FlaskClient:  # type: ignore[no-untyped-def]
+def api(settings: Settings, clock) -> FlaskClient:
     return create_app(settings, clock=clock, testing=True).test_client()
 
 
@@ -95,7 +95,7 @@ def test_manifest_index_answers_304_until_a_version_changes(api: FlaskClient, ap
 
 
 def test_manifest_request_stamps_the_last_manifest_contact(api: FlaskClient, api_world: ApiWorld,
-                                                           sessions: sessionmaker[Session], clock) -> None:  # type: ignore[no-untyped-def]
+                                                           sessions: sessionmaker[Session], clock) -> None:
     api.get("/api/v1/manifest/2026-W48", headers=auth(api_world.token_a))
     with sessions() as s:
         station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
@@ -152,7 +152,7 @@ def test_station_cannot_fetch_audio_only_another_station_uses(api: FlaskClient, 
 
 
 def test_ack_records_the_version_held_and_refuses_a_version_the_server_never_had(
-        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock) -> None:  # type: ignore[no-untyped-def]
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock) -> None:
     ok = api.post("/api/v1/ack", json={"week": "2026-W48", "version": 1}, headers=auth(api_world.token_a))
     assert ok.status_code == 200
     assert ok.get_json()["acked_version"] == 1
@@ -202,7 +202,7 @@ def test_bad_play_log_batch_is_rejected_whole_and_stores_nothing(api: FlaskClien
 
 
 def test_status_is_kept_with_its_contact_time_and_the_answer_gives_server_time(
-        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock) -> None:  # type: ignore[no-untyped-def]
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock) -> None:
     report = {"agent_version": "0.1.0", "clock_offset_ms": -120, "disk_free_mb": 900, "volume": 70,
               "amplifier": "on", "power": "mains", "playing": {"title": "Tuyên truyền CCHC"}}
     answer = api.post("/api/v1/status", json=report, headers=auth(api_world.token_a))
@@ -220,7 +220,7 @@ def test_status_is_kept_with_its_contact_time_and_the_answer_gives_server_time(
 
 
 def test_mqtt_access_names_the_station_topics_and_hides_the_server_credentials(
-        settings: Settings, clock, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+        settings: Settings, clock, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:
     from dataclasses import replace
 
     app = create_app(replace(settings, mqtt_url="mqtt://loaxa-server:bi-mat@127.0.0.1:1883",
@@ -231,6 +231,7 @@ def test_mqtt_access_names_the_station_topics_and_hides_the_server_credentials(
     assert data["username"] == "GL-IADER-01"
     with sessions() as s:
         station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
+        assert station is not None
         assert data["password"] == station_mqtt_password(app.extensions["loaxa"]["settings"], station)
     assert "bi-mat" not in str(data)
 

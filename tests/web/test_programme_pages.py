@@ -64,7 +64,7 @@ def test_rebuild_plans_the_bulletin_and_the_grid_shows_it(as_user, planned: int,
     assert html.count("Một cửa liên thông") >= 3
     first = min(placed, key=lambda i: i.start)
     assert f'{first.start.astimezone(TZ):%H:%M} <span class="item-len">· 2:00</span>' in html
-    assert "Thứ Hai" in html and "Chủ Nhật" in html
+    assert "Thứ Hai" in html and "Chủ nhật" in html
     with sessions() as s:
         rebuild = s.scalars(select(AuditLog).where(AuditLog.action == "programme.rebuild")).one()
         assert rebuild.username == "bientap" and rebuild.after is not None and rebuild.after["changed"] == ["IADER-01"]

@@ -6,15 +6,12 @@ Every logged-in role may read reports; an operator only ever sees their own comm
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
-from scheduler.accounts import ROLES
 from scheduler.db.models import Area, Commune, Station, User
 from scheduler.reports import BY_CHOICES, ReportRequest, Scope, build_report
 from scheduler.reports.airtime import AirtimeReport
@@ -31,28 +28,11 @@ from scheduler.reports.exports.table import (
 from scheduler.reports.periods import PERIOD_KINDS, Period, resolve_period
 from scheduler.reports.scope import LEVELS
 from web import context
-from web.auth import current_user
+from web.auth import requires, signed_in_user
 
 bp = Blueprint("reports", __name__, url_prefix="/bao-cao", template_folder="templates")
 
-F = TypeVar("F", bound=Callable[..., Any])
-READERS = frozenset(ROLES)  # admin, editor, approver, viewer, and operators for their own commune
 PAGE_MISSED = 100
-
-
-def readers_only(view: F) -> F:
-    """Log in first; then any reporting role may pass."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        user = current_user()
-        if user is None:
-            return redirect(url_for("views.login", next=request.full_path.rstrip("?")))
-        if user.role not in READERS:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return cast(F, wrapper)
 
 
 @dataclass
@@ -124,10 +104,9 @@ def _places() -> dict[str, list[str]]:
 
 
 @bp.route("/")
-@readers_only
+@requires("reports.view")  # every role; an operator sees only their own commune
 def index() -> Any:
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     choices, report = _report(user, PAGE_MISSED)
     charts: dict[str, str] = {}
     if report is not None:
@@ -146,12 +125,11 @@ def index() -> Any:
 
 
 @bp.route("/tai-ve/<fmt>")
-@readers_only
+@requires("reports.view")  # every role; an operator sees only their own commune
 def download(fmt: str) -> Any:
     if fmt not in FORMATS:
         abort(404)
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     choices, report = _report(user)
     if report is None:
         return render_template("error.html", code=400, message=choices.error), 400

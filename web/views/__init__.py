@@ -26,10 +26,11 @@ from werkzeug.wrappers import Response
 
 from scheduler import audit
 from scheduler.db.models import AudioAsset
-from scheduler.domain import DAY_LABELS
+from scheduler.domain import DAY_LABELS, kind_label, priority_label
 from scheduler.planning.windows import format_days
+from scheduler.topics import language_label, topic_label
 from web import auth, context
-from web.auth import can, current_user, requires
+from web.auth import can, current_user, requires, signed_in_user
 from web.forms import LoginForm
 from web.views import labels
 from web.views.helpers import client_ip, local, safe_next, saving
@@ -44,7 +45,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("programmes.index", "Lịch phát", "programmes.view"),
     ("stations.index", "Đài và cụm loa", "stations.view"),
     ("emergencies.index", "Phát khẩn cấp", "emergencies.view"),
-    ("reports.index", "Báo cáo", "dashboard"),
+    ("reports.index", "Báo cáo", "reports.view"),
     ("audit.index", "Nhật ký", "audit.view"),
     ("users.index", "Người dùng", "users.manage"),
 )
@@ -71,13 +72,13 @@ def _setup(state: Any) -> None:
         vn_local_input=lambda v: f"{local(v):%Y-%m-%dT%H:%M}" if v else "",
         vn_date=lambda v: f"{v:%d/%m/%Y}" if v else "—",
         status_label=labels.status_label,
-        priority_label=labels.priority_label,
-        topic_label=labels.topic_label,
-        language_label=labels.language_label,
+        priority_label=priority_label,
+        topic_label=topic_label,
+        language_label=language_label,
         role_label=labels.role_label,
         action_label=labels.action_label,
         entity_label=labels.entity_label,
-        kind_label=labels.kind_label,
+        kind_label=kind_label,
         weekday_label=labels.weekday_label,
         day_label=lambda d: DAY_LABELS[d],
         days_label=format_days,
@@ -152,8 +153,7 @@ def logout() -> Response:
 @bp.route("/")
 @requires("dashboard")
 def dashboard() -> str:
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     overview = build_overview(context.db(), user, context.now())
     return render_template("dashboard.html", o=overview)
 

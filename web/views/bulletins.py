@@ -11,11 +11,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from scheduler import bulletins as service
-from scheduler.db.models import Bulletin, User
+from scheduler.db.models import Bulletin
 from scheduler.domain import BulletinStatus, Priority
 from scheduler.topics import LANGUAGES, TOPICS
 from web import context
-from web.auth import can, can_approve, current_user, require_login, requires
+from web.auth import can, can_approve, require_login, requires, signed_in_user
 from web.forms import BulletinForm, ReviewForm, attach_errors, split_targets
 from web.views.helpers import local_today, page_number, paginate, saving
 from web.views.uploads import discard_recording, read_recording, save_recording
@@ -24,12 +24,6 @@ bp = Blueprint("bulletins", __name__, url_prefix="/ban-tin")
 require_login(bp, "bulletins.view")
 
 MAX_PREVIEW_CHARS = 20_000
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # require_login ran first
-    return user
 
 
 def _get(bulletin_id: int) -> Bulletin:
@@ -86,7 +80,7 @@ def _draft(form: BulletinForm, recording: str | None, bulletin: Bulletin | None)
 
 def _save(form: BulletinForm, bulletin: Bulletin | None) -> Bulletin | None:
     """Validate, store the recording, save the bulletin; on any error nothing is kept and None is returned."""
-    db, now, user = context.db(), context.now(), _user()
+    db, now, user = context.db(), context.now(), signed_in_user()
     form.validate()
     try:
         upload = read_recording(form.recording.data)
@@ -152,7 +146,7 @@ def edit(bulletin_id: int) -> Any:
 @bp.route("/<int:bulletin_id>")
 def show(bulletin_id: int) -> str:
     bulletin = _get(bulletin_id)
-    user = _user()
+    user = signed_in_user()
     return render_template(
         "bulletins/show.html",
         b=bulletin,
@@ -166,7 +160,7 @@ def show(bulletin_id: int) -> str:
 
 def _transition(bulletin_id: int, action: str) -> Response:
     bulletin = _get(bulletin_id)
-    user, db, now = _user(), context.db(), context.now()
+    user, db, now = signed_in_user(), context.db(), context.now()
     comment = ReviewForm().comment.data or ""
     messages = {
         "submit": f"Đã gửi bản tin {bulletin.code} cho người duyệt.",
@@ -197,7 +191,7 @@ def submit(bulletin_id: int) -> Response:
 
 
 def _reviewer_check(bulletin_id: int) -> None:
-    if not can_approve(_user(), _get(bulletin_id)):
+    if not can_approve(signed_in_user(), _get(bulletin_id)):
         abort(403)
 
 
@@ -217,7 +211,7 @@ def return_(bulletin_id: int) -> Response:
 
 @bp.route("/<int:bulletin_id>/luu-tru", methods=["POST"])
 def archive(bulletin_id: int) -> Response:
-    user = _user()
+    user = signed_in_user()
     if not (can(user, "bulletins.edit") or can(user, "bulletins.approve")):
         abort(403)
     return _transition(bulletin_id, "archive")

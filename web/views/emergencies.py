@@ -10,12 +10,12 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from scheduler import emergencies as service
-from scheduler.db.models import Bulletin, Emergency, User
+from scheduler.db.models import Bulletin, Emergency
 from scheduler.domain import BulletinStatus, Priority
 from scheduler.imports import resolve_targets
 from scheduler.programmes import load_stations, target_codes
 from web import context
-from web.auth import current_user, require_login, requires
+from web.auth import require_login, requires, signed_in_user
 from web.forms import EmergencyForm, option, split_targets
 from web.views.helpers import local, saving, to_utc
 
@@ -23,12 +23,6 @@ bp = Blueprint("emergencies", __name__, url_prefix="/khan-cap")
 require_login(bp, "emergencies.view")
 
 CHOICES_LIMIT = 200
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None
-    return user
 
 
 def _choices() -> list[Any]:
@@ -131,7 +125,7 @@ def start() -> Any:
     db, now = context.db(), context.now()
     try:
         with saving(db):
-            emergency = service.start_emergency(db, bulletin, targets, rule, _user(), now)
+            emergency = service.start_emergency(db, bulletin, targets, rule, signed_in_user(), now)
             stations = sorted(target_codes(targets, load_stations(db)))
     except ValueError as exc:
         form.bulletin_id.errors = [str(exc)]
@@ -152,7 +146,7 @@ def cancel(emergency_id: int) -> Response:
         abort(404)
     try:
         with saving(db):
-            stations = service.cancel_emergency(db, emergency, _user(), context.now())
+            stations = service.cancel_emergency(db, emergency, signed_in_user(), context.now())
         flash(f"Đã hủy lệnh khẩn cấp số {emergency.id}; {len(stations)} đài được cập nhật lịch.", "ok")
     except ValueError as exc:
         flash(str(exc), "error")

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler.db.models import Bulletin, Commune, Programme, Station
-from scheduler.domain import BulletinStatus, IsoWeek, Priority
-from scheduler.programmes import _planned, bulletin_inputs, station_input, target_codes
+from scheduler.db.models import Commune, Programme, Station
+from scheduler.domain import IsoWeek
+from scheduler.programmes import _planned, bulletin_inputs, station_input, target_codes, week_bulletins
 
 NO_AUDIO = "Bản tin đã duyệt nhưng chưa có âm thanh (đang chờ tạo ở chế độ nền); chưa thể xếp lịch."
 
@@ -52,18 +52,7 @@ def unplaced_for(
         .where(Station.id == station.id)
     ).one()
     result = Unplaced()
-    first, last = week.monday(), week.monday() + timedelta(days=6)
-    silent = db.scalars(
-        select(Bulletin)
-        .where(
-            Bulletin.status == BulletinStatus.APPROVED.value,
-            Bulletin.audio_asset_id.is_(None),
-            Bulletin.priority != Priority.EMERGENCY.value,
-            Bulletin.valid_from <= last,
-            Bulletin.valid_to >= first,
-        )
-        .order_by(Bulletin.code)
-    )
+    silent = db.scalars(week_bulletins(week, rendered=False))
     for bulletin in silent:
         if target_codes(bulletin.targets, [station]):
             result.rows.append(UnplacedRow(bulletin.code, bulletin.title, bulletin.plays_per_week, 0, (NO_AUDIO,)))

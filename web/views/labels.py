@@ -1,12 +1,15 @@
-"""Vietnamese labels for codes people see on the admin pages."""
+"""Vietnamese labels for codes people see on the admin pages.
+
+Topic, language, priority and item-kind labels live with their codes (scheduler.topics, scheduler.domain).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 from scheduler.accounts import ROLES
-from scheduler.domain import BulletinStatus, Priority
-from scheduler.topics import LANGUAGES, TOPICS
+from scheduler.domain import BulletinStatus
+from scheduler.exports.labels import WEEKDAYS
 
 ACTIONS: dict[str, str] = {
     "bulletin.create": "Tạo bản tin",
@@ -40,14 +43,6 @@ ENTITIES: dict[str, str] = {
     "login": "Đăng nhập",
 }
 
-KINDS: dict[str, str] = {
-    "bulletin": "Bản tin",
-    "jingle": "Nhạc hiệu",
-    "relay": "Tiếp sóng",
-    "emergency": "Khẩn cấp",
-}
-
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 
 
 def status_label(code: str) -> str:
@@ -55,21 +50,6 @@ def status_label(code: str) -> str:
         return BulletinStatus(code).label
     except ValueError:
         return code
-
-
-def priority_label(code: str) -> str:
-    try:
-        return Priority(code).label
-    except ValueError:
-        return code
-
-
-def topic_label(code: str) -> str:
-    return TOPICS.get(code, code)
-
-
-def language_label(code: str) -> str:
-    return LANGUAGES.get(code, code)
 
 
 def role_label(code: str) -> str:
@@ -82,10 +62,6 @@ def action_label(code: str) -> str:
 
 def entity_label(code: str) -> str:
     return ENTITIES.get(code, code)
-
-
-def kind_label(code: str) -> str:
-    return KINDS.get(code, code)
 
 
 def weekday_label(day: date) -> str:

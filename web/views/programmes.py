@@ -11,11 +11,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 
-from scheduler.db.models import Commune, Programme, ProgrammeItem, Station, User
+from scheduler.db.models import Commune, Programme, ProgrammeItem, Station
 from scheduler.domain import IsoWeek
 from scheduler.programmes import current_weeks
 from web import context
-from web.auth import can, current_user, require_login, requires
+from web.auth import can, require_login, requires, signed_in_user
 from web.forms import MoveItemForm
 from web.views import programme_edits as edits
 from web.views.explain import Unplaced, unplaced_for
@@ -23,12 +23,6 @@ from web.views.helpers import local_today, may_see_station, page_number, paginat
 
 bp = Blueprint("programmes", __name__, url_prefix="/lich-phat")
 require_login(bp, "programmes.view")
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None
-    return user
 
 
 def _week() -> IsoWeek:
@@ -61,14 +55,14 @@ def _horizon() -> edits.Horizon:
 
 def _station(code: str) -> Station:
     station = context.db().scalar(select(Station).options(selectinload(Station.commune)).where(Station.code == code))
-    if station is None or not may_see_station(_user(), station):
+    if station is None or not may_see_station(signed_in_user(), station):
         abort(404)  # operators do not learn that other communes' stations exist
     return station
 
 
 def _commune(commune_id: int) -> Commune:
     commune = context.db().get(Commune, commune_id)
-    user = _user()
+    user = signed_in_user()
     if commune is None or (user.role == "operator" and user.commune_id != commune.id):
         abort(404)
     return commune
@@ -97,7 +91,7 @@ def _exports_available() -> bool:
 
 @bp.route("/")
 def index() -> Any:
-    user, week = _user(), _week()
+    user, week = signed_in_user(), _week()
     if "dai" in request.args:
         return station_week(request.args["dai"], week)
     if "xa" in request.args:
@@ -150,7 +144,7 @@ def station_week(code: str, week: IsoWeek) -> str:
         programme=programme,
         grid=grid,
         unplaced=unplaced,
-        may_edit=can(_user(), "programmes.edit"),
+        may_edit=can(signed_in_user(), "programmes.edit"),
         move_form=MoveItemForm(),
         exports=_exports_available(),
     )
@@ -184,7 +178,7 @@ def commune_week(commune_id: int, week: IsoWeek) -> str:
         page=page,
         grid=_grid(programmes, week),
         versions={p.station_id: p for p in programmes},
-        may_edit=can(_user(), "programmes.edit"),
+        may_edit=can(signed_in_user(), "programmes.edit"),
     )
 
 
@@ -197,7 +191,7 @@ def _item(item_id: int) -> ProgrammeItem:
         )
         .where(ProgrammeItem.id == item_id)
     )
-    if item is None or not may_see_station(_user(), item.programme.station):
+    if item is None or not may_see_station(signed_in_user(), item.programme.station):
         abort(404)
     return item
 
@@ -209,7 +203,7 @@ def _back(item: ProgrammeItem) -> BaseResponse:
 def _edit(item_id: int, action: str) -> BaseResponse:
     item = _item(item_id)
     station_code, week = item.programme.station.code, item.programme.week
-    db, user, horizon = context.db(), _user(), _horizon()
+    db, user, horizon = context.db(), signed_in_user(), _horizon()
     try:
         with saving(db):
             if action == "pin":
@@ -262,7 +256,7 @@ def remove(item_id: int) -> BaseResponse:
 @requires("programmes.edit")
 def rebuild() -> BaseResponse:
     """Plan the week again for one station or one commune's stations (never renders audio)."""
-    week, db, user = _week(), context.db(), _user()
+    week, db, user = _week(), context.db(), signed_in_user()
     code = request.form.get("dai", "")
     commune_id = request.form.get("xa", "")
     if code:
@@ -300,7 +294,7 @@ def download(programme_id: int, fmt: str) -> BaseResponse:
         .options(selectinload(Programme.items), selectinload(Programme.station).selectinload(Station.commune))
         .where(Programme.id == programme_id)
     )
-    if programme is None or not may_see_station(_user(), programme.station):
+    if programme is None or not may_see_station(signed_in_user(), programme.station):
         abort(404)
     settings = context.settings()
     data = export_programme(programme, fmt, settings.tz, settings.public_url)

@@ -10,11 +10,11 @@ from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response
 
 from scheduler import stations as service
-from scheduler.db.models import Commune, Programme, Station, User
+from scheduler.db.models import Commune, Programme, Station
 from scheduler.planning.windows import parse_windows
 from scheduler.programmes import current_weeks, windows_spec
 from web import context
-from web.auth import can, current_user, require_login, requires
+from web.auth import can, require_login, requires, signed_in_user
 from web.forms import StationForm, attach_errors
 from web.views.helpers import (
     is_online,
@@ -31,26 +31,20 @@ bp = Blueprint("stations", __name__, url_prefix="/dai")
 require_login(bp, "stations.view")
 
 
-def _user() -> User:
-    user = current_user()
-    assert user is not None
-    return user
-
-
 def _station(code: str) -> Station:
     station = context.db().scalar(
         select(Station)
         .options(selectinload(Station.commune).selectinload(Commune.province))
         .where(Station.code == code)
     )
-    if station is None or not may_see_station(_user(), station):
+    if station is None or not may_see_station(signed_in_user(), station):
         abort(404)
     return station
 
 
 @bp.route("/")
 def index() -> str:
-    user, now = _user(), context.now()
+    user, now = signed_in_user(), context.now()
     this_week, _next = current_weeks(now, context.settings().tz)
     current = aliased(Programme)
     filters = {key: request.args.get(key, "").strip() for key in ("q", "xa", "trang_thai")}
@@ -99,7 +93,7 @@ def _show(station: Station, form: StationForm, token: str | None = None, warning
         windows_error = None
     except ValueError as exc:
         windows, windows_error = (), str(exc)
-    user = _user()
+    user = signed_in_user()
     return render_template(
         "stations/show.html",
         station=station,
@@ -146,7 +140,7 @@ def edit(code: str) -> Any:
         try:
             db = context.db()
             with saving(db):
-                saved = service.update_station(db, station, edit_data, _user(), context.now())
+                saved = service.update_station(db, station, edit_data, signed_in_user(), context.now())
             flash(f"Đã lưu đài {station.code}.", "ok")
             for warning in saved.warnings:
                 flash(warning, "warn")
@@ -165,7 +159,7 @@ def edit(code: str) -> Any:
 def rotate_token(code: str) -> Response:
     """Issue a new token and show it once; the page must not be cached."""
     station = _station(code)
-    user = _user()
+    user = signed_in_user()
     if not service.may_manage_token(user, station):
         abort(403)
     db = context.db()

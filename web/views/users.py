@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
-from scheduler.accounts import ROLES, create_user, hash_password
-from scheduler.db.models import Commune, User
+from scheduler.accounts import ROLES, account_commune, check_new_password, create_user, hash_password
+from scheduler.db.models import User
 from web import context
-from web.auth import current_user, login_user, require_login
+from web.auth import login_user, require_login, signed_in_user
 from web.forms import UserForm
 from web.views.helpers import page_number, paginate, saving
 
@@ -28,12 +28,6 @@ def snapshot(user: User) -> dict[str, Any]:
         "commune": user.commune.name if user.commune else None,
         "active": user.active,
     }
-
-
-def _me() -> User:
-    user = current_user()
-    assert user is not None
-    return user
 
 
 def _list(form: UserForm, status: int = 200) -> Any:
@@ -58,7 +52,7 @@ def create() -> Any:
         form.password.errors = [*list(form.password.errors), "Hãy đặt mật khẩu (ít nhất 8 ký tự)."]
     if form.errors:
         return _list(form, 400)
-    db, now, me = context.db(), context.now(), _me()
+    db, now, me = context.db(), context.now(), signed_in_user()
     try:
         with saving(db):
             user = create_user(
@@ -87,17 +81,10 @@ def update_user(db: Session, user: User, form: UserForm, me: User, now: Any) -> 
         raise ValueError(f"Vai trò «{role}» không tồn tại.")
     if user.id == me.id and (role != "admin" or not form.active.data):
         raise ValueError("Không thể tự bỏ quyền quản trị hay tự khóa tài khoản của chính mình.")
-    commune_name = (form.commune.data or "").strip()
-    commune = None
-    if commune_name:
-        commune = db.scalar(select(Commune).where(Commune.name == commune_name))
-        if commune is None:
-            raise ValueError(f"Không tìm thấy xã «{commune_name}». Nhập đúng tên xã như trong danh sách đài.")
-    if role == "operator" and commune is None:
-        raise ValueError("Tài khoản vận hành xã phải gắn với một xã.")
+    commune = account_commune(db, (form.commune.data or "").strip(), role)
     password = form.password.data or ""
-    if password and len(password) < 8:
-        raise ValueError("Mật khẩu phải có ít nhất 8 ký tự.")
+    if password:
+        check_new_password(password)
     before = snapshot(user)
     user.role, user.commune, user.active = role, commune, bool(form.active.data)
     user.full_name = (form.full_name.data or "").strip()
@@ -125,7 +112,7 @@ def edit(user_id: int) -> Any:
     form.username.data = user.username  # the login name never changes
     form.validate()
     if not form.errors:
-        me = _me()
+        me = signed_in_user()
         try:
             with saving(db):
                 update_user(db, user, form, me, context.now())

@@ -10,12 +10,23 @@ from pathlib import Path
 
 import pytest
 from agent_world import CODE, Station, acked, make_agent, rows, seed, server_plays
-from delivery_world import Broker, ItemSpec, ServerThread, add_asset, free_port, make_mp3, set_items, subscriber, wait_for
+from delivery_world import (
+    Broker,
+    ItemSpec,
+    ServerThread,
+    add_asset,
+    free_port,
+    make_mp3,
+    set_items,
+    subscriber,
+    wait_for,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.agent.protocol import Command
-from scheduler.db.models import AudioAsset, Programme, Station as StationRow
+from scheduler.db.models import AudioAsset, Programme
+from scheduler.db.models import Station as StationRow
 from scheduler.db.session import transaction
 from scheduler.delivery.commands import send_command
 from scheduler.delivery.notices import push_pending
@@ -26,11 +37,11 @@ TOPIC = "loaxa/gia-lai/xa-ia-der/GL-IADER-01"
 
 
 @pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock) -> Station:  # type: ignore[no-untyped-def]
+def station(sessions: sessionmaker[Session], media_dir: Path, clock) -> Station:
     return seed(sessions, media_dir, clock())
 
 
-def _new_version(sessions: sessionmaker[Session], media_dir: Path, clock, station: Station) -> None:  # type: ignore[no-untyped-def]
+def _new_version(sessions: sessionmaker[Session], media_dir: Path, clock, station: Station) -> None:
     with transaction(sessions) as s:
         extra = add_asset(s, media_dir, make_mp3(2.5, 310), clock(), 2500)
         programme = s.scalar(select(Programme).where(Programme.week == "2026-W48"))
@@ -49,7 +60,7 @@ def _send(sessions: sessionmaker[Session], settings: Settings, command: Command)
 
 
 def test_agent_fetches_a_new_version_as_soon_as_the_retained_notice_arrives(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,  # type: ignore[no-untyped-def]
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
         media_dir: Path) -> None:
     with Broker(tmp_path) as broker, ServerThread(replace(settings, mqtt_url=broker.url), clock) as server:
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock, mqtt=True)
@@ -74,7 +85,7 @@ def test_agent_fetches_a_new_version_as_soon_as_the_retained_notice_arrives(
 
 
 def test_emergency_over_mqtt_pre_empts_what_plays_in_the_real_loop(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
     with Broker(tmp_path) as broker, ServerThread(replace(settings, mqtt_url=broker.url), clock) as server:
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock, mqtt=True)
         agent.run_once(clock())
@@ -100,7 +111,7 @@ def test_emergency_over_mqtt_pre_empts_what_plays_in_the_real_loop(
 
 
 def test_dead_broker_never_stops_the_agent_and_commands_flow_once_it_is_back(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,  # type: ignore[no-untyped-def]
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
         media_dir: Path) -> None:
     broker = Broker(tmp_path, port=free_port())
     with ServerThread(replace(settings, mqtt_url=broker.url), clock) as server:
@@ -115,7 +126,8 @@ def test_dead_broker_never_stops_the_agent_and_commands_flow_once_it_is_back(
                 wait_for(lambda: not agent.inbox.empty())
                 agent.run_once(clock())
                 assert agent.volume == 35
-            wait_for(lambda: not agent.mqtt.connected.is_set())  # type: ignore[union-attr]
+            link = agent.mqtt
+            wait_for(lambda: not link.connected.is_set())
             _new_version(sessions, media_dir, clock, station)
             clock.advance(minutes=3)  # without MQTT the agent polls every 2 minutes
             agent.run_once(clock())

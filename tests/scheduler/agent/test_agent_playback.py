@@ -15,6 +15,8 @@ from delivery_world import ItemSpec, ServerThread, add_asset, make_mp3, set_item
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.agent.agent import Agent
+from scheduler.agent.players import NullPlayer
 from scheduler.agent.protocol import Command, Notice
 from scheduler.db.models import AudioAsset, Bulletin, Emergency, Programme
 from scheduler.db.session import transaction
@@ -22,17 +24,27 @@ from scheduler.settings import Settings
 
 
 @pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock) -> Station:  # type: ignore[no-untyped-def]
+def station(sessions: sessionmaker[Session], media_dir: Path, clock) -> Station:
     return seed(sessions, media_dir, clock())
 
 
 @pytest.fixture
-def server(settings: Settings, clock, station: Station):  # type: ignore[no-untyped-def]
+def server(settings: Settings, clock, station: Station):
     with ServerThread(settings, clock) as running:
         yield running
 
 
-def step_to(agent, clock, when, step: timedelta = timedelta(seconds=1)) -> None:  # type: ignore[no-untyped-def]
+def null_player(agent: Agent) -> NullPlayer:
+    assert isinstance(agent.player, NullPlayer)
+    return agent.player
+
+
+def version(agent: Agent, slot: str) -> int | None:
+    stored = agent.store.manifest("2026-W48", slot)
+    return None if stored is None else stored.version
+
+
+def step_to(agent, clock, when, step: timedelta = timedelta(seconds=1)) -> None:
     """Advance the shared clock to `when`, running the agent every `step` while something plays or is
     about to, and jumping straight to the next item start otherwise (as a sleeping loop would)."""
     while clock() < when:
@@ -45,14 +57,14 @@ def step_to(agent, clock, when, step: timedelta = timedelta(seconds=1)) -> None:
 
 
 def test_agent_fetches_acknowledges_and_plays_each_item_at_its_start(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
     assert acked(sessions) == 1
     assert all(agent.cache.verify(a.sha256, force=True) for a in station.assets.values())
     clock.current = station.starts[0]
     agent.run_once(clock())
-    assert agent.player.started[-1][0] == str(agent.cache.path(station.assets["short"].sha256))
+    assert null_player(agent).started[-1][0] == str(agent.cache.path(station.assets["short"].sha256))
     open_row = rows(agent)[0]
     assert (open_row.result, open_row.actual_start) == ("playing", station.starts[0].isoformat())
     step_to(agent, clock, station.starts[2] + timedelta(seconds=4))
@@ -65,7 +77,7 @@ def test_agent_fetches_acknowledges_and_plays_each_item_at_its_start(
 
 
 def test_agent_keeps_playing_its_cached_programme_while_the_server_is_down_for_a_day(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
     with ServerThread(settings, clock) as server:
         port = server.port
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
@@ -83,7 +95,7 @@ def test_agent_keeps_playing_its_cached_programme_while_the_server_is_down_for_a
 
 
 def test_items_whose_grace_passed_while_the_box_was_off_are_skipped_and_the_rest_still_airs(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     clock.current = station.starts[0] - timedelta(hours=1)
     agent.run_once(clock())
@@ -106,7 +118,7 @@ def test_items_whose_grace_passed_while_the_box_was_off_are_skipped_and_the_rest
 
 
 def test_item_cut_by_a_power_cut_is_partial_and_replayed_only_while_its_slot_lasts(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
     step_to(agent, clock, station.starts[1] + timedelta(seconds=12))
@@ -135,7 +147,7 @@ def test_item_cut_by_a_power_cut_is_partial_and_replayed_only_while_its_slot_las
 
 
 def test_corrupt_file_is_fetched_again_before_its_air_time(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
     path = agent.cache.path(station.assets["short"].sha256)
@@ -148,7 +160,7 @@ def test_corrupt_file_is_fetched_again_before_its_air_time(
 
 
 def test_file_still_bad_at_air_time_is_skipped_with_a_reason(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
     with ServerThread(settings, clock) as server:
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
         agent.run_once(clock())
@@ -161,7 +173,7 @@ def test_file_still_bad_at_air_time_is_skipped_with_a_reason(
 
 
 def test_emergency_command_pre_empts_the_item_on_air_in_the_same_step(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
         media_dir: Path) -> None:
     with transaction(sessions) as s:
         asset = add_asset(s, media_dir, make_mp3(4.0, 990), clock(), 4000)
@@ -181,14 +193,14 @@ def test_emergency_command_pre_empts_the_item_on_air_in_the_same_step(
     assert (cut.result, cut.actual_end) == ("partial", clock().isoformat())
     assert "khẩn cấp" in cut.reason and "phát lại" in cut.reason
     assert (emergency.kind, emergency.result, emergency.actual_start) == ("emergency", "playing", clock().isoformat())
-    assert agent.player.started[-1] == (str(agent.cache.path(asset.sha256)), 4000, 100)
+    assert null_player(agent).started[-1] == (str(agent.cache.path(asset.sha256)), 4000, 100)
     step_to(agent, clock, clock() + timedelta(seconds=5))
     kinds = [(r.kind, r.result) for r in rows(agent)]
     assert kinds.count(("emergency", "played")) == 1  # the repeated command aired once
     assert rows(agent)[-1].scheduled_start == station.starts[1].isoformat()  # the cut item again, from its start
 
 
-def _add_programme_emergency(sessions: sessionmaker[Session], media_dir: Path, clock, at) -> AudioAsset:  # type: ignore[no-untyped-def]
+def _add_programme_emergency(sessions: sessionmaker[Session], media_dir: Path, clock, at) -> AudioAsset:
     """Version 2 of the week: the same items plus an emergency warning at `at` (as scheduler.emergencies does)."""
     with transaction(sessions) as s:
         warning = add_asset(s, media_dir, make_mp3(3.0, 770), clock(), 3000)
@@ -206,7 +218,7 @@ TOPIC = "loaxa/gia-lai/xa-ia-der/GL-IADER-01"
 
 
 def test_programme_emergency_item_pre_empts_the_item_on_air(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
         media_dir: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
@@ -223,7 +235,7 @@ def test_programme_emergency_item_pre_empts_the_item_on_air(
 
 
 def test_play_now_command_covers_the_same_emergency_arriving_in_the_programme(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
         media_dir: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     clock.current = station.starts[0] - timedelta(minutes=30)
@@ -240,7 +252,7 @@ def test_play_now_command_covers_the_same_emergency_arriving_in_the_programme(
 
 
 def test_new_version_is_used_only_once_all_its_audio_is_on_the_box(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
         media_dir: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
@@ -255,13 +267,13 @@ def test_new_version_is_used_only_once_all_its_audio_is_on_the_box(
     agent.deliver("loaxa/gia-lai/xa-ia-der/GL-IADER-01/programme",
                   Notice(CODE, "2026-W48", 2, "", "", "").to_json())
     agent.run_once(clock())
-    assert agent.store.manifest("2026-W48", "pending").version == 2
-    assert agent.store.manifest("2026-W48", "active").version == 1
+    assert version(agent, "pending") == 2
+    assert version(agent, "active") == 1
     assert acked(sessions) == 1
     hidden.with_suffix(".away").rename(hidden)
     clock.advance(minutes=11)  # past the retry delay for a refused file
     agent.run_once(clock())
-    assert agent.store.manifest("2026-W48", "active").version == 2
+    assert version(agent, "active") == 2
     assert agent.store.manifest("2026-W48", "pending") is None
     assert acked(sessions) == 2
 
@@ -271,7 +283,7 @@ class LosesFirstPlaylogAnswer(requests.Session):
 
     lost = 0
 
-    def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def request(self, method, url, *args, **kwargs):
         response = super().request(method, url, *args, **kwargs)
         if url.endswith("/playlog") and not self.lost:
             self.lost += 1
@@ -280,7 +292,7 @@ class LosesFirstPlaylogAnswer(requests.Session):
 
 
 def test_outbox_rows_leave_only_after_the_server_confirms_and_are_stored_once(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock, http=LosesFirstPlaylogAnswer())
     agent.run_once(clock())
     clock.current = station.starts[0]
@@ -298,7 +310,7 @@ def test_outbox_rows_leave_only_after_the_server_confirms_and_are_stored_once(
 
 
 def test_relay_is_joined_live_and_stopped_at_its_slot_end(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
     relay_at = station.starts[0] - timedelta(minutes=2)
     with transaction(sessions) as s:
         programme = s.scalar(select(Programme).where(Programme.week == "2026-W48"))
@@ -310,7 +322,7 @@ def test_relay_is_joined_live_and_stopped_at_its_slot_end(
     agent.run_once(clock())
     clock.current = relay_at + timedelta(seconds=30)  # the box comes up mid-relay: it joins
     agent.run_once(clock())
-    assert agent.player.started[-1][:2] == ("http://vov.vn/vov1", 60000)
+    assert null_player(agent).started[-1][:2] == ("http://vov.vn/vov1", 60000)
     step_to(agent, clock, relay_at + timedelta(seconds=95))
     agent.syncer.upload(clock(), force=True)
     [relay] = server_plays(sessions)

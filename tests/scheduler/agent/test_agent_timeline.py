@@ -47,9 +47,9 @@ def test_cut_item_is_replayed_only_inside_its_slot_and_with_more_than_a_tenth_le
 
 
 def test_same_item_in_a_new_version_keeps_its_identity() -> None:
-    v1 = {"week": "2026-W48", "version": 1, "items": [
-        {"id": 10, "start": "2026-11-24T05:30:00+07:00", "end": "2026-11-24T05:31:00+07:00", "kind": "bulletin",
-         "sha256": "c" * 64, "duration_ms": 60000}]}
-    v2 = {**v1, "version": 2, "items": [{**v1["items"][0], "id": 99}]}  # type: ignore[dict-item]
+    item = {"id": 10, "start": "2026-11-24T05:30:00+07:00", "end": "2026-11-24T05:31:00+07:00", "kind": "bulletin",
+            "sha256": "c" * 64, "duration_ms": 60000}
+    v1 = {"week": "2026-W48", "version": 1, "items": [item]}
+    v2 = {"week": "2026-W48", "version": 2, "items": [{**item, "id": 99}]}
     assert merge_slots([v1])[0].key == merge_slots([v2])[0].key
     assert merge_slots([v1])[0].start == T0

@@ -40,7 +40,7 @@ def test_hash_format_is_pbkdf2_sha512_with_101_iterations() -> None:
 
 
 def test_each_station_reads_only_its_own_topics_on_a_real_broker(
-        sessions: sessionmaker[Session], settings: Settings, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        sessions: sessionmaker[Session], settings: Settings, clock, tmp_path: Path) -> None:
     with transaction(sessions) as s:
         a, _ = add_station(s, "GL-A", clock(), commune="Xã Ia Dêr")
         b, _ = add_station(s, "GL-B", clock(), commune="Xã Chư Pưh")

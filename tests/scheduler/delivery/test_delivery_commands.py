@@ -21,7 +21,7 @@ pytestmark = pytest.mark.mqtt
 
 
 def test_emergency_play_now_reaches_each_target_station_with_its_audio_hash(
-        sessions: sessionmaker[Session], settings: Settings, clock, media_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        sessions: sessionmaker[Session], settings: Settings, clock, media_dir: Path, tmp_path: Path) -> None:
     now = clock()
     with Broker(tmp_path) as broker, transaction(sessions) as s:
         a, _ = add_station(s, "GL-A", now)
@@ -45,7 +45,7 @@ def test_emergency_play_now_reaches_each_target_station_with_its_audio_hash(
 
 
 def test_command_to_a_dead_broker_returns_false_without_raising(sessions: sessionmaker[Session], settings: Settings,
-                                                                clock) -> None:  # type: ignore[no-untyped-def]
+                                                                clock) -> None:
     with transaction(sessions) as s:
         station, _ = add_station(s, "GL-A", clock())
         dead = replace(settings, mqtt_url=f"mqtt://127.0.0.1:{free_port()}")

@@ -24,7 +24,7 @@ EVENING = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 17:00 local
 
 
 @pytest.fixture
-def programme(sessions: sessionmaker[Session], clock, media_dir: Path) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def programme(sessions: sessionmaker[Session], clock, media_dir: Path) -> dict[str, int]:
     now = clock()
     with transaction(sessions) as s:
         station, _ = add_station(s, "QT-DH-01", now, commune="Phường Đông Hà", province="Quảng Trị")
@@ -82,7 +82,7 @@ def test_session_mp3_stitches_the_items_in_order_with_the_scheduled_gap(
 
 
 def test_confirming_played_twice_stores_one_manual_row_and_other_communes_are_refused(
-        programme: dict[str, int], sessions: sessionmaker[Session], clock) -> None:  # type: ignore[no-untyped-def]
+        programme: dict[str, int], sessions: sessionmaker[Session], clock) -> None:
     with transaction(sessions) as s:
         commune = s.scalar(select(Commune).where(Commune.name == "Phường Đông Hà"))
         own = User(username="vanhanh", role="operator", password_hash="x", commune=commune, created_at=clock())

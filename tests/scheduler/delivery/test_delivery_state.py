@@ -12,7 +12,7 @@ from scheduler.delivery.state import delivery_status
 
 
 def test_delivery_status_shows_latest_pushed_and_delivered_versions_per_station(
-        sessions: sessionmaker[Session], clock) -> None:  # type: ignore[no-untyped-def]
+        sessions: sessionmaker[Session], clock) -> None:
     now = clock()
     with transaction(sessions) as s:
         a, _ = add_station(s, "GL-A", now)

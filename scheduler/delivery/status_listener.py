@@ -1,0 +1,80 @@
+"""Listen to the stations' retained MQTT status topics and record online/offline on Station.status.
+
+The broker publishes an agent's last will {"state": "offline"} when its link drops uncleanly, so the
+admin page learns of a dead box within the keep-alive (about 45 s) instead of waiting for HTTP
+silence. Optional: run it in the scheduler service with start()/stop(); without it nothing breaks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.agent.protocol import STATUS_TOPIC, TOPIC_ROOT, parse_mqtt_url
+from scheduler.db.models import Station
+from scheduler.db.session import transaction
+from scheduler.delivery.topics import code_segment, station_code_from_status_topic
+
+log = logging.getLogger("loaxa.delivery.status")
+STATUS_FILTER = f"{TOPIC_ROOT}/+/+/+/{STATUS_TOPIC}"
+
+
+def record_mqtt_status(session: Session, topic: str, payload: bytes, now: datetime) -> str | None:
+    """Store the state carried by one status message; returns the station code, or None if ignored."""
+    segment = station_code_from_status_topic(topic)
+    if segment is None:
+        return None
+    try:
+        state = str(json.loads(payload).get("state", ""))
+    except (ValueError, AttributeError):
+        return None
+    if state not in ("online", "offline"):
+        return None
+    station = session.scalar(select(Station).where(Station.code == segment))
+    if station is None:  # a code with characters unsafe in topics: match on its topic segment
+        station = next((s for s in session.scalars(select(Station)) if code_segment(s.code) == segment), None)
+    if station is None:
+        return None
+    station.status = {**(station.status or {}), "mqtt_state": state, "mqtt_at": now.isoformat()}
+    return station.code
+
+
+class StatusListener:
+    def __init__(self, url: str, sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        parsed = parse_mqtt_url(url)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="loaxa-status-listener", clean_session=True)
+        if parsed.username:
+            client.username_pw_set(parsed.username, parsed.password)
+        if parsed.tls:
+            client.tls_set()
+        client.reconnect_delay_set(1, 60)
+        client.on_connect = lambda c, *_: c.subscribe(STATUS_FILTER, qos=1)
+        client.on_message = self._message
+        self.client = client
+        self._host, self._port = parsed.host, parsed.port
+
+    def start(self) -> None:
+        """Connect in the background (retrying while the broker is down)."""
+        self.client.connect_async(self._host, self._port, keepalive=30)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            with transaction(self.sessions) as session:
+                record_mqtt_status(session, message.topic, bytes(message.payload), self.clock())
+        except Exception:  # a database hiccup must not kill the listener thread
+            log.exception("Không ghi được trạng thái MQTT từ %s", message.topic)
