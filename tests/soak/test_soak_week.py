@@ -20,6 +20,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -331,8 +332,10 @@ def test_a_simulated_week_delivers_every_programme_and_logs_every_play_exactly_o
     def on_change(now: datetime) -> None:
         changed.update(_change_programmes(sessions, stations, new_sha, now))
 
-    with soak_server(settings, clock) as url:
-        faults = asyncio.run(simulate(url, stations, clock, on_change))
+    # The simulation runs in a thread of its own: another suite's fixture (Playwright's sync API)
+    # may keep an event loop running in the main thread for the whole session.
+    with soak_server(settings, clock) as url, ThreadPoolExecutor(max_workers=1) as pool:
+        faults = pool.submit(asyncio.run, simulate(url, stations, clock, on_change)).result()
 
     print(f"soak: {faults.requests} requests, {faults.lost_answers} lost answers, {faults.sent_twice} batches "
           f"sent twice, {faults.refused_offline} visits missed offline")
