@@ -9,6 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from scheduler.db.session import transaction
+from scheduler.service import heartbeat
 from scheduler.service.jobs import JOBS, JobContext
 
 log = logging.getLogger(__name__)
@@ -29,4 +33,21 @@ def run_job(job_id: str) -> Any:
     body = JOBS.get(job_id)
     if body is None:
         raise LookupError(f"unknown job id {job_id!r}; known: {', '.join(JOBS)}")
-    return body(_context, _context.clock())
+    try:
+        return body(_context, _context.clock())
+    except Exception:
+        _count_failure(_context, job_id)
+        raise  # APScheduler logs it; the job runs again at its next time
+
+
+def _count_failure(context: JobContext, job_id: str) -> None:
+    """Add one to the job's failure count in the heartbeat state (read by /metrics)."""
+    try:
+        with transaction(context.sessions) as session:
+            jobs = heartbeat.load_state(session, "jobs")
+            record = dict(jobs.get(job_id) or {})
+            record["failures"] = int(record.get("failures", 0)) + 1
+            record["last_failure_at"] = context.clock().isoformat()
+            heartbeat.save_state(session, "jobs", {**jobs, job_id: record})
+    except SQLAlchemyError:  # the database being down is likely why the job failed
+        log.warning("could not count the failure of job %s", job_id)
