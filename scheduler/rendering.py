@@ -8,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from audio.pipeline import RenderedAudio, ingest_recording, render_speech
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audio.errors import AudioError
+from audio.pipeline import RenderedAudio, ingest_recording, render_speech
 from audio.settings import AudioSettings
 from scheduler.db.models import AudioAsset, Bulletin, LexiconEntry
 from scheduler.db.session import transaction

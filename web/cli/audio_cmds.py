@@ -34,9 +34,8 @@ def normalize(variant: str | None, lexicon: Path | None) -> None:
 @click.option("--voice", default=None)
 @click.option("--language", default="vi")
 def speak(file: Path, output: Path, engine: str | None, voice: str | None, language: str) -> None:
-    from audio.pipeline import render_text_to_file
-
     from audio.errors import AudioError
+    from audio.pipeline import render_text_to_file
 
     settings = load_env().settings.audio
     try:
