@@ -359,11 +359,11 @@ def announce(settings: Any, emergency: Emergency, stations: Sequence[str], now: 
     except ImportError:
         send = None
     if send is None:
-        log.info("scheduler.delivery is not available; stations pick the emergency up by HTTP sync")
+        log.info("không có mô-đun gửi MQTT; các đài nhận lệnh khẩn cấp qua đồng bộ HTTP")
         return False
     try:
         confirmed = send(settings, emergency, list(stations), now)
     except Exception:  # a broker outage must not undo an emergency already in the programmes
-        log.exception("could not push the play-now command for emergency %s over MQTT", emergency.id)
+        log.exception("không gửi được lệnh phát ngay cho lệnh khẩn cấp %s qua MQTT", emergency.id)
         return False
     return any(dict(confirmed or {}).values())

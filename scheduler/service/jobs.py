@@ -57,14 +57,15 @@ def render_audio(ctx: JobContext, now: datetime) -> Any:
 
     summary = render_pending(ctx.sessions, ctx.settings.media_dir, ctx.settings.audio, clock=ctx.clock)
     if summary.rendered or summary.failed:
-        log.info("rendered %d bulletin(s), %d failed", len(summary.rendered), len(summary.failed))
+        log.info("đã đọc %d bản tin thành âm thanh, %d lỗi", len(summary.rendered), len(summary.failed))
     return summary
 
 
 def _build(ctx: JobContext, week: IsoWeek, now: datetime) -> BuildResult:
     with transaction(ctx.sessions) as session:
         result = build_week(session, week, now, ctx.settings.tz, ctx.settings.no_change_minutes)
-    log.info("built %s: %d changed, %d unchanged", week, len(result.changed), len(result.unchanged))
+    log.info("lập lịch tuần %s: %d đài có lịch mới, %d đài giữ nguyên",
+             week, len(result.changed), len(result.unchanged))
     return result
 
 
@@ -131,7 +132,7 @@ def expire_bulletins(ctx: JobContext, now: datetime) -> list[str]:
             bulletin.status = BulletinStatus.ARCHIVED.value
             bulletin.updated_at = now
     if rows:
-        log.info("archived %d expired bulletin(s)", len(rows))
+        log.info("đã lưu trữ %d bản tin hết hạn", len(rows))
     return [b.code for b in rows]
 
 
@@ -169,13 +170,13 @@ def flag_silent_stations(ctx: JobContext, now: datetime) -> MonitorOutcome:
             contact = last_contact(station)
             if online:
                 outcome.came_back.append(station.code)
-                log.info("station %s is reporting again", station.code)
+                log.info("đài %s đã liên lạc trở lại", station.code)
             elif contact is None:
                 outcome.never_seen.append(station.code)
-                log.warning("station %s has never contacted the server", station.code)
+                log.warning("đài %s chưa từng liên lạc với máy chủ", station.code)
             else:
                 outcome.went_silent.append(station.code)
-                log.warning("station %s has not reported since %s", station.code, contact.isoformat())
+                log.warning("đài %s mất liên lạc từ %s", station.code, contact.isoformat())
             status["monitor"] = {"online": online, "since": now.isoformat(), "last_contact": _iso(contact)}
             station.status = status
     return outcome

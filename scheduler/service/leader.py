@@ -70,7 +70,7 @@ class PostgresLeaderLock:
         try:
             got = self._connection().execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
         except DBAPIError as exc:
-            log.warning("cannot reach PostgreSQL to take the scheduler lock: %s", exc.__class__.__name__)
+            log.warning("không kết nối được PostgreSQL để giữ khóa bộ lập lịch: %s", exc.__class__.__name__)
             self._drop()
             return False
         self.held = bool(got)
@@ -88,7 +88,7 @@ class PostgresLeaderLock:
                 {"high": (self.key >> 32) & 0xFFFFFFFF, "low": self.key & 0xFFFFFFFF},
             ).scalar()
         except DBAPIError as exc:
-            log.error("lost the scheduler lock connection: %s", exc.__class__.__name__)
+            log.error("mất kết nối giữ khóa bộ lập lịch: %s", exc.__class__.__name__)
             self._drop()
             return False
         return bool(count)

@@ -49,13 +49,13 @@ def run_service(
                 try:
                     _lead(context, engine, lock, stop, holder_name())
                 except SQLAlchemyError:
-                    log.exception("the database failed while leading; standing by and retrying")
+                    log.exception("cơ sở dữ liệu lỗi khi đang chạy chính; chuyển sang dự phòng và thử lại")
                     lock.release()
                     stop.wait(config.leader_poll_seconds)
                 continue
             if not standing_by:
                 standing_by = True
-                log.info("standing by: %s", _leader_text(context))
+                log.info("đang dự phòng: %s", _leader_text(context))
             stop.wait(config.leader_poll_seconds)
     finally:
         lock.release()
@@ -67,10 +67,10 @@ def _leader_text(context: JobContext) -> str:
         with context.sessions() as session:
             row = heartbeat.read(session)
     except SQLAlchemyError:
-        return "the database is unreachable"
+        return "không kết nối được cơ sở dữ liệu"
     if row is None or not row.holder:
-        return "another scheduler holds the lock"
-    return f"{row.holder} leads (last beat {row.beat_at.isoformat() if row.beat_at else 'never'})"
+        return "một bộ lập lịch khác đang giữ khóa"
+    return f"{row.holder} đang chạy chính (nhịp gần nhất {row.beat_at.isoformat() if row.beat_at else 'chưa có'})"
 
 
 def _beat(context: JobContext, holder: str, started_at: datetime) -> None:
@@ -78,7 +78,7 @@ def _beat(context: JobContext, holder: str, started_at: datetime) -> None:
         with transaction(context.sessions) as session:
             heartbeat.beat(session, holder, os.getpid(), started_at, context.clock())
     except SQLAlchemyError as exc:  # a missed beat is not fatal; a lost lock is, and is checked apart
-        log.warning("could not record the heartbeat: %s", exc.__class__.__name__)
+        log.warning("không ghi được nhịp hoạt động: %s", exc.__class__.__name__)
 
 
 def _status_listener(context: JobContext) -> StatusListener | None:
@@ -92,7 +92,7 @@ def _status_listener(context: JobContext) -> StatusListener | None:
 
 def _lead(context: JobContext, engine: Engine, lock: LeaderLock, stop: threading.Event, holder: str) -> None:
     started_at = context.clock()
-    log.info("leading as %s", holder)
+    log.info("đang chạy chính với tên %s", holder)
     runtime.install(context)
     scheduler = make_scheduler(engine, context.settings.tz)
     scheduler.start(paused=True)
@@ -100,13 +100,13 @@ def _lead(context: JobContext, engine: Engine, lock: LeaderLock, stop: threading
     lost = False
     try:
         actions = reconcile(scheduler, job_specs(context.config, context.settings.tz))
-        log.info("jobs: %s", ", ".join(f"{k} {v}" for k, v in sorted(actions.items())))
+        log.info("các việc định kỳ: %s", ", ".join(f"{k} {v}" for k, v in sorted(actions.items())))
         scheduler.resume()
         _beat(context, holder, started_at)  # only now: a beat means the jobs are scheduled
         while not stop.wait(context.config.leader_poll_seconds):
             if not lock.still_held():
                 lost = True
-                log.error("lost the scheduler lock; stopping the jobs and standing by")
+                log.error("mất khóa bộ lập lịch; dừng các việc và chuyển sang dự phòng")
                 break
             _beat(context, holder, started_at)
     finally:

@@ -50,4 +50,4 @@ def _count_failure(context: JobContext, job_id: str) -> None:
             record["last_failure_at"] = context.clock().isoformat()
             heartbeat.save_state(session, "jobs", {**jobs, job_id: record})
     except SQLAlchemyError:  # the database being down is likely why the job failed
-        log.warning("could not count the failure of job %s", job_id)
+        log.warning("không ghi được lần lỗi của việc %s", job_id)
