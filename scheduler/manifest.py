@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduler.db.models import Programme
+from scheduler.db.models import Programme, ProgrammeItem
 
 MANIFEST_FORMAT = 1
 
 
 def audio_url(base_url: str, sha256: str) -> str:
     return f"{base_url}/api/v1/audio/{sha256}.mp3"
+
+
+def _emergency_fields(item: ProgrammeItem) -> dict[str, Any]:
+    """An emergency play names its emergency (the station reports on it) and its volume (None: the
+    station's own; 100: full volume for this play only, restored after it)."""
+    if item.kind != "emergency" or item.emergency is None:
+        return {}
+    return {"emergency": item.emergency_id, "volume": 100 if item.emergency.full_volume else None}
 
 
 def build_manifest(programme: Programme, tz: ZoneInfo, base_url: str) -> dict[str, Any]:
@@ -32,6 +40,7 @@ def build_manifest(programme: Programme, tz: ZoneInfo, base_url: str) -> dict[st
                 "sha256": item.audio_sha256,
                 "duration_ms": item.duration_ms,
                 "stream_url": item.stream_url,
+                **_emergency_fields(item),
             }
         )
     return {

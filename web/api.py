@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from scheduler.db.models import Station
 from scheduler.delivery import station_api
+from scheduler.emergencies.tracking import station_commands
 from scheduler.manifest import build_manifest
 from scheduler.playlog import ingest
 from web.context import db, now, settings
@@ -219,8 +220,24 @@ def status() -> Response:
     except ValueError as exc:
         session.rollback()
         return error(400, str(exc))
+    # The station's contact is how it learns of emergencies when it has no live MQTT link.
+    commands = [c.to_dict() for c in station_commands(session, station, when)]
     _commit(session)
-    return jsonify(ok=True, server_time=when.isoformat())
+    return jsonify(ok=True, server_time=when.isoformat(), emergencies=commands)
+
+
+@bp.post("/emergency-reports")
+@station_required
+def emergency_reports() -> Response:
+    """What became of emergencies on the station (received, playing, played, failed…); idempotent."""
+    session, station, when = db(), current_station(), now()
+    try:
+        accepted = station_api.record_emergency_reports(session, station, json_body(), when)
+    except ValueError as exc:
+        session.rollback()
+        return error(400, f"Không lưu báo cáo nào. {exc}")
+    _commit(session)
+    return jsonify(accepted=accepted)
 
 
 @bp.get("/mqtt")

@@ -7,12 +7,13 @@ the network run in separate threads so a slow download never delays an item.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import requests
 from scheduler.agent import protocol
 from scheduler.agent.audio_cache import AudioCache
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
+from scheduler.agent.emergency import EmergencyReports
 from scheduler.agent.mqtt_link import MqttConfig, MqttLink
 from scheduler.agent.players import Player
 from scheduler.agent.status import Hardware, agent_version, no_hardware
@@ -41,6 +43,7 @@ STREAM_EMERGENCY_DEFAULT = timedelta(minutes=15)
 HUNG_PLAYER_SLACK = timedelta(seconds=60)
 MQTT_CONFIG_RETRY = timedelta(minutes=10)
 EMERGENCY_COVER = timedelta(minutes=10)  # a play-now command and the same emergency in the programme
+RECEIVED_AHEAD = timedelta(minutes=2)  # a programme emergency play this near counts as received
 
 
 @dataclass
@@ -77,7 +80,8 @@ class Agent:
         self.cache = AudioCache(config.cache_dir)
         self.client = ServerClient(config.server, config.token, http)
         self.syncer = Syncer(config.station, self.store, self.cache, self.client, config.intervals,
-                             on_active_changed=self._reload_slots, mqtt_connected=self._mqtt_connected)
+                             on_active_changed=self._reload_slots, mqtt_connected=self._mqtt_connected,
+                             on_commands=self._http_commands)
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.wake = threading.Event()  # playback: a command arrived
         self.net_wake = threading.Event()  # network: a notice arrived
@@ -90,6 +94,7 @@ class Agent:
         self._last_alive: datetime | None = None
         self._down: tuple[datetime, datetime] | None = None
         self._mqtt_next: datetime | None = None
+        self.reports = EmergencyReports(self.store, self._publish_event, self.net_wake.set)
         self._reload_slots()
         self.handled = self.store.handled_keys()
         self._recover(clock())
@@ -105,6 +110,40 @@ class Agent:
 
     def _reload_slots(self) -> None:
         self.slots = merge_slots(m.body for m in self.store.manifests("active"))
+
+    # -- emergency reports (scheduler.agent.emergency) ------------------------------------------
+
+    def _publish_event(self, payload: bytes) -> bool:
+        return self.mqtt is not None and self.mqtt.publish_event(payload)
+
+    def _report(self, slot: Slot, state: protocol.EmergencyState, at: datetime, reason: str = "") -> None:
+        if slot.emergency is not None:
+            self.reports.report(slot.emergency, state, at, airing=slot.airing,
+                                scheduled=slot.start if slot.airing is None else None, reason=reason)
+
+    def _note_emergency_items(self, now: datetime) -> None:
+        """An emergency play of the programme is near and the box holds it: report it received (only
+        when near, so a day of hourly repeats does not hide how the current play went)."""
+        for slot in self.slots:
+            if slot.start > now + RECEIVED_AHEAD:
+                break
+            if slot.emergency is not None and slot.end > now and self.reports.first_sight(slot.key, now):
+                self._report(slot, "received", now)
+
+    def _already_airing(self, cmd: protocol.Command, now: datetime) -> bool:
+        """This emergency plays now, or its programme item with the same audio aired moments ago."""
+        playing = self.current
+        if playing is not None and cmd.emergency is not None and playing.slot.emergency == cmd.emergency:
+            return True
+        return any(s.kind == "emergency" and s.sha256 == cmd.sha256 and s.key in self.handled
+                   and abs(s.start - now) <= EMERGENCY_COVER and (cmd.emergency is None or s.emergency == cmd.emergency)
+                   for s in self.slots) if cmd.sha256 else False
+
+    def _http_commands(self, commands: list[Any]) -> None:
+        """Commands handed over HTTP (the status answer) go through the same inbox as MQTT ones."""
+        for data in commands:
+            self.inbox.put((f"http/{protocol.CMD_TOPIC}", json.dumps(data).encode()))
+        self.wake.set()
 
     def _recover(self, now: datetime) -> None:
         """Close rows left open by a crash or power cut (`partial`) and note how long the box was down."""
@@ -167,7 +206,10 @@ class Agent:
             self._net_next = None
             self.net_wake.set()
         elif cmd.kind == "stop":
-            self._interrupt(now, "Dừng theo lệnh của trung tâm.", allow_replay=False)
+            playing = self.current
+            # A stop naming an emergency (hold, cancel) only ends that emergency, never the programme.
+            if cmd.emergency is None or (playing is not None and playing.slot.emergency == cmd.emergency):
+                self._interrupt(now, "Dừng theo lệnh của trung tâm.", allow_replay=False)
         else:
             self._emergency(cmd, key, now)
 
@@ -176,17 +218,23 @@ class Agent:
             int(STREAM_EMERGENCY_DEFAULT.total_seconds() * 1000) if cmd.stream_url else 0)
         slot = Slot(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
                     title=cmd.title, bulletin=cmd.bulletin, priority="khan_cap", sha256=cmd.sha256,
-                    stream_url=cmd.stream_url, duration_ms=duration)
+                    stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
+                    volume=cmd.volume)
         if cmd.expired(now):
             self._log_closed(slot, now, "skipped",
                              f"Lệnh phát khẩn cấp gửi lúc {self._local(datetime.fromisoformat(cmd.sent_at))} "
-                             "đến quá muộn nên không phát.", key)
+                             "đến quá muộn nên không phát.", key, report="expired")
             return
+        if self._already_airing(cmd, now):
+            return  # the same play reached the box both ways (MQTT, HTTP, programme)
+        self._report(slot, "received", now)
         # Silence what plays first: the pre-emption must not wait for a download.
         self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{cmd.title}».", allow_replay=True)
         covered = self._programme_slot_for(cmd.sha256, now)
         if covered is not None:
-            slot = covered  # the same emergency is in the programme too: this play stands for that item
+            # The same emergency is in the programme too: this play stands for that item.
+            slot = replace(covered, emergency=cmd.emergency or covered.emergency, airing=cmd.airing,
+                           volume=cmd.volume)
         elif cmd.sha256:
             self._remember_emergency(cmd.sha256, now)
         source = cmd.stream_url
@@ -204,7 +252,7 @@ class Agent:
                                  key)
                 return
         assert source is not None
-        self._begin(slot, source, now, volume=cmd.volume if cmd.volume is not None else 100, emergency=True)
+        self._begin(slot, source, now, volume=cmd.volume if cmd.volume is not None else self.volume, emergency=True)
 
     def _programme_slot_for(self, sha256: str | None, now: datetime) -> Slot | None:
         """An unplayed programme emergency item with this audio starting within EMERGENCY_COVER of now."""
@@ -242,7 +290,9 @@ class Agent:
             progress_at=iso(now), reason=reason,
         )
 
-    def _log_closed(self, slot: Slot, now: datetime, result: str, reason: str, key: str) -> None:
+    def _log_closed(self, slot: Slot, now: datetime, result: str, reason: str, key: str,
+                    report: protocol.EmergencyState = "failed") -> None:
+        self._report(slot, report, now, reason)
         row = self._row(slot, now, result, reason)
         row.actual_end = row.actual_start
         self.store.log_closed(row, handled_key=key)
@@ -255,6 +305,7 @@ class Agent:
         length = slot.play_ms if slot.kind != "relay" else int((slot.end - now).total_seconds() * 1000)
         self.player.start(source, length, volume)
         self.current = Playing(row.play_id, slot, now, now, emergency)
+        self._report(slot, "playing", now)
         log.info("Bắt đầu phát «%s» (%s)", slot.title, slot.kind)
 
     def _finish(self, now: datetime, result: str, reason: str = "") -> None:
@@ -262,6 +313,7 @@ class Agent:
         assert playing is not None
         played_ms = int((now - playing.started).total_seconds() * 1000)
         self.store.finish_play(playing.play_id, now, played_ms, result, reason, handled_key=playing.slot.key)
+        self._report(playing.slot, "played" if result == "played" else "failed", now, reason)
         self.handled.add(playing.slot.key)
         self.current = None
 
@@ -272,6 +324,7 @@ class Agent:
             return
         self.player.stop()
         played_ms = int((now - playing.started).total_seconds() * 1000)
+        self._report(playing.slot, "stopped", now, reason)
         replay = allow_replay and not playing.emergency and may_replay(playing.slot, played_ms, now)
         key = None if replay else playing.slot.key
         self.store.finish_play(playing.play_id, now, played_ms, "partial",
@@ -309,6 +362,7 @@ class Agent:
     def step_playback(self, now: datetime) -> None:
         """Finish what ended, log what was missed, start what is due."""
         self._keep_alive(now)
+        self._note_emergency_items(now)
         playing = self.current
         if playing is not None:
             status = self.player.poll()
@@ -338,7 +392,7 @@ class Agent:
                 if seen and slot.start < datetime.fromisoformat(seen):
                     self._handle(slot.key, now)  # aired before this box ever knew of it: nothing to report
                     continue
-                self._log_closed(slot, now, "skipped", self._missed_reason(slot), slot.key)
+                self._log_closed(slot, now, "skipped", self._missed_reason(slot), slot.key, report="expired")
             start = self._due_emergency(now) or plan.start
             if start is None:
                 return
@@ -347,7 +401,8 @@ class Agent:
                 continue
             source = self._source(start, now)
             if source is not None:
-                volume = 100 if start.kind == "emergency" else self.volume
+                own = start.volume if start.kind == "emergency" else None
+                volume = own if own is not None else self.volume
                 self._begin(start, source, now, volume, emergency=start.kind == "emergency")
                 return
 
@@ -430,6 +485,7 @@ class Agent:
             self.ensure_mqtt(now)
             if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock) and self.mqtt:
                 self.mqtt.publish_status(self.status(now))
+            self.reports.flush(self.client)
             self._backoff = timedelta(0)
             self._net_next = None
         except ServerUnavailable as exc:

@@ -34,6 +34,7 @@ class MqttConfig:
     cmd_topic: str
     status_topic: str
     client_id: str
+    event_topic: str = ""
 
     @classmethod
     def from_api(cls, data: dict[str, Any], url_override: str | None = None) -> MqttConfig | None:
@@ -48,6 +49,7 @@ class MqttConfig:
             programme_topic=str(topics["programme"]),
             cmd_topic=str(topics["cmd"]),
             status_topic=str(topics["status"]),
+            event_topic=str(topics.get("event") or str(topics["status"]).rsplit("/", 1)[0] + "/event"),
             client_id=str(data.get("client_id") or f"loaxa-agent-{data.get('username', '')}"),
         )
 
@@ -96,6 +98,13 @@ class MqttLink:
             return False
         info = self.client.publish(self.config.status_topic, json.dumps(status, ensure_ascii=False), qos=1,
                                    retain=True)
+        return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def publish_event(self, payload: bytes) -> bool:
+        """An emergency report (QoS 1, not retained); False when the link is down."""
+        if not self.connected.is_set() or not self.config.event_topic:
+            return False
+        info = self.client.publish(self.config.event_topic, payload, qos=1, retain=False)
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
     def _connected(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any,

@@ -18,6 +18,7 @@ TOPIC_ROOT = "loaxa"
 PROGRAMME_TOPIC = "programme"
 CMD_TOPIC = "cmd"
 STATUS_TOPIC = "status"
+EVENT_TOPIC = "event"  # station -> server, QoS 1, not retained: what became of an emergency
 
 CommandKind = Literal["play", "stop", "volume", "resync"]
 COMMAND_KINDS: tuple[str, ...] = ("play", "stop", "volume", "resync")
@@ -42,6 +43,7 @@ ACK_PATH = f"{API_PREFIX}/ack"
 PLAYLOG_PATH = f"{API_PREFIX}/playlog"
 STATUS_PATH = f"{API_PREFIX}/status"
 MQTT_PATH = f"{API_PREFIX}/mqtt"
+EMERGENCY_REPORTS_PATH = f"{API_PREFIX}/emergency-reports"
 
 
 def is_sha256(text: str) -> bool:
@@ -113,8 +115,11 @@ class Notice:
 class Command:
     """Sent with QoS 1 on `<station root>/cmd`.
 
-    play: air `sha256` (or `stream_url`) at once, pre-empting the programme (khẩn cấp).
-    stop: stop what is playing now. volume: set `volume` 0-100. resync: re-fetch and re-verify all.
+    play: air `sha256` (or `stream_url`) at once, pre-empting the programme (khẩn cấp); `emergency`
+    and `airing` name the emergency and which of its plays this is, so the station can report on it.
+    stop: stop what is playing now (with `emergency` set: only if that emergency is what plays).
+    volume: set `volume` 0-100 (in a play: the play's own volume; None = the station's).
+    resync: re-fetch and re-verify all.
     """
 
     kind: CommandKind
@@ -127,9 +132,14 @@ class Command:
     title: str = ""
     bulletin: str | None = None
     volume: int | None = None
+    emergency: int | None = None
+    airing: int | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
     def expired(self, now: datetime) -> bool:
         return bool(self.expires_at) and datetime.fromisoformat(self.expires_at) <= now
@@ -155,6 +165,10 @@ class Command:
             raise ValueError(f"Âm lượng «{volume}» không hợp lệ; dùng số nguyên từ 0 đến 100.")
         if kind == "volume" and volume is None:
             raise ValueError("Lệnh đặt âm lượng thiếu trường volume (0-100).")
+        for key in ("emergency", "airing"):
+            value = data.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise ValueError(f"Trường {key} «{value}» không hợp lệ; cần số nguyên không âm.")
         sha = data.get("sha256")
         if kind == "play" and not (sha or data.get("stream_url")):
             raise ValueError("Lệnh phát khẩn cấp thiếu sha256 của tệp âm thanh hoặc stream_url.")
@@ -178,4 +192,79 @@ class Command:
             title=str(data.get("title") or ""),
             bulletin=data.get("bulletin"),
             volume=volume,
+            emergency=data.get("emergency"),
+            airing=data.get("airing"),
         )
+
+
+EmergencyState = Literal["received", "playing", "played", "failed", "stopped", "expired"]
+EMERGENCY_STATES: tuple[str, ...] = ("received", "playing", "played", "failed", "stopped", "expired")
+
+
+@dataclass(frozen=True)
+class EmergencyReport:
+    """What became of one play of an emergency on a station, sent on `<station root>/event` (QoS 1)
+    and, always, to POST /api/v1/emergency-reports (the server ignores what it already knows).
+
+    received: the box has the command or the programme item; playing: it started at `at` (the
+    actual start); played: it ended whole; failed: it could not air (`reason`); stopped: cut by a
+    stop or the box shutting down; expired: it reached the box too late to air. `airing` comes
+    from the command; programme items give their `scheduled` start instead.
+    """
+
+    id: str  # unique per report, generated on the station
+    emergency: int
+    state: EmergencyState
+    at: str  # ISO instant with offset
+    airing: int | None = None
+    scheduled: str | None = None
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> EmergencyReport:
+        """Parse and validate; ValueError with a Vietnamese message."""
+        if not isinstance(data, dict):
+            raise ValueError("Báo cáo khẩn cấp phải là đối tượng JSON.")
+        emergency, airing = data.get("emergency"), data.get("airing")
+        if not isinstance(emergency, int) or isinstance(emergency, bool) or emergency < 1:
+            raise ValueError(f"Số lệnh khẩn cấp «{emergency}» không hợp lệ.")
+        if airing is not None and (not isinstance(airing, int) or isinstance(airing, bool) or not 0 <= airing < 10_000):
+            raise ValueError(f"Lượt phát «{airing}» không hợp lệ.")
+        state = data.get("state")
+        if state not in EMERGENCY_STATES:
+            raise ValueError(f"Trạng thái «{state}» không hợp lệ; dùng một trong: {', '.join(EMERGENCY_STATES)}.")
+        for key in ("at", "scheduled"):
+            value = data.get(key)
+            if value is None and key == "scheduled":
+                continue
+            try:
+                if datetime.fromisoformat(str(value)).tzinfo is None:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(f"Trường {key} «{str(value)[:40]}» không phải thời điểm có múi giờ.") from None
+        reason = data.get("reason") or ""
+        if not isinstance(reason, str):
+            raise ValueError("Trường reason phải là chuỗi.")
+        return cls(
+            id=str(data.get("id") or uuid.uuid4().hex)[:64],
+            emergency=emergency,
+            state=state,
+            at=str(data["at"]),
+            airing=airing,
+            scheduled=str(data["scheduled"]) if data.get("scheduled") else None,
+            reason="".join(c for c in reason if c.isprintable())[:500],
+        )
+
+    @classmethod
+    def from_json(cls, payload: bytes) -> EmergencyReport:
+        try:
+            data = json.loads(payload)
+        except ValueError as exc:
+            raise ValueError(f"Báo cáo khẩn cấp không đọc được: {exc}") from None
+        return cls.from_dict(data)

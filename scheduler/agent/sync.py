@@ -62,7 +62,8 @@ def manifest_shas(manifests: list[StoredManifest], now: datetime) -> list[str]:
 class Syncer:
     def __init__(self, station: str, store: Store, cache: AudioCache, client: ServerClient,
                  intervals: SyncIntervals, on_active_changed: Callable[[], None],
-                 mqtt_connected: Callable[[], bool]) -> None:
+                 mqtt_connected: Callable[[], bool],
+                 on_commands: Callable[[list[Any]], None] | None = None) -> None:
         self.station = station
         self.store = store
         self.cache = cache
@@ -71,6 +72,7 @@ class Syncer:
         self.state = SyncState()
         self._on_active_changed = on_active_changed
         self._mqtt_connected = mqtt_connected
+        self._on_commands = on_commands
 
     # -- manifests ------------------------------------------------------------------------------
 
@@ -225,6 +227,10 @@ class Syncer:
         answer = self.client.post_json(protocol.STATUS_PATH, status())
         after = clock()
         server_time = answer.get("server_time") if isinstance(answer, dict) else None
+        # Emergencies ride on the status answer: how a box without a live MQTT link learns of them.
+        commands = answer.get("emergencies") if isinstance(answer, dict) else None
+        if commands and self._on_commands is not None:
+            self._on_commands(list(commands))
         if server_time:
             midpoint = before + (after - before) / 2
             self.state.clock_offset_ms = int((datetime.fromisoformat(server_time) - midpoint).total_seconds()

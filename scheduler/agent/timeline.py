@@ -46,6 +46,9 @@ class Slot:
     sha256: str | None = None
     stream_url: str | None = None
     duration_ms: int = 0
+    emergency: int | None = None  # emergency plays: which emergency (the station reports on it)
+    airing: int | None = None  # which of its plays, when a command says so
+    volume: int | None = None  # this play's own volume; None = the station's
 
     @property
     def play_ms(self) -> int:
@@ -77,6 +80,9 @@ def slots_from_manifest(manifest: dict[str, Any]) -> list[Slot]:
                 sha256=item.get("sha256"),
                 stream_url=item.get("stream_url"),
                 duration_ms=int(item.get("duration_ms") or 0),
+                emergency=item.get("emergency") if isinstance(item.get("emergency"), int) else None,
+                # Emergencies played at full volume before manifests said so: keep that for old ones.
+                volume=item["volume"] if "volume" in item else (100 if item["kind"] == "emergency" else None),
             )
         )
     return slots

@@ -192,11 +192,18 @@ class ProgrammeItem(Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     stream_url: Mapped[str | None] = mapped_column(String(500))
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The emergency an `emergency` item airs (the manifest names it so the station can report on it).
+    emergency_id: Mapped[int | None] = mapped_column(ForeignKey("emergency.id", ondelete="SET NULL"))
     programme: Mapped[Programme] = relationship(back_populates="items")
+    emergency: Mapped[Emergency | None] = relationship()
 
 
 class Emergency(Base):
-    """A khẩn cấp broadcast: played at once on its targets, repeated by a rule."""
+    """A khẩn cấp broadcast: played at once on its targets, repeated by a rule.
+
+    state: cho_duyet (an editor's request or a CAP alert waiting for an approver), dang_chay,
+    tam_dung (held), da_huy (cancelled). `airings` lists every play instant (UTC ISO) once started.
+    """
 
     __tablename__ = "emergency"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -210,7 +217,62 @@ class Emergency(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(12), default="dang_chay")
+    origin: Mapped[str] = mapped_column(String(10), default="web")  # web | cli | cap
+    full_volume: Mapped[bool] = mapped_column(Boolean, default=True)
+    expires_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    airings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None while waiting for approval
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="SET NULL"))
+    cap_identifier: Mapped[str | None] = mapped_column(String(300))
+    cap_sender: Mapped[str | None] = mapped_column(String(300))
+    cap_xml: Mapped[str | None] = mapped_column(Text)
     bulletin: Mapped[Bulletin] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    released_by: Mapped[User | None] = relationship(foreign_keys=[released_by_id])
+
+
+class EmergencyStation(Base):
+    """What became of one emergency on one target station: the tracking board's row.
+
+    state: cho_gui · da_gui · da_nhan · dang_phat · da_phat · loi · da_dung · khong_toi (see
+    scheduler.emergencies.tracking). `airing` is the play the state belongs to (0 = the first).
+    """
+
+    __tablename__ = "emergency_station"
+    __table_args__ = (
+        UniqueConstraint("emergency_id", "station_code"),
+        Index("ix_emergency_station_station", "station_id", "emergency_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    emergency_id: Mapped[int] = mapped_column(ForeignKey("emergency.id", ondelete="CASCADE"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
+    station_code: Mapped[str] = mapped_column(String(40))
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    state: Mapped[str] = mapped_column(String(12), default="cho_gui")
+    airing: Mapped[int] = mapped_column(Integer, default=0)
+    via: Mapped[str] = mapped_column(String(10), default="")  # mqtt | http
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # actual start of the play
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    plays: Mapped[int] = mapped_column(Integer, default=0)  # airings played to the end
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Source(Base):
+    """An upstream system allowed to push content (CAP alerts, bulletins) with its own API key."""
+
+    __tablename__ = "source"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PlayLog(Base):

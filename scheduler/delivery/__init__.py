@@ -4,7 +4,13 @@ The HTTP side lives in web/api.py; the wire contract shared with the agent is sc
 The scheduler service calls push_pending(); the emergency flow calls announce_emergency() or send_command().
 """
 
-from scheduler.delivery.commands import announce_emergency, emergency_command, send_command, send_commands
+from scheduler.delivery.commands import (
+    announce_emergency,
+    emergency_command,
+    emergency_stop_command,
+    send_command,
+    send_commands,
+)
 from scheduler.delivery.notices import PushResult, notify_changed, push_pending
 from scheduler.delivery.state import DeliveryRow, delivery_status
 
@@ -14,6 +20,7 @@ __all__ = [
     "announce_emergency",
     "delivery_status",
     "emergency_command",
+    "emergency_stop_command",
     "notify_changed",
     "push_pending",
     "send_command",

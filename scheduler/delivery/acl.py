@@ -108,6 +108,7 @@ def write_mosquitto_files(session: Session, settings: Settings, out_dir: Path, s
             f"topic read {topics.programme}",
             f"topic read {topics.cmd}",
             f"topic readwrite {topics.status}",
+            f"topic write {topics.event}",
             "",
         ]
     out_dir.mkdir(parents=True, exist_ok=True)

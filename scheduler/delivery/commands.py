@@ -18,22 +18,35 @@ from scheduler.settings import Settings
 log = logging.getLogger("loaxa.delivery.commands")
 
 
-def emergency_command(emergency: Emergency, now: datetime, ttl: timedelta = DEFAULT_COMMAND_TTL) -> Command:
-    """A play-now command for an emergency whose bulletin has audio; ValueError (Vietnamese) if it has none."""
+def emergency_command(emergency: Emergency, airing: int, play_at: datetime) -> Command:
+    """The play-now command for one play (`airing`) of an emergency, due at `play_at`; it expires
+    `emergency.expires_minutes` later. The id is the same whichever way it travels (MQTT or HTTP),
+    so a station obeys it once. ValueError (Vietnamese) if the bulletin has no audio."""
     bulletin = emergency.bulletin
     if bulletin.audio is None:
         raise ValueError(
             f"Bản tin khẩn cấp «{bulletin.code}» chưa có âm thanh. Hãy tạo âm thanh (loaxa render) rồi gửi lại."
         )
-    return Command.make(
-        "play", now, ttl,
-        id=f"emergency-{emergency.id}-{int(now.timestamp())}",
+    return Command(
+        kind="play",
+        id=f"emergency-{emergency.id}-{airing}",
+        sent_at=play_at.isoformat(),
+        expires_at=(play_at + timedelta(minutes=emergency.expires_minutes)).isoformat(),
         sha256=bulletin.audio.sha256,
         duration_ms=bulletin.audio.duration_ms,
         title=bulletin.title,
         bulletin=bulletin.code,
-        volume=emergency.volume,
+        volume=100 if emergency.full_volume else None,
+        emergency=emergency.id,
+        airing=airing,
     )
+
+
+def emergency_stop_command(emergency: Emergency, airing: int, now: datetime,
+                           ttl: timedelta = DEFAULT_COMMAND_TTL) -> Command:
+    """Stop the emergency's play if it is what the station is airing (hold, cancel)."""
+    return Command.make("stop", now, ttl, id=f"emergency-{emergency.id}-stop-{airing}", emergency=emergency.id,
+                        airing=airing, title=emergency.bulletin.title)
 
 
 def send_commands(stations: Sequence[Station], command: Command, settings: Settings | None = None,
@@ -67,18 +80,13 @@ def send_command(station: Station, command: Command, settings: Settings | None =
     return send_commands([station], command, settings, publisher)[station.code]
 
 
-def announce_emergency(settings: Settings, emergency: Emergency, station_codes: Sequence[str], now: datetime,
-                       publisher: MqttPublisher | None = None) -> dict[str, bool]:
-    """Tell the named stations to air `emergency` now (it is also in their programmes, so a station the
-    command misses still airs it after its next sync). Station code -> confirmed by the broker."""
+def announce_emergency(settings: Settings | None, emergency: Emergency, station_codes: Sequence[str],
+                       command: Command, publisher: MqttPublisher | None = None) -> dict[str, bool]:
+    """Publish `command` (a play or stop of `emergency`) to the named stations.
+    Station code -> confirmed by the broker; never raises for a broker problem."""
     session = object_session(emergency)
     if session is None or not station_codes:
         return {}
-    try:
-        command = emergency_command(emergency, now)
-    except ValueError as exc:
-        log.error("%s", exc)
-        return {code: False for code in station_codes}
     stations = list(session.scalars(
         select(Station).options(selectinload(Station.commune).selectinload(Commune.province))
         .where(Station.code.in_(list(station_codes)))

@@ -18,11 +18,21 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from scheduler.accounts import hash_token
-from scheduler.agent.protocol import is_sha256, manifest_path, parse_mqtt_url
-from scheduler.db.models import AudioAsset, Bulletin, Commune, Emergency, Programme, ProgrammeItem, Station
+from scheduler.agent.protocol import EmergencyReport, is_sha256, manifest_path, parse_mqtt_url
+from scheduler.db.models import (
+    AudioAsset,
+    Bulletin,
+    Commune,
+    Emergency,
+    EmergencyStation,
+    Programme,
+    ProgrammeItem,
+    Station,
+)
 from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
 from scheduler.delivery.topics import station_topics
 from scheduler.domain import IsoWeek
+from scheduler.emergencies.tracking import record_report
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
 
@@ -111,10 +121,6 @@ def touch(station: Station, kind: str, now: datetime) -> bool:
     return True
 
 
-def _targets_station(targets: list[str], station: Station) -> bool:
-    return "*" in targets or station.code in targets or station.commune.name in targets
-
-
 def audio_for_station(session: Session, station: Station, sha256: str) -> AudioAsset | None:
     """The asset if this station's programmes (or an emergency aimed at it) use it; else None."""
     if not is_sha256(sha256):
@@ -129,13 +135,14 @@ def audio_for_station(session: Session, station: Station, sha256: str) -> AudioA
     )))
     if in_programme:
         return asset
-    emergencies = session.scalars(
-        select(Emergency).join(Bulletin, Emergency.bulletin_id == Bulletin.id)
-        .where(Bulletin.audio_asset_id == asset.id, Emergency.cancelled_at.is_(None))
-    )
-    if any(_targets_station(list(e.targets or []), station) for e in emergencies):
-        return asset
-    return None
+    aimed = session.scalar(select(exists().where(
+        EmergencyStation.station_id == station.id,
+        EmergencyStation.emergency_id == Emergency.id,
+        Emergency.bulletin_id == Bulletin.id,
+        Bulletin.audio_asset_id == asset.id,
+        Emergency.cancelled_at.is_(None),
+    )))
+    return asset if aimed else None
 
 
 def record_ack(session: Session, station: Station, body: Any, now: datetime) -> Programme:
@@ -208,5 +215,28 @@ def mqtt_config(station: Station, settings: Settings, env: Mapping[str, str] | N
         "username": station_mqtt_username(station),
         "password": station_mqtt_password(settings, station),
         "client_id": f"loaxa-agent-{station.code}",
-        "topics": {"programme": topics.programme, "cmd": topics.cmd, "status": topics.status},
+        "topics": {"programme": topics.programme, "cmd": topics.cmd, "status": topics.status,
+                   "event": topics.event},
     }
+
+
+MAX_REPORTS = 500
+
+
+def record_emergency_reports(session: Session, station: Station, body: Any, now: datetime) -> list[str]:
+    """Store a batch of the station's emergency reports; the ids now safe on the server (known or not
+    news are safe too). ValueError (Vietnamese, naming the report) rejects the whole batch."""
+    reports = body.get("reports") if isinstance(body, dict) else None
+    if not isinstance(reports, list):
+        raise ValueError('Nội dung phải có dạng {"reports": [ {...}, ... ]}.')
+    if len(reports) > MAX_REPORTS:
+        raise ValueError(f"Một lần gửi tối đa {MAX_REPORTS} báo cáo; lần này có {len(reports)}.")
+    parsed = []
+    for n, data in enumerate(reports, 1):
+        try:
+            parsed.append(EmergencyReport.from_dict(data))
+        except ValueError as exc:
+            raise ValueError(f"Báo cáo thứ {n} không hợp lệ: {exc}") from None
+    for report in parsed:
+        record_report(session, station, report, now)
+    return [r.id for r in parsed]

@@ -1,4 +1,5 @@
-"""Listen to the stations' retained MQTT status topics and record online/offline on Station.status.
+"""Listen to the stations' retained MQTT status topics and record online/offline on Station.status;
+and to their event topics, where they report what became of an emergency (the tracking board).
 
 The broker publishes an agent's last will {"state": "offline"} when its link drops uncleanly, so the
 admin page learns of a dead box within the keep-alive (about 45 s) instead of waiting for HTTP
@@ -18,13 +19,36 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.agent.protocol import STATUS_TOPIC, TOPIC_ROOT, parse_mqtt_url
+from scheduler.agent.protocol import EVENT_TOPIC, STATUS_TOPIC, TOPIC_ROOT, EmergencyReport, parse_mqtt_url
 from scheduler.db.models import Station
 from scheduler.db.session import transaction
 from scheduler.delivery.topics import code_segment, station_code_from_status_topic
+from scheduler.emergencies.tracking import record_report
 
 log = logging.getLogger("loaxa.delivery.status")
 STATUS_FILTER = f"{TOPIC_ROOT}/+/+/+/{STATUS_TOPIC}"
+EVENT_FILTER = f"{TOPIC_ROOT}/+/+/+/{EVENT_TOPIC}"
+
+
+def _station(session: Session, segment: str) -> Station | None:
+    station = session.scalar(select(Station).where(Station.code == segment))
+    if station is None:  # a code with characters unsafe in topics: match on its topic segment
+        station = next((s for s in session.scalars(select(Station)) if code_segment(s.code) == segment), None)
+    return station
+
+
+def record_mqtt_event(session: Session, topic: str, payload: bytes, now: datetime) -> bool:
+    """Store an emergency report a station published on its event topic; False if ignored."""
+    segment = station_code_from_status_topic(topic, EVENT_TOPIC)
+    if segment is None:
+        return False
+    try:
+        report = EmergencyReport.from_json(payload)
+    except ValueError as exc:
+        log.warning("Bỏ qua báo cáo khẩn cấp không hợp lệ trên %s: %s", topic, exc)
+        return False
+    station = _station(session, segment)
+    return station is not None and record_report(session, station, report, now)
 
 
 def record_mqtt_status(session: Session, topic: str, payload: bytes, now: datetime) -> str | None:
@@ -38,9 +62,7 @@ def record_mqtt_status(session: Session, topic: str, payload: bytes, now: dateti
         return None
     if state not in ("online", "offline"):
         return None
-    station = session.scalar(select(Station).where(Station.code == segment))
-    if station is None:  # a code with characters unsafe in topics: match on its topic segment
-        station = next((s for s in session.scalars(select(Station)) if code_segment(s.code) == segment), None)
+    station = _station(session, segment)
     if station is None:
         return None
     station.status = {**(station.status or {}), "mqtt_state": state, "mqtt_at": now.isoformat()}
@@ -58,7 +80,7 @@ class StatusListener:
         if parsed.tls:
             client.tls_set()
         client.reconnect_delay_set(1, 60)
-        client.on_connect = lambda c, *_: c.subscribe(STATUS_FILTER, qos=1)
+        client.on_connect = lambda c, *_: c.subscribe([(STATUS_FILTER, 1), (EVENT_FILTER, 1)])
         client.on_message = self._message
         self.client = client
         self._host, self._port = parsed.host, parsed.port
@@ -75,6 +97,9 @@ class StatusListener:
     def _message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
             with transaction(self.sessions) as session:
-                record_mqtt_status(session, message.topic, bytes(message.payload), self.clock())
+                if message.topic.endswith("/" + EVENT_TOPIC):
+                    record_mqtt_event(session, message.topic, bytes(message.payload), self.clock())
+                else:
+                    record_mqtt_status(session, message.topic, bytes(message.payload), self.clock())
         except Exception:  # a database hiccup must not kill the listener thread
             log.exception("Không ghi được trạng thái MQTT từ %s", message.topic)

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from scheduler.agent.protocol import CMD_TOPIC, PROGRAMME_TOPIC, STATUS_TOPIC, TOPIC_ROOT
+from scheduler.agent.protocol import CMD_TOPIC, EVENT_TOPIC, PROGRAMME_TOPIC, STATUS_TOPIC, TOPIC_ROOT
 from scheduler.db.models import Station
 
 
@@ -46,6 +46,10 @@ class StationTopics:
     def status(self) -> str:
         return f"{self.root}/{STATUS_TOPIC}"
 
+    @property
+    def event(self) -> str:
+        return f"{self.root}/{EVENT_TOPIC}"
+
 
 def station_topics(station: Station) -> StationTopics:
     commune = station.commune
@@ -54,9 +58,9 @@ def station_topics(station: Station) -> StationTopics:
     )
 
 
-def station_code_from_status_topic(topic: str) -> str | None:
-    """The station level of `loaxa/p/c/<station>/status`, or None for any other topic."""
+def station_code_from_status_topic(topic: str, leaf: str = STATUS_TOPIC) -> str | None:
+    """The station level of `loaxa/p/c/<station>/status` (or `/<leaf>`), or None for any other topic."""
     parts = topic.split("/")
-    if len(parts) == 5 and parts[0] == TOPIC_ROOT and parts[4] == STATUS_TOPIC:
+    if len(parts) == 5 and parts[0] == TOPIC_ROOT and parts[4] == leaf:
         return parts[3]
     return None

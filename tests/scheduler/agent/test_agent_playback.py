@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.agent.agent import Agent
 from scheduler.agent.players import NullPlayer
 from scheduler.agent.protocol import Command, Notice
-from scheduler.db.models import AudioAsset, Bulletin, Emergency, Programme
+from scheduler.db.models import AudioAsset, Bulletin, Emergency, EmergencyStation, Programme
+from scheduler.db.models import Station as StationRow
 from scheduler.db.session import transaction
 from scheduler.settings import Settings
 
@@ -180,7 +181,13 @@ def test_emergency_command_pre_empts_the_item_on_air_in_the_same_step(
         bulletin = Bulletin(code="KC-01", title="Cảnh báo lũ quét", topic="khac", priority="khan_cap",
                             valid_from=clock().date(), valid_to=clock().date() + timedelta(days=3),
                             targets=[CODE], status="da_duyet", audio=asset, created_at=clock(), updated_at=clock())
-        s.add(Emergency(bulletin=bulletin, targets=[CODE], starts_at=clock(), volume=100, created_at=clock()))
+        emergency = Emergency(bulletin=bulletin, targets=[CODE], starts_at=clock(), volume=100, created_at=clock())
+        s.add(emergency)
+        s.flush()
+        # Aimed at the station: its board row is what lets it fetch the audio.
+        target = s.scalars(select(StationRow).where(StationRow.code == CODE)).one()
+        s.add(EmergencyStation(emergency_id=emergency.id, station_id=target.id, station_code=CODE, commune="",
+                               updated_at=clock()))
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
     step_to(agent, clock, station.starts[1] + timedelta(seconds=3))

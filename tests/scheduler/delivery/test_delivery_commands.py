@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.agent.protocol import Command
 from scheduler.db.models import Bulletin, Emergency
 from scheduler.db.session import transaction
-from scheduler.delivery.commands import announce_emergency, send_command
+from scheduler.delivery.commands import (
+    announce_emergency,
+    emergency_command,
+    emergency_stop_command,
+    send_command,
+)
 from scheduler.delivery.topics import station_topics
 from scheduler.settings import Settings
 
@@ -30,18 +35,40 @@ def test_emergency_play_now_reaches_each_target_station_with_its_audio_hash(
         bulletin = Bulletin(code="KC-BAO-01", title="Cảnh báo bão số 9", topic="khac", priority="khan_cap",
                             valid_from=date(2026, 11, 23), valid_to=date(2026, 11, 30), targets=["*"],
                             status="da_duyet", audio=asset, created_at=now, updated_at=now)
-        emergency = Emergency(bulletin=bulletin, targets=["*"], starts_at=now, volume=100, created_at=now)
+        emergency = Emergency(bulletin=bulletin, targets=["*"], starts_at=now, volume=100, created_at=now,
+                              expires_minutes=15, full_volume=True)
         s.add(emergency)
         s.flush()
         with subscriber(broker.url, [station_topics(a).cmd, station_topics(b).cmd]) as heard:
-            sent = announce_emergency(replace(settings, mqtt_url=broker.url), emergency, ["GL-A", "GL-B"], now)
+            command = emergency_command(emergency, 0, now)
+            sent = announce_emergency(replace(settings, mqtt_url=broker.url), emergency, ["GL-A", "GL-B"], command)
             wait_for(lambda: len(heard) == 2)
     assert sent == {"GL-A": True, "GL-B": True}
     commands = [Command.from_json(payload) for _, payload, _ in heard]
     assert {c.kind for c in commands} == {"play"}
     assert {c.sha256 for c in commands} == {asset.sha256}
     assert commands[0].title == "Cảnh báo bão số 9" and commands[0].volume == 100
-    assert not commands[0].expired(now)
+    # The same id on every station and whichever way it travels; it names the emergency and its play.
+    assert {(c.id, c.emergency, c.airing) for c in commands} == {(f"emergency-{emergency.id}-0", emergency.id, 0)}
+    assert not commands[0].expired(now) and commands[0].expired(now + timedelta(minutes=15))
+
+
+def test_a_stop_names_the_emergency_so_only_that_play_is_cut(sessions: sessionmaker[Session], clock,
+                                                            media_dir: Path) -> None:
+    now = clock()
+    with transaction(sessions) as s:
+        asset = add_asset(s, media_dir, make_mp3(1.0), now, 1000)
+        bulletin = Bulletin(code="KC-BAO-02", title="Cảnh báo bão", topic="khac", priority="khan_cap",
+                            valid_from=date(2026, 11, 23), valid_to=date(2026, 11, 30), targets=["*"],
+                            status="da_duyet", audio=asset, created_at=now, updated_at=now)
+        emergency = Emergency(bulletin=bulletin, targets=["*"], starts_at=now, created_at=now, expires_minutes=15,
+                              full_volume=False)
+        s.add(emergency)
+        s.flush()
+        stop = Command.from_json(emergency_stop_command(emergency, 2, now).to_json())
+        play = Command.from_json(emergency_command(emergency, 2, now).to_json())
+    assert (stop.kind, stop.emergency, stop.airing) == ("stop", emergency.id, 2)
+    assert play.volume is None  # not at full volume: the station's own volume
 
 
 def test_command_to_a_dead_broker_returns_false_without_raising(sessions: sessionmaker[Session], settings: Settings,
