@@ -40,7 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stations.edit": frozenset({"admin"}),
     "stations.token": frozenset({"admin", "operator"}),
     "emergencies.view": frozenset({"admin", "approver", "editor", "operator"}),
-    "emergencies.start": frozenset({"admin", "approver"}),
+    "emergencies.start": frozenset({"admin", "approver"}),  # scheduler.emergencies.lifecycle.STARTERS
+    "emergencies.request": frozenset({"admin", "approver", "editor"}),  # an editor's order waits for approval
     "audit.view": frozenset({"admin", "approver"}),
     "users.manage": frozenset({"admin"}),
     "media.listen": frozenset({"admin", "editor", "approver", "operator", "viewer"}),

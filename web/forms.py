@@ -231,13 +231,27 @@ class UserForm(Form):
     active = BooleanField("Đang hoạt động", default=True)
 
 
+EMERGENCY_SOURCES = choices({
+    "loi": "Gõ lời cảnh báo (đọc ngay bằng giọng máy)",
+    "ghi-am": "Tải lên bản ghi âm",
+    "ban-tin": "Dùng bản tin khẩn cấp đã duyệt",
+})
+
+
 class EmergencyForm(Form):
-    bulletin_id = VnSelectField("Bản tin khẩn cấp (đã duyệt)", coerce=int)
-    targets = TextAreaField("Nơi phát (mã đài, tên xã hoặc * cho tất cả)")
+    source = VnSelectField("Nội dung phát", choices=EMERGENCY_SOURCES, default="loi")
+    text = TextAreaField("Lời cảnh báo")
+    title = StringField("Tiêu đề (để trống để lấy những chữ đầu)", validators=[MaxLength(300, "Tiêu đề")])
+    recording = FileField("Bản ghi âm (MP3, WAV, OGG, M4A, FLAC; tối đa 50 MB)")
+    bulletin_id = VnSelectField("Bản tin khẩn cấp đã duyệt", coerce=int, default=0)
+    targets = TextAreaField("Nơi phát")
     repeat_every_minutes = VnIntegerField("Lặp lại mỗi (phút; để trống nếu phát một lần)")
     repeat_until = VnDateTimeField("Lặp đến (giờ Việt Nam)")
-    volume = VnIntegerField("Âm lượng (%)", default=100)
+    full_volume = BooleanField("Phát to hết cỡ (100%), xong trả lại âm lượng cũ của đài", default=True)
+    expires_minutes = VnIntegerField("Đài nhận lệnh muộn quá bao nhiêu phút thì không phát", default=15)
     confirmed = HiddenField()
+    engine = HiddenField()
+    recording_file = HiddenField()
 
 
 class MoveItemForm(Form):

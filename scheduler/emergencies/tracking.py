@@ -17,6 +17,8 @@ The same board is the page /khan-cap/<id>, its export and `loaxa emergency statu
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -272,18 +274,33 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def board(session: Session, emergency: Emergency, now: datetime, codes: set[str] | None = None) -> Board:
-    """Every target station's state (only `codes` when given: an operator sees their commune's)."""
+def aimed_at_commune(commune_id: int) -> Any:
+    """SQL: the emergency has a target station in this commune (what an operator may see)."""
+    return Emergency.id.in_(
+        select(EmergencyStation.emergency_id).join(Station, EmergencyStation.station_id == Station.id)
+        .where(Station.commune_id == commune_id)
+    )
+
+
+def aims_at_commune(session: Session, emergency: Emergency, commune_id: int) -> bool:
+    return session.scalar(select(Emergency.id).where(Emergency.id == emergency.id, aimed_at_commune(commune_id))) \
+        is not None
+
+
+def board(session: Session, emergency: Emergency, now: datetime, commune: int | None = None,
+          summary_only: bool = False) -> Board:
+    """Every target station's state (only one commune's when `commune` is given: an operator's view).
+    `summary_only` keeps the counts and drops the rows (the list of running emergencies)."""
     query = (
         select(EmergencyStation, Station.name)
         .outerjoin(Station, EmergencyStation.station_id == Station.id)
         .where(EmergencyStation.emergency_id == emergency.id)
         .order_by(EmergencyStation.commune, EmergencyStation.station_code)
     )
+    if commune is not None:
+        query = query.where(Station.commune_id == commune)
     rows: list[BoardRow] = []
     for row, name in session.execute(query):
-        if codes is not None and row.station_code not in codes:
-            continue
         state = shown_state(row, emergency, now)
         rows.append(BoardRow(
             station=row.station_code, name=name or "", commune=row.commune, state=state, label=LABELS[state],
@@ -295,5 +312,32 @@ def board(session: Session, emergency: Emergency, now: datetime, codes: set[str]
         counts[r.state] += 1
     return Board(
         emergency=emergency.id, state=emergency.state, title=emergency.bulletin.title, total=len(rows),
-        played=sum(1 for r in rows if r.plays > 0), counts=counts, airings=list(emergency.airings), rows=rows,
+        played=sum(1 for r in rows if r.plays > 0), counts=counts, airings=list(emergency.airings),
+        rows=[] if summary_only else rows,
     )
+
+
+CSV_HEADER = ("Mã đài", "Tên đài", "Xã", "Trạng thái", "Đường gửi", "Lượt", "Gửi lúc", "Nhận lúc",
+              "Bắt đầu phát lúc", "Kết thúc lúc", "Số lượt đã phát", "Lý do")
+
+
+def _cell(value: object) -> str:
+    """Text no spreadsheet evaluates (OWASP CSV injection): a leading = + - @ gets a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def board_csv(result: Board, tz: Any) -> bytes:
+    """The board as CSV (UTF-8 with BOM, local times), one row per station."""
+    def local_time(value: str | None) -> str:
+        return datetime.fromisoformat(value).astimezone(tz).strftime("%d/%m/%Y %H:%M:%S") if value else ""
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([f"Lệnh khẩn cấp số {result.emergency}: {_cell(result.title)}", result.headline])
+    writer.writerow(CSV_HEADER)
+    for r in result.rows:
+        writer.writerow([_cell(r.station), _cell(r.name), _cell(r.commune), r.label, r.via, r.airing + 1,
+                         local_time(r.sent_at), local_time(r.received_at), local_time(r.started_at),
+                         local_time(r.ended_at), r.plays, _cell(r.reason)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

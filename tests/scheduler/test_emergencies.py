@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -404,7 +405,6 @@ def test_announce_without_a_reachable_broker_reports_false_and_never_raises(
 def test_announce_sends_a_play_now_command_to_each_target_station(
     world: sessionmaker[Session], clock, settings: Settings
 ) -> None:
-    import json
     import threading
 
     import paho.mqtt.client as mqtt
@@ -443,43 +443,68 @@ def test_announce_sends_a_play_now_command_to_each_target_station(
 # --- `loaxa emergency start|list|cancel` (real clock: assertions only relate plays to each other) ---
 
 
-def _cli(settings: Settings, *args: str):
+def _cli(settings: Settings, *args: str, stdin: str | None = None):
     from click.testing import CliRunner
 
     from web.cli import main
 
     env = {"LOAXA_DATABASE_URL": settings.database_url, "LOAXA_DATA_DIR": str(settings.data_dir),
-           "LOAXA_MEDIA_DIR": str(settings.media_dir)}
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+           "LOAXA_MEDIA_DIR": str(settings.media_dir), "LOAXA_TTS_ENGINES": "espeak"}
+    return CliRunner().invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
 
 
 def test_emergency_commands_start_list_and_cancel(world: sessionmaker[Session], settings: Settings) -> None:
     started = _cli(settings, "emergency", "start", "--bulletin", "KC-BAO9", "--targets", "Ia Grai,CHUPAH-01",
-                   "--every", "60", "--times", "3")
+                   "--every", "60", "--times", "3", "--yes")
     assert started.exit_code == 0, started.output
-    assert "bản tin KC-BAO9 trên 3 đài, 3 lần phát" in started.output
+    assert "3 đài, 3 lần phát" in started.output
     with world() as s:
         row = s.scalars(select(Emergency)).one()
         plays = emergency_plays(row)
         assert [b - a for a, b in zip(plays, plays[1:], strict=False)] == [timedelta(hours=1)] * 2
         assert s.scalar(select(func.count()).select_from(ProgrammeItem).where(ProgrammeItem.kind == "emergency")) == 9
+        assert row.origin == "cli"
     listed = _cli(settings, "emergency", "list")
-    assert f"#{row.id}  KC-BAO9" in listed.output and "3 lần" in listed.output
+    assert f"#{row.id}  [Đang chạy]  KC-BAO9" in listed.output and "3 lần" in listed.output
     cancelled = _cli(settings, "emergency", "cancel", str(row.id))
-    assert cancelled.exit_code == 0 and "lịch của 3 đài" in cancelled.output
+    assert cancelled.exit_code == 0 and "3 đài được cập nhật" in cancelled.output
     assert "Không có lệnh khẩn cấp nào" in _cli(settings, "emergency", "list").output
     with world() as s:
         assert s.scalar(select(func.count()).select_from(ProgrammeItem).where(ProgrammeItem.kind == "emergency")) == 3
 
 
+def test_typed_words_from_stdin_start_an_emergency_and_status_prints_every_station(
+        world: sessionmaker[Session], settings: Settings) -> None:
+    refused = _cli(settings, "emergency", "start", "--text", "-", "--targets", "Ia Grai", stdin=STORM + "\n")
+    assert refused.exit_code == 1 and "Máy sẽ đọc:" in refused.output  # asked, no answer: nothing airs
+    with world() as s:
+        assert s.scalar(select(func.count()).select_from(Emergency)) == 0
+    started = _cli(settings, "emergency", "start", "--text", "-", "--targets", "Ia Grai", "--yes",
+                   "--own-volume", "--expires", "30", stdin=STORM + "\n")
+    assert started.exit_code == 0, started.output
+    assert "Máy sẽ đọc: Cảnh báo bão số chín" in started.output and "2 đài, 1 lần phát" in started.output
+    with world() as s:
+        row = s.scalars(select(Emergency)).one()
+        assert (row.full_volume, row.expires_minutes, row.bulletin.text) == (False, 30, STORM)
+        assert row.bulletin.audio is not None and row.bulletin.audio.engine == "espeak"
+    status = _cli(settings, "emergency", "status", str(row.id), "--format", "json")
+    board = json.loads(status.output)
+    assert board["headline"] == "0/2 đài đã phát"
+    assert [(r["station"], r["state"]) for r in board["rows"]] == [("IAGRAI-01", "cho_gui"), ("IAGRAI-02", "cho_gui")]
+    text = _cli(settings, "emergency", "status", str(row.id)).output
+    assert "0/2 đài đã phát" in text and "IAGRAI-01" in text and "Chờ gửi" in text
+
+
 def test_emergency_command_errors_are_clear_and_store_nothing(world: sessionmaker[Session], settings: Settings) -> None:
-    missing = _cli(settings, "emergency", "start", "--bulletin", "KHONG-CO", "--targets", "*")
+    missing = _cli(settings, "emergency", "start", "--bulletin", "KHONG-CO", "--targets", "*", "--yes")
     assert missing.exit_code == 1 and "KHONG-CO" in missing.output
     bad_time = _cli(settings, "emergency", "start", "--bulletin", "KC-BAO9", "--targets", "*", "--every", "60",
-                    "--until", "25:00")
+                    "--until", "25:00", "--yes")
     assert bad_time.exit_code == 2 and "25:00" in bad_time.output
-    no_end = _cli(settings, "emergency", "start", "--bulletin", "KC-BAO9", "--targets", "*", "--every", "60")
+    no_end = _cli(settings, "emergency", "start", "--bulletin", "KC-BAO9", "--targets", "*", "--every", "60", "--yes")
     assert no_end.exit_code == 1 and "--until" in no_end.output
+    two = _cli(settings, "emergency", "start", "--bulletin", "KC-BAO9", "--text", "-", "--targets", "*", stdin="x")
+    assert two.exit_code == 2 and "đúng một nội dung" in two.output
     assert "số 99" in _cli(settings, "emergency", "cancel", "99").output
     with world() as s:
         assert s.scalar(select(func.count()).select_from(Emergency)) == 0

@@ -1,14 +1,20 @@
-"""Phát khẩn cấp pages: nothing airs before the explicit confirmation; start, show, cancel; bad input."""
+"""Phát khẩn cấp pages: typed words rendered at once, heard and confirmed before anything airs; the
+tracking board; editors' requests released by an approver; hold, resume, cancel; operators' scope."""
 
 from __future__ import annotations
+
+import csv
+import io
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import make_asset, make_bulletin, text_of
 
-from scheduler.db.models import AuditLog, Emergency, ProgrammeItem
+from scheduler.db.models import AudioAsset, AuditLog, Bulletin, Emergency, EmergencyStation, ProgrammeItem
 from scheduler.domain import BulletinStatus
+
+STORM_TEXT = "Bão số 9 đổ bộ lúc 17h30 ngày 23/11/2026. Bà con không ra khơi, gọi 0269 3823 456 khi cần."
 
 
 @pytest.fixture
@@ -29,62 +35,154 @@ def emergency_items(sessions: sessionmaker[Session]) -> int:
         return s.scalar(select(func.count()).select_from(ProgrammeItem).where(ProgrammeItem.kind == "emergency")) or 0
 
 
-def test_form_lists_approved_rendered_bulletins_emergency_first(as_user, storm: int, sessions, clock) -> None:
-    make_bulletin(sessions, clock(), code="BT-NHAP", title="Bản nháp chưa duyệt")
+def words(**changes: str) -> dict[str, str]:
+    return {"source": "loi", "text": STORM_TEXT, "targets": "Xã Ia Dêr", "full_volume": "y",
+            "expires_minutes": "15", **changes}
+
+
+def test_form_offers_typed_words_first_and_only_emergency_bulletins(as_user, storm: int, sessions, clock,
+                                                                    media_dir) -> None:
+    make_bulletin(sessions, clock(), code="BT-THUONG", title="Bản tin thường đã duyệt", status=BulletinStatus.APPROVED,
+                  audio=make_asset(media_dir, clock(), sha="d" * 64))
     html = as_user("duyet").get("/khan-cap/").get_data(as_text=True)
-    assert "[KHẨN] KC-BAO9 — Cảnh báo bão số 9" in html
-    assert "BT-NHAP" not in html
+    assert '<option selected value="loi">' in html  # typed words are the default, not a bulletin
+    assert "KC-BAO9 — Cảnh báo bão số 9" in html
+    assert "BT-THUONG" not in html  # an ordinary bulletin is never offered
 
 
-def test_first_step_only_asks_for_confirmation(as_user, storm: int, sessions) -> None:
-    response = as_user("duyet").post(
-        "/khan-cap/xac-nhan",
-        data={
-            "bulletin_id": str(storm),
-            "targets": "Xã Ia Dêr",
-            "repeat_every_minutes": "60",
-            "repeat_until": "2026-11-23T09:00",
-        },
-    )
-    html = text_of(response.get_data(as_text=True))
-    assert response.status_code == 200
-    assert "Xác nhận phát khẩn cấp" in html and "KC-BAO9" in html
-    assert "05:00 23/11, 06:00 23/11, 07:00 23/11, 08:00 23/11, 09:00 23/11" in html
-    assert emergencies(sessions) == 0 and emergency_items(sessions) == 0
+def test_typed_words_are_rendered_at_once_and_shown_spoken_with_a_player(as_user, sessions) -> None:
+    response = as_user("duyet").post("/khan-cap/xac-nhan", data=words(repeat_every_minutes="60",
+                                                                       repeat_until="2026-11-23T09:00"))
+    html = response.get_data(as_text=True)
+    page = text_of(html)
+    assert response.status_code == 200, page
+    assert "Xác nhận phát khẩn cấp" in page
+    # The normalizer's output: the time, the date and the hotline read aloud.
+    assert "mười bảy giờ ba mươi" in page and "hai mươi ba tháng mười một" in page
+    assert "không hai sáu chín" in page
+    assert "2 đài" in page and "05:00 23/11, 06:00 23/11, 07:00 23/11, 08:00 23/11, 09:00 23/11" in page
+    with sessions() as s:
+        asset = s.scalars(select(AudioAsset)).one()
+    assert f"/am-thanh/{asset.sha256}" in html and asset.engine == "espeak" and asset.duration_ms > 1000
+    assert emergencies(sessions) == 0 and emergency_items(sessions) == 0  # nothing airs before the confirmation
 
 
-def test_confirmed_emergency_airs_and_can_be_cancelled(as_user, storm: int, sessions) -> None:
+def test_confirmed_words_start_at_once_and_the_board_tracks_every_station(as_user, sessions) -> None:
     client = as_user("duyet")
-    data = {
-        "bulletin_id": str(storm),
-        "targets": "Xã Ia Dêr",
-        "repeat_every_minutes": "60",
-        "repeat_until": "2026-11-23T09:00",
-        "confirmed": "co",
-    }
-    response = client.post("/khan-cap/phat", data=data, follow_redirects=True)
-    html = text_of(response.get_data(as_text=True))
-    assert "Đã phát khẩn cấp bản tin KC-BAO9" in html
-    assert "Lệnh đang chạy" in html and "Hủy lệnh" in html
-    assert emergencies(sessions) == 1
-    assert emergency_items(sessions) == 2 * 5  # two stations of Xã Ia Dêr, plays 05:00…09:00
-    dashboard = text_of(client.get("/").get_data(as_text=True))
-    assert "Đang phát khẩn cấp" in dashboard and "Cảnh báo bão số 9" in dashboard
+    confirm = client.post("/khan-cap/xac-nhan", data=words()).get_data(as_text=True)
+    engine = confirm.split('name="engine" value="')[1].split('"')[0]
+    response = client.post("/khan-cap/phat", data=words(confirmed="co", engine=engine), follow_redirects=True)
+    page = text_of(response.get_data(as_text=True))
+    assert "Đã ra lệnh phát khẩn cấp số" in page and "Đã phát khẩn cấp" not in page  # nothing aired yet
+    assert "0/2 đài đã phát" in page and "IADER-01" in page and "IADER-02" in page and "CHUPUH-01" not in page
+    with sessions() as s:
+        emergency = s.scalars(select(Emergency)).one()
+        bulletin = s.get(Bulletin, emergency.bulletin_id)
+        assert (bulletin.priority, bulletin.status, bulletin.text) == ("khan_cap", "da_duyet", STORM_TEXT)
+        assert emergency.state == "dang_chay" and emergency.full_volume and emergency.expires_minutes == 15
+        rows = s.scalars(select(EmergencyStation).order_by(EmergencyStation.station_code)).all()
+        assert [(r.station_code, r.state) for r in rows] == [("IADER-01", "cho_gui"), ("IADER-02", "cho_gui")]
+    assert emergency_items(sessions) == 2
+    board = client.get(f"/khan-cap/{emergency.id}/bang.json").get_json()
+    assert board["headline"] == "0/2 đài đã phát" and board["counts"]["cho_gui"] == 2
+    assert [r["station"] for r in board["rows"]] == ["IADER-01", "IADER-02"]
+
+
+def test_the_board_exports_as_csv_without_formulas(as_user, storm: int, sessions) -> None:
+    client = as_user("duyet")
+    client.post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(storm), "targets": "*",
+                                        "confirmed": "co", "expires_minutes": "15"})
     with sessions() as s:
         emergency_id = s.scalars(select(Emergency.id)).one()
-    response = client.post(f"/khan-cap/{emergency_id}/huy", follow_redirects=True)
-    assert f"Đã hủy lệnh khẩn cấp số {emergency_id}" in response.get_data(as_text=True)
-    assert emergency_items(sessions) == 2  # the plays that already started stay in the record
+        row = s.scalars(select(EmergencyStation).where(EmergencyStation.station_code == "IADER-01")).one()
+        row.reason = "=HYPERLINK(\"http://x\")"
+        s.commit()
+    response = client.get(f"/khan-cap/{emergency_id}/bang.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[0][1] == "0/3 đài đã phát"
+    assert rows[1][:4] == ["Mã đài", "Tên đài", "Xã", "Trạng thái"]
+    assert sorted(r[0] for r in rows[2:]) == ["CHUPUH-01", "IADER-01", "IADER-02"]
+    assert any(r[-1] == "'=HYPERLINK(\"http://x\")" for r in rows[2:])
+
+
+def test_an_editors_order_waits_and_an_approver_releases_it_with_one_click(as_user, sessions) -> None:
+    editor = as_user("bientap")
+    confirm = editor.post("/khan-cap/xac-nhan", data=words())
+    assert "Gửi yêu cầu phát" in confirm.get_data(as_text=True)
+    engine = confirm.get_data(as_text=True).split('name="engine" value="')[1].split('"')[0]
+    response = editor.post("/khan-cap/phat", data=words(confirmed="co", engine=engine), follow_redirects=True)
+    assert "chờ người duyệt cho phát" in text_of(response.get_data(as_text=True))
+    assert emergency_items(sessions) == 0  # nothing in any programme yet
     with sessions() as s:
-        actions = set(s.scalars(select(AuditLog.action).where(AuditLog.entity == "emergency")))
-        assert actions == {"emergency.start", "emergency.cancel"}
+        emergency = s.scalars(select(Emergency)).one()
+        assert emergency.state == "cho_duyet"
+        assert s.get(Bulletin, emergency.bulletin_id).status == "cho_duyet"
+    assert editor.post(f"/khan-cap/{emergency.id}/cho-phat").status_code == 403  # editors cannot release
+    approver = as_user("duyet")
+    assert "Chờ duyệt cho phát" in text_of(approver.get("/khan-cap/").get_data(as_text=True))
+    response = approver.post(f"/khan-cap/{emergency.id}/cho-phat", follow_redirects=True)
+    assert f"Đã cho phát lệnh khẩn cấp số {emergency.id} tới 2 đài" in text_of(response.get_data(as_text=True))
+    assert emergency_items(sessions) == 2
+    with sessions() as s:
+        released = s.get(Emergency, emergency.id)
+        assert released.state == "dang_chay" and released.released_by_id is not None
+        assert s.get(Bulletin, released.bulletin_id).status == "da_duyet"
+        actions = list(s.scalars(select(AuditLog.action).where(AuditLog.entity == "emergency").order_by(AuditLog.id)))
+        assert actions == ["emergency.request", "emergency.release"]
+
+
+def test_hold_resume_and_cancel_from_the_board_are_audited(as_user, storm: int, sessions) -> None:
+    client = as_user("duyet")
+    client.post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(storm), "targets": "Xã Ia Dêr",
+                                        "repeat_every_minutes": "60", "repeat_until": "2026-11-23T09:00",
+                                        "confirmed": "co", "expires_minutes": "15"})
+    with sessions() as s:
+        emergency_id = s.scalars(select(Emergency.id)).one()
+    assert emergency_items(sessions) == 2 * 5
+    page = text_of(client.post(f"/khan-cap/{emergency_id}/tam-dung", follow_redirects=True).get_data(as_text=True))
+    assert "Đã tạm dừng" in page and "Tạm dừng" in page and "Tiếp tục" in page
+    assert emergency_items(sessions) == 2  # the repeats left the programmes; the first play stays on record
+    page = text_of(client.post(f"/khan-cap/{emergency_id}/tiep-tuc", follow_redirects=True).get_data(as_text=True))
+    assert "Đã tiếp tục" in page and "2 đài chưa phát sẽ phát ngay" in page
+    assert emergency_items(sessions) == 2 + 2 + 2 * 4  # one play now on each, and the four repeats back
+    page = text_of(client.post(f"/khan-cap/{emergency_id}/huy", follow_redirects=True).get_data(as_text=True))
+    assert f"Đã hủy lệnh khẩn cấp số {emergency_id}" in page
+    with sessions() as s:
+        actions = list(s.scalars(select(AuditLog.action).where(AuditLog.entity == "emergency").order_by(AuditLog.id)))
+        assert actions == ["emergency.start", "emergency.hold", "emergency.resume", "emergency.cancel"]
+        assert s.get(Emergency, emergency_id).state == "da_huy"
     assert "Không có lệnh khẩn cấp nào đang chạy" in text_of(client.get("/khan-cap/").get_data(as_text=True))
 
 
-def test_posting_without_the_confirmation_airs_nothing(as_user, storm: int, sessions) -> None:
-    response = as_user("duyet").post(
-        "/khan-cap/phat", data={"bulletin_id": str(storm), "targets": "*"}, follow_redirects=True
-    )
+def test_operators_see_only_emergencies_aimed_at_their_commune(as_user, storm: int, sessions) -> None:
+    as_user("duyet").post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(storm),
+                                                  "targets": "CHUPUH-01", "confirmed": "co", "expires_minutes": "15"})
+    with sessions() as s:
+        emergency_id = s.scalars(select(Emergency.id)).one()
+    ia_der = as_user("vanhanh")
+    assert "Cảnh báo bão số 9" not in text_of(ia_der.get("/khan-cap/").get_data(as_text=True))
+    assert "Cảnh báo bão số 9" not in text_of(ia_der.get("/").get_data(as_text=True))
+    assert ia_der.get(f"/khan-cap/{emergency_id}").status_code == 404
+    assert ia_der.get(f"/khan-cap/{emergency_id}/bang.json").status_code == 404
+    chu_puh = as_user("vanhanh_cp")
+    assert "Cảnh báo bão số 9" in text_of(chu_puh.get("/khan-cap/").get_data(as_text=True))
+    dashboard = text_of(chu_puh.get("/").get_data(as_text=True))
+    assert "Lệnh khẩn cấp đang chạy" in dashboard and "0/1 đài đã phát" in dashboard
+    assert chu_puh.post(f"/khan-cap/{emergency_id}/huy").status_code == 403
+
+
+def test_an_operator_sees_only_their_communes_rows_of_a_board(as_user, storm: int, sessions) -> None:
+    as_user("duyet").post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(storm), "targets": "*",
+                                                  "confirmed": "co", "expires_minutes": "15"})
+    with sessions() as s:
+        emergency_id = s.scalars(select(Emergency.id)).one()
+    board = as_user("vanhanh").get(f"/khan-cap/{emergency_id}/bang.json").get_json()
+    assert [r["station"] for r in board["rows"]] == ["IADER-01", "IADER-02"] and board["total"] == 2
+
+
+def test_posting_without_the_confirmation_airs_nothing(as_user, sessions) -> None:
+    response = as_user("duyet").post("/khan-cap/phat", data=words(), follow_redirects=True)
     assert "Chưa xác nhận phát khẩn cấp" in response.get_data(as_text=True)
     assert emergencies(sessions) == 0
 
@@ -92,20 +190,23 @@ def test_posting_without_the_confirmation_airs_nothing(as_user, storm: int, sess
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"targets": "Xã Không Tồn Tại"}, "«Xã Không Tồn Tại» không phải mã đài hay tên xã"),
+        ({"targets": "Xã Không Tồn Tại"}, "«Xã Không Tồn Tại» không phải mã đài, tên xã"),
         ({"targets": ""}, "Chưa chọn nơi phát"),
+        ({"text": ""}, "Chưa có nội dung"),
         ({"repeat_every_minutes": "60", "repeat_until": ""}, "cần giờ kết thúc"),
         ({"repeat_every_minutes": "", "repeat_until": "2026-11-23T09:00"}, "phải cho khoảng lặp"),
         ({"repeat_every_minutes": "2", "repeat_until": "2026-11-23T09:00"}, "quá ngắn"),
         ({"repeat_every_minutes": "60", "repeat_until": "2026-11-22T09:00"}, "đã qua"),
         ({"repeat_every_minutes": "sáu mươi"}, "không phải số nguyên"),
-        ({"bulletin_id": "999999"}, "không có trong danh sách"),
+        ({"expires_minutes": "0"}, "Thời hạn nhận lệnh 0 phút không hợp lệ"),
+        ({"source": "ban-tin", "bulletin_id": "999999"}, "không có trong danh sách"),
+        ({"source": "ghi-am"}, "Chưa có tệp ghi âm"),
     ],
 )
 def test_bad_emergency_input_is_explained_and_nothing_airs(
     as_user, storm: int, sessions, changes: dict[str, str], message: str
 ) -> None:
-    data = {"bulletin_id": str(storm), "targets": "*", "confirmed": "co", **changes}
+    data = words(confirmed="co", **changes)
     for url in ("/khan-cap/xac-nhan", "/khan-cap/phat"):
         response = as_user("duyet").post(url, data=data)
         assert response.status_code == 400, url
@@ -113,12 +214,12 @@ def test_bad_emergency_input_is_explained_and_nothing_airs(
     assert emergencies(sessions) == 0 and emergency_items(sessions) == 0
 
 
-def test_a_draft_bulletin_cannot_be_broadcast(as_user, sessions, clock, media_dir) -> None:
+def test_an_ordinary_or_draft_bulletin_cannot_be_broadcast(as_user, sessions, clock, media_dir) -> None:
     draft = make_bulletin(
         sessions, clock(), code="KC-NHAP", priority="khan_cap", audio=make_asset(media_dir, clock(), sha="f" * 64)
     )
     response = as_user("duyet").post(
-        "/khan-cap/phat", data={"bulletin_id": str(draft), "targets": "*", "confirmed": "co"}
+        "/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(draft), "targets": "*", "confirmed": "co"}
     )
     assert response.status_code == 400
     assert emergencies(sessions) == 0

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import emergencies
-from scheduler.db.models import Bulletin, Commune, Emergency, Programme, Station, User
+from scheduler.db.models import Commune, Emergency, Programme, Station, User
 from scheduler.db.session import transaction
 from scheduler.domain import IsoWeek
 from scheduler.programmes import build_week, current_weeks
@@ -166,20 +167,8 @@ def emergency() -> None:
     pass
 
 
-@emergency.command("start", help="Phát khẩn cấp một bản tin đã duyệt ngay bây giờ, có thể lặp lại.")
-@click.option("--bulletin", "code", required=True, help="Mã bản tin (đã duyệt, đã có âm thanh).")
-@click.option("--targets", required=True, help="Mã đài hoặc tên xã, cách nhau bởi dấu phẩy; «*» là tất cả.")
-@click.option("--every", type=int, default=None, help="Lặp lại mỗi SỐ phút (từ 5 phút trở lên).")
-@click.option("--from", "from_text", default=None, help="Mốc lặp hôm nay, HH:MM (mặc định: bây giờ).")
-@click.option("--until", "until_text", default=None,
-              help="Lặp đến HH:MM (hôm nay; nếu giờ đó đã qua thì là ngày mai).")
-@click.option("--times", type=int, default=None, help="Tổng số lần phát, kể cả lần phát ngay.")
-@click.option("--user", "username", default=None, help="Người ra lệnh (ghi vào nhật ký).")
-def emergency_start(code: str, targets: str, every: int | None, from_text: str | None, until_text: str | None,
-                    times: int | None, username: str | None) -> None:
-    env = load_env()
-    tz = env.settings.tz
-    now = system_clock()
+def _rule(tz: ZoneInfo, now: datetime, every: int | None, from_text: str | None, until_text: str | None,
+          times: int | None) -> emergencies.RepeatRule:
     today = now.astimezone(tz).date()
     first_at = _local(today, _clock_time(from_text, "--from"), tz) if from_text else None
     until = None
@@ -187,42 +176,92 @@ def emergency_start(code: str, targets: str, every: int | None, from_text: str |
         until = _local(today, _clock_time(until_text, "--until"), tz)
         if until <= now:
             until = _local(today + timedelta(days=1), _clock_time(until_text, "--until"), tz)
-    rule = emergencies.RepeatRule(every_minutes=every, first_at=first_at, until=until, times=times)
-    target_list = [t for t in re.split(r"[,;]", targets) if t.strip()]
+    return emergencies.RepeatRule(every_minutes=every, first_at=first_at, until=until, times=times)
+
+
+@emergency.command("start", help="Phát khẩn cấp ngay: lời gõ (--text), bản ghi âm (--recording) hoặc bản tin khẩn cấp "
+                                 "đã duyệt (--bulletin); có thể lặp lại. Hỏi xác nhận trước khi phát (trừ khi --yes).")
+@click.option("--text", "text_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="Tệp chứa lời cảnh báo; «-» để đọc từ bàn phím / đầu vào chuẩn.")
+@click.option("--recording", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Tệp ghi âm (MP3, WAV, OGG…).")
+@click.option("--bulletin", "code", default=None, help="Mã bản tin khẩn cấp đã duyệt, đã có âm thanh.")
+@click.option("--title", default="", help="Tiêu đề (mặc định: những chữ đầu của lời cảnh báo).")
+@click.option("--targets", required=True,
+              help="«*» là toàn tỉnh; hoặc tên khu vực, tên xã, mã đài, cách nhau bởi dấu phẩy.")
+@click.option("--every", type=int, default=None, help="Lặp lại mỗi SỐ phút (từ 5 phút trở lên).")
+@click.option("--from", "from_text", default=None, help="Mốc lặp hôm nay, HH:MM (mặc định: bây giờ).")
+@click.option("--until", "until_text", default=None,
+              help="Lặp đến HH:MM (hôm nay; nếu giờ đó đã qua thì là ngày mai).")
+@click.option("--times", type=int, default=None, help="Tổng số lần phát, kể cả lần phát ngay.")
+@click.option("--full-volume/--own-volume", default=True, show_default=True,
+              help="Phát to hết cỡ rồi trả lại âm lượng cũ, hay giữ âm lượng của từng đài.")
+@click.option("--expires", type=int, default=15, show_default=True,
+              help="Đài nhận lệnh muộn quá SỐ phút sau mỗi lượt thì không phát.")
+@click.option("--yes", is_flag=True, help="Không hỏi lại: phát ngay (dùng trong kịch bản).")
+@click.option("--user", "username", default=None,
+              help="Người ra lệnh (ghi vào nhật ký; biên tập viên chỉ gửi yêu cầu).")
+def emergency_start(text_file: Any, recording: Path | None, code: str | None, title: str, targets: str,
+                    every: int | None, from_text: str | None, until_text: str | None, times: int | None,
+                    full_volume: bool, expires: int, yes: bool, username: str | None) -> None:
+    from scheduler.emergencies import orders
+    from scheduler.imports import store_upload
+
+    chosen = [x for x in (text_file, recording, code) if x is not None]
+    if len(chosen) != 1:
+        raise click.UsageError("Chọn đúng một nội dung: --text TỆP (hoặc -), --recording TỆP hoặc --bulletin MÃ.")
+    env = load_env()
+    tz = env.settings.tz
+    now = system_clock()
+    rule = _rule(tz, now, every, from_text, until_text, times)
+    order = orders.Order(
+        source=orders.WORDS if text_file else orders.RECORDING if recording else orders.BULLETIN,
+        text=text_file.read() if text_file else "", title=title,
+        recording_file=store_upload(recording, env.settings.media_dir) if recording else None,
+        bulletin_code=code, targets=[t for t in re.split(r"[,;]", targets) if t.strip()], rule=rule,
+        full_volume=full_volume, expires_minutes=expires,
+    )
     try:
         with transaction(env.sessions) as session:
-            bulletin = session.scalar(
-                select(Bulletin).options(selectinload(Bulletin.audio)).where(Bulletin.code == code)
-            )
-            if bulletin is None:
-                raise ValueError(f"Không có bản tin mã «{code}».")
-            row = emergencies.start_emergency(session, bulletin, target_list, rule, _user(session, username), now)
+            prepared = orders.prepare(session, order, env.settings.media_dir, env.settings.audio, now)
+            click.echo(f"Tiêu đề: {prepared.title}")
+            if prepared.spoken:
+                click.echo(f"Máy sẽ đọc: {prepared.spoken}")
+            click.echo(f"Thời lượng: {prepared.duration_ms / 1000:.1f} giây (bộ đọc {prepared.engine}); "
+                       f"{len(prepared.stations)} đài; {len(prepared.plays)} lượt: "
+                       + ", ".join(f"{p.astimezone(tz):%H:%M %d/%m}" for p in prepared.plays[:12]))
+            if not yes and not click.confirm("Phát khẩn cấp ngay?", default=False):
+                raise click.Abort()
+            row = orders.launch(session, prepared, _user(session, username), system_clock(), origin="cli")
+            emergency_id, state = row.id, row.state
+            stations = [s.code for s in prepared.stations]
             plays = emergencies.emergency_plays(row)
-            stations = [s.code for s in emergencies.target_stations(session, row.targets)]
-            emergency_id = row.id
+    except orders.OrderInvalid as exc:
+        raise click.ClickException(" ".join(exc.errors.values())) from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    # After the commit: a station told to play now must find the emergency in its programme.
-    with env.sessions() as session:
-        committed = session.scalars(
-            select(Emergency).options(selectinload(Emergency.bulletin).selectinload(Bulletin.audio))
-            .where(Emergency.id == emergency_id)
-        ).one()
-        announced = emergencies.announce(env.settings, committed, stations, now)
-    local = [p.astimezone(tz) for p in plays]
-    click.echo(f"Lệnh khẩn cấp số {emergency_id}: bản tin {code} trên {len(stations)} đài, {len(plays)} lần phát.")
-    click.echo("Giờ phát: " + ", ".join(f"{p:%H:%M %d/%m}" for p in local))
+    if state == emergencies.PENDING:
+        click.echo(f"Lệnh khẩn cấp số {emergency_id} chờ người duyệt cho phát "
+                   f"(loaxa emergency release {emergency_id}).")
+        return
+    # After the commit: a station told to play now must find the emergency on the server.
+    with transaction(env.sessions) as session:
+        committed = session.get(Emergency, emergency_id)
+        assert committed is not None
+        announced = emergencies.announce(env.settings, committed, stations, system_clock())
+    click.echo(f"Lệnh khẩn cấp số {emergency_id}: {len(stations)} đài, {len(plays)} lần phát. "
+               f"Theo dõi: loaxa emergency status {emergency_id}")
     if not announced:
-        click.echo("Các đài sẽ nhận lịch mới khi đồng bộ qua HTTP (không gửi được lệnh MQTT).", err=True)
+        click.echo("Các đài sẽ nhận lệnh ở lần liên lạc HTTP kế tiếp (không gửi được lệnh MQTT).", err=True)
 
 
-@emergency.command("list", help="Các lệnh khẩn cấp đang hiệu lực.")
+@emergency.command("list", help="Các lệnh khẩn cấp đang chạy, tạm dừng hoặc chờ duyệt.")
 def emergency_list() -> None:
     env = load_env()
     tz = env.settings.tz
     now = system_clock()
     with env.sessions() as session:
-        rows = emergencies.list_active(session, now)
+        rows = emergencies.list_active(session, now) + emergencies.list_pending(session, now)
         if not rows:
             click.echo("Không có lệnh khẩn cấp nào đang hiệu lực.")
             return
@@ -231,16 +270,42 @@ def emergency_list() -> None:
             upcoming = [p for p in plays if p > now]
             nxt = f"{upcoming[0].astimezone(tz):%H:%M %d/%m}" if upcoming else "đang phát lần cuối"
             click.echo(
-                f"#{row.id}  {row.bulletin.code}  nơi phát: {', '.join(row.targets)}  "
-                f"{len(plays)} lần, lần kế tiếp {nxt}, "
+                f"#{row.id}  [{emergencies.state_label(row, now)}]  {row.bulletin.code}  "
+                f"nơi phát: {', '.join(row.targets)}  {len(plays)} lần, lần kế tiếp {nxt}, "
                 f"kết thúc {emergencies.emergency_ends_at(row).astimezone(tz):%H:%M %d/%m}"
             )
 
 
-@emergency.command("cancel", help="Hủy một lệnh khẩn cấp: bỏ các lần phát chưa diễn ra.")
+@emergency.command("status", help="Bảng theo dõi một lệnh khẩn cấp: trạng thái của từng đài.")
 @click.argument("emergency_id", type=int)
-@click.option("--user", "username", default=None, help="Người hủy lệnh (ghi vào nhật ký).")
-def emergency_cancel(emergency_id: int, username: str | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def emergency_status(emergency_id: int, fmt: str) -> None:
+    from scheduler.emergencies import tracking
+
+    env = load_env()
+    tz = env.settings.tz
+    now = system_clock()
+    with env.sessions() as session:
+        row = session.get(Emergency, emergency_id)
+        if row is None:
+            raise click.ClickException(f"Không có lệnh khẩn cấp số {emergency_id}. Xem: loaxa emergency list.")
+        board = tracking.board(session, row, now)
+        label = emergencies.state_label(row, now)
+    if fmt == "json":
+        data = board.to_dict()
+        data["state_label"] = label
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Lệnh khẩn cấp số {emergency_id} [{label}]: {board.title}")
+    click.echo(board.headline + "  (" + ", ".join(f"{tracking.LABELS[k]} {v}" for k, v in board.counts.items() if v)
+               + ")")
+    for r in board.rows:
+        when = r.started_at or r.received_at or r.sent_at
+        at = f" lúc {datetime.fromisoformat(when).astimezone(tz):%H:%M:%S %d/%m}" if when else ""
+        click.echo(f"  {r.station:<16} {r.label}{at}{(' — ' + r.reason) if r.reason else ''}")
+
+
+def _act(emergency_id: int, username: str | None, action: str) -> None:
     env = load_env()
     now = system_clock()
     try:
@@ -248,7 +313,50 @@ def emergency_cancel(emergency_id: int, username: str | None) -> None:
             row = session.get(Emergency, emergency_id)
             if row is None:
                 raise ValueError(f"Không có lệnh khẩn cấp số {emergency_id}. Xem: loaxa emergency list.")
-            stations = emergencies.cancel_emergency(session, row, _user(session, username), now)
+            user = _user(session, username)
+            steps = {"cancel": emergencies.cancel_emergency, "hold": emergencies.hold_emergency,
+                     "resume": emergencies.resume_emergency}
+            if action == "release":
+                emergencies.release_emergency(session, row, user, now)
+                stations = [s.code for s in emergencies.target_stations(session, row.targets)]
+            else:
+                stations = steps[action](session, row, user, now)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Đã hủy lệnh khẩn cấp số {emergency_id}; lịch của {len(stations)} đài đã được cập nhật.")
+    with transaction(env.sessions) as session:
+        row = session.get(Emergency, emergency_id)
+        assert row is not None
+        if action in ("release", "resume"):
+            emergencies.announce(env.settings, row, stations, system_clock())
+        else:
+            emergencies.stop_playing(env.settings, session, row, system_clock())
+    done = {"cancel": "Đã hủy", "hold": "Đã tạm dừng", "resume": "Đã tiếp tục", "release": "Đã cho phát"}[action]
+    click.echo(f"{done} lệnh khẩn cấp số {emergency_id}; {len(stations)} đài được cập nhật.")
+
+
+@emergency.command("cancel", help="Hủy một lệnh khẩn cấp: bỏ các lần phát chưa diễn ra, dừng đài đang phát nó.")
+@click.argument("emergency_id", type=int)
+@click.option("--user", "username", default=None, help="Người hủy lệnh (ghi vào nhật ký).")
+def emergency_cancel(emergency_id: int, username: str | None) -> None:
+    _act(emergency_id, username, "cancel")
+
+
+@emergency.command("hold", help="Tạm dừng một lệnh khẩn cấp (tiếp tục bằng «loaxa emergency resume»).")
+@click.argument("emergency_id", type=int)
+@click.option("--user", "username", default=None, help="Người ra lệnh (ghi vào nhật ký).")
+def emergency_hold(emergency_id: int, username: str | None) -> None:
+    _act(emergency_id, username, "hold")
+
+
+@emergency.command("resume", help="Tiếp tục một lệnh đã tạm dừng: đài chưa phát sẽ phát ngay.")
+@click.argument("emergency_id", type=int)
+@click.option("--user", "username", default=None, help="Người ra lệnh (ghi vào nhật ký).")
+def emergency_resume(emergency_id: int, username: str | None) -> None:
+    _act(emergency_id, username, "resume")
+
+
+@emergency.command("release", help="Cho phát một lệnh đang chờ duyệt (yêu cầu của biên tập viên, cảnh báo CAP).")
+@click.argument("emergency_id", type=int)
+@click.option("--user", "username", default=None, help="Người duyệt (ghi vào nhật ký).")
+def emergency_release(emergency_id: int, username: str | None) -> None:
+    _act(emergency_id, username, "release")

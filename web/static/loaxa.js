@@ -39,6 +39,58 @@
         preview(box, box.getAttribute("data-preview-text"), box.getAttribute("data-preview-lang"));
       }
     }
+    // Emergency form: show only the inputs of the chosen kind of content.
+    var order = document.querySelector("[data-emergency-form]");
+    if (order) {
+      var kind = order.querySelector('select[name="source"]');
+      var showKind = function () {
+        order.querySelectorAll("[data-source]").forEach(function (part) {
+          part.hidden = part.getAttribute("data-source") !== kind.value;
+        });
+      };
+      kind.addEventListener("change", showKind);
+      showKind();
+    }
+    // Tracking board: poll its JSON every few seconds and update the counts and each station in place.
+    var board = document.querySelector("[data-board]");
+    if (board && window.fetch) {
+      var fmt = function (iso) {
+        if (!iso) { return ""; }
+        var d = new Date(iso);
+        return d.toLocaleTimeString("vi-VN", {timeZone: "Asia/Ho_Chi_Minh", hour12: false}) + " " +
+          d.toLocaleDateString("vi-VN", {timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit"});
+      };
+      var refresh = function () {
+        fetch(board.getAttribute("data-board"), {credentials: "same-origin", cache: "no-store"})
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!data) { return; }
+            var head = document.querySelector("[data-board-headline]");
+            if (head) { head.textContent = data.headline; }
+            var state = document.querySelector("[data-board-state]");
+            if (state && data.state_label) { state.textContent = data.state_label; }
+            Object.keys(data.counts).forEach(function (code) {
+              var el = board.querySelector('[data-count="' + code + '"]');
+              if (el) { el.textContent = data.counts[code]; }
+            });
+            data.rows.forEach(function (row) {
+              var li = document.querySelector('[data-station="' + row.station + '"]');
+              if (!li) { return; }
+              li.className = "board-row state-" + row.state;
+              var label = li.querySelector('[data-field="label"]');
+              label.textContent = row.label;
+              label.className = "badge state-" + row.state;
+              var detail = li.querySelector('[data-field="detail"]');
+              detail.textContent = row.started_at ? "phát lúc " + fmt(row.started_at) :
+                row.received_at ? "nhận lúc " + fmt(row.received_at) :
+                row.sent_at ? "gửi lúc " + fmt(row.sent_at) + " (" + row.via + ")" : "";
+              if (row.plays > 1) { detail.textContent += " · " + row.plays + " lượt"; }
+            });
+          })
+          .catch(function () {});
+      };
+      setInterval(refresh, 3000);
+    }
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
         if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }

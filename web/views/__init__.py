@@ -6,6 +6,7 @@ emergencies, audit, users); this one also sets up CSRF and the Vietnamese error 
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ def _setup(state: Any) -> None:
     app.jinja_env.filters.update(
         vn_time=lambda v: f"{local(v):%H:%M %d/%m/%Y}" if v else "—",
         vn_hm=lambda v: f"{local(v):%H:%M}" if v else "—",
+        vn_iso=lambda v: f"{local(datetime.fromisoformat(v)):%H:%M:%S %d/%m}" if v else "—",
         vn_local_input=lambda v: f"{local(v):%Y-%m-%dT%H:%M}" if v else "",
         vn_date=lambda v: f"{v:%d/%m/%Y}" if v else "—",
         status_label=labels.status_label,

@@ -1,153 +1,281 @@
-"""Phát khẩn cấp: start an emergency broadcast after an explicit confirmation step, and cancel it."""
+"""Phát khẩn cấp: type the warning (or upload a recording, or pick a khẩn cấp bulletin), hear it, confirm,
+then watch every station on the tracking board; hold, resume, cancel, export; approvers release
+pending orders (an editor's request, a CAP alert) with one click.
+
+Views parse, call scheduler.emergencies and render. Operators see only emergencies aimed at their
+commune, and only their commune's rows of a board.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from sqlalchemy import case, select
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.wrappers import Response
 
+from audio.errors import AudioError
 from scheduler import emergencies as service
-from scheduler.db.models import Bulletin, Emergency
-from scheduler.domain import BulletinStatus, Priority
-from scheduler.imports import resolve_targets
-from scheduler.programmes import load_stations, target_codes
+from scheduler.db.models import Bulletin, Emergency, User
+from scheduler.emergencies import orders, tracking
+from scheduler.emergencies.rules import RepeatRule
+from scheduler.rendering import store_asset
 from web import context
-from web.auth import require_login, requires, signed_in_user
-from web.forms import EmergencyForm, option, split_targets
+from web.auth import can, require_login, requires, signed_in_user
+from web.forms import EmergencyForm, attach_errors, option, split_targets
 from web.views.helpers import local, saving, to_utc
+from web.views.uploads import read_recording, save_recording
 
 bp = Blueprint("emergencies", __name__, url_prefix="/khan-cap")
 require_login(bp, "emergencies.view")
 
-CHOICES_LIMIT = 200
+RECORDING_NAME = re.compile(r"^uploads/[0-9a-f]{64}\.[a-z0-9]{2,5}$")
 
 
-def _choices() -> list[Any]:
-    """Approved bulletins that have audio, emergency ones first."""
-    rows = context.db().execute(
-        select(Bulletin.id, Bulletin.code, Bulletin.title, Bulletin.priority)
-        .where(Bulletin.status == BulletinStatus.APPROVED.value, Bulletin.audio_asset_id.is_not(None))
-        .order_by(case((Bulletin.priority == Priority.EMERGENCY.value, 0), else_=1), Bulletin.updated_at.desc())
-        .limit(CHOICES_LIMIT)
-    )
-    return [
-        option(bid, f"{'[KHẨN] ' if priority == Priority.EMERGENCY.value else ''}{code} — {title}")
-        for bid, code, title, priority in rows
+def _commune_of(user: User) -> int | None:
+    """Operators are limited to their commune; everyone else sees the whole province."""
+    return (user.commune_id or -1) if user.role == "operator" else None
+
+
+def _visible(query: Any, user: User) -> Any:
+    commune = _commune_of(user)
+    return query if commune is None else query.where(tracking.aimed_at_commune(commune))
+
+
+def _bulletin_choices() -> list[Any]:
+    return [option(0, "— Chọn bản tin —")] + [
+        option(b.id, f"{b.code} — {b.title}") for b in orders.emergency_bulletins(context.db())
     ]
 
 
 def _page(form: EmergencyForm, status: int = 200) -> Any:
-    db, now = context.db(), context.now()
-    active = service.list_active(db, now)
-    recent = list(
-        db.scalars(
-            select(Emergency)
-            .options(selectinload(Emergency.bulletin))
-            .order_by(Emergency.created_at.desc(), Emergency.id.desc())
-            .limit(20)
-        )
-    )
+    db, now, user = context.db(), context.now(), signed_in_user()
+    commune = _commune_of(user)
+    active = [e for e in service.list_active(db, now) if commune is None or tracking.aims_at_commune(db, e, commune)]
+    pending = [e for e in service.list_pending(db, now) if commune is None or tracking.aims_at_commune(db, e, commune)]
+    recent = list(db.scalars(_visible(
+        select(Emergency).options(selectinload(Emergency.bulletin).selectinload(Bulletin.audio))
+        .order_by(Emergency.created_at.desc(), Emergency.id.desc()).limit(20), user)))
+    boards = {e.id: tracking.board(db, e, now, summary_only=True) for e in active}
     ends = {e.id: service.emergency_ends_at(e) for e in active}
-    return render_template("emergencies/index.html", form=form, active=active, recent=recent, ends=ends), status
+    return render_template("emergencies/index.html", form=form, active=active, pending=pending, recent=recent,
+                           ends=ends, boards=boards, state_label=lambda e: service.state_label(e, now)), status
 
 
 @bp.route("/")
 def index() -> Any:
     form = EmergencyForm()
-    form.bulletin_id.choices = _choices()
+    form.bulletin_id.choices = _bulletin_choices()
     return _page(form)
 
 
-def _checked(form: EmergencyForm) -> tuple[Bulletin, list[str], service.RepeatRule] | None:
-    """Parse and check the form; put Vietnamese errors beside the fields and return None if anything is wrong."""
-    form.bulletin_id.choices = _choices()
+def _order(form: EmergencyForm) -> orders.Order | None:
+    """Parse the form into an order; errors go beside the fields and None comes back."""
+    form.bulletin_id.choices = _bulletin_choices()
     form.validate()
-    db, now = context.db(), context.now()
-    bulletin = db.get(Bulletin, form.bulletin_id.data) if form.bulletin_id.data else None
-    if bulletin is None:
-        form.bulletin_id.errors = [*list(form.bulletin_id.errors), "Hãy chọn một bản tin đã duyệt, đã có âm thanh."]
-    targets = split_targets(form.targets.data or "")
-    try:
-        targets = resolve_targets(db, targets)
-    except ValueError as exc:
-        text = str(exc)
-        form.targets.errors = [*list(form.targets.errors), text[:1].upper() + text[1:] + "."]
+    db = context.db()
+    code = None
+    if form.source.data == orders.BULLETIN and form.bulletin_id.data:
+        code = db.scalar(select(Bulletin.code).where(Bulletin.id == form.bulletin_id.data))
     every, until = form.repeat_every_minutes.data, form.repeat_until.data
     if every is not None and until is None:
         form.repeat_until.errors = [*list(form.repeat_until.errors), "Phát lặp lại cần giờ kết thúc lặp."]
     if until is not None and every is None:
-        form.repeat_every_minutes.errors = [
-            *list(form.repeat_every_minutes.errors),
-            "Muốn lặp đến một giờ thì phải cho khoảng lặp (số phút).",
-        ]
-    rule = service.RepeatRule(every_minutes=every, until=to_utc(until) if until else None)
-    if not form.errors:
+        form.repeat_every_minutes.errors = [*list(form.repeat_every_minutes.errors),
+                                            "Muốn lặp đến một giờ thì phải cho khoảng lặp (số phút)."]
+    recording_file = form.recording_file.data or None
+    if form.source.data == orders.RECORDING and not form.confirmed.data:
         try:
-            service.plays_for(now, rule)
+            upload = read_recording(form.recording.data)
+            if upload is not None:
+                recording_file, _ = save_recording(upload[0], upload[1], context.settings().media_dir)
         except ValueError as exc:
-            form.repeat_every_minutes.errors = [str(exc)]
-    if form.errors or bulletin is None:
+            form.recording.errors = [*list(form.recording.errors), str(exc)]
+    if recording_file and not RECORDING_NAME.match(recording_file):
+        recording_file = None
+    if form.errors:
         return None
-    return bulletin, targets, rule
+    return orders.Order(
+        source=form.source.data or orders.WORDS, text=form.text.data or "", title=form.title.data or "",
+        recording_file=recording_file, bulletin_code=code, targets=split_targets(form.targets.data or ""),
+        rule=RepeatRule(every_minutes=every, until=to_utc(until) if until else None),
+        full_volume=bool(form.full_volume.data),
+        expires_minutes=form.expires_minutes.data if form.expires_minutes.data is not None else 15,
+        engine=form.engine.data or None,
+    )
+
+
+def _prepared(form: EmergencyForm) -> orders.Prepared | None:
+    order = _order(form)
+    if order is None:
+        return None
+    settings = context.settings()
+    try:
+        return orders.prepare(context.db(), order, settings.media_dir, settings.audio, context.now())
+    except orders.OrderInvalid as exc:
+        errors = dict(exc.errors)
+        if "repeat" in errors:
+            errors["repeat_every_minutes"] = errors.pop("repeat")
+        if "expires" in errors:
+            errors["expires_minutes"] = errors.pop("expires")
+        for message in attach_errors(form, errors):
+            form.text.errors = [*list(form.text.errors), message]
+        return None
 
 
 @bp.route("/xac-nhan", methods=["POST"])
-@requires("emergencies.start")
+@requires("emergencies.request")
 def confirm() -> Any:
-    """Step one: show exactly what will air, where and when; nothing is stored yet."""
+    """Step one: render the warning now and show exactly what will air, where and when. Nothing airs yet."""
     form = EmergencyForm()
-    checked = _checked(form)
-    if checked is None:
+    prepared = _prepared(form)
+    if prepared is None:
         return _page(form, 400)
-    bulletin, targets, rule = checked
-    plays = service.plays_for(context.now(), rule)
+    db = context.db()
+    if prepared.composed is not None:
+        with saving(db):  # the asset row lets the page's player fetch the sound
+            store_asset(db, prepared.composed.rendered, context.now())
     return render_template(
-        "emergencies/confirm.html", form=form, bulletin=bulletin, targets=targets,
-        plays=[local(p) for p in plays],
-    )  # fmt: skip
+        "emergencies/confirm.html", form=form, prepared=prepared, plays=[local(p) for p in prepared.plays],
+        starting=service.may_start(signed_in_user()),
+    )
 
 
 @bp.route("/phat", methods=["POST"])
-@requires("emergencies.start")
+@requires("emergencies.request")
 def start() -> Any:
-    """Step two: the person confirmed; put the plays into the programmes now."""
+    """Step two: the person confirmed; start it (approvers, admins) or send it for approval (editors)."""
     form = EmergencyForm()
     if form.confirmed.data != "co":
         flash("Chưa xác nhận phát khẩn cấp. Hãy kiểm tra lại và bấm «Xác nhận phát ngay».", "error")
         return redirect(url_for("emergencies.index"), code=303)
-    checked = _checked(form)
-    if checked is None:
+    prepared = _prepared(form)
+    if prepared is None:
         return _page(form, 400)
-    bulletin, targets, rule = checked
-    db, now = context.db(), context.now()
+    db, now, user = context.db(), context.now(), signed_in_user()
     try:
         with saving(db):
-            emergency = service.start_emergency(db, bulletin, targets, rule, signed_in_user(), now)
-            stations = sorted(target_codes(targets, load_stations(db)))
-    except ValueError as exc:
-        form.bulletin_id.errors = [str(exc)]
+            emergency = orders.launch(db, prepared, user, now)
+            emergency_id, codes = emergency.id, [s.code for s in prepared.stations]
+    except (ValueError, AudioError) as exc:
+        form.text.errors = [*list(form.text.errors), str(exc)]
         return _page(form, 400)
-    service.announce(context.settings(), emergency, stations, now)
-    flash(f"Đã phát khẩn cấp bản tin {bulletin.code} (lệnh số {emergency.id}).", "ok")
-    return redirect(url_for("emergencies.index"), code=303)
+    if emergency.state == service.PENDING:
+        flash(f"Đã gửi yêu cầu phát khẩn cấp số {emergency_id}; lệnh chờ người duyệt cho phát.", "ok")
+    else:
+        _announce(emergency_id, codes)
+        flash(f"Đã ra lệnh phát khẩn cấp số {emergency_id} tới {len(codes)} đài. "
+              "Theo dõi từng đài nhận và phát ở bảng dưới.", "ok")
+    return redirect(url_for("emergencies.show", emergency_id=emergency_id), code=303)
+
+
+def _announce(emergency_id: int, codes: list[str]) -> None:
+    """After the commit: the play-now over MQTT, and the board rows the broker confirmed."""
+    db = context.db()
+    emergency = _load(emergency_id)
+    with saving(db):
+        service.announce(context.settings(), emergency, codes, context.now())
+
+
+def _load(emergency_id: int) -> Emergency:
+    user = signed_in_user()
+    emergency = context.db().scalar(_visible(
+        select(Emergency).options(selectinload(Emergency.bulletin).selectinload(Bulletin.audio))
+        .where(Emergency.id == emergency_id), user))
+    if emergency is None:
+        abort(404)
+    return emergency
+
+
+def _board(emergency: Emergency) -> tracking.Board:
+    user, db = signed_in_user(), context.db()
+    commune = _commune_of(user)
+    return tracking.board(db, emergency, context.now(), commune=commune)
+
+
+@bp.route("/<int:emergency_id>")
+def show(emergency_id: int) -> Any:
+    """The tracking board: every target station's state, live (the page polls bang.json)."""
+    emergency = _load(emergency_id)
+    now = context.now()
+    return render_template(
+        "emergencies/board.html", e=emergency, board=_board(emergency), state=service.state_label(emergency, now),
+        plays=[local(p) for p in service.emergency_plays(emergency)], labels=tracking.LABELS,
+        may_start=can(signed_in_user(), "emergencies.start"),
+        over=service.is_over(emergency, now),
+    )
+
+
+@bp.route("/<int:emergency_id>/bang.json")
+def board_json(emergency_id: int) -> Response:
+    """The board as JSON (what `loaxa emergency status ID --format json` prints)."""
+    emergency = _load(emergency_id)
+    data = _board(emergency).to_dict()
+    data["state_label"] = service.state_label(emergency, context.now())
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:emergency_id>/bang.csv")
+def board_csv(emergency_id: int) -> Response:
+    """Export of the board: one row per station, UTF-8 with BOM for spreadsheets."""
+    emergency = _load(emergency_id)
+    data = tracking.board_csv(_board(emergency), context.settings().tz)
+    return Response(data, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="khan-cap-{emergency.id}.csv"'})
+
+
+def _act(emergency_id: int, action: str) -> Any:
+    emergency = _load(emergency_id)
+    db, now, user, settings = context.db(), context.now(), signed_in_user(), context.settings()
+    try:
+        with saving(db):
+            if action == "hold":
+                stations = service.hold_emergency(db, emergency, user, now)
+                message = f"Đã tạm dừng lệnh khẩn cấp số {emergency.id}; {len(stations)} đài được cập nhật lịch."
+            elif action == "resume":
+                stations = service.resume_emergency(db, emergency, user, now)
+                message = f"Đã tiếp tục lệnh khẩn cấp số {emergency.id}: {len(stations)} đài chưa phát sẽ phát ngay."
+            elif action == "release":
+                service.release_emergency(db, emergency, user, now)
+                stations = [r.station for r in tracking.board(db, emergency, now).rows]
+                message = f"Đã cho phát lệnh khẩn cấp số {emergency.id} tới {len(stations)} đài."
+            else:
+                stations = service.cancel_emergency(db, emergency, user, now)
+                message = f"Đã hủy lệnh khẩn cấp số {emergency.id}; {len(stations)} đài được cập nhật lịch."
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("emergencies.show", emergency_id=emergency_id), code=303)
+    if action in ("resume", "release"):
+        _announce(emergency.id, stations)
+    elif action in ("hold", "cancel"):
+        with saving(db):
+            service.stop_playing(settings, db, emergency, now)
+    flash(message, "ok")
+    return redirect(url_for("emergencies.show", emergency_id=emergency_id), code=303)
+
+
+@bp.route("/<int:emergency_id>/tam-dung", methods=["POST"])
+@requires("emergencies.start")
+def hold(emergency_id: int) -> Any:
+    return _act(emergency_id, "hold")
+
+
+@bp.route("/<int:emergency_id>/tiep-tuc", methods=["POST"])
+@requires("emergencies.start")
+def resume(emergency_id: int) -> Any:
+    return _act(emergency_id, "resume")
+
+
+@bp.route("/<int:emergency_id>/cho-phat", methods=["POST"])
+@requires("emergencies.start")
+def release(emergency_id: int) -> Any:
+    return _act(emergency_id, "release")
 
 
 @bp.route("/<int:emergency_id>/huy", methods=["POST"])
 @requires("emergencies.start")
-def cancel(emergency_id: int) -> Response:
-    db = context.db()
-    emergency = db.scalar(
-        select(Emergency).options(selectinload(Emergency.bulletin)).where(Emergency.id == emergency_id)
-    )
-    if emergency is None:
-        abort(404)
-    try:
-        with saving(db):
-            stations = service.cancel_emergency(db, emergency, signed_in_user(), context.now())
-        flash(f"Đã hủy lệnh khẩn cấp số {emergency.id}; {len(stations)} đài được cập nhật lịch.", "ok")
-    except ValueError as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("emergencies.index"), code=303)
+def cancel(emergency_id: int) -> Any:
+    return _act(emergency_id, "cancel")

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from scheduler.db.models import Bulletin, Commune, Emergency, Programme, ProgrammeItem, Province, Station, User
 from scheduler.domain import BulletinStatus, IsoWeek, Priority
+from scheduler.emergencies import list_active
+from scheduler.emergencies.tracking import Board, aims_at_commune, board
 from web.views.helpers import day_bounds, local_today, online_clause, scope_stations
 
 LIST_LIMIT = 12
@@ -25,6 +27,7 @@ class Overview:
     waiting_count: int = 0
     waiting: list[Bulletin] = field(default_factory=list)
     emergencies: list[Emergency] = field(default_factory=list)
+    emergency_boards: dict[int, Board] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -42,11 +45,13 @@ def _count_items(db: Session, user: User, start: datetime, end: datetime) -> int
     return db.scalar(query) or 0
 
 
-def active_emergencies(db: Session, now: datetime) -> list[Emergency]:
-    """Not cancelled and not yet over (scheduler.emergencies.list_active)."""
-    from scheduler.emergencies import list_active
-
-    return list_active(db, now)
+def active_emergencies(db: Session, user: User, now: datetime) -> list[Emergency]:
+    """Running or held and not yet over (scheduler.emergencies.list_active); an operator sees only those
+    aimed at their commune."""
+    active = list_active(db, now)
+    if user.role != "operator":
+        return active
+    return [e for e in active if aims_at_commune(db, e, user.commune_id or -1)]
 
 
 def planner_warnings(db: Session, user: User, now: datetime, week: IsoWeek) -> list[str]:
@@ -152,6 +157,9 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
                 .limit(LIST_LIMIT)
             )
         )
-    overview.emergencies = active_emergencies(db, now)
+    overview.emergencies = active_emergencies(db, user, now)
+    overview.emergency_boards = {e.id: board(db, e, now, summary_only=True,
+                                             commune=(user.commune_id or -1) if user.role == "operator" else None)
+                                 for e in overview.emergencies}
     overview.warnings = planner_warnings(db, user, now, IsoWeek.of(today))
     return overview
