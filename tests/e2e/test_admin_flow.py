@@ -1,4 +1,4 @@
-"""The whole admin flow in a real browser: write, preview, submit, approve, rebuild, find it, emergency.
+"""The whole admin flow in a real browser: write, preview, submit, approve, rebuild, find it.
 
 Screenshots of every main page (desktop and phone width) are saved in tests/e2e/artifacts/.
 """
@@ -13,7 +13,7 @@ from e2e_support import PASSWORD, Seeded
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.db.models import Bulletin, Emergency
+from scheduler.db.models import Bulletin
 from scheduler.rendering import render_pending
 from scheduler.settings import Settings
 
@@ -113,26 +113,7 @@ def test_write_approve_schedule_and_broadcast_an_emergency(
     page.goto(f"{base}/lich-phat/?xa={seeded.commune_id}")
     shot(page, artifacts, "07-lich-phat-xa")
 
-    # Emergency: choose, review, confirm, see it running, cancel it.
-    page.goto(f"{base}/khan-cap/")
-    page.select_option('select[name="bulletin_id"]', label=f"{code} — {TITLE}")
-    page.fill('textarea[name="targets"]', "IADER-01")
-    page.fill('input[name="repeat_every_minutes"]', "60")
-    page.fill('input[name="repeat_until"]', "2026-11-23T08:00")
-    page.click("button:has-text('Tiếp tục')")
-    expect(page.locator("h1")).to_have_text("Xác nhận phát khẩn cấp")
-    shot(page, artifacts, "08-xac-nhan-khan-cap")
-    with sessions() as s:
-        assert s.scalars(select(Emergency)).first() is None  # nothing airs before the confirmation
-    page.click("button:has-text('Xác nhận phát ngay')")
-    expect(page.locator(".flash-ok")).to_contain_text("Đã phát khẩn cấp")
-    expect(page.locator("button:has-text('Hủy lệnh')")).to_have_count(1)
-    shot(page, artifacts, "09-khan-cap-dang-chay")
-    page.click("button:has-text('Hủy lệnh')")
-    expect(page.locator(".flash-ok")).to_contain_text("Đã hủy lệnh khẩn cấp")
-    with sessions() as s:
-        emergency = s.scalars(select(Emergency)).one()
-        assert emergency.cancelled_at is not None
+    # Emergencies have their own browser test (tests/e2e/test_emergency_flow.py).
 
     # Screenshots of the remaining main pages.
     for name, path in (
