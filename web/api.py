@@ -15,11 +15,14 @@ from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from scheduler.db.models import Station
+from scheduler.db.models import Emergency, Source, Station
 from scheduler.delivery import station_api
-from scheduler.emergencies.tracking import station_commands
+from scheduler.emergencies import cap
+from scheduler.emergencies.tracking import aims_at_commune, station_commands
 from scheduler.manifest import build_manifest
 from scheduler.playlog import ingest
+from scheduler.sources import source_for_key
+from web.auth import can, current_user
 from web.context import db, now, settings
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
 
@@ -245,6 +248,59 @@ def emergency_reports() -> Response:
 def mqtt() -> Response:
     """Broker address, this station's MQTT account and its topics (url is null without a broker)."""
     return jsonify(station_api.mqtt_config(current_station(), settings()))
+
+
+def _source() -> Source | None:
+    """The upstream source named by the request's API key (X-API-Key, or Authorization: Bearer)."""
+    key = request.headers.get("X-API-Key", "").strip()
+    if not key:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        key = token.strip() if scheme.lower() == "bearer" else ""
+    return source_for_key(db(), key, now())
+
+
+SOURCE_KEY_MISSING = ("Thiếu hoặc sai khóa API của nguồn (tiêu đề X-API-Key: <khóa>). "
+                      "Quản trị viên cấp khóa bằng «loaxa source add TÊN-NGUỒN».")
+
+
+@bp.post("/cap")
+def cap_import() -> Response:
+    """A CAP 1.2 alert from an upstream source becomes a pending emergency (docs/cap.md)."""
+    session, when = db(), now()
+    source = _source()
+    if source is None:
+        return error(401, SOURCE_KEY_MISSING)
+    if (request.content_length or 0) > cap.MAX_BYTES:
+        return error(413, f"Cảnh báo CAP quá lớn; tối đa {cap.MAX_BYTES // 1024} KB.")
+    try:
+        imported = cap.import_alert(session, request.get_data(cache=False), settings().media_dir, settings().audio,
+                                    when, source)
+        result = {"emergency": imported.emergency.id, "state": imported.emergency.state, "action": imported.action,
+                  "stations": imported.stations, "url": f"{settings().public_url}/khan-cap/{imported.emergency.id}"}
+        _commit(session)
+    except cap.CapInvalid as exc:
+        session.rollback()
+        return error(400, str(exc))
+    response = jsonify(result)
+    response.status_code = 201 if imported.created else 200
+    return response
+
+
+@bp.get("/cap/<int:emergency_id>.xml")
+def cap_export(emergency_id: int) -> Response:
+    """An emergency as a CAP 1.2 alert, for an upstream source's key or a signed-in user who may see it."""
+    session = db()
+    user = current_user()
+    if _source() is None and not can(user, "emergencies.view"):
+        return error(401, SOURCE_KEY_MISSING)
+    emergency = session.get(Emergency, emergency_id)
+    if emergency is None or (user is not None and user.role == "operator"
+                             and not aims_at_commune(session, emergency, user.commune_id or -1)):
+        return error(404, f"Không có lệnh khẩn cấp số {emergency_id}.")
+    data = cap.export_alert(session, emergency, settings().public_url, settings().tz)
+    _commit(session)  # the source's last use
+    return Response(data, mimetype="application/cap+xml",
+                    headers={"Content-Disposition": f'inline; filename="khan-cap-{emergency_id}.xml"'})
 
 
 @bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

@@ -43,7 +43,9 @@ STREAM_EMERGENCY_DEFAULT = timedelta(minutes=15)
 HUNG_PLAYER_SLACK = timedelta(seconds=60)
 MQTT_CONFIG_RETRY = timedelta(minutes=10)
 EMERGENCY_COVER = timedelta(minutes=10)  # a play-now command and the same emergency in the programme
-RECEIVED_AHEAD = timedelta(minutes=2)  # a programme emergency play this near counts as received
+RECEIVED_AHEAD = timedelta(minutes=2)
+SAME_PLAY = timedelta(seconds=5)  # a programme emergency item and its play-now: placing may shift it by seconds
+AIRED_KEY = "aired_emergencies"  # a programme emergency play this near counts as received
 
 
 @dataclass
@@ -131,13 +133,12 @@ class Agent:
                 self._report(slot, "received", now)
 
     def _already_airing(self, cmd: protocol.Command, now: datetime) -> bool:
-        """This emergency plays now, or its programme item with the same audio aired moments ago."""
+        """This emergency plays now, or this very play (by airing, or by scheduled instant) already began."""
         playing = self.current
         if playing is not None and cmd.emergency is not None and playing.slot.emergency == cmd.emergency:
             return True
-        return any(s.kind == "emergency" and s.sha256 == cmd.sha256 and s.key in self.handled
-                   and abs(s.start - now) <= EMERGENCY_COVER and (cmd.emergency is None or s.emergency == cmd.emergency)
-                   for s in self.slots) if cmd.sha256 else False
+        scheduled = datetime.fromisoformat(cmd.sent_at) if cmd.sent_at else now
+        return self._began(cmd.emergency, cmd.airing, cmd.sha256, scheduled)
 
     def _http_commands(self, commands: list[Any]) -> None:
         """Commands handed over HTTP (the status answer) go through the same inbox as MQTT ones."""
@@ -235,16 +236,9 @@ class Agent:
             # The same emergency is in the programme too: this play stands for that item.
             slot = replace(covered, emergency=cmd.emergency or covered.emergency, airing=cmd.airing,
                            volume=cmd.volume)
-        elif cmd.sha256:
-            self._remember_emergency(cmd.sha256, now)
         source = cmd.stream_url
         if cmd.sha256:
-            try:
-                if not self.cache.verify(cmd.sha256, force=True):
-                    self.syncer.fetch(cmd.sha256, now)
-            except (ServerUnavailable, OSError) as exc:
-                log.error("Không tải được tệp khẩn cấp: %s", exc)
-            if self.cache.verify(cmd.sha256):
+            if self._emergency_audio(cmd.sha256, now):
                 source = str(self.cache.path(cmd.sha256))
             elif source is None:
                 self._log_closed(slot, now, "failed",
@@ -252,7 +246,18 @@ class Agent:
                                  key)
                 return
         assert source is not None
-        self._begin(slot, source, now, volume=cmd.volume if cmd.volume is not None else self.volume, emergency=True)
+        self._begin(slot, source, now, volume=cmd.volume if cmd.volume is not None else self.volume, emergency=True,
+                    scheduled=datetime.fromisoformat(cmd.sent_at) if cmd.sent_at else now)
+
+    def _emergency_audio(self, sha256: str, now: datetime) -> bool:
+        """An emergency's audio on the box, fetched now by the playback thread if missing: a warning
+        must not wait for the next network pass."""
+        try:
+            if not self.cache.verify(sha256, force=True):
+                self.syncer.fetch(sha256, now)
+        except (ServerUnavailable, OSError) as exc:
+            log.error("Không tải được tệp khẩn cấp: %s", exc)
+        return self.cache.verify(sha256)
 
     def _programme_slot_for(self, sha256: str | None, now: datetime) -> Slot | None:
         """An unplayed programme emergency item with this audio starting within EMERGENCY_COVER of now."""
@@ -262,18 +267,30 @@ class Agent:
                 and abs(s.start - now) <= EMERGENCY_COVER]
         return min(near, key=lambda s: abs(s.start - now)) if near else None
 
-    def _remember_emergency(self, sha256: str, now: datetime) -> None:
-        recent = {k: v for k, v in (self.store.get_json("recent_emergencies") or {}).items()
-                  if now - datetime.fromisoformat(v) <= EMERGENCY_COVER * 2}
-        recent[sha256] = iso(now)
-        self.store.set_json("recent_emergencies", recent)
+    def _remember_emergency(self, slot: Slot, scheduled: datetime, now: datetime) -> None:
+        recent = [r for r in (self.store.get_json(AIRED_KEY) or [])
+                  if now - datetime.fromisoformat(r["began"]) <= EMERGENCY_COVER * 2]
+        recent.append({"emergency": slot.emergency, "airing": slot.airing, "sha256": slot.sha256,
+                       "scheduled": iso(scheduled), "began": iso(now)})
+        self.store.set_json(AIRED_KEY, recent)
+
+    def _began(self, emergency: int | None, airing: int | None, sha256: str | None, scheduled: datetime) -> bool:
+        """A play of this emergency already began: the same airing, or one scheduled at the same moment
+        (programme items carry no airing); without an emergency number, the same audio within the cover."""
+        for r in self.store.get_json(AIRED_KEY) or []:
+            at = datetime.fromisoformat(r["scheduled"])
+            if emergency is not None and r["emergency"] == emergency:
+                if (airing is not None and r["airing"] == airing) or abs(at - scheduled) <= SAME_PLAY:
+                    return True
+            elif emergency is None and sha256 and r["sha256"] == sha256 and abs(at - scheduled) <= EMERGENCY_COVER:
+                return True
+        return False
 
     def _aired_by_command(self, slot: Slot) -> bool:
         """A programme emergency item already aired by a play-now command moments before or after."""
         if not slot.sha256 or slot.kind != "emergency":
             return False
-        aired = (self.store.get_json("recent_emergencies") or {}).get(slot.sha256)
-        return aired is not None and abs(datetime.fromisoformat(aired) - slot.start) <= EMERGENCY_COVER
+        return self._began(slot.emergency, None, slot.sha256, slot.start)
 
     # -- playback -------------------------------------------------------------------------------
 
@@ -299,12 +316,16 @@ class Agent:
         self.handled.add(key)
         log.warning("Mục «%s» lúc %s: %s", slot.title, self._local(slot.start), reason)
 
-    def _begin(self, slot: Slot, source: str, now: datetime, volume: int, emergency: bool = False) -> None:
+    def _begin(self, slot: Slot, source: str, now: datetime, volume: int, emergency: bool = False,
+               scheduled: datetime | None = None) -> None:
         row = self._row(slot, now, "playing")
         self.store.start_play(row)  # before the sound: a crash from here on leaves a row to recover
         length = slot.play_ms if slot.kind != "relay" else int((slot.end - now).total_seconds() * 1000)
         self.player.start(source, length, volume)
         self.current = Playing(row.play_id, slot, now, now, emergency)
+        if emergency:
+            # The same play arriving another way (MQTT, HTTP, programme) is not aired twice.
+            self._remember_emergency(slot, scheduled or slot.start, now)
         self._report(slot, "playing", now)
         log.info("Bắt đầu phát «%s» (%s)", slot.title, slot.kind)
 
@@ -343,6 +364,8 @@ class Agent:
         """The file or stream to play, or None after logging why the item cannot air."""
         if slot.sha256:
             if self.cache.verify(slot.sha256, force=True):
+                return str(self.cache.path(slot.sha256))
+            if slot.kind == "emergency" and self._emergency_audio(slot.sha256, now):
                 return str(self.cache.path(slot.sha256))
             self._log_closed(slot, now, "skipped",
                              f"Thiếu hoặc hỏng tệp âm thanh (sha256 {slot.sha256[:12]}…) đến giờ phát; "
@@ -388,6 +411,9 @@ class Agent:
         for _ in range(len(self.slots) + 1):
             plan = due(self.slots, now, self.handled)
             for slot in plan.missed:
+                if self._aired_by_command(slot):
+                    self._handle(slot.key, now)  # this emergency play already aired by its play-now
+                    continue
                 seen = self.store.get_value(f"first_seen:{slot.week}")
                 if seen and slot.start < datetime.fromisoformat(seen):
                     self._handle(slot.key, now)  # aired before this box ever knew of it: nothing to report

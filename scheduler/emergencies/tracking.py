@@ -111,13 +111,14 @@ def apply_report(row: EmergencyStation, emergency: Emergency, report: EmergencyR
     if airing > row.airing:
         _restart(row, airing)
     state = FROM_REPORT[report.state]
-    if RANK[state] <= RANK[row.state]:
+    retried = row.state in (FAILED, UNREACHABLE) and state in (PLAYING, PLAYED)  # the box tried again
+    if RANK[state] <= RANK[row.state] and not retried:
         return False
     at = datetime.fromisoformat(report.at)
     if row.received_at is None and state != UNREACHABLE:
         row.received_at = at
     if state == PLAYING:
-        row.started_at = at
+        row.started_at, row.ended_at = at, None
     if RANK[state] == RANK[PLAYED]:
         row.ended_at = at
         if state == PLAYED:
@@ -217,6 +218,8 @@ def station_commands(session: Session, station: Station, now: datetime) -> list[
                 _restart(row, airing)
             if row.state == QUEUED:
                 row.state, row.sent_at, row.via, row.updated_at = SENT, now, "http", now
+            elif "http" not in row.via.split(","):  # the broker took it, the box had no live link: HTTP too
+                row.via, row.updated_at = ",".join(filter(None, [row.via, "http"])), now
         elif row.state in (SENT, RECEIVED, PLAYING):
             commands.append(emergency_stop_command(emergency, row.airing, now))
     return commands

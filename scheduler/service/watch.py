@@ -29,7 +29,7 @@ def planning_fingerprint(session: Session) -> str:
                Station.commune_id).order_by(Station.id),
         select(Commune.id, Commune.name, Commune.default_windows, Commune.policy).order_by(Commune.id),
         select(Province.id, Province.default_windows, Province.policy, Province.timezone).order_by(Province.id),
-        select(Emergency.id, Emergency.cancelled_at).order_by(Emergency.id),
+        select(Emergency.id, Emergency.cancelled_at, Emergency.state).order_by(Emergency.id),
     ]
     digest = hashlib.sha256()
     for query in queries:
