@@ -262,8 +262,9 @@ def raw_trial(broker: str, boxes: Boxes, sha: str, n: int, agents: int) -> list[
     t0 = time.time()
     infos = []
     for link in boxes.links:
+        # Its own emergency number: the boxes must not take it for the loaxa play they just aired.
         command = Command.make("play", now, id=f"raw-{n}-{link.config.client_id}", sha256=sha, duration_ms=20_000,
-                               title="raw", bulletin="RAW", volume=100)
+                               title="raw", bulletin="RAW", volume=100, emergency=100_000 + n, airing=0)
         infos.append(client.publish(link.config.cmd_topic, command.to_json(), qos=1))
     for info in infos:
         info.wait_for_publish(timeout=60)
@@ -274,6 +275,9 @@ def raw_trial(broker: str, boxes: Boxes, sha: str, n: int, agents: int) -> list[
 
 
 def main() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--trials", type=int, default=3)
@@ -282,7 +286,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.agents, args.trials = 100, 1
+    import resource
+
     import requests
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # each box holds a socket and three SQLite files
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8 * args.agents + 1024)), hard))
 
     with tempfile.TemporaryDirectory(prefix="loaxa-bench-em-") as tmp, database(args.database_url) as db_url:
         workdir = Path(tmp)
@@ -321,7 +330,7 @@ def main() -> None:
                     missing = args.agents - len(values)
                     print(f"lần {n + 1} loaxa: {summary(values)}  trả lời trang {answered:.2f} s"
                           + (f"  THIẾU {missing}" if missing else ""), flush=True)
-                    sha = next(iter(boxes.agents.values())).cache.cached()[0]
+                    sha = next(iter(next(iter(boxes.agents.values())).cache.cached()))
                     raw = raw_trial(broker, boxes, sha, n, args.agents)
                     raw_all += raw
                     print(f"lần {n + 1} paho:  {summary(raw)}", flush=True)

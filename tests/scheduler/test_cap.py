@@ -221,3 +221,17 @@ def test_cap_time_never_uses_z_or_fractions() -> None:
 
     text = cap.cap_time(datetime(2026, 11, 22, 22, 0, 1, 500, tzinfo=UTC), ZoneInfo("Asia/Ho_Chi_Minh"))
     assert text == "2026-11-23T05:00:01+07:00"
+
+
+def test_order_targets_name_the_province_an_area_a_commune_or_a_station(world) -> None:
+    from scheduler.emergencies import target_stations
+
+    with world() as s:
+        def codes(*targets: str) -> list[str]:
+            return [st.code for st in target_stations(s, list(targets))]
+
+        assert codes("*") == codes("Gia Lai") == ["CHUPAH-01", "CHUPAH-02", "IAGRAI-01", "IAGRAI-02"]
+        assert codes("Tây Pleiku") == ["IAGRAI-01", "IAGRAI-02"]
+        assert codes("Chư Păh", "IAGRAI-02") == ["CHUPAH-01", "CHUPAH-02", "IAGRAI-02"]
+        with pytest.raises(ValueError, match="«Đông Pleiku» không phải mã đài, tên xã, khu vực hay tỉnh"):
+            codes("Đông Pleiku")

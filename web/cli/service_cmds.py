@@ -18,7 +18,9 @@ from web.cli.context import load_env
 @click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe; 0.0.0.0 cho mọi địa chỉ.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Số luồng xử lý.")
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--connections", default=2000, show_default=True, type=click.IntRange(100, 20000),
+              help="Số kết nối mở cùng lúc tối đa: mỗi đài giữ một kết nối HTTP (keep-alive).")
+def serve(host: str, port: int, threads: int, connections: int) -> None:
     from waitress import serve as waitress_serve
 
     from web.app import create_app
@@ -26,7 +28,9 @@ def serve(host: str, port: int, threads: int) -> None:
     env = load_env()
     app = create_app(env.settings)
     click.echo(f"loaxa đang phục vụ tại http://{host}:{port} ({threads} luồng). Nhấn Ctrl+C để dừng.", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa")
+    # waitress accepts only 100 connections by default: with more stations than that keeping their
+    # connection open, the rest would wait minutes (an emergency's audio download among them).
+    waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa", connection_limit=connections)
 
 
 @click.command(help="Chạy dịch vụ lập lịch nền (tạo âm thanh, lập lịch tuần, gửi lịch, theo dõi đài). "
