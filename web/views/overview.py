@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from scheduler.access import covers, places
 from scheduler.db.models import Bulletin, Commune, Emergency, Programme, ProgrammeItem, Province, Station, User
 from scheduler.domain import BulletinStatus, IsoWeek, Priority
 from web.views.helpers import day_bounds, local_today, online_clause, scope_stations
@@ -144,6 +145,12 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
     )
     if user.role != "operator":
         waiting = select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED.value)
+        inside = places(db, user)
+        if inside is not None:  # a scoped account waits only for what it may approve (scheduler.access)
+            rows = db.execute(
+                select(Bulletin.id, Bulletin.targets).where(Bulletin.status == BulletinStatus.SUBMITTED.value)
+            )
+            waiting = waiting.where(Bulletin.id.in_([i for i, t in rows if covers(db, user, t or [], inside)]))
         overview.waiting_count = db.scalar(select(func.count()).select_from(waiting.subquery())) or 0
         overview.waiting = list(
             db.scalars(
