@@ -64,7 +64,7 @@ def _check_editable(item: ProgrammeItem, horizon: Horizon) -> None:
         )
 
 
-def set_pinned(db: Session, item: ProgrammeItem, pinned: bool, user: User, horizon: Horizon) -> None:
+def set_pinned(db: Session, item: ProgrammeItem, pinned: bool, user: User | None, horizon: Horizon) -> None:
     """Pin (lock) an item in place so rebuilds keep it, or release it to the planner."""
     _check_editable(item, horizon)
     if item.locked == pinned:
@@ -77,7 +77,7 @@ def set_pinned(db: Session, item: ProgrammeItem, pinned: bool, user: User, horiz
     audit.record(db, horizon.now, user, action, "programme", programme.id, before, describe(item))
 
 
-def move_item(db: Session, item: ProgrammeItem, start: datetime, user: User, horizon: Horizon) -> None:
+def move_item(db: Session, item: ProgrammeItem, start: datetime, user: User | None, horizon: Horizon) -> None:
     """Move an item to `start` (aware) within its week, keeping its length; the item becomes pinned."""
     _check_editable(item, horizon)
     programme = item.programme
@@ -106,7 +106,7 @@ def move_item(db: Session, item: ProgrammeItem, start: datetime, user: User, hor
     audit.record(db, horizon.now, user, "programme.move", "programme", programme.id, before, describe(item))
 
 
-def remove_item(db: Session, item: ProgrammeItem, user: User, horizon: Horizon) -> None:
+def remove_item(db: Session, item: ProgrammeItem, user: User | None, horizon: Horizon) -> None:
     """Take an item out of the programme (a later rebuild may place the bulletin again elsewhere)."""
     _check_editable(item, horizon)
     programme = item.programme
@@ -117,7 +117,7 @@ def remove_item(db: Session, item: ProgrammeItem, user: User, horizon: Horizon) 
 
 
 def rebuild(
-    db: Session, week: IsoWeek, station_codes: Sequence[str], user: User, horizon: Horizon
+    db: Session, week: IsoWeek, station_codes: Sequence[str], user: User | None, horizon: Horizon
 ) -> BuildResult:
     """Plan `week` again for the given stations (build_week), keeping pinned items."""
     result = build_week(db, week, horizon.now, horizon.tz, horizon_minutes=horizon.minutes,
