@@ -8,6 +8,7 @@ Flow: nhap → cho_duyet → da_duyet, or cho_duyet → tra_lai → (edit) → c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -17,9 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import access, audit
-from scheduler.db.models import AuditLog, Bulletin, User
+from scheduler.db.models import AuditLog, Bulletin, Commune, Station, User
 from scheduler.domain import DEFAULT_TZ, BulletinStatus, Priority
-from scheduler.imports import resolve_targets
 from scheduler.topics import LANGUAGES, TOPICS
 
 LOCAL_TZ = ZoneInfo(DEFAULT_TZ)
@@ -148,6 +148,108 @@ def validate(session: Session, draft: BulletinDraft, bulletin: Bulletin | None =
     if errors:
         raise BulletinInvalid(errors)
     return targets
+
+
+def resolve_targets(session: Session, targets: Iterable[str]) -> list[str]:
+    """Check targets (station codes, commune names, '*'); raise ValueError for unknown ones."""
+    clean = [t.strip() for t in targets if t.strip()]
+    if not clean:
+        raise ValueError("chưa chọn nơi phát (targets): ghi mã đài, tên xã, hoặc * cho tất cả")
+    codes = set(session.scalars(select(Station.code)))
+    communes = set(session.scalars(select(Commune.name)))
+    unknown = [t for t in clean if t != "*" and t not in codes and t not in communes]
+    if unknown:
+        raise ValueError(f"nơi phát «{', '.join(unknown)}» không phải mã đài hay tên xã đã có")
+    return clean
+
+
+def split_targets(text: str) -> list[str]:
+    """Targets typed as `XA-001; Xã Ia Dêr; *` (also one per line or comma-separated)."""
+    for sep in ("\n", ","):
+        text = text.replace(sep, ";")
+    return [t.strip() for t in text.split(";") if t.strip()]
+
+
+def _date_field(value: object, label: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value if not isinstance(value, datetime) else value.date()
+    text = str(value).strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{label} «{text[:30]}» không hợp lệ. Dùng dạng 2026-11-23 hoặc 23/11/2026.")
+
+
+def _int_field(value: object, label: str) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{label} «{text[:30]}» không phải số nguyên. Hãy nhập một số, ví dụ 3.") from None
+
+
+def draft_from_fields(fields: Mapping[str, Any]) -> tuple[BulletinDraft, dict[str, str]]:
+    """A draft from plain data (text cells, JSON values or typed values) and the fields that did not parse.
+
+    Keys: code, title, text, topic, language (blank: vi), priority (blank: thuong), valid_from,
+    valid_to (dates or `2026-11-23` / `23/11/2026`), plays_per_week (int or digits), targets (a list,
+    or text split by split_targets), recording_file.
+    """
+    errors: dict[str, str] = {}
+    parsed: dict[str, Any] = {}
+    for name, label, parse in (
+        ("valid_from", "Ngày bắt đầu", _date_field),
+        ("valid_to", "Ngày kết thúc", _date_field),
+        ("plays_per_week", "Số lần phát mỗi tuần", _int_field),
+    ):
+        try:
+            parsed[name] = parse(fields.get(name), label)
+        except ValueError as exc:
+            parsed[name] = None
+            errors[name] = str(exc)
+    targets = fields.get("targets") or []
+    recording = fields.get("recording_file")
+    draft = BulletinDraft(
+        title=str(fields.get("title") or ""),
+        text=str(fields.get("text") or ""),
+        topic=str(fields.get("topic") or ""),
+        language=str(fields.get("language") or "vi"),
+        priority=str(fields.get("priority") or Priority.NORMAL.value),
+        valid_from=parsed["valid_from"],
+        valid_to=parsed["valid_to"],
+        plays_per_week=parsed["plays_per_week"],
+        targets=split_targets(targets) if isinstance(targets, str) else [str(t) for t in targets],
+        code=str(fields.get("code") or ""),
+        recording_file=str(recording) if recording else None,
+        keep_recording=False,
+    )
+    return draft, errors
+
+
+def check_bulletin(
+    session: Session, fields: Mapping[str, Any], bulletin: Bulletin | None = None, *, require_code: bool = False
+) -> tuple[BulletinDraft, list[str]]:
+    """The bulletin validator for plain data (imports, the upstream API): the draft and its resolved
+    targets, or BulletinInvalid with a Vietnamese message per bad field — the same rules as the form's."""
+    draft, errors = draft_from_fields(fields)
+    if require_code and not draft.code.strip():
+        errors["code"] = "Chưa có mã bản tin. Mỗi bản tin cần một mã riêng, ví dụ CCHC-014."
+    try:
+        targets = validate(session, draft, bulletin)
+    except BulletinInvalid as exc:
+        errors = {**exc.errors, **errors}  # a value that did not parse explains itself best
+        targets = []
+    if errors:
+        raise BulletinInvalid(errors)
+    return draft, targets
 
 
 def next_code(session: Session, now: datetime, tz: ZoneInfo = LOCAL_TZ) -> str:

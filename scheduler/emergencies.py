@@ -13,7 +13,6 @@ Cancelling removes the plays that have not started; what was displaced comes bac
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,8 +25,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
 from scheduler.db.models import Bulletin, Emergency, Programme, ProgrammeItem, Station, User
+from scheduler.delivery import announce_emergency
 from scheduler.domain import DEFAULT_TZ, BulletinStatus, IsoWeek, Priority
-from scheduler.programmes import _planned, items_hash, load_stations, target_codes
+from scheduler.programmes import store
+from scheduler.programmes.inputs import load_stations, target_codes
 
 log = logging.getLogger(__name__)
 
@@ -153,24 +154,6 @@ def station_zone(station: Station) -> ZoneInfo:
     return ZoneInfo(station.commune.province.timezone or DEFAULT_TZ)
 
 
-def _programme_for(
-    session: Session, station: Station, week: IsoWeek, now: datetime, cache: dict[tuple[int, str], Programme]
-) -> Programme:
-    key = (station.id, str(week))
-    if key not in cache:
-        programme = session.scalar(
-            select(Programme)
-            .options(selectinload(Programme.items))
-            .where(Programme.station_id == station.id, Programme.week == str(week))
-            .with_for_update()  # a rebuild running meanwhile must not overwrite these plays
-        )
-        if programme is None:
-            programme = Programme(station=station, week=str(week), version=0, built_at=now, items=[])
-            session.add(programme)
-        cache[key] = programme
-    return cache[key]
-
-
 def _describe(item: ProgrammeItem) -> dict[str, Any]:
     return {"start": item.start.isoformat(), "kind": item.kind, "bulletin": item.bulletin_code}
 
@@ -219,12 +202,10 @@ def _free_start(programme: Programme, start: datetime, duration: timedelta) -> d
 
 
 def _bump(programmes: Iterable[Programme], now: datetime) -> None:
+    """New versions for the touched programmes, and a rebuild soon to place displaced bulletins again."""
     for programme in programmes:
-        programme.items.sort(key=lambda i: i.start)
-        planned = [_planned(i, programme.station.code) for i in programme.items]
-        programme.version += 1
-        programme.built_at = now
-        programme.content_hash = items_hash(planned)
+        store.bump(programme, now)
+        store.mark_stale(programme)
 
 
 def start_emergency(
@@ -258,16 +239,23 @@ def start_emergency(
         created_at=now,
     )
     session.add(emergency)
-    cache: dict[tuple[int, str], Programme] = {}
+    cache: dict[tuple[int, str], Programme | None] = {}
     displaced: list[dict[str, Any]] = []
     for station in stations:
         tz = station_zone(station)
         for play in plays:
             week = IsoWeek.of(play.astimezone(tz).date())
-            programme = _programme_for(session, station, week, now, cache)
+            programme = store.programme_for_write(session, station, week, now, cache)
             start = _free_start(programme, play.astimezone(UTC), duration)
             for gone in _clear_slot(programme, start, start + duration, now):
                 displaced.append({"station": station.code, **gone})
+            # A play late on Sunday may run into next week, whose programme must make room too.
+            end_week = IsoWeek.of((start + duration - timedelta(milliseconds=1)).astimezone(tz).date())
+            if end_week != week:
+                spill = store.programme_for_write(session, station, end_week, now, cache, create=False)
+                if spill is not None:
+                    for gone in _clear_slot(spill, start, start + duration, now):
+                        displaced.append({"station": station.code, **gone})
             programme.items.append(
                 ProgrammeItem(
                     start=start,
@@ -285,7 +273,7 @@ def start_emergency(
                     locked=True,
                 )
             )
-    _bump(cache.values(), now)
+    _bump([p for p in cache.values() if p is not None], now)
     session.flush()
     audit.record(
         session, now, user, "emergency.start", "emergency", emergency.id,
@@ -355,14 +343,7 @@ def announce(settings: Any, emergency: Emergency, stations: Sequence[str], now: 
     if not getattr(settings, "mqtt_url", None):
         return False
     try:
-        send = getattr(importlib.import_module("scheduler.delivery"), "announce_emergency", None)
-    except ImportError:
-        send = None
-    if send is None:
-        log.info("không có mô-đun gửi MQTT; các đài nhận lệnh khẩn cấp qua đồng bộ HTTP")
-        return False
-    try:
-        confirmed = send(settings, emergency, list(stations), now)
+        confirmed = announce_emergency(settings, emergency, list(stations), now)
     except Exception:  # a broker outage must not undo an emergency already in the programmes
         log.exception("không gửi được lệnh phát ngay cho lệnh khẩn cấp %s qua MQTT", emergency.id)
         return False

@@ -201,7 +201,6 @@ def playlog() -> Response:
         with session.no_autoflush:
             result = ingest(session, station, plays, when, source="agent")
         del held
-        station.last_log_at = when
         _commit(session)
     except (ValueError, TypeError) as exc:
         session.rollback()

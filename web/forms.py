@@ -180,13 +180,6 @@ def attach_errors(form: FlaskForm, errors: Mapping[str, str]) -> list[str]:
     return loose
 
 
-def split_targets(text: str) -> list[str]:
-    """Targets typed as `XA-001; Xã Ia Dêr; *` (also one per line or comma-separated)."""
-    for sep in ("\n", ","):
-        text = text.replace(sep, ";")
-    return [t.strip() for t in text.split(";") if t.strip()]
-
-
 class LoginForm(Form):
     username = StringField("Tên đăng nhập", validators=[Required("Hãy nhập tên đăng nhập."), MaxLength(80, "Tên")])
     password = PasswordField("Mật khẩu", validators=[Required("Hãy nhập mật khẩu.")])

@@ -168,6 +168,8 @@ class Programme(Base):
     notified_version: Mapped[int] = mapped_column(Integer, default=0)  # pushed over MQTT
     acked_version: Mapped[int] = mapped_column(Integer, default=0)  # station holds it with all audio
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # scheduler.programmes.inputs.inputs_digest of what it was planned from; NULL = to be rebuilt.
+    inputs_hash: Mapped[str | None] = mapped_column(String(64))
     station: Mapped[Station] = relationship()
     items: Mapped[list[ProgrammeItem]] = relationship(
         back_populates="programme", cascade="all, delete-orphan", order_by="ProgrammeItem.start"

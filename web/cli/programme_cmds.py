@@ -20,6 +20,8 @@ from scheduler.db.models import Bulletin, Commune, Emergency, Programme, Station
 from scheduler.db.session import transaction
 from scheduler.domain import IsoWeek
 from scheduler.programmes import build_week, current_weeks
+from scheduler.programmes.explain import explain_week, format_rows
+from scheduler.programmes.exports import export_programme
 from web.app import system_clock
 from web.cli.context import load_env
 
@@ -100,8 +102,6 @@ def write_atomically(target: Path, data: bytes) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "m3u", "ics", "pdf"]), default="json", show_default=True)
 @click.option("-o", "--output", required=True, help="Tệp kết quả; «-» để in ra màn hình (trừ pdf).")
 def export(week_text: str, station: str, fmt: str, output: str) -> None:
-    from scheduler.exports import export_programme
-
     env = load_env()
     week = _week(week_text, system_clock(), env.settings.tz)
     with env.sessions() as session:
@@ -121,13 +121,12 @@ def export(week_text: str, station: str, fmt: str, output: str) -> None:
 @click.option("--station", default=None, help="Chỉ xem đài có mã này.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def explain_cmd(week_text: str | None, station: str | None, fmt: str) -> None:
-    from scheduler.explain_report import explain_week, format_rows
-
     env = load_env()
     now = system_clock()
     week = _week(week_text, now, env.settings.tz)
     try:
-        rows = explain_week(env.sessions, week, now, env.settings.tz, env.settings.no_change_minutes, station)
+        with env.sessions() as session:
+            rows = explain_week(session, week, now, env.settings.tz, env.settings.no_change_minutes, station)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "json":

@@ -12,12 +12,13 @@ from werkzeug.wrappers import Response
 
 from scheduler import bulletins as service
 from scheduler.access import in_scope, places, reaches
+from scheduler.bulletins import split_targets
 from scheduler.db.models import Bulletin
 from scheduler.domain import BulletinStatus, Priority
 from scheduler.topics import LANGUAGES, TOPICS
 from web import context
 from web.auth import can, can_approve, require_login, requires, signed_in_user
-from web.forms import BulletinForm, ReviewForm, attach_errors, split_targets
+from web.forms import BulletinForm, ReviewForm, attach_errors
 from web.views.helpers import local_today, page_number, paginate, saving
 from web.views.uploads import discard_recording, read_recording, save_recording
 
@@ -247,11 +248,7 @@ def preview() -> Any:
     payload = request.get_json(silent=True) or request.form
     text = str(payload.get("text", ""))[:MAX_PREVIEW_CHARS]
     language = str(payload.get("language", "vi"))
-    try:
-        spoken = spoken_text(text, language)
-    except ImportError:
-        return jsonify(spoken="", error="Bộ chuẩn hóa văn bản chưa được cài đặt trên máy chủ."), 503
-    return jsonify(spoken=spoken, error=None)
+    return jsonify(spoken=spoken_text(text, language), error=None)
 
 
 def spoken_text(text: str, language: str) -> str:

@@ -10,13 +10,13 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from scheduler import emergencies as service
+from scheduler.bulletins import resolve_targets, split_targets
 from scheduler.db.models import Bulletin, Emergency
 from scheduler.domain import BulletinStatus, Priority
-from scheduler.imports import resolve_targets
 from scheduler.programmes import load_stations, target_codes
 from web import context
 from web.auth import require_login, requires, signed_in_user
-from web.forms import EmergencyForm, option, split_targets
+from web.forms import EmergencyForm, option
 from web.views.helpers import local, saving, to_utc
 
 bp = Blueprint("emergencies", __name__, url_prefix="/khan-cap")

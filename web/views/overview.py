@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from scheduler.access import covers, places
-from scheduler.db.models import Bulletin, Commune, Emergency, Programme, ProgrammeItem, Province, Station, User
+from scheduler.access import covers, places, scope_of
+from scheduler.db.models import Bulletin, Emergency, Programme, ProgrammeItem, Station, User
 from scheduler.domain import BulletinStatus, IsoWeek, Priority
+from scheduler.emergencies import list_active
+from scheduler.programmes.warnings import bulletin_warnings, station_warnings
 from web.views.helpers import day_bounds, local_today, online_clause, scope_stations
 
 LIST_LIMIT = 12
@@ -34,85 +36,24 @@ class Overview:
 
 
 def _count_items(db: Session, user: User, start: datetime, end: datetime) -> int:
-    """Items starting in [start, end); only operators need the join to their commune's stations."""
+    """Items starting in [start, end); only scoped accounts need the join to their stations."""
     query = (
         select(func.count()).select_from(ProgrammeItem).where(ProgrammeItem.start >= start, ProgrammeItem.start < end)
     )
-    if user.role == "operator":
+    if not scope_of(user).everywhere:
         query = scope_stations(query.join(ProgrammeItem.programme).join(Programme.station), user)
     return db.scalar(query) or 0
 
 
 def active_emergencies(db: Session, now: datetime) -> list[Emergency]:
     """Not cancelled and not yet over (scheduler.emergencies.list_active)."""
-    from scheduler.emergencies import list_active
-
     return list_active(db, now)
 
 
-def planner_warnings(db: Session, user: User, now: datetime, week: IsoWeek) -> list[str]:
-    """Things that keep bulletins off the air: render failures, stations without windows, quotas not met."""
-    warnings: list[str] = []
-    if user.role != "operator":
-        failed = list(
-            db.execute(
-                select(Bulletin.code, Bulletin.render_error)
-                .where(Bulletin.render_error.is_not(None), Bulletin.status != BulletinStatus.ARCHIVED.value)
-                .order_by(Bulletin.code)
-                .limit(5)
-            )
-        )
-        for code, error in failed:
-            warnings.append(f"Bản tin {code} chưa tạo được âm thanh: {error}")
-        waiting_audio = db.scalar(
-            select(func.count()).where(
-                Bulletin.status == BulletinStatus.APPROVED.value,
-                Bulletin.audio_asset_id.is_(None),
-                Bulletin.render_error.is_(None),
-            )
-        )
-        if waiting_audio:
-            warnings.append(f"{waiting_audio} bản tin đã duyệt đang chờ tạo âm thanh; chưa thể xếp lịch.")
-    no_windows = db.scalar(
-        scope_stations(
-            select(func.count())
-            .select_from(Station)
-            .join(Station.commune)
-            .join(Commune.province)
-            .where(
-                Station.active,
-                Station.windows == "",
-                Commune.default_windows == "",
-                Province.default_windows == "",
-            ),
-            user,
-        )
-    )
-    if no_windows:
-        warnings.append(f"{no_windows} đài chưa có khung giờ phát (cả đài, xã và tỉnh đều để trống).")
-    missing = db.scalar(
-        scope_stations(
-            select(func.count())
-            .select_from(Station)
-            .outerjoin(Programme, and_(Programme.station_id == Station.id, Programme.week == str(week)))
-            .where(Station.active, Programme.id.is_(None)),
-            user,
-        )
-    )
-    if missing:
-        warnings.append(f"{missing} đài chưa có lịch phát tuần {week}. Hãy lập lịch ở trang Lịch phát.")
-    undelivered = db.scalar(
-        scope_stations(
-            select(func.count())
-            .select_from(Station)
-            .join(Programme, and_(Programme.station_id == Station.id, Programme.week == str(week)))
-            .where(Station.active, Programme.acked_version < Programme.version),
-            user,
-        )
-    )
-    if undelivered:
-        warnings.append(f"{undelivered} đài chưa nhận phiên bản lịch mới nhất của tuần {week}.")
-    return warnings
+def planner_warnings(db: Session, user: User, week: IsoWeek) -> list[str]:
+    """Things that keep bulletins off the air (scheduler.programmes.warnings), within what `user` may see."""
+    warnings = bulletin_warnings(db) if user.role != "operator" else []
+    return warnings + station_warnings(db, week, lambda query: scope_stations(query, user))
 
 
 def build_overview(db: Session, user: User, now: datetime) -> Overview:
@@ -160,5 +101,5 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
             )
         )
     overview.emergencies = active_emergencies(db, now)
-    overview.warnings = planner_warnings(db, user, now, IsoWeek.of(today))
+    overview.warnings = planner_warnings(db, user, IsoWeek.of(today))
     return overview
