@@ -1,7 +1,7 @@
 """user scope: an account may be tied to one area (former district) as well as to one commune
 
-Revision ID: 0004_user_scope
-Revises: 0003
+Revision ID: 0005_user_scope
+Revises: 0004_programme_inputs_hash
 Create Date: 2026-11-23 00:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_user_scope"
-down_revision: str | None = "0003"
+revision: str = "0005_user_scope"
+down_revision: str | None = "0004_programme_inputs_hash"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
