@@ -8,6 +8,7 @@ Flow: nhap → cho_duyet → da_duyet, or cho_duyet → tra_lai → (edit) → c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,10 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler import audit
-from scheduler.db.models import AuditLog, Bulletin, User
+from scheduler import access, audit
+from scheduler.db.models import AuditLog, Bulletin, Commune, Station, User
 from scheduler.domain import DEFAULT_TZ, BulletinStatus, Priority
-from scheduler.imports import resolve_targets
 from scheduler.topics import LANGUAGES, TOPICS
 
 LOCAL_TZ = ZoneInfo(DEFAULT_TZ)
@@ -150,6 +150,108 @@ def validate(session: Session, draft: BulletinDraft, bulletin: Bulletin | None =
     return targets
 
 
+def resolve_targets(session: Session, targets: Iterable[str]) -> list[str]:
+    """Check targets (station codes, commune names, '*'); raise ValueError for unknown ones."""
+    clean = [t.strip() for t in targets if t.strip()]
+    if not clean:
+        raise ValueError("chưa chọn nơi phát (targets): ghi mã đài, tên xã, hoặc * cho tất cả")
+    codes = set(session.scalars(select(Station.code)))
+    communes = set(session.scalars(select(Commune.name)))
+    unknown = [t for t in clean if t != "*" and t not in codes and t not in communes]
+    if unknown:
+        raise ValueError(f"nơi phát «{', '.join(unknown)}» không phải mã đài hay tên xã đã có")
+    return clean
+
+
+def split_targets(text: str) -> list[str]:
+    """Targets typed as `XA-001; Xã Ia Dêr; *` (also one per line or comma-separated)."""
+    for sep in ("\n", ","):
+        text = text.replace(sep, ";")
+    return [t.strip() for t in text.split(";") if t.strip()]
+
+
+def _date_field(value: object, label: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value if not isinstance(value, datetime) else value.date()
+    text = str(value).strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{label} «{text[:30]}» không hợp lệ. Dùng dạng 2026-11-23 hoặc 23/11/2026.")
+
+
+def _int_field(value: object, label: str) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{label} «{text[:30]}» không phải số nguyên. Hãy nhập một số, ví dụ 3.") from None
+
+
+def draft_from_fields(fields: Mapping[str, Any]) -> tuple[BulletinDraft, dict[str, str]]:
+    """A draft from plain data (text cells, JSON values or typed values) and the fields that did not parse.
+
+    Keys: code, title, text, topic, language (blank: vi), priority (blank: thuong), valid_from,
+    valid_to (dates or `2026-11-23` / `23/11/2026`), plays_per_week (int or digits), targets (a list,
+    or text split by split_targets), recording_file.
+    """
+    errors: dict[str, str] = {}
+    parsed: dict[str, Any] = {}
+    for name, label, parse in (
+        ("valid_from", "Ngày bắt đầu", _date_field),
+        ("valid_to", "Ngày kết thúc", _date_field),
+        ("plays_per_week", "Số lần phát mỗi tuần", _int_field),
+    ):
+        try:
+            parsed[name] = parse(fields.get(name), label)
+        except ValueError as exc:
+            parsed[name] = None
+            errors[name] = str(exc)
+    targets = fields.get("targets") or []
+    recording = fields.get("recording_file")
+    draft = BulletinDraft(
+        title=str(fields.get("title") or ""),
+        text=str(fields.get("text") or ""),
+        topic=str(fields.get("topic") or ""),
+        language=str(fields.get("language") or "vi"),
+        priority=str(fields.get("priority") or Priority.NORMAL.value),
+        valid_from=parsed["valid_from"],
+        valid_to=parsed["valid_to"],
+        plays_per_week=parsed["plays_per_week"],
+        targets=split_targets(targets) if isinstance(targets, str) else [str(t) for t in targets],
+        code=str(fields.get("code") or ""),
+        recording_file=str(recording) if recording else None,
+        keep_recording=False,
+    )
+    return draft, errors
+
+
+def check_bulletin(
+    session: Session, fields: Mapping[str, Any], bulletin: Bulletin | None = None, *, require_code: bool = False
+) -> tuple[BulletinDraft, list[str]]:
+    """The bulletin validator for plain data (imports, the upstream API): the draft and its resolved
+    targets, or BulletinInvalid with a Vietnamese message per bad field — the same rules as the form's."""
+    draft, errors = draft_from_fields(fields)
+    if require_code and not draft.code.strip():
+        errors["code"] = "Chưa có mã bản tin. Mỗi bản tin cần một mã riêng, ví dụ CCHC-014."
+    try:
+        targets = validate(session, draft, bulletin)
+    except BulletinInvalid as exc:
+        errors = {**exc.errors, **errors}  # a value that did not parse explains itself best
+        targets = []
+    if errors:
+        raise BulletinInvalid(errors)
+    return draft, targets
+
+
 def next_code(session: Session, now: datetime, tz: ZoneInfo = LOCAL_TZ) -> str:
     """A fresh code like BT261123-004 (local date of creation and a counter)."""
     prefix = f"BT{now.astimezone(tz):%y%m%d}-"
@@ -163,6 +265,30 @@ def next_code(session: Session, now: datetime, tz: ZoneInfo = LOCAL_TZ) -> str:
 def _require_role(user: User, roles: frozenset[str], action: str) -> None:
     if user.role not in roles or not user.active:
         raise BulletinRefused(f"Tài khoản «{user.username}» không có quyền {action}.")
+
+
+def _require_targets_inside(session: Session, user: User, targets: list[str]) -> None:
+    """A scoped editor may only aim at stations and communes of their scope (scheduler.access)."""
+    outside = access.outside(session, user, targets)
+    if outside:
+        raise BulletinInvalid({"targets": (
+            f"Nơi phát «{', '.join(outside)}» nằm ngoài phạm vi của tài khoản ({access.describe(user)}). "
+            "Chỉ chọn đài hoặc xã trong phạm vi của mình."
+        )})
+
+
+def may_manage(session: Session, user: User, bulletin: Bulletin) -> bool:
+    """True if every target of `bulletin` lies inside the user's scope: only then may they change,
+    submit, approve or return it (a bulletin from above is seen, not managed, at the commune)."""
+    return access.covers(session, user, bulletin.targets or [])
+
+
+def _require_manage(session: Session, user: User, bulletin: Bulletin, action: str) -> None:
+    if not may_manage(session, user, bulletin):
+        raise BulletinRefused(
+            f"Bản tin «{bulletin.code}» phát cả ngoài phạm vi của bạn ({access.describe(user)}), "
+            f"nên bạn không thể {action}. Người có phạm vi rộng hơn mới làm được."
+        )
 
 
 def _apply(bulletin: Bulletin, draft: BulletinDraft, targets: list[str]) -> None:
@@ -188,6 +314,7 @@ def create_bulletin(
     """Store a new draft bulletin written by `user`; a blank code gets one from the local date."""
     _require_role(user, EDITORS, "viết bản tin")
     targets = validate(session, draft)
+    _require_targets_inside(session, user, targets)
     bulletin = Bulletin(
         code=draft.code.strip() or next_code(session, now, tz),
         status=BulletinStatus.DRAFT.value,
@@ -206,10 +333,12 @@ def create_bulletin(
 def update_bulletin(session: Session, bulletin: Bulletin, draft: BulletinDraft, user: User, now: datetime) -> Bulletin:
     """Change a bulletin. Editing a submitted or approved one sends it back to draft: it needs approval again."""
     _require_role(user, EDITORS, "sửa bản tin")
+    _require_manage(session, user, bulletin, "sửa nó")
     status = BulletinStatus(bulletin.status)
     if status not in EDITABLE:
         raise BulletinRefused(f"Bản tin «{bulletin.code}» đang ở trạng thái «{status.label}», không sửa được.")
     targets = validate(session, draft, bulletin)
+    _require_targets_inside(session, user, targets)
     before = snapshot(bulletin)
     _apply(bulletin, draft, targets)
     if draft.code.strip():
@@ -232,6 +361,7 @@ def update_bulletin(session: Session, bulletin: Bulletin, draft: BulletinDraft, 
 def submit_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime) -> Bulletin:
     """Send a draft or returned bulletin for approval."""
     _require_role(user, EDITORS, "gửi duyệt bản tin")
+    _require_manage(session, user, bulletin, "gửi duyệt nó")
     status = BulletinStatus(bulletin.status)
     if status not in (BulletinStatus.DRAFT, BulletinStatus.RETURNED):
         raise BulletinRefused(
@@ -247,8 +377,9 @@ def submit_bulletin(session: Session, bulletin: Bulletin, user: User, now: datet
     return bulletin
 
 
-def _check_reviewer(bulletin: Bulletin, user: User, action: str) -> None:
+def _check_reviewer(session: Session, bulletin: Bulletin, user: User, action: str) -> None:
     _require_role(user, APPROVERS, action)
+    _require_manage(session, user, bulletin, action + " nó")
     if bulletin.author_id == user.id:
         raise BulletinRefused(
             f"Bạn là người viết bản tin «{bulletin.code}», không thể tự {action}. Hãy nhờ người duyệt khác."
@@ -260,7 +391,7 @@ def _check_reviewer(bulletin: Bulletin, user: User, action: str) -> None:
 
 def approve_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime, comment: str = "") -> Bulletin:
     """Approve a submitted bulletin; the author may not approve their own."""
-    _check_reviewer(bulletin, user, "duyệt")
+    _check_reviewer(session, bulletin, user, "duyệt")
     before = snapshot(bulletin)
     bulletin.status = BulletinStatus.APPROVED.value
     bulletin.approver_id = user.id
@@ -274,7 +405,7 @@ def approve_bulletin(session: Session, bulletin: Bulletin, user: User, now: date
 
 def return_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime, comment: str) -> Bulletin:
     """Send a submitted bulletin back to its author; a comment saying what to fix is required."""
-    _check_reviewer(bulletin, user, "trả lại")
+    _check_reviewer(session, bulletin, user, "trả lại")
     if not comment.strip():
         raise BulletinInvalid({"comment": "Hãy ghi lý do trả lại để người viết biết cần sửa gì."})
     before = snapshot(bulletin)
@@ -289,6 +420,7 @@ def return_bulletin(session: Session, bulletin: Bulletin, user: User, now: datet
 def archive_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime) -> Bulletin:
     """Take a bulletin out of use; it stays in reports and history."""
     _require_role(user, EDITORS | APPROVERS, "lưu trữ bản tin")
+    _require_manage(session, user, bulletin, "lưu trữ nó")
     if bulletin.status == BulletinStatus.ARCHIVED.value:
         raise BulletinRefused(f"Bản tin «{bulletin.code}» đã được lưu trữ rồi.")
     before = snapshot(bulletin)

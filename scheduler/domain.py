@@ -166,7 +166,7 @@ class Shortfall:
     bulletin: str
     quota: int
     planned: int
-    reasons: tuple[str, ...]  # machine codes, see scheduler.planning.explain.REASON_TEXT
+    reasons: tuple[str, ...]  # machine codes, see scheduler.planning.shortfalls.REASON_TEXT
 
 
 @dataclass(frozen=True)

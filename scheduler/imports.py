@@ -1,5 +1,8 @@
 """CSV and XLSX import of stations and bulletins. A file with any bad row stores nothing.
 
+Rows pass the same validators as the forms (scheduler.stations.check_station,
+scheduler.bulletins.check_bulletin). `resolve_targets` lives with the bulletins.
+
 Formats are documented in docs/csv-formats.md.
 """
 
@@ -8,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -16,10 +19,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.bulletins import BulletinInvalid, check_bulletin
 from scheduler.db.models import Area, Bulletin, Commune, Province, Station, User
-from scheduler.domain import BulletinStatus, Priority
-from scheduler.planning.windows import find_overlaps, parse_windows
-from scheduler.topics import LANGUAGES, TOPICS
+from scheduler.domain import BulletinStatus
+from scheduler.stations import StationEdit, StationInvalid, check_station
 
 STATION_COLUMNS = ("code", "name", "commune", "area", "province", "languages", "windows", "lat", "lon", "speakers")
 BULLETIN_COLUMNS = (
@@ -169,8 +172,14 @@ def _get_or_create_commune(session: Session, province: str, area: str, commune: 
     return row
 
 
+def _field_errors(errors: dict[str, str]) -> str:
+    return " ".join(f"cột {name}: {message}" for name, message in errors.items())
+
+
 def import_stations(session: Session, text: str | Sheet) -> ImportResult:
-    """Create or update stations from CSV text; raise ImportFailed listing every bad line."""
+    """Create or update stations from CSV text; raise ImportFailed listing every bad line.
+
+    Each row passes the same validator as the station form (scheduler.stations.check_station)."""
     rows = read_rows(text, STATION_COLUMNS)
     errors: list[str] = []
     seen: set[str] = set()
@@ -183,24 +192,21 @@ def import_stations(session: Session, text: str | Sheet) -> ImportResult:
             if code in seen:
                 raise ValueError(f"mã đài «{code}» bị lặp trong tệp")
             seen.add(code)
-            languages = [x.strip() for x in (row["languages"] or "vi").split(";") if x.strip()]
-            unknown = [x for x in languages if x not in LANGUAGES]
-            if unknown:
-                raise ValueError(f"cột languages: ngôn ngữ «{';'.join(unknown)}» không có; dùng {', '.join(LANGUAGES)}")
-            windows = parse_windows(row["windows"]) if row["windows"] else ()
-            overlaps = find_overlaps(windows)
-            if overlaps:
-                raise ValueError(f"cột windows: {overlaps[0].message}")
             lat = _parse_float(row["lat"], "lat")
             lon = _parse_float(row["lon"], "lon")
             speakers = _parse_count(row["speakers"], "speakers")
-            parsed.append((row, languages, lat, lon, speakers))
+            languages = [x.strip() for x in (row["languages"] or "vi").split(";")]
+            try:
+                checked = check_station(StationEdit(row["name"], languages, row["windows"], speakers=speakers))
+            except StationInvalid as exc:
+                raise ValueError(_field_errors(exc.errors).rstrip(".")) from None
+            parsed.append((row, checked, lat, lon))
         except ValueError as exc:
             errors.append(f"Dòng {line}: {exc}.")
     if errors:
         raise ImportFailed(errors)
     result = ImportResult()
-    for row, languages, lat, lon, speakers in parsed:
+    for row, checked, lat, lon in parsed:
         commune = _get_or_create_commune(session, row["province"], row["area"], row["commune"])
         station = session.scalar(select(Station).where(Station.code == row["code"]))
         if station is None:
@@ -209,11 +215,11 @@ def import_stations(session: Session, text: str | Sheet) -> ImportResult:
             result.created += 1
         else:
             result.updated += 1
-        station.name = row["name"]
+        station.name = checked.name
         station.commune = commune
-        station.languages = ";".join(languages)
-        station.windows = row["windows"]
-        station.lat, station.lon, station.speakers = lat, lon, speakers
+        station.languages = checked.languages
+        station.windows = checked.windows
+        station.lat, station.lon, station.speakers = lat, lon, checked.speakers
         result.codes.append(row["code"])
     session.flush()
     return result
@@ -232,23 +238,14 @@ def store_upload(source: Path, media_dir: Path) -> str:
     return name
 
 
-def resolve_targets(session: Session, targets: Iterable[str]) -> list[str]:
-    """Check targets (station codes, commune names, '*'); raise ValueError for unknown ones."""
-    clean = [t.strip() for t in targets if t.strip()]
-    if not clean:
-        raise ValueError("chưa chọn nơi phát (targets): ghi mã đài, tên xã, hoặc * cho tất cả")
-    codes = set(session.scalars(select(Station.code)))
-    communes = set(session.scalars(select(Commune.name)))
-    unknown = [t for t in clean if t != "*" and t not in codes and t not in communes]
-    if unknown:
-        raise ValueError(f"nơi phát «{', '.join(unknown)}» không phải mã đài hay tên xã đã có")
-    return clean
-
-
 def import_bulletins(
     session: Session, text: str | Sheet, base_dir: Path, media_dir: Path, now: datetime, approver: User | None = None
 ) -> ImportResult:
-    """Create or update bulletins; `approver` marks them approved. Bad rows: ImportFailed, nothing stored."""
+    """Create or update bulletins; `approver` marks them approved. Bad rows: ImportFailed, nothing stored.
+
+    Each row passes the same validator as the bulletin form (scheduler.bulletins.check_bulletin). As
+    with the form, changed content sends an approved or submitted bulletin back to draft, unless
+    `approver` approves the file."""
     rows = read_rows(text, BULLETIN_COLUMNS)
     errors: list[str] = []
     parsed = []
@@ -256,32 +253,9 @@ def import_bulletins(
     for line, row in rows:
         try:
             code = row["code"]
-            if not code or not row["title"]:
-                raise ValueError("thiếu mã hoặc tiêu đề bản tin")
             if code in seen:
                 raise ValueError(f"mã bản tin «{code}» bị lặp trong tệp")
             seen.add(code)
-            if row["topic"] not in TOPICS:
-                raise ValueError(f"cột topic: chủ đề «{row['topic']}» không có; dùng một trong {', '.join(TOPICS)}")
-            language = row["language"] or "vi"
-            if language not in LANGUAGES:
-                raise ValueError(f"cột language: ngôn ngữ «{language}» không có; dùng {', '.join(LANGUAGES)}")
-            try:
-                priority = Priority(row["priority"] or "thuong")
-            except ValueError:
-                raise ValueError(
-                    f"cột priority: «{row['priority']}» không hợp lệ; dùng thuong, uu_tien hoặc khan_cap"
-                ) from None
-            valid_from = _parse_date(row["valid_from"], "valid_from")
-            valid_to = _parse_date(row["valid_to"], "valid_to")
-            if valid_to < valid_from:
-                raise ValueError(f"ngày kết thúc {valid_to:%d/%m/%Y} trước ngày bắt đầu {valid_from:%d/%m/%Y}")
-            try:
-                plays = int(row["plays_per_week"] or 0)
-            except ValueError:
-                raise ValueError(f"cột plays_per_week: «{row['plays_per_week']}» không phải số nguyên") from None
-            if not 0 <= plays <= 100:
-                raise ValueError(f"cột plays_per_week: {plays} phải từ 0 đến 100")
             audio_file = None
             if row["audio_file"]:
                 audio_file = (base_dir / row["audio_file"]).resolve()
@@ -289,32 +263,47 @@ def import_bulletins(
                     raise ValueError(f"cột audio_file: không thấy tệp «{row['audio_file']}»")
             elif not row["text"]:
                 raise ValueError("bản tin cần nội dung (text) hoặc tệp ghi âm (audio_file)")
-            targets = resolve_targets(session, row["targets"].split(";"))
-            parsed.append((row, language, priority, valid_from, valid_to, plays, audio_file, targets))
+            existing = session.scalar(select(Bulletin).where(Bulletin.code == code)) if code else None
+            fields = {**row, "recording_file": row["audio_file"] or None}
+            try:
+                draft, targets = check_bulletin(session, fields, existing, require_code=True)
+            except BulletinInvalid as exc:
+                raise ValueError(_field_errors(exc.errors).rstrip(".")) from None
+            parsed.append((existing, draft, audio_file, targets))
         except ValueError as exc:
             errors.append(f"Dòng {line}: {exc}.")
     if errors:
         raise ImportFailed(errors)
     result = ImportResult()
-    for row, language, priority, valid_from, valid_to, plays, audio_file, targets in parsed:
-        bulletin = session.scalar(select(Bulletin).where(Bulletin.code == row["code"]))
+    for bulletin, draft, audio_file, targets in parsed:
+        assert draft.valid_from is not None and draft.valid_to is not None and draft.plays_per_week is not None
+        recording = store_upload(audio_file, media_dir) if audio_file else None
         if bulletin is None:
-            bulletin = Bulletin(code=row["code"], created_at=now, status=BulletinStatus.DRAFT.value)
+            bulletin = Bulletin(code=draft.code.strip(), created_at=now, status=BulletinStatus.DRAFT.value)
             session.add(bulletin)
             result.created += 1
         else:
             result.updated += 1
-            bulletin.audio_asset_id = None  # content may have changed: render again
-        bulletin.title, bulletin.text, bulletin.topic = row["title"], row["text"], row["topic"]
-        bulletin.language, bulletin.priority = language, priority.value
-        bulletin.valid_from, bulletin.valid_to, bulletin.plays_per_week = valid_from, valid_to, plays
+            changed = (bulletin.title, bulletin.text, bulletin.language, bulletin.recording_file) != (
+                draft.title.strip(), draft.text.strip(), draft.language, recording)
+            if changed:
+                bulletin.audio_asset_id = None  # the old sound no longer matches: render again
+                bulletin.render_error = None
+            if changed and bulletin.status in (BulletinStatus.SUBMITTED.value, BulletinStatus.APPROVED.value):
+                bulletin.status = BulletinStatus.DRAFT.value  # as the form does: approve the new content again
+                bulletin.approver_id = None
+                bulletin.approved_at = None
+        bulletin.title, bulletin.text, bulletin.topic = draft.title.strip(), draft.text.strip(), draft.topic
+        bulletin.language, bulletin.priority = draft.language, draft.priority
+        bulletin.valid_from, bulletin.valid_to = draft.valid_from, draft.valid_to
+        bulletin.plays_per_week = draft.plays_per_week
         bulletin.targets = targets
-        bulletin.recording_file = store_upload(audio_file, media_dir) if audio_file else None
+        bulletin.recording_file = recording
         bulletin.updated_at = now
         if approver is not None:
             bulletin.status = BulletinStatus.APPROVED.value
             bulletin.approver = approver
             bulletin.approved_at = now
-        result.codes.append(row["code"])
+        result.codes.append(draft.code.strip())
     session.flush()
     return result

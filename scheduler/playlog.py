@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import Bulletin, PlayLog, ProgrammeItem, Station
+from scheduler.liveness import record_contact
 
 RESULTS = ("played", "partial", "skipped", "failed")
 SOURCES = ("agent", "manual")
@@ -95,6 +96,6 @@ def ingest(
             )
         )
         stored += 1
-    station.last_log_at = now
+    record_contact(station, "log", now, every=timedelta(0))  # rows were written anyway
     session.flush()
     return IngestResult(stored=stored, duplicates=len(parsed) - stored, accepted_ids=ids)

@@ -10,6 +10,21 @@ from zoneinfo import ZoneInfo
 from audio.settings import AudioSettings
 from scheduler.domain import DEFAULT_TZ
 
+DEFAULT_SILENT_MINUTES = 15  # scheduler.liveness: one answer to "is this station online?"
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"Biến {name}=«{raw}» không phải số nguyên. Ghi một số, ví dụ {default}.") from None
+    if value < 1:
+        raise ValueError(f"Biến {name}={raw} quá nhỏ: phải từ 1 trở lên.")
+    return value
+
 
 def _data_dir() -> Path:
     return Path(os.environ.get("LOAXA_DATA_DIR", "loaxa-data")).resolve()
@@ -25,6 +40,7 @@ class Settings:
     secret_key: str = "loaxa-dev-secret-change-me"
     public_url: str = "http://127.0.0.1:8080"
     no_change_minutes: int = 30
+    silent_minutes: int = DEFAULT_SILENT_MINUTES  # no contact for this long: offline (scheduler.liveness)
     audio: AudioSettings = field(default_factory=AudioSettings)
 
     @property
@@ -55,5 +71,6 @@ class Settings:
             secret_key=env.get("LOAXA_SECRET_KEY", "loaxa-dev-secret-change-me"),
             public_url=env.get("LOAXA_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
             no_change_minutes=int(env.get("LOAXA_NO_CHANGE_MINUTES", "30")),
+            silent_minutes=_positive(env, "LOAXA_SILENT_MINUTES", DEFAULT_SILENT_MINUTES),
             audio=audio,
         )

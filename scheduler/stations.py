@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from scheduler import audit
+from scheduler.access import in_scope
 from scheduler.accounts import issue_station_token
 from scheduler.db.models import Station, User
-from scheduler.planning.windows import find_overlaps, find_stray_blocks, format_windows, parse_windows
+from scheduler.planning.windows import check_windows
 from scheduler.topics import LANGUAGES
 
 MAX_NAME = 200
-MAX_WINDOWS_SPEC = 4000
+MAX_SPEAKERS = 10_000
 
 
 class StationInvalid(ValueError):
@@ -59,29 +60,20 @@ def snapshot(station: Station) -> dict[str, Any]:
     }
 
 
-def check_windows(spec: str) -> tuple[str, list[str]]:
-    """Return the spec in canonical form and warnings; raise ValueError (Vietnamese) if bad or overlapping."""
-    if len(spec) > MAX_WINDOWS_SPEC:
-        raise ValueError(f"Khung giờ dài {len(spec)} ký tự, tối đa {MAX_WINDOWS_SPEC}. Hãy rút gọn.")
-    windows = parse_windows(spec)
-    overlaps = find_overlaps(windows)
-    if overlaps:
-        raise ValueError(" ".join(o.message for o in overlaps))
-    warnings = [w.message for w in find_stray_blocks(windows)]
-    return (format_windows(windows) if windows else ""), warnings
+@dataclass(frozen=True)
+class CheckedStation:
+    """A station edit that passed `check_station`: values as they are stored."""
+
+    name: str
+    languages: str  # "vi;jra", first = main language
+    windows: str  # canonical spec, "" = inherit
+    speakers: int
+    warnings: list[str]
 
 
-def may_manage_token(user: User, station: Station) -> bool:
-    """Admins for every station; operators only for stations of their own commune."""
-    if not user.active:
-        return False
-    return user.role == "admin" or (user.role == "operator" and user.commune_id == station.commune_id)
-
-
-def update_station(session: Session, station: Station, edit: StationEdit, user: User, now: datetime) -> StationSaved:
-    """Validate and store an edit; warnings (e.g. a relay block outside every session) do not block saving."""
-    if user.role != "admin" or not user.active:
-        raise StationRefused(f"Tài khoản «{user.username}» không có quyền sửa đài.")
+def check_station(edit: StationEdit) -> CheckedStation:
+    """The station validator (form, CSV/XLSX import, CLI): the cleaned values, or StationInvalid with a
+    Vietnamese message per bad field. Warnings (a relay block outside every session) do not block."""
     errors: dict[str, str] = {}
     name = edit.name.strip()
     if not name:
@@ -93,27 +85,44 @@ def update_station(session: Session, station: Station, edit: StationEdit, user: 
     if not languages:
         errors["languages"] = "Chọn ít nhất một ngôn ngữ phát."
     elif unknown:
-        errors["languages"] = f"Ngôn ngữ «{', '.join(unknown)}» không được hỗ trợ. Chọn trong danh sách."
-    if not 0 <= edit.speakers <= 10_000:
-        errors["speakers"] = f"Số loa {edit.speakers} không hợp lệ, phải từ 0 đến 10000."
+        errors["languages"] = (
+            f"Ngôn ngữ «{', '.join(unknown)}» không được hỗ trợ. Chọn trong danh sách: {', '.join(LANGUAGES)}."
+        )
+    if not 0 <= edit.speakers <= MAX_SPEAKERS:
+        errors["speakers"] = f"Số loa {edit.speakers} không hợp lệ, phải từ 0 đến {MAX_SPEAKERS}."
     windows, warnings = "", list[str]()
     try:
-        windows, warnings = check_windows(edit.windows.strip())
+        windows, warnings = check_windows(edit.windows)
     except ValueError as exc:
         errors["windows"] = str(exc)
     if errors:
         raise StationInvalid(errors)
+    return CheckedStation(name, ";".join(dict.fromkeys(languages)), windows, edit.speakers, warnings)
+
+
+def may_manage_token(user: User, station: Station) -> bool:
+    """Admins for every station; operators only for stations inside their scope (their commune)."""
+    if not user.active:
+        return False
+    return user.role == "admin" or (user.role == "operator" and in_scope(user, station))
+
+
+def update_station(session: Session, station: Station, edit: StationEdit, user: User, now: datetime) -> StationSaved:
+    """Validate and store an edit; warnings (e.g. a relay block outside every session) do not block saving."""
+    if user.role != "admin" or not user.active:
+        raise StationRefused(f"Tài khoản «{user.username}» không có quyền sửa đài.")
+    checked = check_station(edit)
     before = snapshot(station)
-    station.name = name
-    station.languages = ";".join(dict.fromkeys(languages))
-    station.windows = windows
+    station.name = checked.name
+    station.languages = checked.languages
+    station.windows = checked.windows
     station.active = edit.active
-    station.speakers = edit.speakers
+    station.speakers = checked.speakers
     after = snapshot(station)
     if after != before:
         session.flush()
         audit.record(session, now, user, "station.update", "station", station.code, before, after)
-    return StationSaved(station, warnings)
+    return StationSaved(station, checked.warnings)
 
 
 def rotate_token(session: Session, station: Station, user: User, now: datetime) -> str:

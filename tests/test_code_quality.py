@@ -1,15 +1,32 @@
-"""The style card's gates: ruff over the repository and mypy over the three packages are clean."""
+"""The style card's gates: ruff and mypy are clean, and the imports follow the arrows.
+
+The arrows are read from each module's syntax tree (every `import` and `from … import`, also inside
+functions): web → scheduler → audio, never back; the pure planner imports no database code; the
+station agent imports no server package. One home per rule is checked where a rule can be seen in
+the code: contact stamps are written in scheduler/liveness.py only, and no module reaches into
+another's private names.
+"""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("audio", "scheduler", "web")
+# Installed only on the server (pyproject's `server` extra) or part of the server itself: a receiver box
+# has none of them (tests/ops/test_agent_footprint.py checks the same at import time).
+SERVER_ONLY = {
+    "flask", "werkzeug", "jinja2", "flask_wtf", "wtforms", "sqlalchemy", "alembic", "psycopg", "apscheduler",
+    "pydub", "gtts", "espeakng_loader", "imageio_ffmpeg", "openpyxl", "prometheus_client", "matplotlib", "fpdf",
+    "tqdm", "holidays", "lunardate", "web", "audio",
+}  # fmt: skip
 
 
 def _tool(name: str) -> str:
@@ -29,13 +46,102 @@ def test_mypy_finds_nothing_in_the_packages() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_arrows_point_from_web_to_scheduler_to_audio_only() -> None:
-    """audio imports neither scheduler nor web; scheduler never imports web."""
-    offenders = []
-    for package, forbidden in (("audio", ("scheduler", "web")), ("scheduler", ("web",))):
-        for path in (ROOT / package).rglob("*.py"):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                words = line.strip().split()
-                if len(words) >= 2 and words[0] in ("import", "from") and words[1].split(".")[0] in forbidden:
-                    offenders.append(f"{path.relative_to(ROOT)}: {line.strip()}")
-    assert offenders == []
+def _modules(*folders: str) -> Iterator[tuple[Path, ast.Module]]:
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield path, ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
+def _imports(tree: ast.Module) -> Iterator[tuple[int, str, list[str]]]:
+    """(line, module, names) for every absolute import in the tree, nested ones included."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name, []
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module, [alias.name for alias in node.names]
+
+
+def _offenders(folder: str, allowed: object) -> list[str]:
+    found = []
+    for path, tree in _modules(folder):
+        for line, module, names in _imports(tree):
+            full = [module] + [f"{module}.{n}" for n in names]
+            if not any(allowed(name) for name in full):  # type: ignore[operator]
+                found.append(f"{path.relative_to(ROOT)}:{line}: {module}")
+    return found
+
+
+def _under(name: str, *prefixes: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def test_audio_imports_neither_scheduler_nor_web() -> None:
+    assert _offenders("audio", lambda name: not _under(name, "scheduler", "web")) == []
+
+
+def test_scheduler_never_imports_web() -> None:
+    assert _offenders("scheduler", lambda name: not _under(name, "web")) == []
+
+
+def test_the_planner_imports_no_database_code() -> None:
+    """scheduler/planning is pure: plain data in, a plan out (the standard library and the domain types)."""
+
+    def allowed(name: str) -> bool:
+        top = name.split(".")[0]
+        if top == "scheduler":
+            return _under(name, "scheduler.planning", "scheduler.domain")
+        return top in sys.stdlib_module_names
+
+    assert _offenders("scheduler/planning", allowed) == []
+
+
+def test_the_station_agent_imports_no_server_package() -> None:
+    """scheduler/agent runs on the receiver box: its own modules, the shared plain types, and its few libraries."""
+
+    def allowed(name: str) -> bool:
+        top = name.split(".")[0]
+        if top == "scheduler":
+            return _under(name, "scheduler.agent", "scheduler.domain")
+        return top not in SERVER_ONLY
+
+    assert _offenders("scheduler/agent", allowed) == []
+    assert [o for o in _offenders("scheduler/agent", lambda n: n.split(".")[0] not in SERVER_ONLY)] == []
+
+
+def test_the_arrow_checks_see_nested_imports() -> None:
+    tree = ast.parse("def f():\n    from web.app import create_app\n    import sqlalchemy.orm\n")
+    assert [(module, names) for _line, module, names in _imports(tree)] == [
+        ("web.app", ["create_app"]), ("sqlalchemy.orm", [])]
+
+
+CONTACT_COLUMNS = {"last_manifest_at", "last_status_at", "last_log_at"}
+
+
+def test_contact_stamps_are_written_only_by_the_liveness_module() -> None:
+    writers = []
+    for path, tree in _modules(*PACKAGES):
+        for node in ast.walk(tree):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+                targets = [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr in CONTACT_COLUMNS:
+                    writers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            # A column named in a string is about to be set by name (setattr), as a second writer did.
+            if isinstance(node, ast.Constant) and node.value in CONTACT_COLUMNS:
+                writers.append(f"{path.relative_to(ROOT)}:{node.lineno} «{node.value}»")
+    home = ("scheduler/liveness.py", "scheduler/db/models.py")
+    assert [w for w in writers if not w.startswith(home)] == []
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    found = []
+    for path, tree in _modules(*PACKAGES):
+        for line, module, names in _imports(tree):
+            if module.split(".")[0] in PACKAGES and any(n.startswith("_") and not n.startswith("__") for n in names):
+                found.append(f"{path.relative_to(ROOT)}:{line}: from {module} import {', '.join(names)}")
+    assert found == []

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from scheduler.db.models import Emergency, Source, Station
 from scheduler.delivery import station_api
 from scheduler.emergencies import cap
-from scheduler.emergencies.tracking import aims_at_commune, station_commands
+from scheduler.emergencies.tracking import station_commands, visible_to
 from scheduler.manifest import build_manifest
 from scheduler.playlog import ingest
 from scheduler.sources import source_for_key
@@ -205,7 +205,6 @@ def playlog() -> Response:
         with session.no_autoflush:
             result = ingest(session, station, plays, when, source="agent")
         del held
-        station.last_log_at = when
         _commit(session)
     except (ValueError, TypeError) as exc:
         session.rollback()
@@ -294,8 +293,7 @@ def cap_export(emergency_id: int) -> Response:
     if _source() is None and not can(user, "emergencies.view"):
         return error(401, SOURCE_KEY_MISSING)
     emergency = session.get(Emergency, emergency_id)
-    if emergency is None or (user is not None and user.role == "operator"
-                             and not aims_at_commune(session, emergency, user.commune_id or -1)):
+    if emergency is None or (user is not None and not visible_to(session, emergency, user)):
         return error(404, f"Không có lệnh khẩn cấp số {emergency_id}.")
     data = cap.export_alert(session, emergency, settings().public_url, settings().tz)
     _commit(session)  # the source's last use

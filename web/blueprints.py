@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import importlib
+from flask import Blueprint, Flask
 
-from flask import Flask
-
+from web import api, health, reports, views
 from web.context import close_db
+from web.views import auditlog, bulletins, emergencies, programmes, stations, users
 
-# module:attribute of each blueprint; each area owns its module.
-BLUEPRINTS = (
-    "web.api:bp",
-    "web.views:bp",
-    "web.views.bulletins:bp",
-    "web.views.programmes:bp",
-    "web.views.stations:bp",
-    "web.views.emergencies:bp",
-    "web.views.auditlog:bp",
-    "web.views.users:bp",
-    "web.health:bp",
-    "web.reports:bp",
+# Each area owns its module and its blueprint.
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    api.bp,
+    views.bp,
+    bulletins.bp,
+    programmes.bp,
+    stations.bp,
+    emergencies.bp,
+    auditlog.bp,
+    users.bp,
+    health.bp,
+    reports.bp,
 )
 
 
 def register(app: Flask) -> None:
     app.teardown_appcontext(close_db)
-    for target in BLUEPRINTS:
-        module_name, attr = target.split(":")
-        app.register_blueprint(getattr(importlib.import_module(module_name), attr))
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

@@ -180,13 +180,6 @@ def attach_errors(form: FlaskForm, errors: Mapping[str, str]) -> list[str]:
     return loose
 
 
-def split_targets(text: str) -> list[str]:
-    """Targets typed as `XA-001; Xã Ia Dêr; *` (also one per line or comma-separated)."""
-    for sep in ("\n", ","):
-        text = text.replace(sep, ";")
-    return [t.strip() for t in text.split(";") if t.strip()]
-
-
 class LoginForm(Form):
     username = StringField("Tên đăng nhập", validators=[Required("Hãy nhập tên đăng nhập."), MaxLength(80, "Tên")])
     password = PasswordField("Mật khẩu", validators=[Required("Hãy nhập mật khẩu.")])
@@ -226,7 +219,9 @@ class UserForm(Form):
     )
     full_name = StringField("Họ và tên", validators=[MaxLength(200, "Họ và tên")])
     role = VnSelectField("Vai trò", choices=choices(ROLES))
-    commune = StringField("Xã (bắt buộc với vận hành xã)", validators=[MaxLength(120, "Tên xã")])
+    commune = StringField("Xã (phạm vi; bắt buộc với vận hành xã)", validators=[MaxLength(120, "Tên xã")])
+    area = StringField("Khu vực (phạm vi của biên tập viên, người duyệt; bỏ trống: toàn tỉnh)",
+                       validators=[MaxLength(120, "Tên khu vực")])
     password = PasswordField("Mật khẩu (ít nhất 8 ký tự; để trống nếu không đổi)")
     active = BooleanField("Đang hoạt động", default=True)
 

@@ -127,7 +127,7 @@ def metrics() -> Response:
     ext = current_app.extensions["loaxa"]
     cfg = settings()
     with ext["sessions"]() as session:
-        snap = collect(session, now(), cfg.tz, _service_config().silent_minutes)
+        snap = collect(session, now(), cfg.tz, cfg.silent_minutes)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_SnapshotCollector(snap))  # type: ignore[arg-type]
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db.models import Commune, Programme, Station
-
-ONLINE_WITHIN = timedelta(minutes=5)
+from scheduler.liveness import is_online
+from scheduler.settings import DEFAULT_SILENT_MINUTES
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ class DeliveryRow:
         return f"Đang giữ phiên bản {self.acked_version}"
 
 
-def delivery_status(session: Session, weeks: Sequence[str] | None = None,
-                    now: datetime | None = None) -> list[DeliveryRow]:
+def delivery_status(session: Session, weeks: Sequence[str] | None = None, now: datetime | None = None,
+                    silent_minutes: int = DEFAULT_SILENT_MINUTES) -> list[DeliveryRow]:
     """One row per active station and week (default: the two latest weeks that have programmes)."""
     if weeks is None:
         weeks = list(session.scalars(
@@ -62,7 +62,7 @@ def delivery_status(session: Session, weeks: Sequence[str] | None = None,
     for station in stations:
         online = None
         if now is not None:
-            online = station.last_status_at is not None and now - station.last_status_at <= ONLINE_WITHIN
+            online = is_online(station, now, silent_minutes)
         for week in weeks:
             p = programmes.get((station.id, week))
             rows.append(DeliveryRow(

@@ -33,10 +33,10 @@ from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
 from scheduler.delivery.topics import station_topics
 from scheduler.domain import IsoWeek
 from scheduler.emergencies.tracking import record_report
+from scheduler.liveness import ContactKind, record_contact
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
 
-CONTACT_RESOLUTION = timedelta(seconds=60)  # last-contact stamps are written at most this often
 MAX_STATUS_BYTES = 16 * 1024
 
 
@@ -111,14 +111,9 @@ def index_etag(index: Mapping[str, Any]) -> str:
     return "idx." + hashlib.sha256(json.dumps(index, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def touch(station: Station, kind: str, now: datetime) -> bool:
-    """Stamp last contact of `kind` (manifest | status | log); True if the row changed."""
-    attr = {"manifest": "last_manifest_at", "status": "last_status_at", "log": "last_log_at"}[kind]
-    last: datetime | None = getattr(station, attr)
-    if last is not None and now - last < CONTACT_RESOLUTION and now >= last:
-        return False
-    setattr(station, attr, now)
-    return True
+def touch(station: Station, kind: ContactKind, now: datetime) -> bool:
+    """Stamp last contact of `kind` (scheduler.liveness.record_contact); True if the row changed."""
+    return record_contact(station, kind, now)
 
 
 def audio_for_station(session: Session, station: Station, sha256: str) -> AudioAsset | None:
@@ -189,7 +184,7 @@ def record_status(station: Station, body: Any, now: datetime) -> dict[str, Any]:
         if key in previous:
             status[key] = previous[key]
     station.status = status
-    station.last_status_at = now
+    record_contact(station, "status", now, every=timedelta(0))  # the row is written anyway
     return status
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import audit
+from scheduler import access, audit
 from scheduler.db.models import Bulletin, Emergency, Station, User
 from scheduler.domain import BulletinStatus
 from scheduler.emergencies import tracking
@@ -34,6 +34,15 @@ MAX_EXPIRES_MINUTES = 24 * 60
 def may_start(user: User | None) -> bool:
     """Approvers and admins start and release emergencies; None is the command line (a trusted shell)."""
     return user is None or (user.active and user.role in STARTERS)
+
+
+def check_scope(user: User | None, stations: Sequence[Station]) -> None:
+    """Every station must lie inside the user's scope (scheduler.access); ValueError (Vietnamese) names the others."""
+    away = [s.code for s in stations if not access.in_scope(user, s)]
+    if away:
+        more = f" và {len(away) - 10} đài khác" if len(away) > 10 else ""
+        raise ValueError(f"Nơi phát có đài ngoài phạm vi của bạn ({access.describe(user)}): "
+                         f"{', '.join(away[:10])}{more}. Chọn nơi phát trong phạm vi, hoặc nhờ người duyệt cấp tỉnh.")
 
 
 def emergency_plays(emergency: Emergency) -> list[datetime]:
@@ -149,6 +158,7 @@ def start_emergency(
         raise ValueError(f"Tài khoản «{user.username}» chỉ gửi được yêu cầu phát khẩn cấp; người duyệt sẽ cho phát.")
     _check_bulletin(session, bulletin, now, (BulletinStatus.APPROVED.value,))
     stations = target_stations(session, targets)
+    check_scope(user, stations)
     plays = _check_rule(bulletin, rule, now)
     emergency = _new(bulletin, targets, rule, user, now, full_volume=full_volume, expires_minutes=expires_minutes,
                      origin=origin, state=RUNNING, plays=len(plays))
@@ -187,6 +197,7 @@ def request_emergency(
         raise ValueError(f"Tài khoản «{user.username}» không có quyền yêu cầu phát khẩn cấp.")
     _check_bulletin(session, bulletin, now, (BulletinStatus.APPROVED.value, BulletinStatus.SUBMITTED.value))
     stations = target_stations(session, targets)
+    check_scope(user, stations)
     plays = _check_rule(bulletin, rule, now)
     emergency = _new(bulletin, targets, rule, user, now, full_volume=full_volume, expires_minutes=expires_minutes,
                      origin=origin, state=PENDING, plays=len(plays))
@@ -222,6 +233,7 @@ def release_emergency(session: Session, emergency: Emergency, user: User | None,
                      {"status": bulletin.status, "emergency": emergency.id})
     _check_bulletin(session, bulletin, now, (BulletinStatus.APPROVED.value,))
     stations = target_stations(session, emergency.targets)
+    check_scope(user, stations)
     every = emergency.repeat_every_minutes
     until = emergency.repeat_until if emergency.repeat_until is not None and emergency.repeat_until > now else None
     rule = RepeatRule()
@@ -244,6 +256,7 @@ def hold_emergency(session: Session, emergency: Emergency, user: User | None, no
     if emergency.state != RUNNING:
         raise ValueError(f"Lệnh khẩn cấp số {emergency.id} đang «{STATE_LABELS.get(emergency.state, emergency.state)}»;"
                          " chỉ tạm dừng được lệnh đang chạy.")
+    check_scope(user, tracking.board_stations(session, emergency))
     removed, stations = remove_future_plays(session, emergency, now)
     emergency.state = HELD
     emergency.held_at = now
@@ -262,6 +275,7 @@ def resume_emergency(session: Session, emergency: Emergency, user: User | None, 
         assert user is not None
         raise ValueError(f"Tài khoản «{user.username}» không có quyền tiếp tục lệnh khẩn cấp.")
     stations = target_stations(session, emergency.targets)
+    check_scope(user, stations)
     unplayed = tracking.unplayed_codes(session, emergency)
     later = [p for p in emergency_plays(emergency) if p > now]
     airings = [*emergency_plays(emergency), now]
@@ -286,6 +300,7 @@ def cancel_emergency(session: Session, emergency: Emergency, user: User | None, 
             f"Lệnh khẩn cấp số {emergency.id} đã được hủy lúc {emergency.cancelled_at.isoformat()}."
         )
     before = emergency.state
+    check_scope(user, tracking.board_stations(session, emergency))
     removed, stations = remove_future_plays(session, emergency, now)
     emergency.cancelled_at = now
     emergency.state = CANCELLED

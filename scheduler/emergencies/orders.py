@@ -25,6 +25,7 @@ from scheduler.emergencies import compose
 from scheduler.emergencies.lifecycle import (
     DEFAULT_EXPIRES_MINUTES,
     check_expiry,
+    check_scope,
     may_start,
     request_emergency,
     start_emergency,
@@ -93,13 +94,15 @@ def _bulletin(session: Session, code: str | None) -> Bulletin:
     return bulletin
 
 
-def prepare(session: Session, order: Order, media_dir: Path, audio: AudioSettings, now: datetime) -> Prepared:
-    """Check the order and make its sound now; OrderInvalid lists every bad field."""
+def prepare(session: Session, order: Order, media_dir: Path, audio: AudioSettings, now: datetime,
+            user: User | None = None) -> Prepared:
+    """Check the order (targets inside `user`'s scope) and make its sound now; OrderInvalid lists every bad field."""
     errors: dict[str, str] = {}
     stations: list[Station] = []
     plays: list[datetime] = []
     try:
         stations = target_stations(session, order.targets)
+        check_scope(user, stations)
     except ValueError as exc:
         errors["targets"] = str(exc)
     try:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db.models import Bulletin, Emergency, Programme, ProgrammeItem, Station
 from scheduler.domain import DEFAULT_TZ, IsoWeek, Priority
-from scheduler.programmes import _planned, items_hash
+from scheduler.programmes import store
 
 GAP = timedelta(seconds=2)  # silence between back-to-back emergencies
 
@@ -31,24 +31,6 @@ GAP = timedelta(seconds=2)  # silence between back-to-back emergencies
 def station_zone(station: Station) -> ZoneInfo:
     """The zone of the station's province: its programme weeks start Monday 00:00 there."""
     return ZoneInfo(station.commune.province.timezone or DEFAULT_TZ)
-
-
-def _programme_for(
-    session: Session, station: Station, week: IsoWeek, now: datetime, cache: dict[tuple[int, str], Programme]
-) -> Programme:
-    key = (station.id, str(week))
-    if key not in cache:
-        programme = session.scalar(
-            select(Programme)
-            .options(selectinload(Programme.items))
-            .where(Programme.station_id == station.id, Programme.week == str(week))
-            .with_for_update()  # a rebuild running meanwhile must not overwrite these plays
-        )
-        if programme is None:
-            programme = Programme(station=station, week=str(week), version=0, built_at=now, items=[])
-            session.add(programme)
-        cache[key] = programme
-    return cache[key]
 
 
 def _describe(item: ProgrammeItem) -> dict[str, Any]:
@@ -99,13 +81,11 @@ def _free_start(programme: Programme, start: datetime, duration: timedelta) -> d
 
 
 def bump(programmes: Iterable[Programme], now: datetime) -> None:
-    """A new version of each programme, with its content hash."""
+    """New versions for the touched programmes (scheduler.programmes.store), and a rebuild soon to
+    place displaced bulletins again."""
     for programme in programmes:
-        programme.items.sort(key=lambda i: i.start)
-        planned = [_planned(i, programme.station.code) for i in programme.items]
-        programme.version += 1
-        programme.built_at = now
-        programme.content_hash = items_hash(planned)
+        store.bump(programme, now)
+        store.mark_stale(programme)
 
 
 def place_plays(
@@ -115,16 +95,23 @@ def place_plays(
     """Put every play on every station's programme; return what was displaced (for the audit)."""
     assert bulletin.audio is not None
     duration = timedelta(milliseconds=bulletin.audio.duration_ms)
-    cache: dict[tuple[int, str], Programme] = {}
+    cache: dict[tuple[int, str], Programme | None] = {}
     displaced: list[dict[str, Any]] = []
     for station in stations:
         tz = station_zone(station)
         for play in plays:
             week = IsoWeek.of(play.astimezone(tz).date())
-            programme = _programme_for(session, station, week, now, cache)
+            programme = store.programme_for_write(session, station, week, now, cache)
             start = _free_start(programme, play.astimezone(UTC), duration)
             for gone in _clear_slot(programme, start, start + duration, now):
                 displaced.append({"station": station.code, **gone})
+            # A play late on Sunday may run into next week, whose programme must make room too.
+            end_week = IsoWeek.of((start + duration - timedelta(milliseconds=1)).astimezone(tz).date())
+            if end_week != week:
+                spill = store.programme_for_write(session, station, end_week, now, cache, create=False)
+                if spill is not None:
+                    for gone in _clear_slot(spill, start, start + duration, now):
+                        displaced.append({"station": station.code, **gone})
             programme.items.append(
                 ProgrammeItem(
                     start=start,
@@ -143,7 +130,7 @@ def place_plays(
                     emergency=emergency,
                 )
             )
-    bump(cache.values(), now)
+    bump([p for p in cache.values() if p is not None], now)
     return displaced
 
 

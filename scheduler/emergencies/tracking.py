@@ -27,8 +27,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler import access
 from scheduler.agent.protocol import Command, EmergencyReport
-from scheduler.db.models import Bulletin, Emergency, EmergencyStation, Station
+from scheduler.db.models import Bulletin, Emergency, EmergencyStation, Station, User
 from scheduler.delivery.commands import announce_emergency, emergency_command, emergency_stop_command
 from scheduler.delivery.publisher import MqttPublisher
 from scheduler.emergencies.rules import MAX_SPAN
@@ -69,6 +70,15 @@ def ensure_rows(session: Session, emergency: Emergency, stations: Sequence[Stati
         for s in stations if s.code not in have
     )
     session.flush()
+
+
+def board_stations(session: Session, emergency: Emergency) -> list[Station]:
+    """The stations on the emergency's board (with their communes), whether active or not."""
+    return list(session.scalars(
+        select(Station).options(selectinload(Station.commune))
+        .join(EmergencyStation, EmergencyStation.station_id == Station.id)
+        .where(EmergencyStation.emergency_id == emergency.id).order_by(Station.code)
+    ))
 
 
 def unplayed_codes(session: Session, emergency: Emergency) -> set[str]:
@@ -277,31 +287,32 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def aimed_at_commune(commune_id: int) -> Any:
-    """SQL: the emergency has a target station in this commune (what an operator may see)."""
+def aimed_within(user: User | None) -> Any:
+    """SQL: the emergency has a target station inside the user's scope (scheduler.access): what they see."""
     return Emergency.id.in_(
         select(EmergencyStation.emergency_id).join(Station, EmergencyStation.station_id == Station.id)
-        .where(Station.commune_id == commune_id)
+        .where(access.station_clause(user))
     )
 
 
-def aims_at_commune(session: Session, emergency: Emergency, commune_id: int) -> bool:
-    return session.scalar(select(Emergency.id).where(Emergency.id == emergency.id, aimed_at_commune(commune_id))) \
-        is not None
+def visible_to(session: Session, emergency: Emergency, user: User | None) -> bool:
+    if access.scope_of(user).everywhere:
+        return True
+    return session.scalar(select(Emergency.id).where(Emergency.id == emergency.id, aimed_within(user))) is not None
 
 
-def board(session: Session, emergency: Emergency, now: datetime, commune: int | None = None,
+def board(session: Session, emergency: Emergency, now: datetime, user: User | None = None,
           summary_only: bool = False) -> Board:
-    """Every target station's state (only one commune's when `commune` is given: an operator's view).
-    `summary_only` keeps the counts and drops the rows (the list of running emergencies)."""
+    """Every target station's state; with `user`, only the stations inside their scope (an operator
+    sees their commune's). `summary_only` keeps the counts and drops the rows (lists of emergencies)."""
     query = (
         select(EmergencyStation, Station.name)
         .outerjoin(Station, EmergencyStation.station_id == Station.id)
         .where(EmergencyStation.emergency_id == emergency.id)
         .order_by(EmergencyStation.commune, EmergencyStation.station_code)
     )
-    if commune is not None:
-        query = query.where(Station.commune_id == commune)
+    if not access.scope_of(user).everywhere:
+        query = query.where(access.station_clause(user))
     rows: list[BoardRow] = []
     for row, name in session.execute(query):
         state = shown_state(row, emergency, now)

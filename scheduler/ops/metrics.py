@@ -1,7 +1,7 @@
 """Operational figures for /metrics, read from the database at one instant `now`.
 
-Online means the same as for the scheduler's monitor job: any contact (manifest fetch, status
-report or play-log upload) within the last `silent_minutes`.
+Online is scheduler.liveness's answer: any contact (manifest fetch, status report or play-log
+upload) within the last `silent_minutes`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import Bulletin, PlayLog, Programme, ServiceHeartbeat, Station
 from scheduler.domain import BulletinStatus, IsoWeek
+from scheduler.liveness import never_seen_clause, online_clause
 
 DELAY_WINDOW = timedelta(hours=1)  # play-log rows received this recently feed the delay figures
 
@@ -34,10 +35,6 @@ class Snapshot:
     playlog_recent_rows: int = 0
     scheduler_beat_age_seconds: float | None = None
     job_failures: dict[str, int] = field(default_factory=dict)  # job name -> failures counted by the service
-
-
-def _contact_since(cutoff: datetime) -> Any:
-    return or_(Station.last_manifest_at >= cutoff, Station.last_status_at >= cutoff, Station.last_log_at >= cutoff)
 
 
 def _job_failures(state: dict[str, Any]) -> dict[str, int]:
@@ -60,10 +57,9 @@ def collect(session: Session, now: datetime, tz: ZoneInfo, silent_minutes: int) 
     snap = Snapshot()
     active = Station.active.is_(True)
     total = _count(session, Station, active)
-    snap.stations_online = _count(session, Station, active, _contact_since(now - timedelta(minutes=silent_minutes)))
+    snap.stations_online = _count(session, Station, active, online_clause(now, silent_minutes))
     snap.stations_offline = total - snap.stations_online
-    never = (Station.last_manifest_at.is_(None), Station.last_status_at.is_(None), Station.last_log_at.is_(None))
-    snap.stations_never_seen = _count(session, Station, active, *never)
+    snap.stations_never_seen = _count(session, Station, active, never_seen_clause())
 
     this_week = str(IsoWeek.of(now.astimezone(tz).date()))  # "2026-W05" sorts as text
     awaiting = (Programme.week >= this_week, Programme.version > Programme.acked_version)

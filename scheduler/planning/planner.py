@@ -14,14 +14,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, time, timedelta
 
-from scheduler.domain import BulletinInput, PlannedItem, Policy, Priority, Shortfall, StationInput
+from scheduler.domain import BulletinInput, IsoWeek, PlannedItem, Policy, Priority, Shortfall, StationInput
 from scheduler.planning.improve import improve
 from scheduler.planning.layout import Slot, lay_out
 from scheduler.planning.packing import THUONG, UU_TIEN, Demand, Packer
 from scheduler.planning.problem import KeptItem, Problem, build_problem
 from scheduler.planning.request import Plan, PlanRequest
 from scheduler.planning.shortfalls import shortfall_reasons
-from scheduler.planning.timeline import SessionSlot, Skeleton, WeekClock, build_sessions, session_slots
+from scheduler.planning.timeline import (
+    SessionSlot,
+    Skeleton,
+    WeekClock,
+    build_sessions,
+    session_slots,
+    spill_into,
+)
 
 JINGLE_TITLE = "Nhạc hiệu"
 SEARCH_STEPS = 300  # local-search steps per station group at most
@@ -106,6 +113,7 @@ class _Group:
     kept_key: tuple[Hashable, ...]
     targets: tuple[int, ...]
     previous: tuple[tuple[int, str], ...] = ()  # (start offset, bulletin) of existing plays re-planned
+    busy: tuple[tuple[int, int], ...] = ()  # offsets taken by the neighbouring weeks' programmes
 
 
 def _kept_signature(item: PlannedItem, clock: WeekClock) -> Hashable:
@@ -128,12 +136,16 @@ class _Planner:
         self.request = request
         self.clock = WeekClock(request.week, request.tz)
         self.cutoff = self.clock.ms_of(request.now + request.horizon)
+        self.now = self.clock.ms_of(request.now)
+        previous_week = IsoWeek.of(self.clock.monday - timedelta(days=7))
+        self.previous_clock = WeekClock(previous_week, request.tz)
         self.week_end = self.clock.ms(self.clock.monday + timedelta(days=7), time(0))
         self.bulletins = sorted(
             (b for b in request.bulletins if b.priority != Priority.EMERGENCY and b.plays_per_week > 0),
             key=lambda b: b.code,
         )
-        self.policy_key = _PolicyKeys(self.clock.monday, self.clock.monday + timedelta(days=6))
+        # The week before counts too: its Sunday sessions may run into this Monday.
+        self.policy_key = _PolicyKeys(self.clock.monday - timedelta(days=7), self.clock.monday + timedelta(days=6))
         self.skeletons: dict[Hashable, Skeleton] = {}
         self.slots: dict[Hashable, tuple[SessionSlot, ...]] = {}
         self.problems: dict[Hashable, Problem] = {}
@@ -147,17 +159,23 @@ class _Planner:
         found = self.skeletons.get(key)
         if found is None:
             found = build_sessions(station.windows, station.languages, station.policy, self.clock)
+            previous = build_sessions(station.windows, station.languages, station.policy, self.previous_clock)
+            spill_into(found, previous, self.previous_clock, self.clock)
             self.skeletons[key] = found
             self.slots[key] = session_slots(found, self.clock)
         return key, found
 
-    def problem(self, skeleton_key: Hashable, policy: Policy, kept_key: Hashable, kept: list[KeptItem]) -> Problem:
-        key = (skeleton_key, kept_key)
+    def problem(
+        self, skeleton_key: Hashable, policy: Policy, kept_key: Hashable, kept: list[KeptItem],
+        busy: tuple[tuple[int, int], ...] = (),
+    ) -> Problem:
+        key = (skeleton_key, kept_key, busy)
         found = self.problems.get(key)
         if found is None:
-            cutoff = NEVER if kept_key == "natural" else self.cutoff
+            natural = kept_key == "natural"
             found = build_problem(
-                self.skeletons[skeleton_key], self.clock, policy.gap_ms, policy.jingle_ms, cutoff, kept
+                self.skeletons[skeleton_key], self.clock, policy.gap_ms, policy.jingle_ms,
+                NEVER if natural else self.cutoff, kept, busy, None if natural else self.now,
             )
             self.problems[key] = found
         return found
@@ -171,8 +189,7 @@ class _Planner:
                 r
                 for r, region in enumerate(problem.regions)
                 if region.language == b.language
-                and first <= region.first_date
-                and region.last_date <= last
+                and first <= region.day <= last
                 and region.max_cap >= cost
             ]
             self.eligible[key] = found
@@ -203,10 +220,17 @@ class _Planner:
             kept_key = tuple(_kept_signature(i, self.clock) for i in kept_items)
             station_targets = tuple(targets[station.code])
             previous_key = tuple(sorted(previous))
-            key = (skeleton_key, kept_key, station_targets, previous_key)
+            busy = tuple(sorted(
+                (self.clock.ms_of(i.start), self.clock.ms_of(i.end))
+                for i in self.request.neighbours.get(station.code, ())
+                if self.clock.ms_of(i.end) > 0 and self.clock.ms_of(i.start) < owned_end
+            ))  # fmt: skip
+            key = (skeleton_key, kept_key, station_targets, previous_key, busy)
             group = groups.get(key)
             if group is None:
-                groups[key] = _Group([station], [kept_items], skeleton_key, kept_key, station_targets, previous_key)
+                groups[key] = _Group(
+                    [station], [kept_items], skeleton_key, kept_key, station_targets, previous_key, busy
+                )
             else:
                 group.stations.append(station)
                 group.kept.append(kept_items)
@@ -238,7 +262,7 @@ class _Planner:
             )
             for i in group.kept[0]
         ]
-        problem = self.problem(group.skeleton_key, policy, group.kept_key, kept)
+        problem = self.problem(group.skeleton_key, policy, group.kept_key, kept, group.busy)
         kept_plays: dict[str, int] = {}
         for item in kept:
             if item.kind == "bulletin" and item.bulletin is not None:

@@ -10,6 +10,7 @@ is at most the part's capacity (see `part_capacity`).
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from scheduler.domain import Priority
@@ -27,8 +28,9 @@ class Region:
     session: int
     language: str
     parts: list[int]  # part indices, in time order
-    first_date: int = 0  # ordinal of the local date of the first part's start
-    last_date: int = 0  # ordinal of the local date of the last part's last instant
+    # Ordinal of the local date the region's session belongs to: the day it starts, even when it
+    # runs past midnight. A bulletin may air in the session iff that day is within its validity.
+    day: int = 0
     max_cap: int = 0
     # Priority ordering with kept items: uu_tien only in parts[: uu_max + 1], thuong only in parts[th_min:].
     uu_max: int = 1 << 30
@@ -101,10 +103,19 @@ def build_problem(
     jingle: int,
     cutoff: int,
     kept: list[KeptItem],
+    busy: Sequence[tuple[int, int]] = (),
+    now: int | None = None,
 ) -> Problem:
-    """Regions and parts of every session, given the items that stay and the no-change cutoff."""
+    """Regions and parts of every session, given the items that stay and the no-change cutoff.
+
+    `busy` are intervals taken by other weeks' programmes (and the previous week's sessions that
+    run into this one): nothing is placed there. Relays are emitted unless over at `now` (default:
+    the cutoff) or hitting a kept item or a busy interval, so a relay already under way at the first
+    plan of a week is kept.
+    """
     problem = Problem(skeleton.sessions, gap, jingle)
-    holes = sorted((k.start, k.end) for k in kept)
+    holes = sorted([(k.start, k.end) for k in kept] + list(skeleton.spill) + list(busy))
+    relays_from = cutoff if now is None else now
     for s_index, session in enumerate(skeleton.sessions):
         regions = _free_pieces(session)
         natural = [piece for _, pieces in regions for piece in pieces]
@@ -135,7 +146,7 @@ def build_problem(
         problem.session_regions.append(region_ids)
         parts = sorted((p for r in region_ids for p in problem.regions[r].parts), key=lambda p: problem.part_start[p])
         problem.session_parts.append(parts)
-        problem.relays.append([r for r in session.relays if r.start >= cutoff and not _hits(r, holes)])
+        problem.relays.append([r for r in session.relays if r.end > relays_from and not _hits(r, holes)])
         open_part = close_part = -1
         if jingle > 0 and parts:
             # A jingle only where its moment is still free: not cut by the horizon or a kept item.
@@ -156,8 +167,7 @@ def build_problem(
     for region in problem.regions:
         caps = [problem.part_cap[p] for p in region.parts]
         region.max_cap = max(caps)
-        region.first_date = clock.date_of(problem.part_start[region.parts[0]]).toordinal()
-        region.last_date = clock.date_of(problem.part_end[region.parts[-1]] - 1).toordinal()
+        region.day = clock.monday.toordinal() + problem.sessions[region.session].day
     _account_kept(problem, kept)
     return problem
 

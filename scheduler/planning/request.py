@@ -22,6 +22,9 @@ class PlanRequest:
     # inside the no-change horizon are kept as they are.
     existing: Mapping[str, Sequence[PlannedItem]] = field(default_factory=dict)
     horizon: timedelta = timedelta(minutes=30)
+    # Items of the weeks before and after, per station code, that reach into this week's span (a
+    # Sunday session runs past midnight): the plan never overlaps them, whatever changed since.
+    neighbours: Mapping[str, Sequence[PlannedItem]] = field(default_factory=dict)
     # Local-search steps per group of identical stations; None = automatic (see docs/planner.md):
     # up to 300, fewer when there are many groups, so a national plan stays within its time budget.
     search_steps: int | None = None

@@ -151,10 +151,15 @@ def subtract(interval: tuple[int, int], holes: list[tuple[int, int]]) -> list[tu
 
 @dataclass
 class Skeleton:
-    """A station's concrete sessions for the week plus notes on what the policy removed."""
+    """A station's concrete sessions for the week plus notes on what the policy removed.
+
+    `spill` holds the previous week's sessions that run past its last midnight into this week
+    (a session belongs to the week of the day it starts): nothing of this week may air there.
+    """
 
     sessions: list[Session]
     notes: list[str]
+    spill: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _describe(clock: WeekClock, start: int, end: int) -> str:
@@ -186,7 +191,7 @@ def build_sessions(
             else:
                 blocks.append((start, end, index, window))
     sessions.sort(key=lambda s: (s.start, s.end))
-    sessions = _merge(sessions)
+    sessions = _merge(sessions, clock, notes)
     for start, end, index, window in sorted(blocks, key=lambda b: (b[0], b[1], b[3].kind)):
         host = next((s for s in sessions if s.start <= start < s.end), None)
         if host is None:
@@ -201,16 +206,48 @@ def build_sessions(
             )
         else:
             host.segments.append(Segment(start, end, window.language or host.language, window.label))
-        sessions = _merge(sessions)
+        sessions = _merge(sessions, clock, notes)
     return Skeleton(_apply_policy(sessions, policy, clock, notes), notes)
 
 
-def _merge(sessions: list[Session]) -> list[Session]:
-    """Merge overlapping sessions (the earlier one's day and language win) so items can never overlap."""
+def spill_into(skeleton: Skeleton, previous: Skeleton, previous_clock: WeekClock, clock: WeekClock) -> None:
+    """Record the previous week's sessions that run into this week as `skeleton.spill`, and note the
+    sessions of this week that lose their start to them."""
+    spill = [
+        (clock.ms_of(previous_clock.instant(s.start)), clock.ms_of(previous_clock.instant(s.end)))
+        for s in previous.sessions
+    ]
+    skeleton.spill = [(a, b) for a, b in spill if b > 0]
+    for a, b in skeleton.spill:
+        for session in skeleton.sessions:
+            if session.start < b and a < session.end:
+                skeleton.notes.append(
+                    f"Buổi phát {_describe(clock, session.start, session.end)} trùng phần cuối buổi phát "
+                    f"{_describe(clock, a, b)} của tuần trước (buổi phát thuộc ngày bắt đầu); phần trùng để trống."
+                )
+
+
+def _merge(sessions: list[Session], clock: WeekClock, notes: list[str]) -> list[Session]:
+    """Merge overlapping sessions (the earlier one's day and language win) so items can never overlap.
+
+    Station input refuses overlapping windows (planning.windows.check_windows); holiday windows, or
+    rows stored before that check, may still overlap, so each merge is noted for the operator.
+    """
     merged: list[Session] = []
     for session in sessions:
         if merged and session.start < merged[-1].end:
             last = merged[-1]
+            lost = (
+                f"; buổi gộp phát bằng ngôn ngữ «{last.language}» của buổi đầu, ngôn ngữ «{session.language}» "
+                "của buổi sau không được dùng"
+                if session.language != last.language
+                else ""
+            )
+            notes.append(
+                f"Buổi phát {_describe(clock, session.start, session.end)} trùng giờ với buổi phát "
+                f"{_describe(clock, last.start, last.end)} nên được gộp làm một{lost}. "
+                "Hãy sửa khung giờ để chúng không chồng lên nhau."
+            )
             last.end = max(last.end, session.end)
             last.relays.extend(session.relays)
             last.segments.extend(session.segments)

@@ -2,7 +2,8 @@
 
 It shares no code with the planner's timeline, so tests and benchmarks can use it as an oracle.
 Items carried over from `request.existing` (locked or inside the horizon) are exempt, except
-from the no-overlap rule. Messages are Vietnamese, one per violation.
+from the no-overlap rule, which also covers `request.neighbours` (the adjacent weeks' items).
+Messages are Vietnamese, one per violation.
 """
 
 from __future__ import annotations
@@ -91,6 +92,13 @@ def _check_station(
     for prev, item in zip(items, items[1:], strict=False):
         if item.start < prev.end:
             out.append(f"Trạm {code}: mục lúc {item.start.isoformat()} chồng lên mục lúc {prev.start.isoformat()}.")
+    for other in request.neighbours.get(code, ()):
+        for item in items:
+            if item.start < other.end and other.start < item.end:
+                out.append(
+                    f"Trạm {code}: mục lúc {item.start.isoformat()} chồng lên mục lúc {other.start.isoformat()} "
+                    "của tuần bên cạnh."
+                )
     for item in items:
         if item.start.tzinfo is None or item.end <= item.start:
             out.append(f"Trạm {code}: mục lúc {item.start.isoformat()} có thời gian không hợp lệ.")
@@ -143,10 +151,9 @@ def _check_station(
             out.append(f"{where}: bản tin không gửi tới trạm này.")
         if b.priority == Priority.EMERGENCY:
             out.append(f"{where}: bản tin khẩn cấp không được xếp lịch.")
-        first = item.start.astimezone(request.tz).date()
-        last = (item.end - timedelta(milliseconds=1)).astimezone(request.tz).date()
-        if first < b.valid_from or last > b.valid_to:
-            out.append(f"{where}: ngoài thời gian hiệu lực {b.valid_from}..{b.valid_to}.")
+        # A session belongs to the local date it starts on, even the part after midnight.
+        if not b.valid_from <= occ.day <= b.valid_to:
+            out.append(f"{where}: buổi ngày {occ.day} ngoài thời gian hiệu lực {b.valid_from}..{b.valid_to}.")
         if item.language != b.language or item.priority != b.priority:
             out.append(f"{where}: ngôn ngữ hoặc mức ưu tiên khác bản tin.")
         if item.end - item.start != timedelta(milliseconds=b.duration_ms):

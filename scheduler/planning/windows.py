@@ -39,6 +39,7 @@ _KEY_ALIASES = {
     "label": "ten",
 }
 WEEK_SECONDS = 7 * 86400
+MAX_SPEC = 4000  # characters in one station's window spec
 
 
 def _fold(text: str) -> str:
@@ -392,3 +393,17 @@ def find_stray_blocks(windows: Sequence[WeeklyWindow]) -> list[StrayBlock]:
             )
             found.append(StrayBlock(block, tuple(days), message))
     return found
+
+
+def check_windows(spec: str) -> tuple[str, list[str]]:
+    """The window validator (station form, CSV/XLSX import, CLI): the spec in canonical form and its
+    warnings; ValueError (Vietnamese) if it is too long, does not parse or has overlapping windows."""
+    spec = spec.strip()
+    if len(spec) > MAX_SPEC:
+        raise ValueError(f"Khung giờ dài {len(spec)} ký tự, tối đa {MAX_SPEC}. Hãy rút gọn.")
+    windows = parse_windows(spec)
+    overlaps = find_overlaps(windows)
+    if overlaps:
+        raise ValueError(" ".join(o.message for o in overlaps))
+    warnings = [w.message for w in find_stray_blocks(windows)]
+    return (format_windows(windows) if windows else ""), warnings

@@ -1,8 +1,9 @@
 """The airtime report: planned versus aired over a period, for a scope, grouped every useful way.
 
 Closed days come from the roll-ups (whole months from the monthly one when the trend is by
-month), today and any day not rolled up yet from the raw rows. A period reaching past `now`
-is reported up to `now`: what has not started yet is neither aired nor missed.
+month), today, days still to come and any day not rolled up yet from the raw rows. A period
+reaching past `now` counts everything planned in it; aired and missed only what is over by `now`
+(an item still to come, or on air, is planned but neither aired nor missed yet).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import topics
-from scheduler.db.models import AirtimeMissed, AirtimeRollupDay, Area, Commune, Province, Station
+from scheduler.db.models import AirtimeMissed, AirtimeRollupDay, Area, Commune, ProgrammeItem, Province, Station
 from scheduler.domain import Priority, priority_label
 from scheduler.reports.breakdown import Groups, add_daily, add_facts, add_summaries, empty_groups, in_days
 from scheduler.reports.figures import KINDS, SOURCES, Figures
@@ -86,7 +87,7 @@ class TrendPoint:
 class AirtimeReport:
     request: ReportRequest
     generated_at: datetime
-    as_of: datetime  # figures cover the period up to this instant
+    as_of: datetime  # planned covers the whole period; aired and missed what is over by this instant
     timezone: str
     issuing_unit: str
     province: str
@@ -239,8 +240,10 @@ def build_report(session: Session, request: ReportRequest, now: datetime, tz: Zo
     in_months = {d for m in months for d in month_days(m)}
     daily = sorted(d for d in rolled if d not in in_months)
     raw_days = [d for d in closed if d not in rolled]
-    if period.first <= today <= period.last and now > day_bounds(today, tz)[0]:
-        raw_days.append(today)
+    # Today and the days to come: what is planned there counts as planned, nothing of it as missed.
+    last_planned = session.scalar(select(func.max(ProgrammeItem.start)))
+    last_day = max(today, last_planned.astimezone(tz).date()) if last_planned is not None else today
+    raw_days += [d for d in period.each_day() if today <= d <= last_day]
 
     groups = empty_groups()
     if scope.level == "station":
@@ -252,10 +255,9 @@ def build_report(session: Session, request: ReportRequest, now: datetime, tz: Zo
     missed = _rolled_missed(session, scope, sorted(rolled), request.missed_limit)
     for day in raw_days:
         day_start, day_end = day_bounds(day, tz)
-        day_end = min(day_end, now)
-        add_facts(groups, raw_facts(session, day_start, day_end, scope), day)
-        if len(missed) < request.missed_limit:
-            missed += raw_missed(session, day_start, day_end, scope, limit=request.missed_limit)
+        add_facts(groups, raw_facts(session, day_start, day_end, scope, now=now), day)
+        if len(missed) < request.missed_limit and day_start < now:
+            missed += raw_missed(session, day_start, day_end, scope, limit=request.missed_limit, now=now)
     missed = sorted(missed, key=lambda m: (m.scheduled_start, m.station_code, m.title))[: request.missed_limit]
 
     stations = _stations(session, scope)

@@ -6,14 +6,16 @@ late play still answers the plan it fulfils. A play answers an item when it is t
 and names the item's id or its scheduled start. Per planned item, successful plays (played, or
 partial for its played_ms) count once, so an agent's log and an operator's confirmation of the
 same item never count twice. Successful plays answering no item count as aired, unplanned.
-Missed = planned items no successful play answers, plus skipped/failed plays answering no item.
+Missed = planned items already over (ended by `now`) that no successful play answers, plus
+skipped/failed plays answering no item. An item still to come, or on air at `now`, is planned but
+neither aired nor missed yet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -30,11 +32,13 @@ AIRED_RESULTS = ("played", "partial")
 # The range is bound at execution time, so each statement is built (and compiled) once per scope.
 START = bindparam("r_start", type_=UTCDateTime())
 END = bindparam("r_end", type_=UTCDateTime())
+NOW = bindparam("r_now", type_=UTCDateTime())
+EVER = datetime.max.replace(tzinfo=UTC)  # `now` for a range wholly in the past: every item is over
 
 
-def bounds(start: datetime, end: datetime) -> dict[str, datetime]:
-    """Parameters for a statement built over START/END."""
-    return {"r_start": start, "r_end": end}
+def bounds(start: datetime, end: datetime, now: datetime | None = None) -> dict[str, datetime]:
+    """Parameters for a statement built over START/END; items ending after `now` are not missed yet."""
+    return {"r_start": start, "r_end": end, "r_now": now if now is not None else EVER}
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class _Parts:
                 ProgrammeItem.language.label("language"),
                 ProgrammeItem.priority.label("priority"),
                 ProgrammeItem.duration_ms.label("planned_ms"),
+                case((ProgrammeItem.end <= NOW, 1), else_=0).label("over"),
                 *(item_detail if detail else []),
             )
             .join(Programme, Programme.id == ProgrammeItem.programme_id)
@@ -218,7 +223,7 @@ def facts_query(scope: Scope, skip_stations: frozenset[str] = frozenset()) -> Se
             func.sum(items.c.planned_ms).label("planned_ms"),
             func.sum(aired).label("aired_items"),
             func.sum(func.coalesce(per.c.aired_ms, 0)).label("aired_ms"),
-            func.sum(1 - aired).label("missed_items"),
+            func.sum(case((and_(aired == 0, items.c.over == 1), 1), else_=0)).label("missed_items"),
             func.sum(case((and_(_is_emergency(items.c.kind, items.c.priority), aired == 1), 1), else_=0)).label(
                 "emergency_items"
             ),
@@ -256,11 +261,11 @@ def facts_query(scope: Scope, skip_stations: frozenset[str] = frozenset()) -> Se
 
 def raw_facts(
     session: Session, start: datetime, end: datetime, scope: Scope | None = None,
-    skip_stations: Collection[str] = (),
+    skip_stations: Collection[str] = (), now: datetime | None = None,
 ) -> list[Fact]:
-    """Figures for [start, end) by every dimension, computed from the raw rows."""
+    """Figures for [start, end) by every dimension, computed from the raw rows, as of `now` (default: all over)."""
     query = facts_query(scope or Scope(), frozenset(skip_stations))
-    rows = session.execute(query, bounds(start, end)).mappings()
+    rows = session.execute(query, bounds(start, end, now)).mappings()
     return merge_facts(fact_from_row(row) for row in rows)
 
 
@@ -278,7 +283,7 @@ def missed_query(scope: Scope, skip_stations: frozenset[str] = frozenset()) -> S
             func.coalesce(per.c.fail_reason, "").label("reason"),
         )
         .select_from(items.outerjoin(per, per.c.item_id == items.c.item_id))
-        .where(func.coalesce(per.c.aired, 0) == 0)
+        .where(func.coalesce(per.c.aired, 0) == 0, items.c.over == 1)
     )  # fmt: skip
     failed_unplanned = (
         select(
@@ -294,11 +299,11 @@ def missed_query(scope: Scope, skip_stations: frozenset[str] = frozenset()) -> S
 
 def raw_missed(
     session: Session, start: datetime, end: datetime, scope: Scope | None = None,
-    skip_stations: Collection[str] = (), limit: int | None = None,
+    skip_stations: Collection[str] = (), limit: int | None = None, now: datetime | None = None,
 ) -> list[MissedRow]:
-    """Missed items in [start, end) with their reasons, earliest first (at most `limit`)."""
+    """Missed items in [start, end) with their reasons, earliest first (at most `limit`), as of `now`."""
     both = missed_query(scope or Scope(), frozenset(skip_stations)).subquery("r_missed_sorted")
     query = select(both).order_by(both.c.scheduled_start, both.c.station_code, both.c.title)
     if limit is not None:
         query = query.limit(limit)
-    return [MissedRow(**row) for row in session.execute(query, bounds(start, end)).mappings()]
+    return [MissedRow(**row) for row in session.execute(query, bounds(start, end, now)).mappings()]

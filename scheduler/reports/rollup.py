@@ -75,7 +75,7 @@ def _roll_day(session: Session, day: date, tz: ZoneInfo, now: datetime | None) -
             stmt = stmt.where(table.station_code.not_in(frozen))
         session.execute(stmt)
     start, end = day_bounds(day, tz)
-    params = {**bounds(start, end), "r_day": day}
+    params = {**bounds(start, end, now), "r_day": day}
     daily, missed = _inserts(frozenset(frozen))
     session.execute(daily, params)
     session.execute(missed, params)

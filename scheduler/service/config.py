@@ -28,11 +28,9 @@ class ServiceConfig:
     build_day: str = "thu"  # next week's programmes are built on this weekday …
     build_at: time = time(2, 0)  # … at this local time
     rollup_at: time = time(1, 30)  # nightly report roll-up, local time
-    silent_minutes: int = 30  # a station with no contact for this long is flagged offline
-    rebuild_quiet_seconds: int = 120  # rebuild once the planning inputs stop changing for this long …
-    rebuild_max_wait_seconds: int = 600  # … or at the latest this long after the first unbuilt change
-    render_every_seconds: int = 60
-    watch_every_seconds: int = 60
+    # Render new audio and rebuild the stations whose inputs changed: an approval or an edit reaches
+    # the programmes within a minute (scheduler.service.jobs.watch_changes).
+    watch_every_seconds: int = 20
     push_every_seconds: int = 60
     monitor_every_seconds: int = 60
 
@@ -48,9 +46,7 @@ class ServiceConfig:
             build_day=day,
             build_at=_clock_time(env, "LOAXA_BUILD_AT", "02:00"),
             rollup_at=_clock_time(env, "LOAXA_ROLLUP_AT", "01:30"),
-            silent_minutes=int(_number(env, "LOAXA_SILENT_MINUTES", 30, 1)),
-            rebuild_quiet_seconds=int(_number(env, "LOAXA_REBUILD_QUIET_SECONDS", 120, 0)),
-            rebuild_max_wait_seconds=int(_number(env, "LOAXA_REBUILD_MAX_WAIT_SECONDS", 600, 0)),
+            watch_every_seconds=int(_number(env, "LOAXA_WATCH_EVERY_SECONDS", 20, 1)),
         )
 
 

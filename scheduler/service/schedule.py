@@ -50,7 +50,6 @@ def _cron(job_id: str, tz: ZoneInfo, at: time, grace: int, day_of_week: str = "*
 def job_specs(config: ServiceConfig, tz: ZoneInfo) -> list[JobSpec]:
     """Every job the service runs, with its trigger in local time `tz`."""
     return [
-        _interval("render-audio", config.render_every_seconds),
         _interval("watch-changes", config.watch_every_seconds),
         _interval("push-programmes", config.push_every_seconds),
         _interval("flag-silent-stations", config.monitor_every_seconds),

@@ -122,3 +122,62 @@ def test_recorded_bulletin_is_copied_into_media_by_content_hash(
         name = s.scalar(select(Bulletin.recording_file).where(Bulletin.code == "J1"))
     assert name is not None and name.startswith("uploads/") and name.endswith(".mp3")
     assert (media_dir / name).read_bytes() == b"ID3-not-checked-here"
+
+
+def test_bulletin_import_refuses_what_the_form_refuses(sessions: sessionmaker[Session], media_dir: Path) -> None:
+    _stations(sessions)
+    long_title, long_text = "T" * 301, "Nội dung " * 2300  # 301 characters; 20,700 characters
+    text = (B_HEADER
+            + "B1,Tốt,Nội dung,mot_cua,vi,thuong,2026-11-23,2026-11-30,3,*,\n"
+            + "bad code!,Mã sai,Nội dung,mot_cua,vi,thuong,2026-11-23,2026-11-30,3,*,\n"
+            + f"B3,{long_title},Nội dung,mot_cua,vi,thuong,2026-11-23,2026-11-30,3,*,\n"
+            + f"B4,Quá dài,{long_text},mot_cua,vi,thuong,2026-11-23,2026-11-30,3,*,\n"
+            + "B5,Hiệu lực hơn một năm,Nội dung,mot_cua,vi,thuong,2026-11-23,2028-01-01,3,*,\n"
+            + "B6,Quá nhiều lượt,Nội dung,mot_cua,vi,thuong,2026-11-23,2026-11-30,101,*,\n"
+            + "B7,Thiếu số lượt,Nội dung,mot_cua,vi,thuong,2026-11-23,2026-11-30,,*,\n")
+    with pytest.raises(ImportFailed) as failed, transaction(sessions) as s:
+        import_bulletins(s, text, media_dir, media_dir, NOW)
+    errors = failed.value.errors
+    assert [e.split(":")[0] for e in errors] == [f"Dòng {n}" for n in range(3, 9)]
+    assert "cột code" in errors[0] and "cột title" in errors[1] and "cột text" in errors[2]
+    assert "366 ngày" in errors[3] and "từ 0 đến 100" in errors[4] and "Chưa có số lần phát" in errors[5]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Bulletin)) == 0
+
+
+def test_reimporting_changed_content_sends_an_approved_bulletin_back_for_approval(
+    sessions: sessionmaker[Session], media_dir: Path
+) -> None:
+    _stations(sessions)
+    row = "B1,Một cửa,{},mot_cua,vi,thuong,2026-11-23,2026-11-30,3,*,\n"
+    with transaction(sessions) as s:
+        approver = create_user(s, "duyet", "approver", "mat-khau-dai", NOW)
+        import_bulletins(s, B_HEADER + row.format("Nội dung đã duyệt"), media_dir, media_dir, NOW, approver)
+    with transaction(sessions) as s:
+        import_bulletins(s, B_HEADER + row.format("Nội dung đã duyệt"), media_dir, media_dir, NOW)  # unchanged
+    with sessions() as s:
+        assert s.scalar(select(Bulletin.status).where(Bulletin.code == "B1")) == "da_duyet"
+    with transaction(sessions) as s:
+        import_bulletins(s, B_HEADER + row.format("Nội dung chưa ai duyệt"), media_dir, media_dir, NOW)
+    with sessions() as s:
+        b1 = s.scalars(select(Bulletin).where(Bulletin.code == "B1")).one()
+        assert (b1.status, b1.approver_id, b1.text) == ("nhap", None, "Nội dung chưa ai duyệt")
+
+
+def test_station_import_refuses_what_the_form_refuses_and_stores_windows_alike(
+    sessions: sessionmaker[Session],
+) -> None:
+    text = (HEADER
+            + "OK-01,Tốt,Xã A,,Gia Lai,vi,t2-cn 5:30-6:00 ,,,1\n"
+            + f"BAD-01,{'Tên ' * 60},Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n"
+            + "BAD-02,Quá nhiều loa,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,20000\n"
+            + f"BAD-03,Khung giờ quá dài,Xã A,,Gia Lai,vi,{'; '.join(['T2 05:30-06:00'] * 300)},,,1\n")
+    with pytest.raises(ImportFailed) as failed, transaction(sessions) as s:
+        import_stations(s, text)
+    errors = failed.value.errors
+    assert [e.split(":")[0] for e in errors] == ["Dòng 3", "Dòng 4", "Dòng 5"]
+    assert "tối đa 200" in errors[0] and "10000" in errors[1] and "tối đa 4000" in errors[2]
+    with transaction(sessions) as s:
+        import_stations(s, HEADER + "OK-01,Tốt,Xã A,,Gia Lai,vi,t2-cn 5:30-6:00 ,,,1\n")
+    with sessions() as s:  # the canonical spec, as the station form stores it
+        assert s.scalar(select(Station.windows).where(Station.code == "OK-01")) == "T2-CN 05:30-06:00"

@@ -111,7 +111,7 @@ def test_bad_sheet_rows_are_named_by_their_spreadsheet_row_and_nothing_is_stored
         import_stations(s, read_xlsx(data))
     errors = failed.value.errors
     assert [e.split(":")[0] for e in errors] == ["Dòng 4", "Dòng 5", "Dòng 6"]
-    assert "ngôn ngữ «xx»" in errors[1]
+    assert "Ngôn ngữ «xx»" in errors[1]
     assert "cột lat: «mười ba» không phải là số" in errors[2]
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Station)) == 0

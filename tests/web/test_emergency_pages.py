@@ -223,3 +223,29 @@ def test_an_ordinary_or_draft_bulletin_cannot_be_broadcast(as_user, sessions, cl
     )
     assert response.status_code == 400
     assert emergencies(sessions) == 0
+
+
+def test_a_commune_approver_acts_only_inside_the_commune(as_user, storm: int, sessions, world, password_hash,
+                                                        clock) -> None:
+    from scheduler.db.models import User
+
+    with sessions() as s:
+        s.add(User(username="duyet_cp", full_name="Duyệt Chư Pưh", role="approver", password_hash=password_hash,
+                   commune_id=world.communes["Xã Chư Pưh"], created_at=clock()))
+        s.commit()
+    commune_approver = as_user("duyet_cp")
+    outside = commune_approver.post("/khan-cap/xac-nhan", data=words(targets="Xã Ia Dêr"))
+    assert outside.status_code == 400
+    assert "ngoài phạm vi của bạn (Xã Chư Pưh): IADER-01, IADER-02" in text_of(outside.get_data(as_text=True))
+    assert commune_approver.post("/khan-cap/xac-nhan", data=words(targets="CHUPUH-01")).status_code == 200
+    # A province-wide emergency: the commune approver sees it and its own station only, and cannot stop it.
+    as_user("duyet").post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(storm), "targets": "*",
+                                                  "confirmed": "co", "expires_minutes": "15"})
+    with sessions() as s:
+        emergency_id = s.scalars(select(Emergency.id)).one()
+    board = commune_approver.get(f"/khan-cap/{emergency_id}/bang.json").get_json()
+    assert [r["station"] for r in board["rows"]] == ["CHUPUH-01"]
+    refused = commune_approver.post(f"/khan-cap/{emergency_id}/huy", follow_redirects=True)
+    assert "ngoài phạm vi" in text_of(refused.get_data(as_text=True))
+    with sessions() as s:
+        assert s.get(Emergency, emergency_id).state == "dang_chay"

@@ -179,6 +179,26 @@ def test_unplaced_bulletins_are_listed_with_the_reason(as_user, planned: int, se
     assert "BT-MOTCUA" not in section
 
 
+def test_no_page_claims_all_placed_while_a_rebuild_is_pending(as_user, planned: int, sessions, clock,
+                                                              media_dir) -> None:
+    page = f"/lich-phat/?dai=IADER-01&tuan={WEEK}"
+    settled = text_of(as_user("bientap").get(page).get_data(as_text=True))
+    assert "Mọi bản tin nhắm tới đài này đều đã được xếp đủ lượt" in settled and "chưa theo kịp" not in settled
+    # Approved (and rendered) after the programme was built: the stored week does not have it yet.
+    make_bulletin(
+        sessions, clock(), code="BT-MOI", title="Bản tin vừa duyệt", status=BulletinStatus.APPROVED,
+        targets=("IADER-01",), audio=make_asset(media_dir, clock(), sha="d" * 64, duration_ms=60_000),
+        plays_per_week=2,
+    )  # fmt: skip
+    pending = text_of(as_user("bientap").get(page).get_data(as_text=True))
+    assert "chưa theo kịp thay đổi mới nhất" in pending
+    assert "đều đã được xếp đủ lượt" not in pending
+    assert "BT-MOI" not in {i.bulletin_code for i in items(sessions)}
+    as_user("bientap").post("/lich-phat/lap-lai", data={"tuan": WEEK, "dai": "IADER-01"})
+    rebuilt = text_of(as_user("bientap").get(page).get_data(as_text=True))
+    assert "chưa theo kịp" not in rebuilt and "đều đã được xếp đủ lượt" in rebuilt
+
+
 def test_programme_downloads_as_m3u_and_pdf(as_user, planned: int, sessions) -> None:
     with sessions() as s:
         programme_id = s.scalar(select(Programme.id).join(Station).where(Station.code == "IADER-01"))

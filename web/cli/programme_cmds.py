@@ -21,6 +21,8 @@ from scheduler.db.models import Commune, Emergency, Programme, Station, User
 from scheduler.db.session import transaction
 from scheduler.domain import IsoWeek
 from scheduler.programmes import build_week, current_weeks
+from scheduler.programmes.explain import explain_week, format_rows
+from scheduler.programmes.exports import export_programme
 from web.app import system_clock
 from web.cli.context import load_env
 
@@ -101,8 +103,6 @@ def write_atomically(target: Path, data: bytes) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "m3u", "ics", "pdf"]), default="json", show_default=True)
 @click.option("-o", "--output", required=True, help="Tệp kết quả; «-» để in ra màn hình (trừ pdf).")
 def export(week_text: str, station: str, fmt: str, output: str) -> None:
-    from scheduler.exports import export_programme
-
     env = load_env()
     week = _week(week_text, system_clock(), env.settings.tz)
     with env.sessions() as session:
@@ -122,13 +122,12 @@ def export(week_text: str, station: str, fmt: str, output: str) -> None:
 @click.option("--station", default=None, help="Chỉ xem đài có mã này.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def explain_cmd(week_text: str | None, station: str | None, fmt: str) -> None:
-    from scheduler.explain_report import explain_week, format_rows
-
     env = load_env()
     now = system_clock()
     week = _week(week_text, now, env.settings.tz)
     try:
-        rows = explain_week(env.sessions, week, now, env.settings.tz, env.settings.no_change_minutes, station)
+        with env.sessions() as session:
+            rows = explain_week(session, week, now, env.settings.tz, env.settings.no_change_minutes, station)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "json":
@@ -223,7 +222,8 @@ def emergency_start(text_file: Any, recording: Path | None, code: str | None, ti
     )
     try:
         with transaction(env.sessions) as session:
-            prepared = orders.prepare(session, order, env.settings.media_dir, env.settings.audio, now)
+            user = _user(session, username)
+            prepared = orders.prepare(session, order, env.settings.media_dir, env.settings.audio, now, user)
             click.echo(f"Tiêu đề: {prepared.title}")
             if prepared.spoken:
                 click.echo(f"Máy sẽ đọc: {prepared.spoken}")
@@ -232,7 +232,7 @@ def emergency_start(text_file: Any, recording: Path | None, code: str | None, ti
                        + ", ".join(f"{p.astimezone(tz):%H:%M %d/%m}" for p in prepared.plays[:12]))
             if not yes and not click.confirm("Phát khẩn cấp ngay?", default=False):
                 raise click.Abort()
-            row = orders.launch(session, prepared, _user(session, username), system_clock(), origin="cli")
+            row = orders.launch(session, prepared, user, system_clock(), origin="cli")
             emergency_id, state = row.id, row.state
             stations = [s.code for s in prepared.stations]
             plays = emergencies.emergency_plays(row)

@@ -17,13 +17,14 @@ from sqlalchemy.orm import selectinload
 
 from audio.errors import AudioError
 from scheduler import emergencies as service
+from scheduler.bulletins import split_targets
 from scheduler.db.models import Bulletin, Emergency, User
 from scheduler.emergencies import orders, tracking
 from scheduler.emergencies.rules import RepeatRule
 from scheduler.rendering import store_asset
 from web import context
 from web.auth import can, require_login, requires, signed_in_user
-from web.forms import EmergencyForm, attach_errors, option, split_targets
+from web.forms import EmergencyForm, attach_errors, option
 from web.views.helpers import local, saving, to_utc
 from web.views.uploads import read_recording, save_recording
 
@@ -33,14 +34,9 @@ require_login(bp, "emergencies.view")
 RECORDING_NAME = re.compile(r"^uploads/[0-9a-f]{64}\.[a-z0-9]{2,5}$")
 
 
-def _commune_of(user: User) -> int | None:
-    """Operators are limited to their commune; everyone else sees the whole province."""
-    return (user.commune_id or -1) if user.role == "operator" else None
-
-
 def _visible(query: Any, user: User) -> Any:
-    commune = _commune_of(user)
-    return query if commune is None else query.where(tracking.aimed_at_commune(commune))
+    """Only emergencies aimed at a station inside the user's scope (scheduler.access)."""
+    return query.where(tracking.aimed_within(user))
 
 
 def _bulletin_choices() -> list[Any]:
@@ -51,9 +47,8 @@ def _bulletin_choices() -> list[Any]:
 
 def _page(form: EmergencyForm, status: int = 200) -> Any:
     db, now, user = context.db(), context.now(), signed_in_user()
-    commune = _commune_of(user)
-    active = [e for e in service.list_active(db, now) if commune is None or tracking.aims_at_commune(db, e, commune)]
-    pending = [e for e in service.list_pending(db, now) if commune is None or tracking.aims_at_commune(db, e, commune)]
+    active = [e for e in service.list_active(db, now) if tracking.visible_to(db, e, user)]
+    pending = [e for e in service.list_pending(db, now) if tracking.visible_to(db, e, user)]
     recent = list(db.scalars(_visible(
         select(Emergency).options(selectinload(Emergency.bulletin).selectinload(Bulletin.audio))
         .order_by(Emergency.created_at.desc(), Emergency.id.desc()).limit(20), user)))
@@ -112,7 +107,8 @@ def _prepared(form: EmergencyForm) -> orders.Prepared | None:
         return None
     settings = context.settings()
     try:
-        return orders.prepare(context.db(), order, settings.media_dir, settings.audio, context.now())
+        return orders.prepare(context.db(), order, settings.media_dir, settings.audio, context.now(),
+                              signed_in_user())
     except orders.OrderInvalid as exc:
         errors = dict(exc.errors)
         if "repeat" in errors:
@@ -189,9 +185,7 @@ def _load(emergency_id: int) -> Emergency:
 
 
 def _board(emergency: Emergency) -> tracking.Board:
-    user, db = signed_in_user(), context.db()
-    commune = _commune_of(user)
-    return tracking.board(db, emergency, context.now(), commune=commune)
+    return tracking.board(context.db(), emergency, context.now(), user=signed_in_user())
 
 
 @bp.route("/<int:emergency_id>")

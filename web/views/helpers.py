@@ -1,4 +1,4 @@
-"""Small shared pieces for the admin pages: paging, local time, scoping to a commune, saving."""
+"""Small shared pieces for the admin pages: paging, local time, scoping (scheduler.access), saving."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from flask import request
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from scheduler import liveness
+from scheduler.access import in_scope, scope_of, station_clause
 from scheduler.db.models import Station, User
 from web import context
 
 T = TypeVar("T")
 
 PAGE_SIZE = 50
-# A station that has not contacted the server for this long shows as offline.
-ONLINE_WITHIN = timedelta(minutes=15)
 
 
 @dataclass
@@ -83,35 +83,24 @@ def to_utc(local_naive: datetime) -> datetime:
 
 
 def online_clause(now: datetime) -> Any:
-    """Contact of any kind within ONLINE_WITHIN; never NULL, so its negation means offline."""
-    cutoff = now - ONLINE_WITHIN
-    return or_(
-        *(
-            and_(column.is_not(None), column >= cutoff)
-            for column in (Station.last_status_at, Station.last_manifest_at, Station.last_log_at)
-        )
-    )
-
-
-def last_contact(station: Station) -> datetime | None:
-    times = [t for t in (station.last_status_at, station.last_manifest_at, station.last_log_at) if t is not None]
-    return max(times) if times else None
+    """scheduler.liveness.online_clause with the configured silence limit."""
+    return liveness.online_clause(now, context.settings().silent_minutes)
 
 
 def is_online(station: Station, now: datetime) -> bool:
-    contact = last_contact(station)
-    return contact is not None and contact >= now - ONLINE_WITHIN
+    """scheduler.liveness.is_online with the configured silence limit."""
+    return liveness.is_online(station, now, context.settings().silent_minutes)
 
 
 def scope_stations(query: Select[Any], user: User) -> Select[Any]:
-    """Operators see only their commune's stations; everyone else sees all."""
-    if user.role == "operator":
-        return query.where(Station.commune_id == (user.commune_id or -1))
-    return query
+    """Only the stations inside the user's scope (scheduler.access): a commune, an area or all."""
+    if scope_of(user).everywhere:
+        return query
+    return query.where(station_clause(user))
 
 
 def may_see_station(user: User, station: Station) -> bool:
-    return user.role != "operator" or station.commune_id == user.commune_id
+    return in_scope(user, station)
 
 
 @contextmanager

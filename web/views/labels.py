@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from scheduler.accounts import ROLES
 from scheduler.domain import BulletinStatus
-from scheduler.exports.labels import WEEKDAYS
+from scheduler.programmes.exports.labels import WEEKDAYS
 
 ACTIONS: dict[str, str] = {
     "bulletin.create": "Tạo bản tin",

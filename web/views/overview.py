@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from scheduler.db.models import Bulletin, Commune, Emergency, Programme, ProgrammeItem, Province, Station, User
+from scheduler.access import covers, places, scope_of
+from scheduler.db.models import Bulletin, Emergency, Programme, ProgrammeItem, Station, User
 from scheduler.domain import BulletinStatus, IsoWeek, Priority
 from scheduler.emergencies import list_active
-from scheduler.emergencies.tracking import Board, aims_at_commune, board
+from scheduler.emergencies.tracking import Board, board, visible_to
+from scheduler.programmes.warnings import bulletin_warnings, station_warnings
 from web.views.helpers import day_bounds, local_today, online_clause, scope_stations
 
 LIST_LIMIT = 12
@@ -36,87 +38,24 @@ class Overview:
 
 
 def _count_items(db: Session, user: User, start: datetime, end: datetime) -> int:
-    """Items starting in [start, end); only operators need the join to their commune's stations."""
+    """Items starting in [start, end); only scoped accounts need the join to their stations."""
     query = (
         select(func.count()).select_from(ProgrammeItem).where(ProgrammeItem.start >= start, ProgrammeItem.start < end)
     )
-    if user.role == "operator":
+    if not scope_of(user).everywhere:
         query = scope_stations(query.join(ProgrammeItem.programme).join(Programme.station), user)
     return db.scalar(query) or 0
 
 
 def active_emergencies(db: Session, user: User, now: datetime) -> list[Emergency]:
-    """Running or held and not yet over (scheduler.emergencies.list_active); an operator sees only those
-    aimed at their commune."""
-    active = list_active(db, now)
-    if user.role != "operator":
-        return active
-    return [e for e in active if aims_at_commune(db, e, user.commune_id or -1)]
+    """Running or held and not yet over (scheduler.emergencies.list_active), aimed inside the user's scope."""
+    return [e for e in list_active(db, now) if visible_to(db, e, user)]
 
 
-def planner_warnings(db: Session, user: User, now: datetime, week: IsoWeek) -> list[str]:
-    """Things that keep bulletins off the air: render failures, stations without windows, quotas not met."""
-    warnings: list[str] = []
-    if user.role != "operator":
-        failed = list(
-            db.execute(
-                select(Bulletin.code, Bulletin.render_error)
-                .where(Bulletin.render_error.is_not(None), Bulletin.status != BulletinStatus.ARCHIVED.value)
-                .order_by(Bulletin.code)
-                .limit(5)
-            )
-        )
-        for code, error in failed:
-            warnings.append(f"Bản tin {code} chưa tạo được âm thanh: {error}")
-        waiting_audio = db.scalar(
-            select(func.count()).where(
-                Bulletin.status == BulletinStatus.APPROVED.value,
-                Bulletin.audio_asset_id.is_(None),
-                Bulletin.render_error.is_(None),
-            )
-        )
-        if waiting_audio:
-            warnings.append(f"{waiting_audio} bản tin đã duyệt đang chờ tạo âm thanh; chưa thể xếp lịch.")
-    no_windows = db.scalar(
-        scope_stations(
-            select(func.count())
-            .select_from(Station)
-            .join(Station.commune)
-            .join(Commune.province)
-            .where(
-                Station.active,
-                Station.windows == "",
-                Commune.default_windows == "",
-                Province.default_windows == "",
-            ),
-            user,
-        )
-    )
-    if no_windows:
-        warnings.append(f"{no_windows} đài chưa có khung giờ phát (cả đài, xã và tỉnh đều để trống).")
-    missing = db.scalar(
-        scope_stations(
-            select(func.count())
-            .select_from(Station)
-            .outerjoin(Programme, and_(Programme.station_id == Station.id, Programme.week == str(week)))
-            .where(Station.active, Programme.id.is_(None)),
-            user,
-        )
-    )
-    if missing:
-        warnings.append(f"{missing} đài chưa có lịch phát tuần {week}. Hãy lập lịch ở trang Lịch phát.")
-    undelivered = db.scalar(
-        scope_stations(
-            select(func.count())
-            .select_from(Station)
-            .join(Programme, and_(Programme.station_id == Station.id, Programme.week == str(week)))
-            .where(Station.active, Programme.acked_version < Programme.version),
-            user,
-        )
-    )
-    if undelivered:
-        warnings.append(f"{undelivered} đài chưa nhận phiên bản lịch mới nhất của tuần {week}.")
-    return warnings
+def planner_warnings(db: Session, user: User, week: IsoWeek) -> list[str]:
+    """Things that keep bulletins off the air (scheduler.programmes.warnings), within what `user` may see."""
+    warnings = bulletin_warnings(db) if user.role != "operator" else []
+    return warnings + station_warnings(db, week, lambda query: scope_stations(query, user))
 
 
 def build_overview(db: Session, user: User, now: datetime) -> Overview:
@@ -149,6 +88,12 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
     )
     if user.role != "operator":
         waiting = select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED.value)
+        inside = places(db, user)
+        if inside is not None:  # a scoped account waits only for what it may approve (scheduler.access)
+            rows = db.execute(
+                select(Bulletin.id, Bulletin.targets).where(Bulletin.status == BulletinStatus.SUBMITTED.value)
+            )
+            waiting = waiting.where(Bulletin.id.in_([i for i, t in rows if covers(db, user, t or [], inside)]))
         overview.waiting_count = db.scalar(select(func.count()).select_from(waiting.subquery())) or 0
         overview.waiting = list(
             db.scalars(
@@ -158,8 +103,6 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
             )
         )
     overview.emergencies = active_emergencies(db, user, now)
-    overview.emergency_boards = {e.id: board(db, e, now, summary_only=True,
-                                             commune=(user.commune_id or -1) if user.role == "operator" else None)
-                                 for e in overview.emergencies}
-    overview.warnings = planner_warnings(db, user, now, IsoWeek.of(today))
+    overview.emergency_boards = {e.id: board(db, e, now, user=user, summary_only=True) for e in overview.emergencies}
+    overview.warnings = planner_warnings(db, user, IsoWeek.of(today))
     return overview

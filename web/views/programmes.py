@@ -11,14 +11,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 
+from scheduler.access import commune_clause, in_scope, scope_of, station_clause
 from scheduler.db.models import Commune, Programme, ProgrammeItem, Station
 from scheduler.domain import IsoWeek
-from scheduler.programmes import current_weeks
+from scheduler.programmes import current_weeks, edits
+from scheduler.programmes.explain import Unplaced, unplaced_for
+from scheduler.programmes.exports import FORMATS, export_programme
+from scheduler.programmes.staleness import PENDING_TEXT
 from web import context
 from web.auth import can, require_login, requires, signed_in_user
 from web.forms import MoveItemForm
-from web.views import programme_edits as edits
-from web.views.explain import Unplaced, unplaced_for
 from web.views.helpers import local_today, may_see_station, page_number, paginate, saving, to_utc
 
 bp = Blueprint("programmes", __name__, url_prefix="/lich-phat")
@@ -43,7 +45,7 @@ def _week_context(week: IsoWeek) -> dict[str, Any]:
         "prev_week": IsoWeek.of(week.monday() - timedelta(days=7)),
         "next_week": week.next(),
         "today": local_today(),
-        "editable_after": horizon.now + timedelta(minutes=horizon.minutes),
+        "editable_after": horizon.limit,
         "config_no_change": horizon.minutes,
     }
 
@@ -62,8 +64,7 @@ def _station(code: str) -> Station:
 
 def _commune(commune_id: int) -> Commune:
     commune = context.db().get(Commune, commune_id)
-    user = signed_in_user()
-    if commune is None or (user.role == "operator" and user.commune_id != commune.id):
+    if commune is None or not in_scope(signed_in_user(), commune):
         abort(404)
     return commune
 
@@ -81,14 +82,6 @@ def _grid(programmes: list[Programme], week: IsoWeek) -> dict[int, dict[date, li
     return grid
 
 
-def _exports_available() -> bool:
-    try:
-        import scheduler.exports  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @bp.route("/")
 def index() -> Any:
     user, week = signed_in_user(), _week()
@@ -99,12 +92,14 @@ def index() -> Any:
             return commune_week(int(request.args["xa"]), week)
         except ValueError:
             abort(404)
-    if user.role == "operator" and user.commune_id:
-        return commune_week(user.commune_id, week)
+    scope = scope_of(user)
+    if scope.commune_id is not None:
+        return commune_week(scope.commune_id, week)
     q = request.args.get("q", "").strip()
     query: Any = (  # Select of three columns; helpers take any Select
         select(Commune.id, Commune.name, func.count(Station.id))
         .join(Station, Station.commune_id == Commune.id)
+        .where(commune_clause(user))
         .group_by(Commune.id, Commune.name)
         .order_by(Commune.name)
     )
@@ -117,6 +112,7 @@ def index() -> Any:
                 select(Station)
                 .options(selectinload(Station.commune))
                 .where(or_(Station.code.ilike(pattern, escape="\\"), Station.name.ilike(pattern, escape="\\")))
+                .where(station_clause(user))
                 .order_by(Station.code)
                 .limit(20)
             )
@@ -135,7 +131,7 @@ def station_week(code: str, week: IsoWeek) -> str:
     )
     grid = _grid([programme] if programme else [], week)[station.id]
     unplaced: Unplaced = unplaced_for(
-        db, station, week, programme, context.now(), context.settings().tz, context.settings().no_change_minutes
+        db, station, week, context.now(), context.settings().tz, context.settings().no_change_minutes
     )
     return render_template(
         "programmes/station.html",
@@ -144,9 +140,9 @@ def station_week(code: str, week: IsoWeek) -> str:
         programme=programme,
         grid=grid,
         unplaced=unplaced,
+        pending_text=PENDING_TEXT,
         may_edit=can(signed_in_user(), "programmes.edit"),
         move_form=MoveItemForm(),
-        exports=_exports_available(),
     )
 
 
@@ -274,8 +270,8 @@ def rebuild() -> BaseResponse:
         abort(400)
     try:
         with saving(db):
-            results = edits.rebuild(db, week, codes, user, _horizon())
-        changed = sum(len(r.changed) for r in results)
+            result = edits.rebuild(db, week, codes, user, _horizon())
+        changed = len(result.changed)
         flash(f"Đã lập lại lịch tuần {week} cho {len(codes)} đài; {changed} đài có lịch mới.", "ok")
     except ValueError as exc:
         flash(f"Không lập được lịch: {exc}", "error")
@@ -284,9 +280,7 @@ def rebuild() -> BaseResponse:
 
 @bp.route("/tai-ve/<int:programme_id>.<fmt>")
 def download(programme_id: int, fmt: str) -> BaseResponse:
-    """The programme as M3U or a printable PDF (scheduler.exports)."""
-    from scheduler.exports import FORMATS, export_programme
-
+    """The programme as M3U or a printable PDF (scheduler.programmes.exports)."""
     if fmt not in FORMATS:
         abort(404)
     programme = context.db().scalar(

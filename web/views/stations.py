@@ -11,14 +11,14 @@ from werkzeug.wrappers import Response
 
 from scheduler import stations as service
 from scheduler.db.models import Commune, Programme, Station
-from scheduler.planning.windows import parse_windows
+from scheduler.liveness import last_contact
+from scheduler.planning.windows import check_windows, parse_windows
 from scheduler.programmes import current_weeks, windows_spec
 from web import context
 from web.auth import can, require_login, requires, signed_in_user
 from web.forms import StationForm, attach_errors
 from web.views.helpers import (
     is_online,
-    last_contact,
     may_see_station,
     online_clause,
     page_number,
@@ -126,7 +126,7 @@ def edit(code: str) -> Any:
     if form.errors:
         # Say everything that is wrong at once: the windows too, not only the fields the form parsed.
         try:
-            service.check_windows((form.windows.data or "").strip())
+            check_windows(form.windows.data or "")
         except ValueError as exc:
             form.windows.errors = [*list(form.windows.errors), str(exc)]
     else:

@@ -49,7 +49,8 @@ def header_text(report: AirtimeReport) -> HeaderText:
             else f" (từ ngày {format_date(period.first)} đến ngày {format_date(period.last)})"
         ),
         scope=f"Phạm vi: {report.request.scope.label}",
-        as_of=f"Số liệu tính đến {as_of:%H:%M} ngày {format_date(as_of.date())}",
+        as_of=(f"Số liệu tính đến {as_of:%H:%M} ngày {format_date(as_of.date())} "
+               "(kế hoạch tính cả kỳ; chưa đến giờ phát thì chưa tính là bỏ lỡ)"),
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from scheduler.domain import Priority
 from scheduler.planning import plan_week
-from scheduler.planning.explain import REASON_TEXT, explain
+from scheduler.planning.shortfalls import REASON_TEXT, explain
 from tests.scheduler.planning.builders import at, bulletin, day, request, station
 
 VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]")

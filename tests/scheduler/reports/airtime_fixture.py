@@ -242,8 +242,12 @@ class OracleResult:
         return out
 
 
-def oracle(session: Session, start: datetime, end: datetime, stations: Iterable[str] | None = None) -> OracleResult:
-    """Figures for [start, end) by (station, commune, area, topic, language, priority, source, kind), in Python."""
+def oracle(
+    session: Session, start: datetime, end: datetime, stations: Iterable[str] | None = None, now: datetime | None = None
+) -> OracleResult:
+    """Figures for [start, end) by (station, commune, area, topic, language, priority, source, kind), in Python.
+
+    Every item of the range is planned; one not aired is missed only once it is over (ended by `now`)."""
     wanted = set(stations) if stations is not None else None
     info = {st.id: st for st in session.scalars(select(Station))}
     items = []
@@ -302,7 +306,7 @@ def oracle(session: Session, start: datetime, end: datetime, stations: Iterable[
             fig.aired_ms += max(ms(p) for p in good)
             if item.kind == "emergency" or item.priority == "khan_cap":
                 fig.emergency_items += 1
-        else:
+        elif now is None or item.end <= now:
             fig.missed_items += 1
             bad = [p for p in logs if p.result not in ("played", "partial")]
             result.missed.append((item.start, st.code, item.title, max((p.reason for p in bad), default="")))

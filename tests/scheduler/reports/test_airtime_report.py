@@ -33,7 +33,7 @@ def _fig(f: Figures | Expected) -> tuple[int, ...]:
 
 def _assert_matches_oracle(report: AirtimeReport, s: Session, stations: list[str] | None = None) -> None:
     start, end = report.request.period.utc_bounds(TZ)
-    expected = oracle(s, start, min(end, report.as_of), stations)
+    expected = oracle(s, start, end, stations, now=report.generated_at)
     assert _fig(report.totals) == _fig(expected.total())
     for grouping, key_of in ORACLE_KEYS.items():
         got = {(r.key,): _fig(r.figures) for r in report.breakdowns[grouping]}
@@ -48,7 +48,7 @@ def test_every_grouping_matches_an_independent_count(sessions: sessionmaker[Sess
             rollup_pending(s, NOW, TZ)
     with sessions() as s:
         report = build_report(s, ReportRequest(Period.custom(FIRST_DAY, date(2026, 11, 30))), NOW, TZ)
-        assert (report.rollup_days, report.raw_days) == ((7, 1) if rolled else (0, 8))
+        assert (report.rollup_days, report.raw_days) == ((7, 2) if rolled else (0, 9))  # 23 and 24 Nov: raw
         _assert_matches_oracle(report, s)
 
 
@@ -108,22 +108,30 @@ def test_scope_limits_the_report_to_one_place(sessions: sessionmaker[Session], s
         assert {m.station_code for m in report.missed} <= set(stations)
 
 
-def test_period_reaching_past_now_is_reported_up_to_now(sessions: sessionmaker[Session]) -> None:
+def test_a_current_period_counts_everything_planned_but_misses_only_what_is_over(
+    sessions: sessionmaker[Session],
+) -> None:
     build_world(sessions)
     month = named_period("thang", 2026, 11)
     with sessions() as s:
         report = build_report(s, ReportRequest(month), NOW, TZ)
         week = build_report(s, ReportRequest(WEEK), NOW, TZ)
+        start, end = month.utc_bounds(TZ)
+        every_item = oracle(s, start, end)  # as if it were all over
+        _assert_matches_oracle(report, s)
     assert report.as_of == NOW
-    # the programme for 23–24 Nov is built, but none of it had started at 05:00 on the 23rd
-    assert _fig(report.totals) == _fig(week.totals)
+    # 23–24 Nov are planned (5 stations, 4–5 items a day each, relays included) but none of it is over.
+    assert report.totals.planned_items == every_item.total().planned_items > week.totals.planned_items
+    assert report.totals.aired_items == week.totals.aired_items
+    assert report.totals.missed_items == week.totals.missed_items < every_item.total().missed_items
 
 
-def test_future_period_is_empty_not_missed(sessions: sessionmaker[Session]) -> None:
+def test_a_future_period_counts_its_planned_items_and_nothing_missed(sessions: sessionmaker[Session]) -> None:
     build_world(sessions)
     with sessions() as s:
         report = build_report(s, ReportRequest(Period.custom(date(2026, 11, 24), date(2026, 11, 24))), NOW, TZ)
-    assert report.totals == Figures() and report.rows == [] and report.missed == []
+    assert report.totals.planned_items == 5 * 4 + 1  # a relay and three bulletins a station; IGR-01 has a fourth
+    assert (report.totals.aired_items, report.totals.missed_items) == (0, 0) and report.missed == []
 
 
 def test_daily_trend_for_short_periods(sessions: sessionmaker[Session]) -> None:

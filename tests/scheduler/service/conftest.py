@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from service_world import STATIONS, add_bulletin
@@ -29,8 +30,8 @@ def province(sessions: sessionmaker[Session], clock) -> sessionmaker[Session]:
 
 @pytest.fixture
 def context(settings: Settings, sessions: sessionmaker[Session], clock) -> JobContext:
-    config = ServiceConfig(rebuild_quiet_seconds=120, rebuild_max_wait_seconds=600, silent_minutes=30)
-    return JobContext(settings=settings, sessions=sessions, config=config, clock=clock)
+    return JobContext(settings=replace(settings, silent_minutes=30), sessions=sessions, config=ServiceConfig(),
+                      clock=clock)
 
 
 @pytest.fixture

@@ -109,54 +109,58 @@ def test_build_next_week_plans_the_following_local_week_for_every_station(
     assert str(build_next_week(context, monday_morning).week) == "2026-W50"
 
 
-def test_changes_are_rebuilt_once_they_settle(
+def test_a_new_leader_builds_every_station_without_a_programme_at_once(
     province: sessionmaker[Session], context: JobContext, clock
 ) -> None:
     now = clock()
-    assert watch_changes(context, now).reason == "settling"  # a new leader checks everything once
-    assert programme_versions(province, "2026-W48") == {}
-    done = watch_changes(context, now + timedelta(minutes=2))
-    assert done.reason == "quiet" and [str(r.week) for r in done.rebuilt] == ["2026-W48"]
+    done = watch_changes(context, now)
+    assert done.reason == "rebuilt" and [str(r.week) for r in done.rebuilt] == ["2026-W48"]
     assert programme_versions(province, "2026-W48") == {"CHUPAH-01": 1, "IAGRAI-01": 1, "IAGRAI-02": 1}
-    assert watch_changes(context, now + timedelta(minutes=3)).reason == "unchanged"
+    assert watch_changes(context, now + timedelta(seconds=20)).reason == "unchanged"
 
-    # An approver approves a bulletin for one commune: only its stations get a new version.
+
+def test_an_approval_reaches_only_the_stations_it_targets_at_the_next_tick(
+    province: sessionmaker[Session], context: JobContext, clock
+) -> None:
+    now = clock()
+    watch_changes(context, now)
+    watch_changes(context, now + timedelta(seconds=20))
     later = now + timedelta(minutes=10)
     with transaction(province) as s:
         add_bulletin(s, "CHISO-01", "Kết quả chỉ số PAR INDEX năm 2023.", later, status="cho_duyet",
                      targets=("Chư Păh",))
-    assert watch_changes(context, later).reason == "settling"
+    assert watch_changes(context, later).rebuilt == []  # submitted, not approved: nothing to plan
     with transaction(province) as s:
         row = s.scalars(select(Bulletin).where(Bulletin.code == "CHISO-01")).one()
-        row.status, row.updated_at = "da_duyet", later + timedelta(minutes=1)
-    assert watch_changes(context, later + timedelta(minutes=1)).reason == "settling"  # changed again: wait
-    assert watch_changes(context, later + timedelta(minutes=2)).reason == "settling"
-    rebuilt = watch_changes(context, later + timedelta(minutes=3))
-    assert rebuilt.reason == "quiet" and rebuilt.rebuilt[0].changed == ["CHUPAH-01"]
+        row.status, row.updated_at = "da_duyet", later + timedelta(seconds=5)
+    rebuilt = watch_changes(context, later + timedelta(seconds=20))
+    assert rebuilt.reason == "rebuilt" and [r.changed for r in rebuilt.rebuilt] == [["CHUPAH-01"]]
     assert programme_versions(province, "2026-W48") == {"CHUPAH-01": 2, "IAGRAI-01": 1, "IAGRAI-02": 1}
+    with province() as s:
+        items = s.scalars(select(Programme).join(Station).where(Station.code == "CHUPAH-01")).one().items
+        assert "CHISO-01" in {i.bulletin_code for i in items}
 
 
-def test_endless_edits_still_rebuild_after_the_maximum_wait(
+def test_an_approved_bulletin_without_audio_is_rendered_and_planned_in_the_same_tick(
     province: sessionmaker[Session], context: JobContext, clock
 ) -> None:
     now = clock()
-    reasons = []
-    for minute in range(11):
-        with transaction(province) as s:
-            s.scalars(select(Bulletin).where(Bulletin.code == "MC-01")).one().plays_per_week = 2 + minute % 3
-        reasons.append(watch_changes(context, now + timedelta(minutes=minute)).reason)
-    assert reasons == ["settling"] * 10 + ["overdue"]
+    watch_changes(context, now)
+    with transaction(province) as s:
+        add_bulletin(s, "TTHC-02", "Người dân có thể nộp hồ sơ trực tuyến tại Cổng dịch vụ công.", now,
+                     audio=False, targets=("IAGRAI-01",))
+    done = watch_changes(context, now + timedelta(seconds=20))
+    assert done.rendered == ["TTHC-02"] and [r.changed for r in done.rebuilt] == [["IAGRAI-01"]]
 
 
 def test_next_week_is_rebuilt_by_the_watcher_only_once_it_exists(
     province: sessionmaker[Session], context: JobContext, clock
 ) -> None:
-    quick = replace(context, config=replace(context.config, rebuild_quiet_seconds=0))
-    assert [str(r.week) for r in watch_changes(quick, clock()).rebuilt] == ["2026-W48"]
-    build_next_week(quick, clock())
+    assert [str(r.week) for r in watch_changes(context, clock()).rebuilt] == ["2026-W48"]
+    build_next_week(context, clock())
     with transaction(province) as s:
         add_bulletin(s, "CHISO-01", "Kết quả chỉ số PAR INDEX năm 2023.", clock(), targets=("IAGRAI-01",))
-    assert [str(r.week) for r in watch_changes(quick, clock()).rebuilt] == ["2026-W48", "2026-W49"]
+    assert [str(r.week) for r in watch_changes(context, clock()).rebuilt] == ["2026-W48", "2026-W49"]
     assert programme_versions(province, "2026-W49")["IAGRAI-01"] == 2
 
 
@@ -164,12 +168,12 @@ def test_the_watchers_bookkeeping_survives_in_the_heartbeat_row(
     province: sessionmaker[Session], context: JobContext, clock
 ) -> None:
     watch_changes(context, clock())
+    watch_changes(context, clock())
     with province() as s:
         state = heartbeat.load_state(s, WATCH_KEY)
-    assert state["pending_since"] == clock().isoformat() and state["built"] is None
-    # A new leader (a fresh context, same database) continues the same countdown.
-    successor = replace(context)
-    assert watch_changes(successor, clock() + timedelta(minutes=2)).reason == "quiet"
+    assert set(state) == {"checked"}
+    # A new leader (a fresh context, same database) sees nothing new to do.
+    assert watch_changes(replace(context), clock() + timedelta(minutes=2)).reason == "unchanged"
 
 
 # --- rendering ---------------------------------------------------------------------------------------
@@ -206,7 +210,7 @@ def test_push_job_notifies_stations_of_new_programme_versions(
 ) -> None:
     online = replace(context, settings=replace(context.settings, mqtt_url="mqtt://127.0.0.1:1883"))
     now = online.clock()
-    watch_changes(replace(online, config=replace(online.config, rebuild_quiet_seconds=0)), now)  # this week
+    watch_changes(online, now)  # this week
     result = push_programmes(online, now)
     assert result.published == 3 and sorted(result.stations) == ["CHUPAH-01", "IAGRAI-01", "IAGRAI-02"]
     with province() as s:
@@ -217,8 +221,7 @@ def test_push_job_notifies_stations_of_new_programme_versions(
 def test_nightly_rollup_job_rolls_up_the_days_that_are_over(
     province: sessionmaker[Session], context: JobContext, clock
 ) -> None:
-    quick = replace(context, config=replace(context.config, rebuild_quiet_seconds=0))
-    watch_changes(quick, clock())  # programmes from Monday 23 Nov on
+    watch_changes(context, clock())  # programmes from Monday 23 Nov on
     wednesday_night = datetime(2026, 11, 25, 18, 30, tzinfo=UTC)  # Thursday 01:30 in Hà Nội
     result = rollup_reports(context, wednesday_night)
     assert result is not None and result.days == [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]

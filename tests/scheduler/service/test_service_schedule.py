@@ -80,8 +80,8 @@ def test_missed_runs_coalesce_and_grace_matches_each_jobs_rhythm(jobstore: Engin
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
     assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
-    assert jobs["render-audio"].misfire_grace_time == 60
-    assert jobs["watch-changes"].misfire_grace_time == 60
+    assert jobs["watch-changes"].misfire_grace_time == 20
+    assert jobs["push-programmes"].misfire_grace_time == 60
     assert jobs["build-next-week"].misfire_grace_time == 24 * 3600
     assert all(job.func_ref == "scheduler.service.runtime:run_job" and job.args == (job.id,)
                for job in jobs.values())

@@ -1,9 +1,9 @@
-"""The rebuild watcher: which edits count as planning changes, and the debounce rule."""
+"""The rebuild watcher's fingerprint: which edits count as planning changes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,50 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler import audit
 from scheduler.db.models import Bulletin, Commune, Province, Station
 from scheduler.db.session import transaction
-from scheduler.service.watch import decide, planning_fingerprint
+from scheduler.service.watch import planning_fingerprint
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-QUIET, MAX_WAIT = timedelta(minutes=2), timedelta(minutes=10)
-
-
-def at(minutes: float) -> datetime:
-    return NOW + timedelta(minutes=minutes)
-
-
-def test_an_unchanged_fingerprint_needs_no_rebuild() -> None:
-    decision = decide({"built": "a"}, "a", NOW, QUIET, MAX_WAIT)
-    assert (decision.rebuild, decision.reason, decision.state) == (False, "unchanged", {"built": "a"})
-
-
-def test_a_change_is_rebuilt_once_it_has_been_quiet_long_enough() -> None:
-    first = decide({"built": "a"}, "b", at(0), QUIET, MAX_WAIT)
-    assert (first.rebuild, first.reason) == (False, "settling")
-    still = decide(first.state, "b", at(1.9), QUIET, MAX_WAIT)
-    assert (still.rebuild, still.reason) == (False, "settling")
-    due = decide(still.state, "b", at(2), QUIET, MAX_WAIT)
-    assert (due.rebuild, due.reason) == (True, "quiet")
-
-
-def test_a_further_change_restarts_the_quiet_period() -> None:
-    state = decide({"built": "a"}, "b", at(0), QUIET, MAX_WAIT).state
-    state = decide(state, "c", at(1.5), QUIET, MAX_WAIT).state
-    assert decide(state, "c", at(3), QUIET, MAX_WAIT).rebuild is False
-    assert decide(state, "c", at(3.5), QUIET, MAX_WAIT).rebuild is True
-
-
-def test_changes_that_never_stop_are_rebuilt_after_the_maximum_wait() -> None:
-    state = {"built": "a"}
-    for minute in range(10):
-        decision = decide(state, f"v{minute}", at(minute), QUIET, MAX_WAIT)
-        assert decision.rebuild is False
-        state = decision.state
-    assert decide(state, "v10", at(10), QUIET, MAX_WAIT).reason == "overdue"
-
-
-def test_going_back_to_the_built_inputs_cancels_the_pending_rebuild() -> None:
-    state = decide({"built": "a"}, "b", at(0), QUIET, MAX_WAIT).state
-    decision = decide(state, "a", at(5), QUIET, MAX_WAIT)
-    assert (decision.rebuild, decision.state) == (False, {"built": "a"})
 
 
 def _set_windows(s: Session) -> None:

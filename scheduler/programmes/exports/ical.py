@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scheduler.domain import kind_label, priority_label
-from scheduler.exports.labels import item_title
+from scheduler.programmes.exports.labels import item_title
 from scheduler.topics import language_label
 
 PRODID = "-//loaxa//Lich phat thanh//VI"

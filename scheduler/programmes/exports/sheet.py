@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler.domain import IsoWeek, kind_label
-from scheduler.exports.labels import day_label, duration_label, item_title
+from scheduler.programmes.exports.labels import day_label, duration_label, item_title
 from scheduler.topics import language_label
 
 FONT_FAMILY = "DejaVu"

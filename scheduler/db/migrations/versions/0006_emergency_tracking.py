@@ -1,7 +1,7 @@
 """emergency tracking: per-station board rows, emergency life cycle and CAP fields, upstream sources
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006_emergency_tracking
+Revises: 0005_user_scope
 Create Date: 2026-11-24 00:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import scheduler.db.types
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0006_emergency_tracking"
+down_revision: str | None = "0005_user_scope"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

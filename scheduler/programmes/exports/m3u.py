@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.domain import kind_label
-from scheduler.exports.labels import item_title
+from scheduler.programmes.exports.labels import item_title
 
 
 def _clean(text: str) -> str:

@@ -10,9 +10,9 @@ import pypdf
 from export_world import BASE_URL, TZ, WEEK, load_programme
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.exports import export_programme
-from scheduler.exports.labels import duration_label
-from scheduler.exports.sheet import to_pdf
+from scheduler.programmes.exports import export_programme
+from scheduler.programmes.exports.labels import duration_label
+from scheduler.programmes.exports.sheet import to_pdf
 
 
 def _pdf(sessions: sessionmaker[Session], station: str) -> bytes:

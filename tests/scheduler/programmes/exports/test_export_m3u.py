@@ -5,7 +5,7 @@ from __future__ import annotations
 from export_world import BASE_URL, BULLETINS, manifest_of
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.exports.m3u import to_m3u
+from scheduler.programmes.exports.m3u import to_m3u
 
 
 def parse_m3u(text: str) -> list[tuple[int, str, str]]:

@@ -22,15 +22,15 @@ def export_programme(programme: Programme, fmt: str, tz: ZoneInfo, base_url: str
     if fmt == "json":
         return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
     if fmt == "m3u":
-        from scheduler.exports.m3u import to_m3u
+        from scheduler.programmes.exports.m3u import to_m3u
 
         return to_m3u(manifest).encode()
     if fmt == "ics":
-        from scheduler.exports.ical import to_ics
+        from scheduler.programmes.exports.ical import to_ics
 
         return to_ics(manifest).encode()
     if fmt == "pdf":
-        from scheduler.exports.sheet import to_pdf
+        from scheduler.programmes.exports.sheet import to_pdf
 
         station = programme.station
         return to_pdf(manifest, station_name=station.name, commune=station.commune.name)

@@ -8,7 +8,7 @@ import icalendar
 from export_world import BULLETINS, manifest_of
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.exports.ical import escape_text, fold, to_ics
+from scheduler.programmes.exports.ical import escape_text, fold, to_ics
 
 
 def test_calendar_parses_with_one_event_per_item_at_the_right_instants(built_week: sessionmaker[Session]) -> None:
