@@ -155,8 +155,10 @@ def test_typed_words_reach_mqtt_and_http_only_boxes_and_each_station_reports(
         board = live.wait_states(emergency, {"GL-MQTT-01": "da_phat", "GL-HTTP-01": "da_phat", "GL-LOI-01": "loi"})
     rows = {r["station"]: r for r in board["rows"]}
     assert board["headline"] == "2/4 đài đã phát"
-    # The broker took both commands; the box without a live link got its copy on its next HTTP contact.
-    assert rows["GL-MQTT-01"]["via"].startswith("mqtt") and rows["GL-HTTP-01"]["via"] == "mqtt,http"
+    # The broker took both commands (the MQTT box may also have been handed it on a status call first,
+    # on a loaded machine); the box without a live link could only get it over HTTP.
+    assert "mqtt" in rows["GL-MQTT-01"]["via"].split(",")
+    assert set(rows["GL-HTTP-01"]["via"].split(",")) == {"mqtt", "http"}
     for code in ("GL-MQTT-01", "GL-HTTP-01"):
         row = rows[code]
         assert row["sent_at"] <= row["received_at"] <= row["started_at"] <= row["ended_at"], row

@@ -125,6 +125,8 @@ def apply_report(row: EmergencyStation, emergency: Emergency, report: EmergencyR
     if RANK[state] <= RANK[row.state] and not retried:
         return False
     at = datetime.fromisoformat(report.at)
+    if row.sent_at is None:
+        row.sent_at = at  # the box answered before the broker's acknowledgement was recorded
     if row.received_at is None and state != UNREACHABLE:
         row.received_at = at
     if state == PLAYING:
@@ -167,6 +169,8 @@ def mark_sent(session: Session, emergency: Emergency, confirmed: Mapping[str, bo
         if airing == row.airing and row.state == QUEUED:
             row.state, row.sent_at, row.via, row.updated_at = SENT, now, via, now
             changed += 1
+        elif airing == row.airing and via not in row.via.split(","):  # it went out both ways
+            row.via, row.updated_at = ",".join(filter(None, [row.via, via])), now
     session.flush()
     return changed
 
