@@ -98,12 +98,13 @@ def test_the_planner_imports_no_database_code() -> None:
 
 
 def test_the_station_agent_imports_no_server_package() -> None:
-    """scheduler/agent runs on the receiver box: its own modules, the shared plain types, and its few libraries."""
+    """scheduler/agent runs on the receiver box: its own modules, the wire contract, the plain domain types, and its few
+    libraries."""
 
     def allowed(name: str) -> bool:
         top = name.split(".")[0]
         if top == "scheduler":
-            return _under(name, "scheduler.agent", "scheduler.domain")
+            return _under(name, "scheduler.agent", "scheduler.domain", "scheduler.wire")
         return top not in SERVER_ONLY
 
     assert _offenders("scheduler/agent", allowed) == []

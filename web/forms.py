@@ -27,8 +27,8 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from scheduler.accounts import ROLES
+from scheduler.catalogue import LANGUAGES, TOPICS
 from scheduler.domain import Priority
-from scheduler.topics import LANGUAGES, TOPICS
 
 RECORDING_EXTENSIONS = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".flac", ".aac")
 MAX_RECORDING_BYTES = 50 * 1024 * 1024

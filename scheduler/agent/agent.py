@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from scheduler.agent import protocol
+from scheduler import wire as protocol
 from scheduler.agent.audio_cache import AudioCache
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
 from scheduler.agent.mqtt_link import MqttConfig, MqttLink

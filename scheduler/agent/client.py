@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from scheduler.agent import protocol
+from scheduler import wire as protocol
 
 CHUNK = 64 * 1024
 

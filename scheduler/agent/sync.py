@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from scheduler.agent import protocol
+from scheduler import wire as protocol
 from scheduler.agent.audio_cache import AudioCache
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
 from scheduler.agent.store import Store, StoredManifest, iso

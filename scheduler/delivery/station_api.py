@@ -18,14 +18,14 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from scheduler.accounts import hash_token
-from scheduler.agent.protocol import is_sha256, manifest_path, parse_mqtt_url
 from scheduler.db.models import AudioAsset, Bulletin, Commune, Emergency, Programme, ProgrammeItem, Station
 from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
-from scheduler.delivery.topics import station_topics
+from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.domain import IsoWeek
 from scheduler.liveness import ContactKind, record_contact
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
+from scheduler.wire import is_sha256, manifest_path, parse_mqtt_url
 
 MAX_STATUS_BYTES = 16 * 1024
 

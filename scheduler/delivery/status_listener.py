@@ -18,10 +18,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.agent.protocol import STATUS_TOPIC, TOPIC_ROOT, parse_mqtt_url
 from scheduler.db.models import Station
 from scheduler.db.session import transaction
-from scheduler.delivery.topics import code_segment, station_code_from_status_topic
+from scheduler.delivery.mqtt_topics import code_segment, station_code_from_status_topic
+from scheduler.wire import STATUS_TOPIC, TOPIC_ROOT, parse_mqtt_url
 
 log = logging.getLogger("loaxa.delivery.status")
 STATUS_FILTER = f"{TOPIC_ROOT}/+/+/+/{STATUS_TOPIC}"

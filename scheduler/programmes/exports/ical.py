@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from scheduler.catalogue import language_label
 from scheduler.domain import kind_label, priority_label
 from scheduler.programmes.exports.labels import item_title
-from scheduler.topics import language_label
 
 PRODID = "-//loaxa//Lich phat thanh//VI"
 

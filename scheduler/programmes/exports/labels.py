@@ -1,6 +1,6 @@
 """Vietnamese words the operator-facing exports share: weekdays, durations, item titles.
 
-Kind, language and priority labels live with their codes (scheduler.domain, scheduler.topics).
+Kind, language and priority labels live with their codes (scheduler.domain, scheduler.catalogue).
 """
 
 from __future__ import annotations

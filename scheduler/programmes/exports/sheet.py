@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from scheduler.catalogue import language_label
 from scheduler.domain import IsoWeek, kind_label
 from scheduler.programmes.exports.labels import day_label, duration_label, item_title
-from scheduler.topics import language_label
 
 FONT_FAMILY = "DejaVu"
 

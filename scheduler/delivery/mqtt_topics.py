@@ -10,8 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from scheduler.agent.protocol import CMD_TOPIC, PROGRAMME_TOPIC, STATUS_TOPIC, TOPIC_ROOT
 from scheduler.db.models import Station
+from scheduler.wire import CMD_TOPIC, PROGRAMME_TOPIC, STATUS_TOPIC, TOPIC_ROOT
 
 
 def strip_diacritics(text: str) -> str:
