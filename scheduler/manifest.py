@@ -1,39 +1,34 @@
-"""The JSON manifest: the contract between the server and a station (schema: docs/manifest.schema.json)."""
+"""The JSON manifest of a stored programme (the contract's shape: scheduler.wire.Manifest)."""
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler.db.models import Programme
+from scheduler.wire import MANIFEST_FORMAT, Manifest, ManifestItem, audio_url
 
-MANIFEST_FORMAT = 1
-
-
-def audio_url(base_url: str, sha256: str) -> str:
-    return f"{base_url}/api/v1/audio/{sha256}.mp3"
+__all__ = ["MANIFEST_FORMAT", "audio_url", "build_manifest"]
 
 
-def build_manifest(programme: Programme, tz: ZoneInfo, base_url: str) -> dict[str, Any]:
+def build_manifest(programme: Programme, tz: ZoneInfo, base_url: str) -> Manifest:
     """Everything a station needs to play its week offline; times carry the local offset."""
-    items = []
-    for item in programme.items:
-        items.append(
-            {
-                "id": item.id,
-                "start": item.start.astimezone(tz).isoformat(),
-                "end": item.end.astimezone(tz).isoformat(),
-                "kind": item.kind,
-                "bulletin": item.bulletin_code,
-                "title": item.title,
-                "language": item.language,
-                "priority": item.priority,
-                "audio_url": audio_url(base_url, item.audio_sha256) if item.audio_sha256 else None,
-                "sha256": item.audio_sha256,
-                "duration_ms": item.duration_ms,
-                "stream_url": item.stream_url,
-            }
-        )
+    items: list[ManifestItem] = [
+        {
+            "id": item.id,
+            "start": item.start.astimezone(tz).isoformat(),
+            "end": item.end.astimezone(tz).isoformat(),
+            "kind": item.kind,
+            "bulletin": item.bulletin_code,
+            "title": item.title,
+            "language": item.language,
+            "priority": item.priority,
+            "audio_url": audio_url(base_url, item.audio_sha256) if item.audio_sha256 else None,
+            "sha256": item.audio_sha256,
+            "duration_ms": item.duration_ms,
+            "stream_url": item.stream_url,
+        }
+        for item in programme.items
+    ]
     return {
         "format": MANIFEST_FORMAT,
         "station": programme.station.code,

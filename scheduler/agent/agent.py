@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from scheduler import wire as protocol
+from scheduler import wire
 from scheduler.agent.audio_cache import AudioCache
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
 from scheduler.agent.mqtt_link import MqttConfig, MqttLink
@@ -28,7 +28,7 @@ from scheduler.agent.players import Player
 from scheduler.agent.status import Hardware, agent_version, no_hardware
 from scheduler.agent.store import PlayRow, Store, iso, parse_iso
 from scheduler.agent.sync import Syncer, SyncIntervals
-from scheduler.agent.timeline import Slot, due, may_replay, merge_slots, start_deadline
+from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
 from scheduler.domain import DEFAULT_TZ
 
 log = logging.getLogger("loaxa.agent")
@@ -58,7 +58,7 @@ class AgentConfig:
 @dataclass
 class Playing:
     play_id: str
-    slot: Slot
+    slot: Cue
     started: datetime
     last_progress: datetime
     emergency: bool = False
@@ -83,7 +83,7 @@ class Agent:
         self.net_wake = threading.Event()  # network: a notice arrived
         self.mqtt: MqttLink | None = None
         self.current: Playing | None = None
-        self.slots: list[Slot] = []
+        self.slots: list[Cue] = []
         self.volume = int(self.store.get_value("volume") or config.default_volume)
         self._net_next: datetime | None = None
         self._backoff = timedelta(0)
@@ -104,7 +104,7 @@ class Agent:
         return instant.astimezone(self.tz).strftime("%H:%M:%S ngày %d/%m/%Y")
 
     def _reload_slots(self) -> None:
-        self.slots = merge_slots(m.body for m in self.store.manifests("active"))
+        self.slots = merge_cues(m.body for m in self.store.manifests("active"))
 
     def _recover(self, now: datetime) -> None:
         """Close rows left open by a crash or power cut (`partial`) and note how long the box was down."""
@@ -141,15 +141,15 @@ class Agent:
             except queue.Empty:
                 return
             try:
-                if topic.endswith("/" + protocol.PROGRAMME_TOPIC):
-                    if self.syncer.notice(protocol.Notice.from_json(payload)):
+                if topic.endswith("/" + wire.PROGRAMME_TOPIC):
+                    if self.syncer.notice(wire.Notice.from_json(payload)):
                         self.net_wake.set()
-                elif topic.endswith("/" + protocol.CMD_TOPIC):
-                    self.command(protocol.Command.from_json(payload), now)
+                elif topic.endswith("/" + wire.CMD_TOPIC):
+                    self.command(wire.Command.from_json(payload), now)
             except ValueError as exc:
                 log.error("Bỏ qua tin nhắn MQTT không hợp lệ trên %s: %s", topic, exc)
 
-    def command(self, cmd: protocol.Command, now: datetime) -> None:
+    def command(self, cmd: wire.Command, now: datetime) -> None:
         """Obey a command from the centre; each command id is obeyed once."""
         key = f"cmd:{cmd.id}"
         if key in self.handled:
@@ -171,10 +171,10 @@ class Agent:
         else:
             self._emergency(cmd, key, now)
 
-    def _emergency(self, cmd: protocol.Command, key: str, now: datetime) -> None:
+    def _emergency(self, cmd: wire.Command, key: str, now: datetime) -> None:
         duration = cmd.duration_ms or (
             int(STREAM_EMERGENCY_DEFAULT.total_seconds() * 1000) if cmd.stream_url else 0)
-        slot = Slot(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
+        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
                     title=cmd.title, bulletin=cmd.bulletin, priority="khan_cap", sha256=cmd.sha256,
                     stream_url=cmd.stream_url, duration_ms=duration)
         if cmd.expired(now):
@@ -206,7 +206,7 @@ class Agent:
         assert source is not None
         self._begin(slot, source, now, volume=cmd.volume if cmd.volume is not None else 100, emergency=True)
 
-    def _programme_slot_for(self, sha256: str | None, now: datetime) -> Slot | None:
+    def _programme_slot_for(self, sha256: str | None, now: datetime) -> Cue | None:
         """An unplayed programme emergency item with this audio starting within EMERGENCY_COVER of now."""
         if not sha256:
             return None
@@ -220,7 +220,7 @@ class Agent:
         recent[sha256] = iso(now)
         self.store.set_json("recent_emergencies", recent)
 
-    def _aired_by_command(self, slot: Slot) -> bool:
+    def _aired_by_command(self, slot: Cue) -> bool:
         """A programme emergency item already aired by a play-now command moments before or after."""
         if not slot.sha256 or slot.kind != "emergency":
             return False
@@ -233,7 +233,7 @@ class Agent:
         self.store.mark_handled(key, now)
         self.handled.add(key)
 
-    def _row(self, slot: Slot, now: datetime, result: str, reason: str = "") -> PlayRow:
+    def _row(self, slot: Cue, now: datetime, result: str, reason: str = "") -> PlayRow:
         return PlayRow(
             play_id=uuid.uuid4().hex, item_key=slot.key, kind=slot.kind, actual_start=iso(now) or "",
             result=result, item_id=slot.item_id, week=slot.week, version=slot.version, bulletin=slot.bulletin,
@@ -242,14 +242,14 @@ class Agent:
             progress_at=iso(now), reason=reason,
         )
 
-    def _log_closed(self, slot: Slot, now: datetime, result: str, reason: str, key: str) -> None:
+    def _log_closed(self, slot: Cue, now: datetime, result: str, reason: str, key: str) -> None:
         row = self._row(slot, now, result, reason)
         row.actual_end = row.actual_start
         self.store.log_closed(row, handled_key=key)
         self.handled.add(key)
         log.warning("Mục «%s» lúc %s: %s", slot.title, self._local(slot.start), reason)
 
-    def _begin(self, slot: Slot, source: str, now: datetime, volume: int, emergency: bool = False) -> None:
+    def _begin(self, slot: Cue, source: str, now: datetime, volume: int, emergency: bool = False) -> None:
         row = self._row(slot, now, "playing")
         self.store.start_play(row)  # before the sound: a crash from here on leaves a row to recover
         length = slot.play_ms if slot.kind != "relay" else int((slot.end - now).total_seconds() * 1000)
@@ -280,13 +280,13 @@ class Agent:
             self.handled.add(key)
         self.current = None
 
-    def _missed_reason(self, slot: Slot) -> str:
+    def _missed_reason(self, slot: Cue) -> str:
         if self._down is not None and self._down[0] <= start_deadline(slot) <= self._down[1]:
             return (f"Không phát được: đầu thu không hoạt động từ {self._local(self._down[0])} "
                     f"đến {self._local(self._down[1])}.")
         return "Quá giờ phát mà chưa phát được (mục trước phát quá giờ hoặc có lệnh khẩn cấp)."
 
-    def _source(self, slot: Slot, now: datetime) -> str | None:
+    def _source(self, slot: Cue, now: datetime) -> str | None:
         """The file or stream to play, or None after logging why the item cannot air."""
         if slot.sha256:
             if self.cache.verify(slot.sha256, force=True):
@@ -351,7 +351,7 @@ class Agent:
                 self._begin(start, source, now, volume, emergency=start.kind == "emergency")
                 return
 
-    def _due_emergency(self, now: datetime) -> Slot | None:
+    def _due_emergency(self, now: datetime) -> Cue | None:
         """A programme emergency item whose time has come: it pre-empts whatever plays."""
         for slot in self.slots:
             if slot.start > now:
