@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.db.models import Commune, Station, User
+from scheduler.db.models import Area, Commune, Station, User
 
 ROLES: dict[str, str] = {
     "admin": "Quản trị",
@@ -60,21 +60,40 @@ def account_commune(session: Session, name: str | None, role: str, hint: str = "
     return commune
 
 
+def account_area(session: Session, name: str | None, commune: Commune | None) -> Area | None:
+    """The area named `name` for an account's scope; ValueError (Vietnamese) if unknown or given with a commune."""
+    if not name:
+        return None
+    if commune is not None:
+        raise ValueError("Một tài khoản chỉ gắn với một xã hoặc một khu vực, không cả hai. Bỏ bớt một trong hai.")
+    area = session.scalar(select(Area).where(Area.name == name))
+    if area is None:
+        known = ", ".join(session.scalars(select(Area.name).order_by(Area.name).limit(10))) or "chưa có khu vực nào"
+        raise ValueError(f"Không tìm thấy khu vực «{name}». Các khu vực đã có: {known}.")
+    return area
+
+
 def create_user(
-    session: Session, username: str, role: str, password: str, now: datetime, commune: str | None = None
+    session: Session, username: str, role: str, password: str, now: datetime, commune: str | None = None,
+    area: str | None = None,
 ) -> User:
-    """Create an account; raise ValueError (Vietnamese) for an unknown role, commune or a taken name."""
+    """Create an account; raise ValueError (Vietnamese) for an unknown role, commune, area or a taken name.
+
+    The commune or area is the account's scope (scheduler.access); neither means the whole province.
+    """
     if role not in ROLES:
         raise ValueError(f"Vai trò «{role}» không tồn tại. Chọn một trong: {', '.join(ROLES)}.")
     check_new_password(password)
     if session.scalar(select(User).where(User.username == username)):
         raise ValueError(f"Tên đăng nhập «{username}» đã có người dùng.")
     commune_row = account_commune(session, commune, role, hint=" (--commune)")
+    area_row = account_area(session, area, commune_row)
     user = User(
         username=username,
         role=role,
         password_hash=hash_password(password),
         commune=commune_row,
+        area=area_row,
         created_at=now,
     )
     session.add(user)

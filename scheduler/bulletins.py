@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler import audit
+from scheduler import access, audit
 from scheduler.catalogue import LANGUAGES, TOPICS
 from scheduler.db.models import AuditLog, Bulletin, Commune, Station, User
 from scheduler.domain import DEFAULT_TZ, BulletinStatus, Priority
@@ -267,6 +267,30 @@ def _require_role(user: User, roles: frozenset[str], action: str) -> None:
         raise BulletinRefused(f"Tài khoản «{user.username}» không có quyền {action}.")
 
 
+def _require_targets_inside(session: Session, user: User, targets: list[str]) -> None:
+    """A scoped editor may only aim at stations and communes of their scope (scheduler.access)."""
+    outside = access.outside(session, user, targets)
+    if outside:
+        raise BulletinInvalid({"targets": (
+            f"Nơi phát «{', '.join(outside)}» nằm ngoài phạm vi của tài khoản ({access.describe(user)}). "
+            "Chỉ chọn đài hoặc xã trong phạm vi của mình."
+        )})
+
+
+def may_manage(session: Session, user: User, bulletin: Bulletin) -> bool:
+    """True if every target of `bulletin` lies inside the user's scope: only then may they change,
+    submit, approve or return it (a bulletin from above is seen, not managed, at the commune)."""
+    return access.covers(session, user, bulletin.targets or [])
+
+
+def _require_manage(session: Session, user: User, bulletin: Bulletin, action: str) -> None:
+    if not may_manage(session, user, bulletin):
+        raise BulletinRefused(
+            f"Bản tin «{bulletin.code}» phát cả ngoài phạm vi của bạn ({access.describe(user)}), "
+            f"nên bạn không thể {action}. Người có phạm vi rộng hơn mới làm được."
+        )
+
+
 def _apply(bulletin: Bulletin, draft: BulletinDraft, targets: list[str]) -> None:
     bulletin.title = draft.title.strip()
     bulletin.text = draft.text.strip()
@@ -290,6 +314,7 @@ def create_bulletin(
     """Store a new draft bulletin written by `user`; a blank code gets one from the local date."""
     _require_role(user, EDITORS, "viết bản tin")
     targets = validate(session, draft)
+    _require_targets_inside(session, user, targets)
     bulletin = Bulletin(
         code=draft.code.strip() or next_code(session, now, tz),
         status=BulletinStatus.DRAFT.value,
@@ -308,10 +333,12 @@ def create_bulletin(
 def update_bulletin(session: Session, bulletin: Bulletin, draft: BulletinDraft, user: User, now: datetime) -> Bulletin:
     """Change a bulletin. Editing a submitted or approved one sends it back to draft: it needs approval again."""
     _require_role(user, EDITORS, "sửa bản tin")
+    _require_manage(session, user, bulletin, "sửa nó")
     status = BulletinStatus(bulletin.status)
     if status not in EDITABLE:
         raise BulletinRefused(f"Bản tin «{bulletin.code}» đang ở trạng thái «{status.label}», không sửa được.")
     targets = validate(session, draft, bulletin)
+    _require_targets_inside(session, user, targets)
     before = snapshot(bulletin)
     _apply(bulletin, draft, targets)
     if draft.code.strip():
@@ -334,6 +361,7 @@ def update_bulletin(session: Session, bulletin: Bulletin, draft: BulletinDraft, 
 def submit_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime) -> Bulletin:
     """Send a draft or returned bulletin for approval."""
     _require_role(user, EDITORS, "gửi duyệt bản tin")
+    _require_manage(session, user, bulletin, "gửi duyệt nó")
     status = BulletinStatus(bulletin.status)
     if status not in (BulletinStatus.DRAFT, BulletinStatus.RETURNED):
         raise BulletinRefused(
@@ -349,8 +377,9 @@ def submit_bulletin(session: Session, bulletin: Bulletin, user: User, now: datet
     return bulletin
 
 
-def _check_reviewer(bulletin: Bulletin, user: User, action: str) -> None:
+def _check_reviewer(session: Session, bulletin: Bulletin, user: User, action: str) -> None:
     _require_role(user, APPROVERS, action)
+    _require_manage(session, user, bulletin, action + " nó")
     if bulletin.author_id == user.id:
         raise BulletinRefused(
             f"Bạn là người viết bản tin «{bulletin.code}», không thể tự {action}. Hãy nhờ người duyệt khác."
@@ -362,7 +391,7 @@ def _check_reviewer(bulletin: Bulletin, user: User, action: str) -> None:
 
 def approve_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime, comment: str = "") -> Bulletin:
     """Approve a submitted bulletin; the author may not approve their own."""
-    _check_reviewer(bulletin, user, "duyệt")
+    _check_reviewer(session, bulletin, user, "duyệt")
     before = snapshot(bulletin)
     bulletin.status = BulletinStatus.APPROVED.value
     bulletin.approver_id = user.id
@@ -376,7 +405,7 @@ def approve_bulletin(session: Session, bulletin: Bulletin, user: User, now: date
 
 def return_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime, comment: str) -> Bulletin:
     """Send a submitted bulletin back to its author; a comment saying what to fix is required."""
-    _check_reviewer(bulletin, user, "trả lại")
+    _check_reviewer(session, bulletin, user, "trả lại")
     if not comment.strip():
         raise BulletinInvalid({"comment": "Hãy ghi lý do trả lại để người viết biết cần sửa gì."})
     before = snapshot(bulletin)
@@ -391,6 +420,7 @@ def return_bulletin(session: Session, bulletin: Bulletin, user: User, now: datet
 def archive_bulletin(session: Session, bulletin: Bulletin, user: User, now: datetime) -> Bulletin:
     """Take a bulletin out of use; it stays in reports and history."""
     _require_role(user, EDITORS | APPROVERS, "lưu trữ bản tin")
+    _require_manage(session, user, bulletin, "lưu trữ nó")
     if bulletin.status == BulletinStatus.ARCHIVED.value:
         raise BulletinRefused(f"Bản tin «{bulletin.code}» đã được lưu trữ rồi.")
     before = snapshot(bulletin)

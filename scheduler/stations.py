@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from scheduler import audit
+from scheduler.access import in_scope
 from scheduler.accounts import issue_station_token
 from scheduler.catalogue import LANGUAGES
 from scheduler.db.models import Station, User
@@ -100,10 +101,10 @@ def check_station(edit: StationEdit) -> CheckedStation:
 
 
 def may_manage_token(user: User, station: Station) -> bool:
-    """Admins for every station; operators only for stations of their own commune."""
+    """Admins for every station; operators only for stations inside their scope (their commune)."""
     if not user.active:
         return False
-    return user.role == "admin" or (user.role == "operator" and user.commune_id == station.commune_id)
+    return user.role == "admin" or (user.role == "operator" and in_scope(user, station))
 
 
 def update_station(session: Session, station: Station, edit: StationEdit, user: User, now: datetime) -> StationSaved:

@@ -1,8 +1,9 @@
 """Who is logged in, what each role may do, CSRF protection and the login rate limit.
 
-Roles come from scheduler.accounts.ROLES. Operators only see their own commune's stations;
-viewers only read. Failed logins are counted per username + IP address from the audit log,
-so the limit holds across server processes and needs no extra service.
+Roles come from scheduler.accounts.ROLES; where each user may act (their commune, area or the
+whole province) comes from scheduler.access. Viewers only read. Failed logins are counted per
+username + IP address from the audit log, so the limit holds across server processes and needs
+no extra service.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from scheduler import audit
+from scheduler.access import covers
 from scheduler.accounts import check_password
 from scheduler.db.models import AuditLog, Bulletin, User
 
@@ -28,7 +30,7 @@ csrf = CSRFProtect()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# What each permission needs. Operators are further limited to their commune (see station_scope).
+# What each permission needs. Every user is further limited to their scope (scheduler.access).
 PERMISSIONS: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"admin", "editor", "approver", "operator", "viewer"}),
     "bulletins.view": frozenset({"admin", "editor", "approver"}),
@@ -58,8 +60,12 @@ def can(user: User | None, permission: str) -> bool:
 
 
 def can_approve(user: User | None, bulletin: Bulletin) -> bool:
-    """Approvers and admins may approve, but never a bulletin they wrote themselves."""
-    return can(user, "bulletins.approve") and user is not None and bulletin.author_id != user.id
+    """Approvers and admins may approve, but never a bulletin they wrote themselves, and only one whose
+    targets lie wholly inside their scope (scheduler.access: a commune approver approves for the commune)."""
+    if not can(user, "bulletins.approve") or user is None or bulletin.author_id == user.id:
+        return False
+    session = object_session(bulletin)
+    return session is not None and covers(session, user, bulletin.targets or [])
 
 
 def session_fingerprint(user: User) -> str:

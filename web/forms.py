@@ -216,7 +216,9 @@ class UserForm(Form):
     )
     full_name = StringField("Họ và tên", validators=[MaxLength(200, "Họ và tên")])
     role = VnSelectField("Vai trò", choices=choices(ROLES))
-    commune = StringField("Xã (bắt buộc với vận hành xã)", validators=[MaxLength(120, "Tên xã")])
+    commune = StringField("Xã (phạm vi; bắt buộc với vận hành xã)", validators=[MaxLength(120, "Tên xã")])
+    area = StringField("Khu vực (phạm vi của biên tập viên, người duyệt; bỏ trống: toàn tỉnh)",
+                       validators=[MaxLength(120, "Tên khu vực")])
     password = PasswordField("Mật khẩu (ít nhất 8 ký tự; để trống nếu không đổi)")
     active = BooleanField("Đang hoạt động", default=True)
 

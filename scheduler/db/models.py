@@ -100,10 +100,13 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(20))  # admin | editor | approver | operator | viewer
+    # Scope (scheduler.access): one commune, else one area, else the whole province.
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     commune: Mapped[Commune | None] = relationship()
+    area: Mapped[Area | None] = relationship()
 
 
 class AudioAsset(Base):

@@ -54,10 +54,28 @@ def test_user_list_shows_roles_and_states_in_vietnamese(loaxa: Loaxa, tmp_path: 
 
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0].split() == ["Tên", "đăng", "nhập", "Vai", "trò", "Xã", "Trạng", "thái"]
-    assert lines[1].split() == ["quantri", "Quản", "trị", "hoạt", "động"]
+    assert lines[0].split() == ["Tên", "đăng", "nhập", "Vai", "trò", "Phạm", "vi", "Trạng", "thái"]
+    assert lines[1].split() == ["quantri", "Quản", "trị", "Toàn", "tỉnh", "hoạt", "động"]
     assert lines[2].split() == ["vanhanh", "Vận", "hành", "xã", "Xã", "Ia", "Grai", "hoạt", "động"]
-    assert lines[3].split() == ["xem", "Xem", "báo", "cáo", "đã", "khóa"]
+    assert lines[3].split() == ["xem", "Xem", "báo", "cáo", "Toàn", "tỉnh", "đã", "khóa"]
+
+
+def test_user_add_gives_editors_and_approvers_a_commune_or_area_scope(loaxa: Loaxa, tmp_path: Path) -> None:
+    assert loaxa("import", "stations", str(DEMO_STATIONS)).exit_code == 0
+    pw = _password_file(tmp_path, "mat-khau-123")
+
+    commune = loaxa("user", "add", "bt-xa", "--role", "editor", "--commune", "Xã Ia Grai", "--password-file", pw)
+    area = loaxa("user", "add", "duyet-kv", "--role", "approver", "--area", "Khu vực Ia Grai", "--password-file", pw)
+    both = loaxa("user", "add", "ca-hai", "--role", "approver", "--area", "Khu vực Ia Grai",
+                 "--commune", "Xã Ia Grai", "--password-file", pw)
+    unknown = loaxa("user", "add", "sai", "--role", "editor", "--area", "Khu vực Không Có", "--password-file", pw)
+
+    assert commune.exit_code == 0 and "phạm vi: Xã Ia Grai" in commune.output
+    assert area.exit_code == 0 and "phạm vi: Khu vực Ia Grai)" in area.output
+    assert both.exit_code != 0 and "không cả hai" in both.output
+    assert unknown.exit_code != 0 and "Không tìm thấy khu vực «Khu vực Không Có»" in unknown.output
+    listing = loaxa("user", "list").output
+    assert "ca-hai" not in listing and "sai " not in listing
 
 
 def test_disabled_user_is_inactive_and_the_change_is_audited(

@@ -39,22 +39,27 @@ def _read_password(password_file: Path | None) -> str:
     return str(click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu"))
 
 
-@user.command("add", help="Thêm tài khoản. Vai trò: admin, editor, approver, operator, viewer.")
+@user.command("add", help="Thêm tài khoản. Vai trò: admin, editor, approver, operator, viewer. "
+                          "Phạm vi: --commune (một xã) hoặc --area (một khu vực); bỏ trống là toàn tỉnh.")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(sorted(accounts.ROLES)))
-@click.option("--commune", default=None, help="Xã (bắt buộc với vai trò operator).")
+@click.option("--commune", default=None, help="Xã: phạm vi làm việc (bắt buộc với vai trò operator).")
+@click.option("--area", default=None, help="Khu vực (huyện cũ): phạm vi làm việc của biên tập viên, người duyệt.")
 @click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
-def user_add(username: str, role: str, commune: str | None, password_file: Path | None) -> None:
+def user_add(username: str, role: str, commune: str | None, area: str | None, password_file: Path | None) -> None:
+    from scheduler.access import describe
+
     env = load_env()
     password = _read_password(password_file)
     try:
         with transaction(env.sessions) as session:
-            row = accounts.create_user(session, username, role, password, system_clock(), commune)
+            row = accounts.create_user(session, username, role, password, system_clock(), commune, area)
             audit.record(session, system_clock(), None, "user.create", "user", row.id,
-                         after={"username": username, "role": role, "commune": commune})
+                         after={"username": username, "role": role, "commune": commune, "area": area})
+            scope = describe(row)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Đã tạo tài khoản «{username}» ({accounts.ROLES[role]}).")
+    click.echo(f"Đã tạo tài khoản «{username}» ({accounts.ROLES[role]}, phạm vi: {scope}).")
 
 
 MIN_PASSWORD_LENGTH = 8  # the same rule as scheduler.accounts.create_user
@@ -67,16 +72,18 @@ def _find_user(session: Session, username: str) -> User:
     return row
 
 
-@user.command("list", help="Liệt kê các tài khoản: tên, vai trò, xã, trạng thái.")
+@user.command("list", help="Liệt kê các tài khoản: tên, vai trò, phạm vi, trạng thái.")
 def user_list() -> None:
+    from scheduler.access import describe
+
     env = load_env()
     with env.sessions() as session:
         rows = session.scalars(select(User).order_by(User.username)).all()
-        table = [("Tên đăng nhập", "Vai trò", "Xã", "Trạng thái")]
+        table = [("Tên đăng nhập", "Vai trò", "Phạm vi", "Trạng thái")]
         for row in rows:
             state = "hoạt động" if row.active else "đã khóa"
             role = accounts.ROLES.get(row.role, row.role)
-            table.append((row.username, role, row.commune.name if row.commune else "", state))
+            table.append((row.username, role, describe(row), state))
     if len(table) == 1:
         click.echo("Chưa có tài khoản nào. Thêm bằng lệnh: loaxa user add TÊN --role admin")
         return

@@ -1,6 +1,7 @@
 """Report pages: a filter form, the figures, charts inline, and downloads in every format.
 
-Every logged-in role may read reports; an operator only ever sees their own commune.
+Every logged-in role may read reports, within their scope (scheduler.access): an operator only ever
+sees their own commune, a commune or area account its commune or area (or a station or commune inside it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
+from scheduler.access import describe, places, report_scope
 from scheduler.db.models import Area, Commune, Station, User
 from scheduler.reports import BY_CHOICES, ReportRequest, Scope, build_report
 from scheduler.reports.airtime import AirtimeReport
@@ -64,9 +66,18 @@ def _choices(user: User) -> Choices:
         level=args.get("level", "province"),
         value=args.get("value", "").strip(),
     )
-    if user.role == "operator":
-        choices.level, choices.value = "commune", user.commune.name if user.commune else ""
+    fixed = report_scope(user)
+    if fixed is not None and not _inside(user, choices.level, choices.value):
+        choices.level, choices.value = fixed
     return choices
+
+
+def _inside(user: User, level: str, value: str) -> bool:
+    """A scoped user (scheduler.access) may narrow their report to a commune or station inside their scope."""
+    inside = places(context.db(), user)
+    if inside is None:
+        return True
+    return (level == "commune" and value in inside.communes) or (level == "station" and value in inside.stations)
 
 
 def _request(choices: Choices, missed_limit: int) -> ReportRequest:
@@ -83,7 +94,7 @@ def _request(choices: Choices, missed_limit: int) -> ReportRequest:
 
 def _report(user: User, missed_limit: int = 1000) -> tuple[Choices, AirtimeReport | None]:
     choices = _choices(user)
-    if user.role == "operator" and not choices.value:
+    if user.role == "operator" and report_scope(user) is None:
         abort(403)  # an operator account without a commune sees nothing
     try:
         report_request = _request(choices, missed_limit)
@@ -94,8 +105,11 @@ def _report(user: User, missed_limit: int = 1000) -> tuple[Choices, AirtimeRepor
     return choices, report
 
 
-def _places() -> dict[str, list[str]]:
+def _places(user: User) -> dict[str, list[str]]:
     db = context.db()
+    inside = places(db, user)
+    if inside is not None:
+        return {"commune": sorted(inside.communes), "station": sorted(inside.stations)}
     return {
         "area": list(db.scalars(select(Area.name).order_by(Area.name))),
         "commune": list(db.scalars(select(Commune.name).order_by(Commune.name))),
@@ -117,7 +131,8 @@ def index() -> Any:
     return render_template(
         "reports/index.html", choices=choices, report=report, charts=charts, query=query,
         by_choices=BY_CHOICES, period_kinds=PERIOD_KINDS, levels=LEVELS, formats=FORMATS,
-        places=_places(), operator=user.role == "operator", missed_limit=PAGE_MISSED, num=vn_number,
+        places=_places(user), operator=user.role == "operator", scope_label=describe(user),
+        missed_limit=PAGE_MISSED, num=vn_number,
         columns=columns_for(report.request.by) if report else (), format_cell=format_cell,
         table_rows=table_rows, total_row=total_row, missed_cells=missed_cells, missed_headings=MISSED_HEADINGS,
         tz=context.settings().tz,

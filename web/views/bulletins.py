@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from scheduler import bulletins as service
+from scheduler.access import in_scope, places, reaches
 from scheduler.bulletins import split_targets
 from scheduler.catalogue import LANGUAGES, TOPICS
 from scheduler.db.models import Bulletin
@@ -33,8 +34,8 @@ def _get(bulletin_id: int) -> Bulletin:
         .options(selectinload(Bulletin.author), selectinload(Bulletin.approver), selectinload(Bulletin.audio))
         .where(Bulletin.id == bulletin_id)
     )
-    if bulletin is None:
-        abort(404)
+    if bulletin is None or not in_scope(signed_in_user(), bulletin):
+        abort(404)  # outside the scope a bulletin does not exist
     return bulletin
 
 
@@ -55,11 +56,23 @@ def index() -> str:
     if filters["q"]:
         pattern = "%" + filters["q"].replace("%", r"\%").replace("_", r"\_") + "%"
         query = query.where(or_(Bulletin.code.ilike(pattern, escape="\\"), Bulletin.title.ilike(pattern, escape="\\")))
+    query = _scoped(query)
     page = paginate(context.db(), query.order_by(Bulletin.updated_at.desc(), Bulletin.id.desc()), page_number())
     return render_template(
         "bulletins/index.html", page=page, filters=filters, topics=TOPICS, languages=LANGUAGES,
         statuses=list(BulletinStatus), priorities=list(Priority),
     )  # fmt: skip
+
+
+def _scoped(query: Any) -> Any:
+    """Only bulletins that reach the user's scope, or that they wrote (scheduler.access)."""
+    db, user = context.db(), signed_in_user()
+    inside = places(db, user)
+    if inside is None:
+        return query
+    rows = db.execute(select(Bulletin.id, Bulletin.targets, Bulletin.author_id))
+    ids = [i for i, targets, author in rows if author == user.id or reaches(db, user, targets or [], inside)]
+    return query.where(Bulletin.id.in_(ids))
 
 
 def _draft(form: BulletinForm, recording: str | None, bulletin: Bulletin | None) -> service.BulletinDraft:
@@ -130,7 +143,7 @@ def create() -> Any:
 @bp.route("/<int:bulletin_id>/sua", methods=["GET", "POST"])
 @requires("bulletins.edit")
 def edit(bulletin_id: int) -> Any:
-    bulletin = _get(bulletin_id)
+    bulletin = _managed(bulletin_id)
     if bulletin.status == BulletinStatus.ARCHIVED.value:
         flash(f"Bản tin {bulletin.code} đã lưu trữ, không sửa được nữa.", "error")
         return redirect(url_for("bulletins.show", bulletin_id=bulletin.id), code=303)
@@ -153,10 +166,19 @@ def show(bulletin_id: int) -> str:
         b=bulletin,
         history=service.history(context.db(), bulletin),
         review=ReviewForm(),
-        may_edit=can(user, "bulletins.edit") and bulletin.status != BulletinStatus.ARCHIVED.value,
+        may_edit=can(user, "bulletins.edit") and bulletin.status != BulletinStatus.ARCHIVED.value
+        and service.may_manage(context.db(), user, bulletin),
         may_review=can_approve(user, bulletin) and bulletin.status == BulletinStatus.SUBMITTED.value,
         own_bulletin=bulletin.author_id == user.id,
     )
+
+
+def _managed(bulletin_id: int) -> Bulletin:
+    """The bulletin, if the user's scope covers all its targets: 404 outside the scope, 403 if only partly."""
+    bulletin = _get(bulletin_id)
+    if not service.may_manage(context.db(), signed_in_user(), bulletin):
+        abort(403)
+    return bulletin
 
 
 def _transition(bulletin_id: int, action: str) -> Response:
@@ -188,6 +210,7 @@ def _transition(bulletin_id: int, action: str) -> Response:
 @bp.route("/<int:bulletin_id>/gui-duyet", methods=["POST"])
 @requires("bulletins.edit")
 def submit(bulletin_id: int) -> Response:
+    _managed(bulletin_id)
     return _transition(bulletin_id, "submit")
 
 
@@ -215,6 +238,7 @@ def archive(bulletin_id: int) -> Response:
     user = signed_in_user()
     if not (can(user, "bulletins.edit") or can(user, "bulletins.approve")):
         abort(403)
+    _managed(bulletin_id)
     return _transition(bulletin_id, "archive")
 
 

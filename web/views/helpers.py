@@ -1,4 +1,4 @@
-"""Small shared pieces for the admin pages: paging, local time, scoping to a commune, saving."""
+"""Small shared pieces for the admin pages: paging, local time, scoping (scheduler.access), saving."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from scheduler import liveness
+from scheduler.access import in_scope, scope_of, station_clause
 from scheduler.db.models import Station, User
 from web import context
 
@@ -92,14 +93,14 @@ def is_online(station: Station, now: datetime) -> bool:
 
 
 def scope_stations(query: Select[Any], user: User) -> Select[Any]:
-    """Operators see only their commune's stations; everyone else sees all."""
-    if user.role == "operator":
-        return query.where(Station.commune_id == (user.commune_id or -1))
-    return query
+    """Only the stations inside the user's scope (scheduler.access): a commune, an area or all."""
+    if scope_of(user).everywhere:
+        return query
+    return query.where(station_clause(user))
 
 
 def may_see_station(user: User, station: Station) -> bool:
-    return user.role != "operator" or station.commune_id == user.commune_id
+    return in_scope(user, station)
 
 
 @contextmanager

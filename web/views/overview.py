@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from scheduler.access import covers, places, scope_of
 from scheduler.db.models import Bulletin, Emergency, Programme, ProgrammeItem, Station, User
 from scheduler.domain import BulletinStatus, IsoWeek, Priority
 from scheduler.emergencies import list_active
@@ -35,11 +36,11 @@ class Overview:
 
 
 def _count_items(db: Session, user: User, start: datetime, end: datetime) -> int:
-    """Items starting in [start, end); only operators need the join to their commune's stations."""
+    """Items starting in [start, end); only scoped accounts need the join to their stations."""
     query = (
         select(func.count()).select_from(ProgrammeItem).where(ProgrammeItem.start >= start, ProgrammeItem.start < end)
     )
-    if user.role == "operator":
+    if not scope_of(user).everywhere:
         query = scope_stations(query.join(ProgrammeItem.programme).join(Programme.station), user)
     return db.scalar(query) or 0
 
@@ -85,6 +86,12 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
     )
     if user.role != "operator":
         waiting = select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED.value)
+        inside = places(db, user)
+        if inside is not None:  # a scoped account waits only for what it may approve (scheduler.access)
+            rows = db.execute(
+                select(Bulletin.id, Bulletin.targets).where(Bulletin.status == BulletinStatus.SUBMITTED.value)
+            )
+            waiting = waiting.where(Bulletin.id.in_([i for i, t in rows if covers(db, user, t or [], inside)]))
         overview.waiting_count = db.scalar(select(func.count()).select_from(waiting.subquery())) or 0
         overview.waiting = list(
             db.scalars(

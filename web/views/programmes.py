@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 
+from scheduler.access import commune_clause, in_scope, scope_of, station_clause
 from scheduler.db.models import Commune, Programme, ProgrammeItem, Station
 from scheduler.domain import IsoWeek
 from scheduler.programmes import current_weeks, edits
@@ -63,8 +64,7 @@ def _station(code: str) -> Station:
 
 def _commune(commune_id: int) -> Commune:
     commune = context.db().get(Commune, commune_id)
-    user = signed_in_user()
-    if commune is None or (user.role == "operator" and user.commune_id != commune.id):
+    if commune is None or not in_scope(signed_in_user(), commune):
         abort(404)
     return commune
 
@@ -92,12 +92,14 @@ def index() -> Any:
             return commune_week(int(request.args["xa"]), week)
         except ValueError:
             abort(404)
-    if user.role == "operator" and user.commune_id:
-        return commune_week(user.commune_id, week)
+    scope = scope_of(user)
+    if scope.commune_id is not None:
+        return commune_week(scope.commune_id, week)
     q = request.args.get("q", "").strip()
     query: Any = (  # Select of three columns; helpers take any Select
         select(Commune.id, Commune.name, func.count(Station.id))
         .join(Station, Station.commune_id == Commune.id)
+        .where(commune_clause(user))
         .group_by(Commune.id, Commune.name)
         .order_by(Commune.name)
     )
@@ -110,6 +112,7 @@ def index() -> Any:
                 select(Station)
                 .options(selectinload(Station.commune))
                 .where(or_(Station.code.ilike(pattern, escape="\\"), Station.name.ilike(pattern, escape="\\")))
+                .where(station_clause(user))
                 .order_by(Station.code)
                 .limit(20)
             )

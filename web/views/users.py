@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
-from scheduler.accounts import ROLES, account_commune, check_new_password, create_user, hash_password
+from scheduler.accounts import ROLES, account_area, account_commune, check_new_password, create_user, hash_password
 from scheduler.db.models import User
 from web import context
 from web.auth import login_user, require_login, signed_in_user
@@ -26,13 +26,14 @@ def snapshot(user: User) -> dict[str, Any]:
         "full_name": user.full_name,
         "role": user.role,
         "commune": user.commune.name if user.commune else None,
+        "area": user.area.name if user.area else None,
         "active": user.active,
     }
 
 
 def _list(form: UserForm, status: int = 200) -> Any:
     form.password.label.text = "Mật khẩu (ít nhất 8 ký tự)"  # a new account always needs one
-    query = select(User).options(selectinload(User.commune)).order_by(User.username)
+    query = select(User).options(selectinload(User.commune), selectinload(User.area)).order_by(User.username)
     page = paginate(context.db(), query, page_number())
     return render_template("users/index.html", page=page, form=form), status
 
@@ -62,6 +63,7 @@ def create() -> Any:
                 form.password.data or "",
                 now,
                 commune=(form.commune.data or "").strip() or None,
+                area=(form.area.data or "").strip() or None,
             )
             user.full_name = (form.full_name.data or "").strip()
             user.active = bool(form.active.data)
@@ -82,11 +84,12 @@ def update_user(db: Session, user: User, form: UserForm, me: User, now: Any) -> 
     if user.id == me.id and (role != "admin" or not form.active.data):
         raise ValueError("Không thể tự bỏ quyền quản trị hay tự khóa tài khoản của chính mình.")
     commune = account_commune(db, (form.commune.data or "").strip(), role)
+    area = account_area(db, (form.area.data or "").strip(), commune)
     password = form.password.data or ""
     if password:
         check_new_password(password)
     before = snapshot(user)
-    user.role, user.commune, user.active = role, commune, bool(form.active.data)
+    user.role, user.commune, user.area, user.active = role, commune, area, bool(form.active.data)
     user.full_name = (form.full_name.data or "").strip()
     if password:
         user.password_hash = hash_password(password)
@@ -100,12 +103,14 @@ def update_user(db: Session, user: User, form: UserForm, me: User, now: Any) -> 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
 def edit(user_id: int) -> Any:
     db = context.db()
-    user = db.scalar(select(User).options(selectinload(User.commune)).where(User.id == user_id))
+    user = db.scalar(select(User).options(selectinload(User.commune), selectinload(User.area))
+                     .where(User.id == user_id))
     if user is None:
         abort(404)
     if request.method == "GET":
         form = UserForm(obj=user)
         form.commune.data = user.commune.name if user.commune else ""
+        form.area.data = user.area.name if user.area else ""
         form.password.data = ""
         return render_template("users/edit.html", form=form, user=user)
     form = UserForm()
