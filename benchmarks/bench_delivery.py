@@ -146,7 +146,7 @@ class Ears:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
-        from scheduler.agent.protocol import parse_mqtt_url
+        from scheduler.wire import parse_mqtt_url
 
         parsed = parse_mqtt_url(url)
         self.clients = []
@@ -194,7 +194,7 @@ async def fetch_and_ack(base: str, tokens: dict[str, str], queue: asyncio.Queue[
     """Each notice: GET the week's manifest and POST the ack, with that station's token."""
     import aiohttp
 
-    from scheduler.agent.protocol import Notice
+    from scheduler.wire import Notice
 
     done = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
@@ -322,8 +322,8 @@ def main() -> None:
         try:
             wait_port(port)
             with mosquitto(work) as mqtt_url:
-                from scheduler.agent.protocol import Notice
                 from scheduler.delivery.publisher import Message
+                from scheduler.wire import Notice
 
                 codes = list(tokens)
                 payloads = [Message(f"loaxa/gia-lai/xa-{n % 100}/{code}/programme",

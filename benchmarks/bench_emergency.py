@@ -250,7 +250,7 @@ def raw_trial(broker: str, boxes: Boxes, sha: str, n: int, agents: int) -> list[
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from scheduler.agent.protocol import Command, parse_mqtt_url
+    from scheduler.wire import Command, parse_mqtt_url
 
     url = parse_mqtt_url(broker)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-raw-{secrets.token_hex(3)}")

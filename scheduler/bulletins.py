@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import access, audit
+from scheduler.catalogue import LANGUAGES, TOPICS
 from scheduler.db.models import AuditLog, Bulletin, Commune, Station, User
 from scheduler.domain import DEFAULT_TZ, BulletinStatus, Priority
-from scheduler.topics import LANGUAGES, TOPICS
 
 LOCAL_TZ = ZoneInfo(DEFAULT_TZ)
 MAX_TITLE = 300

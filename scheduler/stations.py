@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from scheduler import audit
 from scheduler.access import in_scope
 from scheduler.accounts import issue_station_token
+from scheduler.catalogue import LANGUAGES
 from scheduler.db.models import Station, User
 from scheduler.planning.windows import check_windows
-from scheduler.topics import LANGUAGES
 
 MAX_NAME = 200
 MAX_SPEAKERS = 10_000

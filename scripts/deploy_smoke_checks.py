@@ -17,6 +17,8 @@ from typing import Any
 
 import requests
 
+from scheduler.wire import PLAYLOG_PATH, audio_path, manifest_index_path, manifest_path
+
 TIMEOUT = 10
 
 
@@ -45,14 +47,14 @@ def check_login_page(base: str) -> None:
 
 def fetch_manifest(base: str, token: str, station: str) -> dict[str, Any]:
     """The first week of the station's manifest index that has audio to play."""
-    refused = requests.get(f"{base}/api/v1/manifest", timeout=TIMEOUT)
+    refused = requests.get(base + manifest_index_path(), timeout=TIMEOUT)
     expect(refused.status_code == 401, f"API không đòi mã truy cập (trả {refused.status_code})")
     auth = {"Authorization": f"Bearer {token}"}
-    index = requests.get(f"{base}/api/v1/manifest", headers=auth, timeout=TIMEOUT)
+    index = requests.get(base + manifest_index_path(), headers=auth, timeout=TIMEOUT)
     expect(index.status_code == 200, f"danh sách lịch của đài trả {index.status_code}: {index.text[:200]}")
     expect(index.json().get("station") == station, f"danh sách lịch không phải của đài {station}")
     for week in index.json().get("weeks", []):
-        manifest = requests.get(f"{base}/api/v1/manifest/{week['week']}", headers=auth, timeout=TIMEOUT)
+        manifest = requests.get(base + manifest_path(week["week"]), headers=auth, timeout=TIMEOUT)
         expect(manifest.status_code == 200, f"lịch tuần {week['week']} trả {manifest.status_code}")
         body: dict[str, Any] = manifest.json()
         if any(item.get("sha256") for item in body["items"]):
@@ -79,7 +81,7 @@ def check_audio(base: str, token: str, manifest: dict[str, Any], gunicorn_log: P
     expect(direct.status_code == 404, f"thư mục media mở trực tiếp ra ngoài ({direct.status_code})")
     # gunicorn logs the body size it sent itself: 0 means nginx sent the file (X-Accel-Redirect).
     time.sleep(0.5)
-    lines = [ln for ln in gunicorn_log.read_text(encoding="utf-8").splitlines() if f"/api/v1/audio/{sha}.mp3" in ln]
+    lines = [ln for ln in gunicorn_log.read_text(encoding="utf-8").splitlines() if audio_path(sha) in ln]
     sizes = [ln.split('" ', 1)[1].split()[:2] for ln in lines]
     expect(["200", "0"] in sizes, f"gunicorn tự gửi tệp âm thanh thay vì nginx: {sizes}")
     ok(f"âm thanh {sha[:12]}… {len(whole.content)} byte do nginx gửi sau khi Flask kiểm tra mã")
@@ -91,10 +93,10 @@ def check_playlog(base: str, token: str, manifest: dict[str, Any]) -> None:
     play = {"play_id": play_id, "item_id": item["id"], "actual_start": datetime.now(UTC).isoformat(),
             "played_ms": item["duration_ms"], "result": "played"}  # fmt: skip
     auth = {"Authorization": f"Bearer {token}"}
-    first = requests.post(f"{base}/api/v1/playlog", json={"plays": [play]}, headers=auth, timeout=TIMEOUT)
+    first = requests.post(base + PLAYLOG_PATH, json={"plays": [play]}, headers=auth, timeout=TIMEOUT)
     expect(first.status_code == 200, f"gửi nhật ký phát trả {first.status_code}: {first.text[:200]}")
     expect(first.json().get("accepted") == [play_id] and first.json().get("stored") == 1, f"nhật ký: {first.text}")
-    again = requests.post(f"{base}/api/v1/playlog", json={"plays": [play]}, headers=auth, timeout=TIMEOUT)
+    again = requests.post(base + PLAYLOG_PATH, json={"plays": [play]}, headers=auth, timeout=TIMEOUT)
     expect(again.json().get("duplicates") == 1, f"gửi lại nhật ký bị lưu hai lần: {again.text}")
     ok("nhật ký phát được lưu một lần, gửi lại không trùng")
 

@@ -98,12 +98,13 @@ def test_the_planner_imports_no_database_code() -> None:
 
 
 def test_the_station_agent_imports_no_server_package() -> None:
-    """scheduler/agent runs on the receiver box: its own modules, the shared plain types, and its few libraries."""
+    """scheduler/agent runs on the receiver box: its own modules, the wire contract, the plain domain types, and its few
+    libraries."""
 
     def allowed(name: str) -> bool:
         top = name.split(".")[0]
         if top == "scheduler":
-            return _under(name, "scheduler.agent", "scheduler.domain")
+            return _under(name, "scheduler.agent", "scheduler.domain", "scheduler.wire")
         return top not in SERVER_ONLY
 
     assert _offenders("scheduler/agent", allowed) == []
@@ -144,4 +145,28 @@ def test_no_module_imports_another_modules_private_names() -> None:
         for line, module, names in _imports(tree):
             if module.split(".")[0] in PACKAGES and any(n.startswith("_") and not n.startswith("__") for n in names):
                 found.append(f"{path.relative_to(ROOT)}:{line}: from {module} import {', '.join(names)}")
+    assert found == []
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def test_station_api_paths_come_from_the_wire_module_only() -> None:
+    """The manifest, audio, ack, play-log, status and MQTT paths are spelt once, in scheduler/wire.py."""
+    found = []
+    for path, tree in _modules(*PACKAGES, "scripts"):
+        if path.relative_to(ROOT).as_posix() == "scheduler/wire.py":
+            continue
+        skip = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip \
+                    and "/api/v" in node.value:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert found == []

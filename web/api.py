@@ -22,11 +22,12 @@ from scheduler.emergencies.tracking import station_commands, visible_to
 from scheduler.manifest import build_manifest
 from scheduler.playlog import ingest
 from scheduler.sources import source_for_key
+from scheduler.wire import API_PREFIX
 from web.auth import can, current_user
 from web.context import db, now, settings
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 MAX_BATCH = 1000
 AUDIO_MAX_AGE = 365 * 24 * 3600

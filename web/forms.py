@@ -23,12 +23,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from scheduler.accounts import ROLES
+from scheduler.catalogue import LANGUAGES, TOPICS
 from scheduler.domain import Priority
-from scheduler.topics import LANGUAGES, TOPICS
 
 RECORDING_EXTENSIONS = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".flac", ".aac")
 MAX_RECORDING_BYTES = 50 * 1024 * 1024
@@ -132,12 +133,8 @@ class MaxLength:
             raise ValidationError(f"{self.what} dài {len(field.data)} ký tự, tối đa {self.limit}. Hãy rút gọn.")
 
 
-def option(value: object, label: str) -> Any:
-    """One <option>: WTForms 3.3 wants SelectChoice objects, older versions take tuples."""
-    try:
-        from wtforms.fields.choices import SelectChoice
-    except ImportError:  # WTForms < 3.3
-        return (value, label)
+def option(value: object, label: str) -> SelectChoice:
+    """One <option> of a drop-down."""
     return SelectChoice(value, label)
 
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from scheduler.agent import protocol
+from scheduler import wire
 from scheduler.agent.audio_cache import AudioCache
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
 from scheduler.agent.emergency import EmergencyReports
@@ -30,7 +30,7 @@ from scheduler.agent.players import Player
 from scheduler.agent.status import Hardware, agent_version, no_hardware
 from scheduler.agent.store import PlayRow, Store, iso, parse_iso
 from scheduler.agent.sync import Syncer, SyncIntervals
-from scheduler.agent.timeline import Slot, due, may_replay, merge_slots, start_deadline
+from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
 from scheduler.domain import DEFAULT_TZ
 
 log = logging.getLogger("loaxa.agent")
@@ -63,7 +63,7 @@ class AgentConfig:
 @dataclass
 class Playing:
     play_id: str
-    slot: Slot
+    slot: Cue
     started: datetime
     last_progress: datetime
     emergency: bool = False
@@ -89,7 +89,7 @@ class Agent:
         self.net_wake = threading.Event()  # network: a notice arrived
         self.mqtt: MqttLink | None = None
         self.current: Playing | None = None
-        self.slots: list[Slot] = []
+        self.slots: list[Cue] = []
         self.volume = int(self.store.get_value("volume") or config.default_volume)
         self._net_next: datetime | None = None
         self._backoff = timedelta(0)
@@ -111,14 +111,14 @@ class Agent:
         return instant.astimezone(self.tz).strftime("%H:%M:%S ngày %d/%m/%Y")
 
     def _reload_slots(self) -> None:
-        self.slots = merge_slots(m.body for m in self.store.manifests("active"))
+        self.slots = merge_cues(m.body for m in self.store.manifests("active"))
 
     # -- emergency reports (scheduler.agent.emergency) ------------------------------------------
 
     def _publish_event(self, payload: bytes) -> bool:
         return self.mqtt is not None and self.mqtt.publish_event(payload)
 
-    def _report(self, slot: Slot, state: protocol.EmergencyState, at: datetime, reason: str = "") -> None:
+    def _report(self, slot: Cue, state: wire.EmergencyState, at: datetime, reason: str = "") -> None:
         if slot.emergency is not None:
             self.reports.report(slot.emergency, state, at, airing=slot.airing,
                                 scheduled=slot.start if slot.airing is None else None, reason=reason)
@@ -132,7 +132,7 @@ class Agent:
             if slot.emergency is not None and slot.end > now and self.reports.first_sight(slot.key, now):
                 self._report(slot, "received", now)
 
-    def _already_airing(self, cmd: protocol.Command, now: datetime) -> bool:
+    def _already_airing(self, cmd: wire.Command, now: datetime) -> bool:
         """This emergency plays now, or this very play (by airing, or by scheduled instant) already began."""
         playing = self.current
         if playing is not None and cmd.emergency is not None and playing.slot.emergency == cmd.emergency:
@@ -143,7 +143,7 @@ class Agent:
     def _http_commands(self, commands: list[Any]) -> None:
         """Commands handed over HTTP (the status answer) go through the same inbox as MQTT ones."""
         for data in commands:
-            self.inbox.put((f"http/{protocol.CMD_TOPIC}", json.dumps(data).encode()))
+            self.inbox.put((f"http/{wire.CMD_TOPIC}", json.dumps(data).encode()))
         self.wake.set()
 
     def _recover(self, now: datetime) -> None:
@@ -181,15 +181,15 @@ class Agent:
             except queue.Empty:
                 return
             try:
-                if topic.endswith("/" + protocol.PROGRAMME_TOPIC):
-                    if self.syncer.notice(protocol.Notice.from_json(payload)):
+                if topic.endswith("/" + wire.PROGRAMME_TOPIC):
+                    if self.syncer.notice(wire.Notice.from_json(payload)):
                         self.net_wake.set()
-                elif topic.endswith("/" + protocol.CMD_TOPIC):
-                    self.command(protocol.Command.from_json(payload), now)
+                elif topic.endswith("/" + wire.CMD_TOPIC):
+                    self.command(wire.Command.from_json(payload), now)
             except ValueError as exc:
                 log.error("Bỏ qua tin nhắn MQTT không hợp lệ trên %s: %s", topic, exc)
 
-    def command(self, cmd: protocol.Command, now: datetime) -> None:
+    def command(self, cmd: wire.Command, now: datetime) -> None:
         """Obey a command from the centre; each command id is obeyed once."""
         key = f"cmd:{cmd.id}"
         if key in self.handled:
@@ -214,10 +214,10 @@ class Agent:
         else:
             self._emergency(cmd, key, now)
 
-    def _emergency(self, cmd: protocol.Command, key: str, now: datetime) -> None:
+    def _emergency(self, cmd: wire.Command, key: str, now: datetime) -> None:
         duration = cmd.duration_ms or (
             int(STREAM_EMERGENCY_DEFAULT.total_seconds() * 1000) if cmd.stream_url else 0)
-        slot = Slot(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
+        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
                     title=cmd.title, bulletin=cmd.bulletin, priority="khan_cap", sha256=cmd.sha256,
                     stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
                     volume=cmd.volume)
@@ -259,7 +259,7 @@ class Agent:
             log.error("Không tải được tệp khẩn cấp: %s", exc)
         return self.cache.verify(sha256)
 
-    def _programme_slot_for(self, sha256: str | None, now: datetime) -> Slot | None:
+    def _programme_slot_for(self, sha256: str | None, now: datetime) -> Cue | None:
         """An unplayed programme emergency item with this audio starting within EMERGENCY_COVER of now."""
         if not sha256:
             return None
@@ -267,7 +267,7 @@ class Agent:
                 and abs(s.start - now) <= EMERGENCY_COVER]
         return min(near, key=lambda s: abs(s.start - now)) if near else None
 
-    def _remember_emergency(self, slot: Slot, scheduled: datetime, now: datetime) -> None:
+    def _remember_emergency(self, slot: Cue, scheduled: datetime, now: datetime) -> None:
         recent = [r for r in (self.store.get_json(AIRED_KEY) or [])
                   if now - datetime.fromisoformat(r["began"]) <= EMERGENCY_COVER * 2]
         recent.append({"emergency": slot.emergency, "airing": slot.airing, "sha256": slot.sha256,
@@ -286,7 +286,7 @@ class Agent:
                 return True
         return False
 
-    def _aired_by_command(self, slot: Slot) -> bool:
+    def _aired_by_command(self, slot: Cue) -> bool:
         """A programme emergency item already aired by a play-now command moments before or after."""
         if not slot.sha256 or slot.kind != "emergency":
             return False
@@ -298,7 +298,7 @@ class Agent:
         self.store.mark_handled(key, now)
         self.handled.add(key)
 
-    def _row(self, slot: Slot, now: datetime, result: str, reason: str = "") -> PlayRow:
+    def _row(self, slot: Cue, now: datetime, result: str, reason: str = "") -> PlayRow:
         return PlayRow(
             play_id=uuid.uuid4().hex, item_key=slot.key, kind=slot.kind, actual_start=iso(now) or "",
             result=result, item_id=slot.item_id, week=slot.week, version=slot.version, bulletin=slot.bulletin,
@@ -307,8 +307,8 @@ class Agent:
             progress_at=iso(now), reason=reason,
         )
 
-    def _log_closed(self, slot: Slot, now: datetime, result: str, reason: str, key: str,
-                    report: protocol.EmergencyState = "failed") -> None:
+    def _log_closed(self, slot: Cue, now: datetime, result: str, reason: str, key: str,
+                    report: wire.EmergencyState = "failed") -> None:
         self._report(slot, report, now, reason)
         row = self._row(slot, now, result, reason)
         row.actual_end = row.actual_start
@@ -316,7 +316,7 @@ class Agent:
         self.handled.add(key)
         log.warning("Mục «%s» lúc %s: %s", slot.title, self._local(slot.start), reason)
 
-    def _begin(self, slot: Slot, source: str, now: datetime, volume: int, emergency: bool = False,
+    def _begin(self, slot: Cue, source: str, now: datetime, volume: int, emergency: bool = False,
                scheduled: datetime | None = None) -> None:
         row = self._row(slot, now, "playing")
         self.store.start_play(row)  # before the sound: a crash from here on leaves a row to recover
@@ -354,13 +354,13 @@ class Agent:
             self.handled.add(key)
         self.current = None
 
-    def _missed_reason(self, slot: Slot) -> str:
+    def _missed_reason(self, slot: Cue) -> str:
         if self._down is not None and self._down[0] <= start_deadline(slot) <= self._down[1]:
             return (f"Không phát được: đầu thu không hoạt động từ {self._local(self._down[0])} "
                     f"đến {self._local(self._down[1])}.")
         return "Quá giờ phát mà chưa phát được (mục trước phát quá giờ hoặc có lệnh khẩn cấp)."
 
-    def _source(self, slot: Slot, now: datetime) -> str | None:
+    def _source(self, slot: Cue, now: datetime) -> str | None:
         """The file or stream to play, or None after logging why the item cannot air."""
         if slot.sha256:
             if self.cache.verify(slot.sha256, force=True):
@@ -432,7 +432,7 @@ class Agent:
                 self._begin(start, source, now, volume, emergency=start.kind == "emergency")
                 return
 
-    def _due_emergency(self, now: datetime) -> Slot | None:
+    def _due_emergency(self, now: datetime) -> Cue | None:
         """A programme emergency item whose time has come: it pre-empts whatever plays."""
         for slot in self.slots:
             if slot.start > now:

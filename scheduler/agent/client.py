@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from scheduler.agent import protocol
+from scheduler import wire
 
 CHUNK = 64 * 1024
 
@@ -95,7 +95,7 @@ class ServerClient:
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         try:
-            response = self._request("GET", protocol.audio_path(sha256), headers=headers, stream=True)
+            response = self._request("GET", wire.audio_path(sha256), headers=headers, stream=True)
         except ServerRefused as exc:
             if exc.status == 416:  # the partial file is already whole (or bigger): start over
                 part.unlink(missing_ok=True)

@@ -1,6 +1,6 @@
 """The station's side of the emergency proof: what became of each emergency play on this box.
 
-Every report (received, playing, played, failed, stopped, expired; scheduler.agent.protocol.EmergencyReport)
+Every report (received, playing, played, failed, stopped, expired; scheduler.wire.EmergencyReport)
 is published on the station's MQTT event topic at once when the link is up, and kept in the
 agent's store until the server has confirmed it over HTTP (POST /api/v1/emergency-reports): the
 broker is the fast path, HTTP the certain one; the server ignores what it already knows.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from scheduler.agent import protocol
+from scheduler import wire
 from scheduler.agent.client import ServerClient
 from scheduler.agent.store import Store, iso
 
@@ -36,12 +36,12 @@ class EmergencyReports:
         self._lock = threading.Lock()
         self._seen: set[str] = set((store.get_json(SEEN_KEY) or {}).keys())
 
-    def report(self, emergency: int | None, state: protocol.EmergencyState, at: datetime, *,
+    def report(self, emergency: int | None, state: wire.EmergencyState, at: datetime, *,
                airing: int | None = None, scheduled: datetime | None = None, reason: str = "") -> None:
         """Record one report, publish it over MQTT if the link is up, and wake the network side."""
         if emergency is None:
             return
-        report = protocol.EmergencyReport(
+        report = wire.EmergencyReport(
             id=uuid.uuid4().hex, emergency=emergency, state=state, at=iso(at) or "", airing=airing,
             scheduled=iso(scheduled) if scheduled else None, reason=reason[:500],
         )
@@ -65,7 +65,7 @@ class EmergencyReports:
         batch = self.pending()
         if not batch:
             return 0
-        answer = client.post_json(protocol.EMERGENCY_REPORTS_PATH, {"reports": batch})
+        answer = client.post_json(wire.EMERGENCY_REPORTS_PATH, {"reports": batch})
         accepted = {str(x) for x in (answer.get("accepted", []) if isinstance(answer, dict) else [])}
         with self._lock:
             self.store.set_json(OUTBOX_KEY, [r for r in self.pending() if r.get("id") not in accepted])

@@ -18,7 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from scheduler.agent.protocol import parse_mqtt_url
+from scheduler.wire import parse_mqtt_url
 
 log = logging.getLogger("loaxa.agent.mqtt")
 

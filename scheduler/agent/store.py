@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scheduler.wire import Manifest
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (
     week TEXT NOT NULL,
@@ -110,7 +112,7 @@ class StoredManifest:
     slot: str
     version: int
     etag: str
-    body: dict[str, Any]
+    body: Manifest  # checked by scheduler.wire.parse_manifest before it was stored
     fetched_at: str
 
 
@@ -182,7 +184,7 @@ class Store:
         return StoredManifest(row["week"], row["slot"], row["version"], row["etag"], json.loads(row["body"]),
                               row["fetched_at"])
 
-    def put_manifest(self, week: str, slot: str, version: int, etag: str, body: dict[str, Any],
+    def put_manifest(self, week: str, slot: str, version: int, etag: str, body: Manifest,
                      now: datetime) -> None:
         with self._tx() as db:
             db.execute(

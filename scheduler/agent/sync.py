@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from scheduler.agent import protocol
+from scheduler import wire
 from scheduler.agent.audio_cache import AudioCache
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
 from scheduler.agent.store import Store, StoredManifest, iso
-from scheduler.agent.timeline import Slot, merge_slots, upcoming
+from scheduler.agent.timeline import Cue, merge_cues, upcoming
 from scheduler.domain import IsoWeek
 
 log = logging.getLogger("loaxa.agent.sync")
@@ -51,7 +51,7 @@ class SyncState:
 
 def manifest_shas(manifests: list[StoredManifest], now: datetime) -> list[str]:
     """Audio still needed (items not yet over), soonest first, each once."""
-    slots = merge_slots(m.body for m in manifests)
+    slots = merge_cues(m.body for m in manifests)
     seen: dict[str, None] = {}
     for slot in slots:
         if slot.sha256 and slot.end > now:
@@ -76,7 +76,7 @@ class Syncer:
 
     # -- manifests ------------------------------------------------------------------------------
 
-    def notice(self, notice: protocol.Notice) -> bool:
+    def notice(self, notice: wire.Notice) -> bool:
         """Remember that `week` changed if the notice is news to us; True if a fetch is needed."""
         known = {m.version for m in (self.store.manifest(notice.week, "active"),
                                      self.store.manifest(notice.week, "pending")) if m is not None}
@@ -92,7 +92,7 @@ class Syncer:
         poll_due = state.force or state.last_poll is None or now >= state.last_poll + interval
         weeks = set(state.weeks)
         if poll_due:
-            index = self.client.get_json(protocol.manifest_index_path(),
+            index = self.client.get_json(wire.manifest_index_path(),
                                          None if state.force else self.store.get_value("index_etag"))
             if index.status == 200 and isinstance(index.data, dict):
                 if index.data.get("station") not in (None, self.station):
@@ -118,12 +118,16 @@ class Syncer:
         active = self.store.manifest(week, "active")
         pending = self.store.manifest(week, "pending")
         newest = pending or active
-        response = self.client.get_json(protocol.manifest_path(week),
+        response = self.client.get_json(wire.manifest_path(week),
                                         None if force or newest is None else newest.etag)
-        if response.status == 304 or response.status == 404 or not isinstance(response.data, dict):
+        if response.status == 304 or response.status == 404:
             return
-        body = response.data
-        version = int(body["version"])
+        try:
+            body = wire.parse_manifest(response.data)
+        except ValueError as exc:
+            log.error("Lịch phát tuần %s nhận được không dùng được, giữ lịch đang có: %s", week, exc)
+            return
+        version = body["version"]
         etag = response.etag or ""
         if self.store.get_value(f"first_seen:{week}") is None:
             # Items that aired before the box first knew the week are not reported as missed.
@@ -141,7 +145,7 @@ class Syncer:
 
     # -- audio ----------------------------------------------------------------------------------
 
-    def download_missing(self, now: datetime, slots: list[Slot]) -> None:
+    def download_missing(self, now: datetime, slots: list[Cue]) -> None:
         """Fetch missing audio soonest first; re-hash files airing within PREFLIGHT and re-fetch bad ones."""
         for slot in upcoming(slots, now, PREFLIGHT):
             if slot.sha256:
@@ -192,7 +196,7 @@ class Syncer:
             if self.store.manifest(active.week, "pending") is not None or not self.complete(active, now):
                 continue
             try:
-                self.client.post_json(protocol.ACK_PATH, {"week": active.week, "version": active.version})
+                self.client.post_json(wire.ACK_PATH, {"week": active.week, "version": active.version})
             except ServerRefused as exc:
                 log.error("Máy chủ không nhận xác nhận tuần %s: %s", active.week, exc.message)
                 continue
@@ -209,7 +213,7 @@ class Syncer:
             rows = self.store.closed_plays(self.intervals.upload_batch)
             if not rows:
                 break
-            answer = self.client.post_json(protocol.PLAYLOG_PATH, {"plays": [r.upload_dict() for r in rows]})
+            answer = self.client.post_json(wire.PLAYLOG_PATH, {"plays": [r.upload_dict() for r in rows]})
             accepted = [str(x) for x in answer.get("accepted", [])]
             self.store.delete_plays(accepted)
             sent += len(accepted)
@@ -224,7 +228,7 @@ class Syncer:
         if self.state.next_status is not None and now < self.state.next_status:
             return False
         before = clock()
-        answer = self.client.post_json(protocol.STATUS_PATH, status())
+        answer = self.client.post_json(wire.STATUS_PATH, status())
         after = clock()
         server_time = answer.get("server_time") if isinstance(answer, dict) else None
         # Emergencies ride on the status answer: how a box without a live MQTT link learns of them.
@@ -239,7 +243,7 @@ class Syncer:
         return True
 
     def mqtt_config(self) -> dict[str, Any] | None:
-        answer = self.client.get_json(protocol.MQTT_PATH)
+        answer = self.client.get_json(wire.MQTT_PATH)
         return answer.data if answer.status == 200 and isinstance(answer.data, dict) else None
 
     # -- housekeeping ---------------------------------------------------------------------------
@@ -257,12 +261,12 @@ class Syncer:
                 self.store.drop_manifest(manifest.week)
                 self._on_active_changed()
         manifests = self.store.manifests("active") + self.store.manifests("pending")
-        keep = {s.sha256 for s in merge_slots(m.body for m in manifests) if s.sha256} | keep_extra
+        keep = {s.sha256 for s in merge_cues(m.body for m in manifests) if s.sha256} | keep_extra
         self.cache.prune(keep)
         self.store.prune_handled(now - timedelta(days=15))
         self.state.next_prune = now + self.intervals.prune
 
-    def cycle(self, now: datetime, slots: list[Slot], status: Callable[[], dict[str, Any]],
+    def cycle(self, now: datetime, slots: list[Cue], status: Callable[[], dict[str, Any]],
               clock: Callable[[], datetime]) -> bool:
         """One pass over everything; True if a status was sent. Raises ServerUnavailable when offline."""
         self.refresh_manifests(now)

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+
+from scheduler.wire import Manifest
 
 LATE_GRACE = timedelta(minutes=5)
 RELAY_MIN_LEFT = timedelta(seconds=30)
@@ -29,7 +30,7 @@ def item_key(start: datetime, sha256: str | None, stream_url: str | None, kind: 
 
 
 @dataclass(frozen=True)
-class Slot:
+class Cue:
     """One programme item as the agent plays it."""
 
     key: str
@@ -58,29 +59,29 @@ class Slot:
         return self.duration_ms
 
 
-def slots_from_manifest(manifest: dict[str, Any]) -> list[Slot]:
-    week = str(manifest.get("week", ""))
-    version = int(manifest.get("version", 0))
+def cues_from_manifest(manifest: Manifest) -> list[Cue]:
+    week = manifest["week"]
+    version = manifest["version"]
     slots = []
-    for item in manifest.get("items", []):
+    for item in manifest["items"]:
         start = datetime.fromisoformat(item["start"])
         slots.append(
-            Slot(
-                key=item_key(start, item.get("sha256"), item.get("stream_url"), item["kind"]),
+            Cue(
+                key=item_key(start, item["sha256"], item["stream_url"], item["kind"]),
                 start=start,
                 end=datetime.fromisoformat(item["end"]),
                 kind=str(item["kind"]),
                 week=week,
                 version=version,
-                item_id=item.get("id"),
-                title=str(item.get("title") or ""),
-                bulletin=item.get("bulletin"),
-                language=str(item.get("language") or "vi"),
-                priority=str(item.get("priority") or "thuong"),
-                sha256=item.get("sha256"),
-                stream_url=item.get("stream_url"),
-                duration_ms=int(item.get("duration_ms") or 0),
-                emergency=item.get("emergency") if isinstance(item.get("emergency"), int) else None,
+                item_id=item["id"],
+                title=item["title"],
+                bulletin=item["bulletin"],
+                language=item["language"],
+                priority=item["priority"],
+                sha256=item["sha256"],
+                stream_url=item["stream_url"],
+                duration_ms=item["duration_ms"],
+                emergency=item.get("emergency"),
                 # Emergencies played at full volume before manifests said so: keep that for old ones.
                 volume=item["volume"] if "volume" in item else (100 if item["kind"] == "emergency" else None),
             )
@@ -88,23 +89,23 @@ def slots_from_manifest(manifest: dict[str, Any]) -> list[Slot]:
     return slots
 
 
-def merge_slots(manifests: Iterable[dict[str, Any]]) -> list[Slot]:
+def merge_cues(manifests: Iterable[Manifest]) -> list[Cue]:
     """All items of the given weeks in start order (one per key)."""
-    by_key: dict[str, Slot] = {}
+    by_key: dict[str, Cue] = {}
     for manifest in manifests:
-        for slot in slots_from_manifest(manifest):
+        for slot in cues_from_manifest(manifest):
             by_key.setdefault(slot.key, slot)
     return sorted(by_key.values(), key=lambda s: (s.start, s.key))
 
 
-def start_deadline(slot: Slot) -> datetime:
+def start_deadline(slot: Cue) -> datetime:
     """The last instant at which the item may still start."""
     if slot.kind == "relay":
         return slot.end - RELAY_MIN_LEFT
     return slot.end + LATE_GRACE
 
 
-def may_replay(slot: Slot, played_ms: int, now: datetime) -> bool:
+def may_replay(slot: Cue, played_ms: int, now: datetime) -> bool:
     """Whether an item cut after `played_ms` is aired again from its start."""
     if now >= slot.end:
         return False
@@ -116,11 +117,11 @@ def may_replay(slot: Slot, played_ms: int, now: datetime) -> bool:
 
 @dataclass
 class Due:
-    missed: list[Slot] = field(default_factory=list)
-    start: Slot | None = None
+    missed: list[Cue] = field(default_factory=list)
+    start: Cue | None = None
 
 
-def due(slots: Sequence[Slot], now: datetime, handled: set[str]) -> Due:
+def due(slots: Sequence[Cue], now: datetime, handled: set[str]) -> Due:
     """Items whose time has come: the ones that can no longer start, and the first one that can."""
     result = Due()
     for slot in slots:
@@ -136,6 +137,6 @@ def due(slots: Sequence[Slot], now: datetime, handled: set[str]) -> Due:
     return result
 
 
-def upcoming(slots: Sequence[Slot], now: datetime, within: timedelta) -> list[Slot]:
+def upcoming(slots: Sequence[Cue], now: datetime, within: timedelta) -> list[Cue]:
     """Items not yet over that start before now + within, soonest first."""
     return [s for s in slots if s.end > now and s.start < now + within]

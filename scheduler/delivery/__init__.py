@@ -1,6 +1,6 @@
 """Server-side delivery to stations: MQTT notices and commands, broker ACLs, delivery state, operator tools.
 
-The HTTP side lives in web/api.py; the wire contract shared with the agent is scheduler.agent.protocol.
+The HTTP side lives in web/api.py; the wire contract shared with the agent is scheduler.wire.
 The scheduler service calls push_pending(); the emergency flow calls announce_emergency() or send_command().
 """
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db.models import Commune, Station
-from scheduler.delivery.topics import station_topics
+from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.settings import Settings
 
 PBKDF2_ITERATIONS = 101

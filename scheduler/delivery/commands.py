@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import object_session, selectinload
 
-from scheduler.agent.protocol import DEFAULT_COMMAND_TTL, Command
 from scheduler.db.models import Commune, Emergency, Station
+from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
-from scheduler.delivery.topics import station_topics
 from scheduler.settings import Settings
+from scheduler.wire import DEFAULT_COMMAND_TTL, Command
 
 log = logging.getLogger("loaxa.delivery.commands")
 

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from scheduler.agent.protocol import Notice, manifest_path
 from scheduler.db.models import Commune, Programme, Station
+from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
-from scheduler.delivery.topics import station_topics
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
+from scheduler.wire import Notice, manifest_path
 
 log = logging.getLogger("loaxa.delivery.notices")
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from audio.ffmpeg import decode_to_pcm, pcm_input_args, run_ffmpeg
 from scheduler import audit
 from scheduler.db.models import AudioAsset, Commune, Programme, ProgrammeItem, Station, User
-from scheduler.delivery.topics import slugify
+from scheduler.delivery.mqtt_topics import slugify
 from scheduler.playlog import IngestResult, ingest
 from scheduler.settings import Settings
 

@@ -18,7 +18,6 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from scheduler.accounts import hash_token
-from scheduler.agent.protocol import EmergencyReport, is_sha256, manifest_path, parse_mqtt_url
 from scheduler.db.models import (
     AudioAsset,
     Bulletin,
@@ -30,12 +29,21 @@ from scheduler.db.models import (
     Station,
 )
 from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
-from scheduler.delivery.topics import station_topics
+from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.domain import IsoWeek
 from scheduler.emergencies.tracking import record_report
 from scheduler.liveness import ContactKind, record_contact
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
+from scheduler.wire import (
+    EmergencyReport,
+    ManifestIndex,
+    ManifestWeek,
+    MqttAccess,
+    is_sha256,
+    manifest_path,
+    parse_mqtt_url,
+)
 
 MAX_STATUS_BYTES = 16 * 1024
 
@@ -88,7 +96,7 @@ def programme_for(session: Session, station: Station, week: str, with_items: boo
     return session.scalar(query)
 
 
-def manifest_index(session: Session, station: Station, settings: Settings, now: datetime) -> dict[str, Any]:
+def manifest_index(session: Session, station: Station, settings: Settings, now: datetime) -> ManifestIndex:
     """This and next week's versions (by the station's local calendar), with where to fetch each."""
     tz = station_tz(station, settings)
     weeks = [str(w) for w in current_weeks(now, tz)]
@@ -97,7 +105,7 @@ def manifest_index(session: Session, station: Station, settings: Settings, now: 
         select(Programme.week, Programme.version, Programme.content_hash)
         .where(Programme.station_id == station.id, Programme.week.in_(weeks))
     )}
-    entries = []
+    entries: list[ManifestWeek] = []
     for week in weeks:
         if week in versions:
             version, content_hash = versions[week]
@@ -203,7 +211,7 @@ def public_broker_url(settings: Settings, env: Mapping[str, str] | None = None) 
     return f"{'mqtts' if url.tls else 'mqtt'}://{host}:{url.port}"
 
 
-def mqtt_config(station: Station, settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def mqtt_config(station: Station, settings: Settings, env: Mapping[str, str] | None = None) -> MqttAccess:
     topics = station_topics(station)
     return {
         "url": public_broker_url(settings, env),

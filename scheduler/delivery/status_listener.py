@@ -19,11 +19,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.agent.protocol import EVENT_TOPIC, STATUS_TOPIC, TOPIC_ROOT, EmergencyReport, parse_mqtt_url
 from scheduler.db.models import Station
 from scheduler.db.session import transaction
-from scheduler.delivery.topics import code_segment, station_code_from_status_topic
+from scheduler.delivery.mqtt_topics import code_segment, station_code_from_status_topic
 from scheduler.emergencies.tracking import record_report
+from scheduler.wire import EVENT_TOPIC, STATUS_TOPIC, TOPIC_ROOT, EmergencyReport, parse_mqtt_url
 
 log = logging.getLogger("loaxa.delivery.status")
 STATUS_FILTER = f"{TOPIC_ROOT}/+/+/+/{STATUS_TOPIC}"

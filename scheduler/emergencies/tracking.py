@@ -8,7 +8,7 @@ Each target station has one EmergencyStation row. Its state moves forward only, 
 - da_gui: the broker confirmed the play-now command (via mqtt), or the station was handed it
   over HTTP on its next contact (via http);
 - da_nhan / dang_phat / da_phat / loi / da_dung: what the station itself reported (over MQTT at
-  once and over HTTP always — scheduler.agent.protocol.EmergencyReport); dang_phat carries the
+  once and over HTTP always — scheduler.wire.EmergencyReport); dang_phat carries the
   actual start;
 - khong_toi (unreachable): nothing came back before the play expired (shown, not stored), or
   the station got it too late and did not air it (stored, with the reason).
@@ -28,12 +28,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import access
-from scheduler.agent.protocol import Command, EmergencyReport
 from scheduler.db.models import Bulletin, Emergency, EmergencyStation, Station, User
 from scheduler.delivery.commands import announce_emergency, emergency_command, emergency_stop_command
 from scheduler.delivery.publisher import MqttPublisher
 from scheduler.emergencies.rules import MAX_SPAN
 from scheduler.settings import Settings
+from scheduler.wire import Command, EmergencyReport
 
 QUEUED, SENT, RECEIVED, PLAYING = "cho_gui", "da_gui", "da_nhan", "dang_phat"
 PLAYED, FAILED, STOPPED, UNREACHABLE = "da_phat", "loi", "da_dung", "khong_toi"

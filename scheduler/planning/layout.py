@@ -14,7 +14,7 @@ from scheduler.planning.timeline import Relay
 
 
 @dataclass(frozen=True)
-class Slot:
+class Placement:
     """A timed item of a station-independent plan: `ref` is a demand index, a Relay or a language."""
 
     start: int
@@ -23,15 +23,15 @@ class Slot:
     ref: int | Relay | str
 
 
-def lay_out(packer: Packer) -> list[Slot]:
+def lay_out(packer: Packer) -> list[Placement]:
     """Timed items of every session, sorted by start."""
     problem = packer.problem
     demands = packer.demands
     gap = problem.gap
     jingle = problem.jingle
-    slots: list[Slot] = []
+    placements: list[Placement] = []
     for s_index, session in enumerate(problem.sessions):
-        slots.extend(Slot(r.start, r.end, "relay", r) for r in problem.relays[s_index])
+        placements.extend(Placement(r.start, r.end, "relay", r) for r in problem.relays[s_index])
         parts = problem.session_parts[s_index]
         has_new = any(packer.items[p] for p in parts)
         if not has_new and s_index not in problem.kept_bulletin_sessions:
@@ -41,13 +41,13 @@ def lay_out(packer: Packer) -> list[Slot]:
         for part in parts:
             t = problem.part_start[part]
             if part == open_part:
-                slots.append(Slot(t, t + jingle, "jingle", session.language))
+                placements.append(Placement(t, t + jingle, "jingle", session.language))
                 t += jingle + gap
             for i in sorted(packer.items[part], key=lambda i: (demands[i].cls, demands[i].code)):
                 duration = demands[i].cost - gap
-                slots.append(Slot(t, t + duration, "bulletin", i))
+                placements.append(Placement(t, t + duration, "bulletin", i))
                 t += duration + gap
             if part == close_part:
-                slots.append(Slot(t, t + jingle, "jingle", session.language))
-    slots.sort(key=lambda s: (s.start, s.end))
-    return slots
+                placements.append(Placement(t, t + jingle, "jingle", session.language))
+    placements.sort(key=lambda s: (s.start, s.end))
+    return placements

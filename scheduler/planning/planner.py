@@ -16,17 +16,17 @@ from datetime import date, time, timedelta
 
 from scheduler.domain import BulletinInput, IsoWeek, PlannedItem, Policy, Priority, Shortfall, StationInput
 from scheduler.planning.improve import improve
-from scheduler.planning.layout import Slot, lay_out
+from scheduler.planning.layout import Placement, lay_out
 from scheduler.planning.packing import THUONG, UU_TIEN, Demand, Packer
 from scheduler.planning.problem import KeptItem, Problem, build_problem
 from scheduler.planning.request import Plan, PlanRequest
 from scheduler.planning.shortfalls import shortfall_reasons
 from scheduler.planning.timeline import (
-    SessionSlot,
+    PlannedSession,
     Skeleton,
     WeekClock,
     build_sessions,
-    session_slots,
+    planned_sessions,
     spill_into,
 )
 
@@ -147,7 +147,7 @@ class _Planner:
         # The week before counts too: its Sunday sessions may run into this Monday.
         self.policy_key = _PolicyKeys(self.clock.monday - timedelta(days=7), self.clock.monday + timedelta(days=6))
         self.skeletons: dict[Hashable, Skeleton] = {}
-        self.slots: dict[Hashable, tuple[SessionSlot, ...]] = {}
+        self.planned: dict[Hashable, tuple[PlannedSession, ...]] = {}
         self.problems: dict[Hashable, Problem] = {}
         self.eligible: dict[Hashable, list[int]] = {}
         self.steps = 0
@@ -162,7 +162,7 @@ class _Planner:
             previous = build_sessions(station.windows, station.languages, station.policy, self.previous_clock)
             spill_into(found, previous, self.previous_clock, self.clock)
             self.skeletons[key] = found
-            self.slots[key] = session_slots(found, self.clock)
+            self.planned[key] = planned_sessions(found, self.clock)
         return key, found
 
     def problem(
@@ -289,7 +289,7 @@ class _Planner:
         packer.warm_start(list(group.previous))
         packer.run()
         improve(packer, self.steps, only_more_plays=bool(group.previous))
-        slots = lay_out(packer)
+        placements = lay_out(packer)
 
         counts: dict[str, int] = dict(kept_plays)
         for demand in demands:
@@ -316,9 +316,9 @@ class _Planner:
             )
             reasons.append((b.code, b.plays_per_week, planned, why))
 
-        template = self._template(slots, demands)
+        template = self._template(placements, demands)
         notes = self.skeletons[group.skeleton_key].notes
-        sessions = self.slots[group.skeleton_key]
+        sessions = self.planned[group.skeleton_key]
         for station, kept_items in zip(group.stations, group.kept, strict=True):
             code = station.code
             items = _copy_items(code, template)
@@ -333,11 +333,11 @@ class _Planner:
                 plan.shortfalls.append(Shortfall(code, bulletin_code, quota, planned, why))
             plan.notes.extend(f"Trạm {code}: {note}" for note in notes)
 
-    def _template(self, slots: Sequence[Slot], demands: list[Demand]) -> list[dict[str, object]]:
+    def _template(self, placements: Sequence[Placement], demands: list[Demand]) -> list[dict[str, object]]:
         """PlannedItem fields other than `station`, shared by every station of a group."""
         clock = self.clock
         template: list[tuple[object, ...]] = []
-        for slot in slots:
+        for slot in placements:
             start, end = clock.instant(slot.start), clock.instant(slot.end)
             if slot.kind == "bulletin":
                 assert isinstance(slot.ref, int)
@@ -406,9 +406,12 @@ def _copy_items(code: str, template: list[dict[str, object]]) -> list[PlannedIte
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a national plan allocates millions of objects that all
-    survive, and the collector's repeated scans of them cost about a third of the run time."""
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around a batch build: a national plan allocates millions
+    of objects that all survive, and the collector's repeated scans of them cost about a third of
+    the run time. The switch is process-wide, so only batch jobs (the weekly build, the CLI) use
+    it — never a web request, whose other threads must keep collecting; plan_week itself leaves
+    the collector alone."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -421,5 +424,4 @@ def _gc_paused() -> Iterator[None]:
 def plan_week(request: PlanRequest) -> Plan:
     """Plan every station of the request for its ISO week; see docs/planner.md for the rules."""
     validate(request)
-    with _gc_paused():
-        return _Planner(request).run()
+    return _Planner(request).run()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.domain import BulletinInput, IsoWeek, PlannedItem, Shortfall, StationInput
-from scheduler.planning.timeline import SessionSlot
+from scheduler.planning.timeline import PlannedSession
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,6 @@ class Plan:
     shortfalls: list[Shortfall]
     planned_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (station, bulletin)
     # The concrete sessions (after the policy) per station code; stations with equal windows share one tuple.
-    sessions: dict[str, tuple[SessionSlot, ...]] = field(default_factory=dict)
+    sessions: dict[str, tuple[PlannedSession, ...]] = field(default_factory=dict)
     # Vietnamese notes for operators: sessions cut by quiet hours, relays dropped, and so on.
     notes: list[str] = field(default_factory=list)

@@ -19,7 +19,7 @@ MS = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
-class BlockSlot:
+class PlannedBlock:
     """A concrete relay or language segment inside a session (UTC instants)."""
 
     kind: str  # "relay" | "segment"
@@ -31,7 +31,7 @@ class BlockSlot:
 
 
 @dataclass(frozen=True)
-class SessionSlot:
+class PlannedSession:
     """One concrete broadcast session of a station's week, after the policy was applied."""
 
     day: date  # the local date the session belongs to (the day it starts)
@@ -39,7 +39,7 @@ class SessionSlot:
     end: datetime
     language: str
     morning: bool  # starts before 12:00 local
-    blocks: tuple[BlockSlot, ...] = ()
+    blocks: tuple[PlannedBlock, ...] = ()
 
 
 @dataclass
@@ -327,20 +327,20 @@ def _clip(session: Session, start: int, end: int, clock: WeekClock, notes: list[
     session.segments = segments
 
 
-def session_slots(skeleton: Skeleton, clock: WeekClock) -> tuple[SessionSlot, ...]:
+def planned_sessions(skeleton: Skeleton, clock: WeekClock) -> tuple[PlannedSession, ...]:
     """The public, datetime form of a skeleton's sessions."""
-    slots: list[SessionSlot] = []
+    slots: list[PlannedSession] = []
     for s in skeleton.sessions:
         blocks = [
-            BlockSlot("relay", clock.instant(r.start), clock.instant(r.end), r.language, r.stream_url, r.label)
+            PlannedBlock("relay", clock.instant(r.start), clock.instant(r.end), r.language, r.stream_url, r.label)
             for r in s.relays
         ] + [
-            BlockSlot("segment", clock.instant(g.start), clock.instant(g.end), g.language, None, g.label)
+            PlannedBlock("segment", clock.instant(g.start), clock.instant(g.end), g.language, None, g.label)
             for g in s.segments
         ]
         blocks.sort(key=lambda b: (b.start, b.kind))
         slots.append(
-            SessionSlot(
+            PlannedSession(
                 clock.monday + timedelta(days=s.day),
                 clock.instant(s.start),
                 clock.instant(s.end),

@@ -24,9 +24,9 @@ class _Occurrence:
     end: datetime
 
 
-def _occurrences(station: StationInput, request: PlanRequest) -> list[_Occurrence]:
+def _occurrences(station: StationInput, request: PlanRequest, days: list[date] | None = None) -> list[_Occurrence]:
     found: list[_Occurrence] = []
-    for day in request.week.days():
+    for day in days if days is not None else request.week.days():
         policy = station.policy
         windows = (
             policy.holidays[day] if day in policy.holidays else [w for w in station.windows if day.weekday() in w.days]
@@ -61,6 +61,14 @@ def _effective_start(station: StationInput, occ: _Occurrence, request: PlanReque
     while t < occ.end and _quiet_at(station, t, request):
         t += timedelta(minutes=1)
     return t
+
+
+def _busy_before(station: StationInput, request: PlanRequest) -> list[tuple[datetime, datetime]]:
+    """What the neighbouring weeks hold in this week's span: their stored items, and the sessions of
+    the Sunday before that run past midnight (as windows, before any policy cut)."""
+    sunday = request.week.monday() - timedelta(days=1)
+    spill = [(o.start, o.end) for o in _occurrences(station, request, [sunday]) if o.window.kind == "session"]
+    return spill + [(i.start, i.end) for i in request.neighbours.get(station.code, ())]
 
 
 def find_violations(plan: Plan, request: PlanRequest) -> list[str]:
@@ -160,7 +168,7 @@ def _check_station(
             out.append(f"{where}: độ dài khác độ dài bản tin.")
 
     for host in by_session:
-        out.extend(_check_session(code, sessions[host], items, kept, request, policy.gap_ms, policy.jingle_ms))
+        out.extend(_check_session(station, sessions[host], items, kept, request))
     if policy.max_sessions_per_day is not None:
         per_day: dict[date, int] = defaultdict(int)
         for host in by_session:
@@ -182,14 +190,9 @@ def _check_station(
 
 
 def _check_session(
-    code: str,
-    occ: _Occurrence,
-    items: list[PlannedItem],
-    kept: set[PlannedItem],
-    request: PlanRequest,
-    gap_ms: int,
-    jingle_ms: int,
+    station: StationInput, occ: _Occurrence, items: list[PlannedItem], kept: set[PlannedItem], request: PlanRequest
 ) -> list[str]:
+    code, gap_ms, jingle_ms = station.code, station.policy.gap_ms, station.policy.jingle_ms
     out: list[str] = []
     label = f"Trạm {code}, buổi {occ.start.astimezone(request.tz):%d/%m %H:%M}"
     inside = [i for i in items if occ.start <= i.start < occ.end]
@@ -217,7 +220,12 @@ def _check_session(
             when = f"{item.start.astimezone(request.tz):%H:%M:%S}"
             out.append(f"{label}: khoảng lặng trước mục lúc {when} ngắn hơn {gap_ms} ms.")
     own = [i for i in inside if i.kind in ("bulletin", "jingle")]
-    if jingle_ms > 0 and own and not any(i in kept for i in inside):
+    # A session already under way (or about to start) at `now + horizon` has no opening jingle, nor
+    # one whose start is taken by the week before (its Sunday session, or its stored items).
+    start = _effective_start(station, occ, request)
+    busy = _busy_before(station, request)
+    opens_free = start >= request.now + request.horizon and not any(a <= start < b for a, b in busy)
+    if jingle_ms > 0 and own and not any(i in kept for i in inside) and opens_free:
         if own[0].kind != "jingle" or own[-1].kind != "jingle":
             out.append(f"{label}: thiếu nhạc hiệu mở đầu hoặc kết thúc.")
         if any(i.kind == "jingle" and i.end - i.start != timedelta(milliseconds=jingle_ms) for i in own):

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler import topics
+from scheduler import catalogue
+from scheduler.catalogue import LANGUAGES, TOPICS, language_label
 from scheduler.db.models import AirtimeMissed, AirtimeRollupDay, Area, Commune, ProgrammeItem, Province, Station
 from scheduler.domain import Priority, priority_label
 from scheduler.reports.breakdown import Groups, add_daily, add_facts, add_summaries, empty_groups, in_days
@@ -25,7 +26,6 @@ from scheduler.reports.figures import KINDS, SOURCES, Figures
 from scheduler.reports.periods import Period, day_bounds, month_days, months_within
 from scheduler.reports.raw import MISSED_COLUMNS, MissedRow, raw_facts, raw_missed
 from scheduler.reports.scope import Scope
-from scheduler.topics import LANGUAGES, TOPICS, language_label
 
 BY_CHOICES: dict[str, str] = {
     "station": "Đài",
@@ -108,7 +108,7 @@ class AirtimeReport:
 
 def topic_label(code: str) -> str:
     """The topic's name; rows without a topic (relays, emergencies) get a word of their own."""
-    return topics.topic_label(code) if code else "(không theo chủ đề)"
+    return catalogue.topic_label(code) if code else "(không theo chủ đề)"
 
 
 def source_label(code: str) -> str:

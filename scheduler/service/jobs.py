@@ -21,6 +21,7 @@ from scheduler.db.session import transaction
 from scheduler.delivery import push_pending
 from scheduler.domain import BulletinStatus, IsoWeek
 from scheduler.liveness import is_online, last_contact
+from scheduler.planning import collector_paused
 from scheduler.programmes import BuildResult, build_week, current_weeks
 from scheduler.programmes.staleness import rebuild_stale
 from scheduler.rendering import render_pending
@@ -62,7 +63,7 @@ def _log_build(result: BuildResult) -> None:
 def build_next_week(ctx: JobContext, now: datetime) -> BuildResult:
     """Plan and store next week's programmes (by the local calendar) for every station."""
     week = current_weeks(now, ctx.settings.tz)[1]
-    with transaction(ctx.sessions) as session:
+    with transaction(ctx.sessions) as session, collector_paused():
         result = build_week(session, week, now, ctx.settings.tz, ctx.settings.no_change_minutes)
     _log_build(result)
     return result

@@ -409,7 +409,7 @@ def test_announce_sends_a_play_now_command_to_each_target_station(
 
     import paho.mqtt.client as mqtt
 
-    from scheduler.delivery.topics import station_topics
+    from scheduler.delivery.mqtt_topics import station_topics
 
     with transaction(world) as s:
         emergency_id = start(s, "KC-BAO9", ["CHUPAH-01"], RepeatRule(), clock()).id

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from scheduler.agent.protocol import EmergencyReport
 from scheduler.db.models import Emergency, EmergencyStation
 from scheduler.emergencies.tracking import airing_of, apply_report, current_airing, shown_state
+from scheduler.wire import EmergencyReport
 
 T0 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 

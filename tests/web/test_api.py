@@ -244,3 +244,15 @@ def test_unknown_api_path_is_a_json_404(api: FlaskClient) -> None:
     response = api.get("/api/v1/khong-co")
     assert response.status_code == 404
     assert "docs/station-api.md" in response.get_json()["error"]
+
+
+def test_every_path_of_the_wire_contract_is_served_by_the_station_api(api: FlaskClient) -> None:
+    from scheduler import wire
+
+    urls = api.application.url_map.bind("loaxa.test")
+    paths = [("GET", wire.manifest_index_path()), ("GET", wire.manifest_path("2026-W48")),
+             ("GET", wire.audio_path("a" * 64)), ("POST", wire.ACK_PATH), ("POST", wire.PLAYLOG_PATH),
+             ("POST", wire.STATUS_PATH), ("GET", wire.MQTT_PATH)]  # fmt: skip
+    endpoints = [urls.match(path, method=method)[0] for method, path in paths]
+    assert endpoints == ["api.manifest_index", "api.manifest", "api.audio", "api.ack", "api.playlog", "api.status",
+                         "api.mqtt"]

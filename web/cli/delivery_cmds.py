@@ -8,9 +8,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler.agent.protocol import Command, parse_mqtt_url
 from scheduler.db.models import Commune, Station
 from scheduler.delivery.acl import SERVER_USER, write_mosquitto_files
+from scheduler.wire import Command, parse_mqtt_url
 from web.cli.context import load_env
 
 

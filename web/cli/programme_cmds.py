@@ -20,6 +20,7 @@ from scheduler import emergencies
 from scheduler.db.models import Commune, Emergency, Programme, Station, User
 from scheduler.db.session import transaction
 from scheduler.domain import IsoWeek
+from scheduler.planning import collector_paused
 from scheduler.programmes import build_week, current_weeks
 from scheduler.programmes.explain import explain_week, format_rows
 from scheduler.programmes.exports import export_programme
@@ -52,7 +53,7 @@ def build(week_text: str | None, station: str | None) -> None:
     now = system_clock()
     week = _week(week_text, now, env.settings.tz)
     try:
-        with transaction(env.sessions) as session:
+        with transaction(env.sessions) as session, collector_paused():  # a batch: no web request shares it
             result = build_week(session, week, now, env.settings.tz, env.settings.no_change_minutes,
                                 station_code=station)
     except ValueError as exc:

@@ -26,10 +26,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from scheduler import audit
+from scheduler.catalogue import language_label, topic_label
 from scheduler.db.models import AudioAsset
 from scheduler.domain import DAY_LABELS, kind_label, priority_label
 from scheduler.planning.windows import format_days
-from scheduler.topics import language_label, topic_label
 from web import auth, context
 from web.auth import can, current_user, requires, signed_in_user
 from web.forms import LoginForm

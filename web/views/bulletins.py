@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 from scheduler import bulletins as service
 from scheduler.access import in_scope, places, reaches
 from scheduler.bulletins import split_targets
+from scheduler.catalogue import LANGUAGES, TOPICS
 from scheduler.db.models import Bulletin
 from scheduler.domain import BulletinStatus, Priority
-from scheduler.topics import LANGUAGES, TOPICS
 from web import context
 from web.auth import can, can_approve, require_login, requires, signed_in_user
 from web.forms import BulletinForm, ReviewForm, attach_errors

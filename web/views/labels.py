@@ -1,6 +1,6 @@
 """Vietnamese labels for codes people see on the admin pages.
 
-Topic, language, priority and item-kind labels live with their codes (scheduler.topics, scheduler.domain).
+Topic, language, priority and item-kind labels live with their codes (scheduler.catalogue, scheduler.domain).
 """
 
 from __future__ import annotations

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from scheduler.catalogue import language_label
 from scheduler.domain import kind_label, priority_label
 from scheduler.programmes.exports.labels import item_title
-from scheduler.topics import language_label
+from scheduler.wire import Manifest
 
 PRODID = "-//loaxa//Lich phat thanh//VI"
 
@@ -46,7 +46,7 @@ def _utc(value: str, round_up: bool = False) -> str:
     return instant.replace(microsecond=0).strftime("%Y%m%dT%H%M%SZ")
 
 
-def to_ics(manifest: dict[str, Any]) -> str:
+def to_ics(manifest: Manifest) -> str:
     """A VCALENDAR with one VEVENT per item; UIDs are stable across versions for an unmoved item."""
     station, week = manifest["station"], manifest["week"]
     stamp = _utc(manifest["generated_at"])

@@ -1,6 +1,6 @@
 """Vietnamese words the operator-facing exports share: weekdays, durations, item titles.
 
-Kind, language and priority labels live with their codes (scheduler.domain, scheduler.topics).
+Kind, language and priority labels live with their codes (scheduler.domain, scheduler.catalogue).
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from scheduler.domain import kind_label
+from scheduler.wire import ManifestItem
 
 WEEKDAYS: tuple[str, ...] = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
@@ -28,7 +29,6 @@ def duration_label(ms: int) -> str:
     return f"{seconds} giây"
 
 
-def item_title(item: dict[str, object]) -> str:
+def item_title(item: ManifestItem) -> str:
     """What an operator reads for an item: its title, else its kind."""
-    title = str(item.get("title") or "").strip()
-    return title or kind_label(str(item.get("kind", "")))
+    return item["title"].strip() or kind_label(item["kind"])

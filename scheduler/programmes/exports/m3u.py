@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from scheduler.domain import kind_label
 from scheduler.programmes.exports.labels import item_title
+from scheduler.wire import Manifest
 
 
 def _clean(text: str) -> str:
@@ -13,7 +12,7 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def to_m3u(manifest: dict[str, Any]) -> str:
+def to_m3u(manifest: Manifest) -> str:
     """One entry per playable item in start order; items with neither audio nor stream are left out."""
     lines = [
         "#EXTM3U",

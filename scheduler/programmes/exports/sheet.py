@@ -7,12 +7,12 @@ import unicodedata
 from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from scheduler.catalogue import language_label
 from scheduler.domain import IsoWeek, kind_label
 from scheduler.programmes.exports.labels import day_label, duration_label, item_title
-from scheduler.topics import language_label
+from scheduler.wire import Manifest, ManifestItem
 
 FONT_FAMILY = "DejaVu"
 
@@ -34,14 +34,14 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _by_day(manifest: dict[str, Any], tz: ZoneInfo) -> dict[date, list[dict[str, Any]]]:
-    days: dict[date, list[dict[str, Any]]] = defaultdict(list)
+def _by_day(manifest: Manifest, tz: ZoneInfo) -> dict[date, list[ManifestItem]]:
+    days: dict[date, list[ManifestItem]] = defaultdict(list)
     for item in manifest["items"]:
         days[datetime.fromisoformat(item["start"]).astimezone(tz).date()].append(item)
     return days
 
 
-def to_pdf(manifest: dict[str, Any], station_name: str = "", commune: str = "") -> bytes:
+def to_pdf(manifest: Manifest, station_name: str = "", commune: str = "") -> bytes:
     """A4 sheet: national header, the week's items day by day, a signature block; fonts embedded."""
     from fpdf import FPDF
     from fpdf.fonts import FontFace

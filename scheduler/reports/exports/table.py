@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from scheduler.catalogue import language_label
 from scheduler.domain import priority_label
 from scheduler.reports.airtime import BY_CHOICES, AirtimeReport, Row, kind_label, topic_label
 from scheduler.reports.figures import RESULTS, Figures
 from scheduler.reports.periods import format_date
 from scheduler.reports.raw import MissedRow
-from scheduler.topics import language_label
 
 CellKind = Literal["text", "int", "float", "minutes", "ratio"]
 Cell = str | int | float | None

@@ -13,13 +13,13 @@ from delivery_world import Broker, ServerThread, add_asset, make_mp3, wait_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.agent.protocol import EmergencyReport
 from scheduler.db.models import Bulletin, Emergency, EmergencyStation
 from scheduler.db.session import transaction
 from scheduler.delivery.status_listener import StatusListener
 from scheduler.emergencies import RepeatRule, start_emergency
 from scheduler.emergencies.tracking import board
 from scheduler.settings import Settings
+from scheduler.wire import EmergencyReport
 
 
 @pytest.fixture

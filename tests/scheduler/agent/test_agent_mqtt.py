@@ -24,13 +24,13 @@ from delivery_world import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.agent.protocol import Command
 from scheduler.db.models import AudioAsset, Programme
 from scheduler.db.models import Station as StationRow
 from scheduler.db.session import transaction
 from scheduler.delivery.commands import send_command
 from scheduler.delivery.notices import push_pending
 from scheduler.settings import Settings
+from scheduler.wire import Command
 
 pytestmark = pytest.mark.mqtt
 TOPIC = "loaxa/gia-lai/xa-ia-der/GL-IADER-01"

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.agent.agent import Agent
 from scheduler.agent.players import NullPlayer
-from scheduler.agent.protocol import Command, Notice
 from scheduler.db.models import AudioAsset, Bulletin, Emergency, EmergencyStation, Programme
 from scheduler.db.models import Station as StationRow
 from scheduler.db.session import transaction
 from scheduler.settings import Settings
+from scheduler.wire import Command, Notice
 
 
 @pytest.fixture

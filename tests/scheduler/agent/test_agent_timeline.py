@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from scheduler.agent.timeline import LATE_GRACE, Slot, due, item_key, may_replay, merge_slots
+from scheduler.agent.timeline import LATE_GRACE, Cue, due, item_key, may_replay, merge_cues
+from scheduler.wire import parse_manifest
 
 T0 = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)
 
 
-def slot(offset_s: int, length_s: int, kind: str = "bulletin", sha: str = "a" * 64) -> Slot:
+def slot(offset_s: int, length_s: int, kind: str = "bulletin", sha: str = "a" * 64) -> Cue:
     start = T0 + timedelta(seconds=offset_s)
-    return Slot(key=item_key(start, sha if kind != "relay" else None, "http://vov" if kind == "relay" else None, kind),
+    return Cue(key=item_key(start, sha if kind != "relay" else None, "http://vov" if kind == "relay" else None, kind),
                 start=start, end=start + timedelta(seconds=length_s), kind=kind, duration_ms=length_s * 1000,
                 sha256=sha if kind != "relay" else None, stream_url="http://vov" if kind == "relay" else None)
 
@@ -49,7 +50,28 @@ def test_cut_item_is_replayed_only_inside_its_slot_and_with_more_than_a_tenth_le
 def test_same_item_in_a_new_version_keeps_its_identity() -> None:
     item = {"id": 10, "start": "2026-11-24T05:30:00+07:00", "end": "2026-11-24T05:31:00+07:00", "kind": "bulletin",
             "sha256": "c" * 64, "duration_ms": 60000}
-    v1 = {"week": "2026-W48", "version": 1, "items": [item]}
-    v2 = {"week": "2026-W48", "version": 2, "items": [{**item, "id": 99}]}
-    assert merge_slots([v1])[0].key == merge_slots([v2])[0].key
-    assert merge_slots([v1])[0].start == T0
+    v1 = parse_manifest({"format": 1, "station": "S", "week": "2026-W48", "version": 1, "items": [item]})
+    v2 = parse_manifest({"format": 1, "station": "S", "week": "2026-W48", "version": 2, "items": [{**item, "id": 99}]})
+    assert merge_cues([v1])[0].key == merge_cues([v2])[0].key
+    assert merge_cues([v1])[0].start == T0
+
+
+def test_a_manifest_breaking_the_contract_is_refused_with_the_field_named() -> None:
+    good = {"id": 1, "start": "2026-11-24T05:30:00+07:00", "end": "2026-11-24T05:31:00+07:00", "kind": "bulletin",
+            "sha256": "c" * 64, "duration_ms": 60000}
+    head = {"format": 1, "station": "S", "week": "2026-W48", "version": 3}
+    assert parse_manifest({**head, "items": [good]})["items"][0]["title"] == ""
+    for broken, field in (({**good, "start": "05:30"}, "start/end"), ({**good, "sha256": "xyz"}, "sha256"),
+                          ({**good, "duration_ms": "60s"}, "duration_ms")):
+        try:
+            parse_manifest({**head, "items": [broken]})
+        except ValueError as exc:
+            assert field in str(exc) and "Mục thứ 1" in str(exc)
+        else:
+            raise AssertionError(f"accepted a manifest with a bad {field}")
+    try:
+        parse_manifest({**head, "version": "3", "items": []})
+    except ValueError as exc:
+        assert "version" in str(exc)
+    else:
+        raise AssertionError("accepted a manifest without a numeric version")

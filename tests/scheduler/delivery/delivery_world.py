@@ -214,7 +214,7 @@ def subscriber(url: str, topics: Sequence[str], username: str | None = None,
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from scheduler.agent.protocol import parse_mqtt_url
+    from scheduler.wire import parse_mqtt_url
 
     parsed = parse_mqtt_url(url)
     received: list[tuple[str, bytes, bool]] = []

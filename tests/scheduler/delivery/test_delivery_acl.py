@@ -10,13 +10,13 @@ import pytest
 from delivery_world import Broker, add_station, subscriber, wait_for
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.agent.protocol import Command
 from scheduler.db.session import transaction
 from scheduler.delivery.acl import check_mosquitto_hash, mosquitto_hash, station_mqtt_password, write_mosquitto_files
 from scheduler.delivery.commands import send_command
+from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.delivery.publisher import BrokerUnavailable, MqttPublisher
-from scheduler.delivery.topics import station_topics
 from scheduler.settings import Settings
+from scheduler.wire import Command
 
 pytestmark = pytest.mark.mqtt
 

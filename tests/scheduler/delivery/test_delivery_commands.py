@@ -10,7 +10,6 @@ import pytest
 from delivery_world import Broker, add_asset, add_station, free_port, make_mp3, subscriber, wait_for
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.agent.protocol import Command
 from scheduler.db.models import Bulletin, Emergency
 from scheduler.db.session import transaction
 from scheduler.delivery.commands import (
@@ -19,8 +18,9 @@ from scheduler.delivery.commands import (
     emergency_stop_command,
     send_command,
 )
-from scheduler.delivery.topics import station_topics
+from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.settings import Settings
+from scheduler.wire import Command
 
 pytestmark = pytest.mark.mqtt
 

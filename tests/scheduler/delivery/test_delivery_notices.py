@@ -11,11 +11,11 @@ from delivery_world import Broker, ItemSpec, add_programme, add_station, free_po
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.agent.protocol import Notice
 from scheduler.db.models import Programme
 from scheduler.db.session import transaction
 from scheduler.delivery.notices import push_pending
 from scheduler.settings import Settings
+from scheduler.wire import Notice
 
 pytestmark = pytest.mark.mqtt
 START = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)
@@ -33,7 +33,7 @@ def programmes(sessions: sessionmaker[Session], clock) -> dict[str, str]:
                                                   stream_url="http://vov.vn/live")], clock(), version=3)
         add_programme(s, a, "2026-W40", [], clock())
         add_programme(s, b, "2026-W48", [], clock(), version=2)
-        from scheduler.delivery.topics import station_topics
+        from scheduler.delivery.mqtt_topics import station_topics
 
         topics = {"GL-A": station_topics(a).programme, "GL-B": station_topics(b).programme}
     return topics

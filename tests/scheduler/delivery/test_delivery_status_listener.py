@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.agent.mqtt_link import MqttConfig, MqttLink
 from scheduler.db.models import Station
 from scheduler.db.session import transaction
+from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.delivery.status_listener import StatusListener
-from scheduler.delivery.topics import station_topics
 
 pytestmark = pytest.mark.mqtt
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scheduler.db.models import Commune, Province, Station
-from scheduler.delivery.topics import code_segment, slugify, station_code_from_status_topic, station_topics
+from scheduler.delivery.mqtt_topics import code_segment, slugify, station_code_from_status_topic, station_topics
 
 
 @pytest.mark.parametrize(("name", "slug"), [

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from dataclasses import replace
 
+import pytest
+
 from scheduler.domain import BulletinInput, PlannedItem, Priority, StationInput
-from scheduler.planning import PlanRequest, plan_week
+from scheduler.planning import PlanRequest, collector_paused, plan_week
 from scheduler.planning.planner import _copy_items
 from tests.scheduler.planning.builders import at, bulletin, day, request, station
 
@@ -90,3 +93,16 @@ def test_copied_items_equal_items_built_with_the_constructor() -> None:
     (copied,) = _copy_items("S9", [fields])
     built = PlannedItem(station="S9", **fields)  # type: ignore[arg-type]
     assert copied == built and hash(copied) == hash(built) and repr(copied) == repr(built)
+
+
+def test_plan_week_leaves_the_garbage_collector_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It runs in web request threads too: switching the collector off would affect the whole process."""
+    def refuse() -> None:
+        raise AssertionError("plan_week switched the garbage collector off")
+
+    monkeypatch.setattr(gc, "disable", refuse)
+    plan_week(request([station()], [bulletin("B1", plays=3)]))
+    monkeypatch.undo()
+    with collector_paused():  # the batch build's switch, and it switches back
+        assert not gc.isenabled()
+    assert gc.isenabled()

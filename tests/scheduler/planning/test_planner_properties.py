@@ -1,4 +1,9 @@
-"""Property test: random stations, windows, policies and bulletins never break a hard constraint."""
+"""Property tests: random stations, windows, policies, holidays and bulletins never break a hard constraint.
+
+The generator covers relays in the middle of a session, language segments, windows past midnight,
+holiday replacements (this week's and the week before's), first plans in the middle of a week and
+consecutive weeks planned apart, with or without the neighbouring week's items.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from datetime import date, time, timedelta
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scheduler.domain import DAY_LABELS, BulletinInput, PlannedItem, Policy, Priority, StationInput
+from scheduler.domain import DAY_LABELS, BulletinInput, PlannedItem, Policy, Priority, StationInput, WeeklyWindow
 from scheduler.planning import Plan, PlanRequest, plan_week
 from scheduler.planning.verify import find_violations
 from scheduler.planning.windows import find_overlaps, find_stray_blocks, format_days, parse_windows
@@ -35,13 +40,16 @@ def _session_spec(draw: st.DrawFn) -> str:
     parts = [f"{format_days(days)} {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"]
     offset = 0
     if length >= 15 and draw(st.booleans()):
-        relay_end = (start + 5) % (24 * 60)
+        # At the session's start or in its middle, so items are placed on both sides of it.
+        at = draw(st.sampled_from([m for m in (0, 5, 10, 20) if m + 5 <= length]))
+        relay_start = (start + at) % (24 * 60)
+        relay_end = (relay_start + 5) % (24 * 60)
         parts.append(
-            f"{format_days(days)} {start // 60:02d}:{start % 60:02d}-{relay_end // 60:02d}:{relay_end % 60:02d} "
-            "tiep-song=https://vov.vn/live/vov1"
+            f"{format_days(days)} {relay_start // 60:02d}:{relay_start % 60:02d}-"
+            f"{relay_end // 60:02d}:{relay_end % 60:02d} tiep-song=https://vov.vn/live/vov1"
         )
-        offset = 5
-    if length >= 15 and draw(st.booleans()):
+        offset = at + 5
+    if length >= offset + 5 and draw(st.booleans()):
         seg_start = (start + offset) % (24 * 60)
         seg_end = (seg_start + 5) % (24 * 60)
         parts.append(
@@ -52,6 +60,18 @@ def _session_spec(draw: st.DrawFn) -> str:
 
 
 @st.composite
+def _holidays(draw: st.DrawFn) -> dict[date, tuple[WeeklyWindow, ...]]:
+    """Replacement windows (or silence) for a few days of this week, the one before and the one after."""
+    found: dict[date, tuple[WeeklyWindow, ...]] = {}
+    for _ in range(draw(st.integers(0, 2))):
+        when = WEEK.monday() + timedelta(days=draw(st.integers(-7, 13)))
+        spec = draw(st.sampled_from(["", "T2 00:00-00:30", "T2 07:00-07:45", "T2 23:30-00:30",
+                                     "T2 06:00-06:30; T2 06:10-06:20 tiep-song=https://vov.vn/live/vov1"]))
+        found[when] = parse_windows(spec)
+    return found
+
+
+@st.composite
 def _instance(draw: st.DrawFn) -> PlanRequest:
     stations: list[StationInput] = []
     for k in range(draw(st.integers(1, 3))):
@@ -59,7 +79,8 @@ def _instance(draw: st.DrawFn) -> PlanRequest:
         windows = parse_windows(spec)
         assume(not find_overlaps(windows) and not find_stray_blocks(windows))
         languages = draw(st.sampled_from([("vi",), ("vi", "jra"), ("jra", "vi")]))
-        stations.append(StationInput(f"S{k}", languages, windows, "", draw(st.sampled_from(POLICIES))))
+        policy = replace(draw(st.sampled_from(POLICIES)), holidays=draw(_holidays()))
+        stations.append(StationInput(f"S{k}", languages, windows, "", policy))
     codes = [s.code for s in stations]
     bulletins: list[BulletinInput] = []
     for i in range(draw(st.integers(1, 10))):
@@ -142,6 +163,90 @@ def test_random_replans_keep_pins_and_the_horizon_and_stay_valid(
         assert all(i in kept or i.start >= cutoff for i in second.items[code])
     assert find_violations(second, replan) == []
     _check_sessions(second, replan, kept)
+
+
+def _overlaps(first: Plan, second: Plan) -> list[tuple[PlannedItem, PlannedItem]]:
+    return [
+        (a, b)
+        for code, items in first.items.items()
+        for a in items
+        for b in second.items.get(code, [])
+        if a.start < b.end and b.start < a.end
+    ]
+
+
+@st.composite
+def _boundary_instance(draw: st.DrawFn) -> PlanRequest:
+    """An instance whose first station has a Sunday session past midnight and, some weeks, a holiday
+    Monday session that starts before it ends — the case where two weeks could collide."""
+    request = draw(_instance())
+    first = request.stations[0]
+    minute = draw(st.sampled_from([0, 15, 30, 45]))
+    length = draw(st.sampled_from([30, 45, 60, 90]))
+    end = (23 * 60 + minute + length) % (24 * 60)
+    sunday = parse_windows(f"CN 23:{minute:02d}-{end // 60:02d}:{end % 60:02d}")
+    windows = tuple(w for w in first.windows if 6 not in w.days and 0 not in w.days) + sunday
+    holidays = dict(first.policy.holidays)
+    holidays[WEEK.next().monday()] = parse_windows(draw(st.sampled_from(["T2 00:00-00:30", "T2 00:10-01:00"])))
+    if draw(st.booleans()):
+        holidays[WEEK.monday()] = parse_windows("T2 00:00-00:45")
+    policy = replace(first.policy, quiet_before=None, quiet_after=None, holidays=holidays)
+    # Enough of the station's language to fill the Sunday session past midnight.
+    many = [
+        BulletinInput(f"D{i:02d}", "Tuyên truyền cải cách hành chính", first.languages[0], Priority.NORMAL,
+                      WEEK.monday() - timedelta(days=7), WEEK.monday() + timedelta(days=13), 7,
+                      draw(st.integers(180, 420)) * 1000, frozenset({first.code}))
+        for i in range(draw(st.integers(8, 14)))
+    ]
+    return replace(request, stations=[replace(first, windows=windows, policy=policy), *request.stations[1:]],
+                   bulletins=[*request.bulletins, *many])
+
+
+@settings(
+    database=None,
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(_boundary_instance(), _instance())
+def test_consecutive_weeks_never_overlap(request: PlanRequest, edited: PlanRequest) -> None:
+    """Planned apart with the same inputs they fit by themselves; after an edit between the builds the
+    neighbouring week's stored items keep them apart."""
+    this_week = plan_week(request)
+    next_week = plan_week(replace(request, week=WEEK.next()))
+    assert _overlaps(this_week, next_week) == []
+    # Next week is rebuilt later from other windows and policies (an edit), knowing this week's items.
+    stations = [replace(e, code=s.code) for s, e in zip(request.stations, edited.stations, strict=False)]
+    rebuilt_request = replace(request, week=WEEK.next(), stations=stations, neighbours=this_week.items)
+    rebuilt = plan_week(rebuilt_request)
+    assert _overlaps(this_week, rebuilt) == []
+    assert find_violations(rebuilt, rebuilt_request) == []
+    # And this week rebuilt after that, knowing next week's items.
+    again_request = replace(request, neighbours=rebuilt.items)
+    again = plan_week(again_request)
+    assert _overlaps(again, rebuilt) == [] and find_violations(again, again_request) == []
+
+
+@settings(
+    database=None,
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(_instance(), st.data())
+def test_a_first_plan_in_mid_week_keeps_every_relay_not_over_yet(request: PlanRequest, data: st.DataObject) -> None:
+    whole = plan_week(request)
+    relays = [i for items in whole.items.values() for i in items if i.kind == "relay"]
+    assume(relays)
+    # `now` just before a relay (within the no-change horizon) or while it is on air.
+    chosen = data.draw(st.sampled_from(relays))
+    now = chosen.start + timedelta(minutes=data.draw(st.integers(-25, 4)))
+    late = replace(request, now=now)
+    first = plan_week(late)
+    assert find_violations(first, late) == []
+    for code, items in whole.items.items():
+        wanted = {(i.start, i.end, i.stream_url) for i in items if i.kind == "relay" and i.end > now}
+        assert wanted <= {(i.start, i.end, i.stream_url) for i in first.items[code] if i.kind == "relay"}
 
 
 def test_property_generator_covers_relays_segments_and_midnight() -> None:

@@ -19,7 +19,7 @@ from delivery_world import Broker, add_station, wait_for  # noqa: E402
 
 from scheduler.db.models import Station  # noqa: E402
 from scheduler.db.session import transaction  # noqa: E402
-from scheduler.delivery.topics import station_topics  # noqa: E402
+from scheduler.delivery.mqtt_topics import station_topics  # noqa: E402
 from scheduler.service.config import ServiceConfig  # noqa: E402
 from scheduler.service.runner import run_service  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402

@@ -1,4 +1,4 @@
-"""MQTT topic names: loaxa/<province>/<commune>/<station>/{programme,cmd,status}.
+"""MQTT topic names: loaxa/<province>/<commune>/<station>/{programme,cmd,status,event}.
 
 Province and commune names are slugified (Vietnamese diacritics stripped, đ → d), so topics stay
 ASCII and free of the MQTT wildcards; station codes keep their case.
@@ -10,8 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from scheduler.agent.protocol import CMD_TOPIC, EVENT_TOPIC, PROGRAMME_TOPIC, STATUS_TOPIC, TOPIC_ROOT
 from scheduler.db.models import Station
+from scheduler.wire import CMD_TOPIC, EVENT_TOPIC, PROGRAMME_TOPIC, STATUS_TOPIC, TOPIC_ROOT
 
 
 def strip_diacritics(text: str) -> str:

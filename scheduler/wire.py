@@ -1,7 +1,9 @@
-"""The wire contract between the server and a station: HTTP paths, MQTT topics, notices, commands.
+"""The wire contract between the server and a station: HTTP paths, MQTT topics, the manifest, notices, commands.
 
-Pure standard library, imported by both the agent and the server-side publisher so the two
-cannot drift apart. Documented for people in docs/station-api.md.
+A leaf module of pure standard library: the server (scheduler.manifest, scheduler.delivery, web.api)
+and the station agent (scheduler.agent) both import it, so the two ends cannot drift apart, as
+LibreTime's player/events.py types its events. Documented for people in docs/station-api.md; the
+manifest's JSON Schema is docs/manifest.schema.json.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 from urllib.parse import unquote, urlsplit
 
 API_PREFIX = "/api/v1"
@@ -39,11 +41,149 @@ def audio_path(sha256: str) -> str:
     return f"{API_PREFIX}/audio/{sha256}.mp3"
 
 
+def audio_url(base_url: str, sha256: str) -> str:
+    """Where a station downloads an audio file: always its own server, with its token."""
+    return f"{base_url}{audio_path(sha256)}"
+
+
 ACK_PATH = f"{API_PREFIX}/ack"
 PLAYLOG_PATH = f"{API_PREFIX}/playlog"
 STATUS_PATH = f"{API_PREFIX}/status"
 MQTT_PATH = f"{API_PREFIX}/mqtt"
 EMERGENCY_REPORTS_PATH = f"{API_PREFIX}/emergency-reports"
+
+MANIFEST_FORMAT = 1
+
+
+class ManifestItem(TypedDict):
+    """One programme item; instants are ISO 8601 with the station's local offset."""
+
+    id: int | None
+    start: str
+    end: str
+    kind: str  # bulletin | jingle | relay | emergency
+    bulletin: str | None
+    title: str
+    language: str
+    priority: str  # thuong | uu_tien | khan_cap
+    audio_url: str | None
+    sha256: str | None
+    duration_ms: int
+    stream_url: str | None
+    # Emergency items only: which emergency (the station reports on the play with it), and this play's
+    # own volume (100 = full; None = the station's own, which applies again after the play).
+    emergency: NotRequired[int]
+    volume: NotRequired[int | None]
+
+
+class Manifest(TypedDict):
+    """GET manifest_path(week): everything a station needs to play its week offline."""
+
+    format: int
+    station: str
+    week: str
+    version: int
+    timezone: str
+    generated_at: str
+    items: list[ManifestItem]
+
+
+_ITEM_TEXT = ("start", "end", "kind")
+_ITEM_OPTIONAL_TEXT = ("bulletin", "audio_url", "sha256", "stream_url")
+
+
+def parse_manifest(data: object) -> Manifest:
+    """A manifest as received, checked against the contract; ValueError (Vietnamese) names what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("Lịch phát nhận được không phải đối tượng JSON.")
+    for key, kind in (("format", int), ("version", int), ("station", str), ("week", str), ("items", list)):
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+            raise ValueError(f"Lịch phát nhận được thiếu hoặc sai trường «{key}».")
+    items: list[ManifestItem] = []
+    for n, raw in enumerate(data["items"], 1):
+        if not isinstance(raw, dict):
+            raise ValueError(f"Mục thứ {n} của lịch phát không phải đối tượng JSON.")
+        bad = [k for k in _ITEM_TEXT if not isinstance(raw.get(k), str)]
+        bad += [k for k in _ITEM_OPTIONAL_TEXT if raw.get(k) is not None and not isinstance(raw.get(k), str)]
+        try:
+            start, end = datetime.fromisoformat(raw["start"]), datetime.fromisoformat(raw["end"])
+            if start.tzinfo is None or end.tzinfo is None:
+                bad.append("start/end (thiếu múi giờ)")
+        except (KeyError, TypeError, ValueError):
+            bad.append("start/end")
+        if raw.get("sha256") is not None and not is_sha256(str(raw["sha256"])):
+            bad.append("sha256")
+        duration = raw.get("duration_ms")
+        if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool) or duration < 0):
+            bad.append("duration_ms")
+        emergency, volume = raw.get("emergency"), raw.get("volume")
+        if emergency is not None and (not isinstance(emergency, int) or isinstance(emergency, bool)):
+            bad.append("emergency")
+        if volume is not None and (not isinstance(volume, int) or isinstance(volume, bool) or not 0 <= volume <= 100):
+            bad.append("volume")
+        if bad:
+            raise ValueError(f"Mục thứ {n} của lịch phát sai trường {', '.join(dict.fromkeys(bad))}.")
+        item: ManifestItem = {
+            "id": raw["id"] if isinstance(raw.get("id"), int) else None,
+            "start": raw["start"],
+            "end": raw["end"],
+            "kind": raw["kind"],
+            "bulletin": raw.get("bulletin"),
+            "title": str(raw.get("title") or ""),
+            "language": str(raw.get("language") or "vi"),
+            "priority": str(raw.get("priority") or "thuong"),
+            "audio_url": raw.get("audio_url"),
+            "sha256": raw.get("sha256"),
+            "duration_ms": duration or 0,
+            "stream_url": raw.get("stream_url"),
+        }
+        if emergency is not None:
+            item["emergency"] = emergency
+        if "volume" in raw:
+            item["volume"] = volume
+        items.append(item)
+    return {
+        "format": data["format"],
+        "station": data["station"],
+        "week": data["week"],
+        "version": data["version"],
+        "timezone": str(data.get("timezone") or ""),
+        "generated_at": str(data.get("generated_at") or ""),
+        "items": items,
+    }
+
+
+class ManifestWeek(TypedDict):
+    week: str
+    version: int
+    hash: str
+    etag: str
+    url: str
+
+
+class ManifestIndex(TypedDict):
+    """GET manifest_index_path(): this and next week's versions, where to fetch each."""
+
+    station: str
+    timezone: str
+    weeks: list[ManifestWeek]
+
+
+class MqttTopics(TypedDict):
+    programme: str
+    cmd: str
+    status: str
+    event: NotRequired[str]  # emergency reports, station -> server (older servers: derived from status)
+
+
+class MqttAccess(TypedDict):
+    """GET MQTT_PATH: the broker (url None without one), this station's account and topics."""
+
+    url: str | None
+    username: str
+    password: str | None  # None when the server has no broker password secret
+    client_id: str
+    topics: MqttTopics
 
 
 def is_sha256(text: str) -> bool:
