@@ -170,13 +170,16 @@ class Boxes:
             agent.mqtt = link
             self.agents[code] = agent
             self.links.append(link)
-        for link in self.links:
-            link.start()
-        deadline = time.monotonic() + 120
-        while not all(link.connected.is_set() for link in self.links):
-            if time.monotonic() > deadline:
-                raise SystemExit("the simulated boxes did not all connect to the broker")
-            time.sleep(0.2)
+        # Connect in groups, as boxes come online over time, not all in the same instant.
+        for start in range(0, len(self.links), 50):
+            group = self.links[start : start + 50]
+            for link in group:
+                link.start()
+            deadline = time.monotonic() + 120
+            while not all(link.connected.is_set() for link in group):
+                if time.monotonic() > deadline:
+                    raise SystemExit("the simulated boxes did not all connect to the broker")
+                time.sleep(0.1)
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
         for thread in self._threads:
             thread.start()
@@ -218,6 +221,78 @@ class Boxes:
             agent.store.close()
 
 
+def box_worker(conn: Any, server: str, broker: str, tokens: dict[str, str], cache_root: Path) -> None:
+    """One process of simulated boxes (paho's select() loop cannot watch more than 1,024 descriptors,
+    so 1,000 boxes with their MQTT sockets and stores are spread over several processes)."""
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    boxes = Boxes(server, broker, tokens, cache_root, workers=4)
+    conn.send([link.config.cmd_topic for link in boxes.links])
+    while True:
+        kind, arg = conn.recv()
+        if kind == "reset":
+            boxes.reset()
+            conn.send(True)
+        elif kind == "collect":
+            boxes.wait_all(len(tokens), float(arg))
+            conn.send(dict(boxes.started))
+        elif kind == "sha":
+            conn.send(next(iter(next(iter(boxes.agents.values())).cache.cached())))
+        else:
+            boxes.close()
+            conn.send(True)
+            return
+
+
+class BoxPool:
+    """The simulated boxes, in `processes` processes of equal share."""
+
+    def __init__(self, server: str, broker: str, tokens: dict[str, str], cache_root: Path, processes: int) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        codes = list(tokens)
+        self.conns: list[Any] = []
+        self.procs: list[Any] = []
+        self.topics: list[str] = []
+        for n in range(processes):
+            share = {c: tokens[c] for c in codes[n::processes]}
+            parent, child = context.Pipe()
+            proc = context.Process(target=box_worker, args=(child, server, broker, share, cache_root), daemon=True)
+            proc.start()
+            self.conns.append(parent)
+            self.procs.append(proc)
+        for conn in self.conns:
+            self.topics += conn.recv()
+
+    def reset(self) -> None:
+        for conn in self.conns:
+            conn.send(("reset", None))
+        for conn in self.conns:
+            conn.recv()
+
+    def collect(self, timeout: float) -> dict[str, float]:
+        started: dict[str, float] = {}
+        for conn in self.conns:
+            conn.send(("collect", timeout))
+        for conn in self.conns:
+            started.update(conn.recv())
+        return started
+
+    def sha(self) -> str:
+        self.conns[0].send(("sha", None))
+        return str(self.conns[0].recv())
+
+    def close(self) -> None:
+        for conn in self.conns:
+            with contextlib.suppress(Exception):
+                conn.send(("stop", None))
+                conn.recv()
+        for proc in self.procs:
+            proc.join(timeout=30)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
@@ -228,7 +303,7 @@ def summary(values: list[float]) -> str:
             f"max {max(values):6.2f} s   (n={len(values)})")
 
 
-def loaxa_trial(base: str, http: Any, boxes: Boxes, n: int, agents: int) -> tuple[list[float], float]:
+def loaxa_trial(base: str, http: Any, boxes: BoxPool, n: int, agents: int) -> tuple[list[float], float]:
     """One confirmation; per-box latencies and the server's answer time."""
     page = http.get(f"{base}/khan-cap/").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -241,11 +316,11 @@ def loaxa_trial(base: str, http: Any, boxes: Boxes, n: int, agents: int) -> tupl
         "expires_minutes": "15", "confirmed": "co"}, allow_redirects=False, timeout=300)
     answered = time.time() - t0
     assert answer.status_code == 303, answer.text[:500]
-    boxes.wait_all(agents, timeout=180)
-    return [boxes.started[c] - t0 for c in boxes.started], answered
+    started = boxes.collect(timeout=180)
+    return [stamp - t0 for stamp in started.values()], answered
 
 
-def raw_trial(broker: str, boxes: Boxes, sha: str, n: int, agents: int) -> list[float]:
+def raw_trial(broker: str, boxes: BoxPool, sha: str, n: int, agents: int) -> list[float]:
     """Bare paho: one play command per box for audio it already holds, published back to back."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
@@ -261,17 +336,17 @@ def raw_trial(broker: str, boxes: Boxes, sha: str, n: int, agents: int) -> list[
     now = datetime.now(UTC)
     t0 = time.time()
     infos = []
-    for link in boxes.links:
+    for topic in boxes.topics:
         # Its own emergency number: the boxes must not take it for the loaxa play they just aired.
-        command = Command.make("play", now, id=f"raw-{n}-{link.config.client_id}", sha256=sha, duration_ms=20_000,
+        command = Command.make("play", now, id=f"raw-{n}-{topic}", sha256=sha, duration_ms=20_000,
                                title="raw", bulletin="RAW", volume=100, emergency=100_000 + n, airing=0)
-        infos.append(client.publish(link.config.cmd_topic, command.to_json(), qos=1))
+        infos.append(client.publish(topic, command.to_json(), qos=1))
     for info in infos:
         info.wait_for_publish(timeout=60)
-    boxes.wait_all(agents, timeout=180)
+    started = boxes.collect(timeout=180)
     client.disconnect()
     client.loop_stop()
-    return [boxes.started[c] - t0 for c in boxes.started]
+    return [stamp - t0 for stamp in started.values()]
 
 
 def main() -> None:
@@ -313,7 +388,7 @@ def main() -> None:
                 wait_port(port)
                 base = f"http://127.0.0.1:{port}"
                 print(f"{args.agents} hộp mô phỏng đang kết nối…", flush=True)
-                boxes = Boxes(base, broker, tokens, cache_root)
+                boxes = BoxPool(base, broker, tokens, cache_root, processes=max(1, args.agents // 125))
                 http = requests.Session()
                 login = http.get(f"{base}/dang-nhap").text
                 csrf = re.search(r'name="csrf_token" value="([^"]+)"', login)
@@ -330,8 +405,7 @@ def main() -> None:
                     missing = args.agents - len(values)
                     print(f"lần {n + 1} loaxa: {summary(values)}  trả lời trang {answered:.2f} s"
                           + (f"  THIẾU {missing}" if missing else ""), flush=True)
-                    sha = next(iter(next(iter(boxes.agents.values())).cache.cached()))
-                    raw = raw_trial(broker, boxes, sha, n, args.agents)
+                    raw = raw_trial(broker, boxes, boxes.sha(), n, args.agents)
                     raw_all += raw
                     print(f"lần {n + 1} paho:  {summary(raw)}", flush=True)
                     time.sleep(2)
