@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import make_asset, make_bulletin, text_of
 
 from scheduler.db.models import AuditLog, Emergency, ProgrammeItem
 from scheduler.domain import BulletinStatus
+from tests.fake_clock import FakeClock
 
 
 @pytest.fixture
-def storm(sessions: sessionmaker[Session], clock, media_dir) -> int:
-    return make_bulletin(
+def storm(sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path) -> int:
+    bulletin_id: int = make_bulletin(
         sessions, clock(), code="KC-BAO9", title="Cảnh báo bão số 9", priority="khan_cap",
         status=BulletinStatus.APPROVED, audio=make_asset(media_dir, clock(), sha="e" * 64, duration_ms=90_000),
     )  # fmt: skip
+    return bulletin_id
 
 
 def emergencies(sessions: sessionmaker[Session]) -> int:
@@ -29,14 +35,14 @@ def emergency_items(sessions: sessionmaker[Session]) -> int:
         return s.scalar(select(func.count()).select_from(ProgrammeItem).where(ProgrammeItem.kind == "emergency")) or 0
 
 
-def test_form_lists_approved_rendered_bulletins_emergency_first(as_user, storm: int, sessions, clock) -> None:
+def test_form_lists_approved_rendered_bulletins_emergency_first(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session], clock: FakeClock) -> None:
     make_bulletin(sessions, clock(), code="BT-NHAP", title="Bản nháp chưa duyệt")
     html = as_user("duyet").get("/khan-cap/").get_data(as_text=True)
     assert "[KHẨN] KC-BAO9 — Cảnh báo bão số 9" in html
     assert "BT-NHAP" not in html
 
 
-def test_first_step_only_asks_for_confirmation(as_user, storm: int, sessions) -> None:
+def test_first_step_only_asks_for_confirmation(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session]) -> None:
     response = as_user("duyet").post(
         "/khan-cap/xac-nhan",
         data={
@@ -53,7 +59,7 @@ def test_first_step_only_asks_for_confirmation(as_user, storm: int, sessions) ->
     assert emergencies(sessions) == 0 and emergency_items(sessions) == 0
 
 
-def test_confirmed_emergency_airs_and_can_be_cancelled(as_user, storm: int, sessions) -> None:
+def test_confirmed_emergency_airs_and_can_be_cancelled(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session]) -> None:
     client = as_user("duyet")
     data = {
         "bulletin_id": str(storm),
@@ -81,7 +87,7 @@ def test_confirmed_emergency_airs_and_can_be_cancelled(as_user, storm: int, sess
     assert "Không có lệnh khẩn cấp nào đang chạy" in text_of(client.get("/khan-cap/").get_data(as_text=True))
 
 
-def test_posting_without_the_confirmation_airs_nothing(as_user, storm: int, sessions) -> None:
+def test_posting_without_the_confirmation_airs_nothing(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session]) -> None:
     response = as_user("duyet").post(
         "/khan-cap/phat", data={"bulletin_id": str(storm), "targets": "*"}, follow_redirects=True
     )
@@ -103,7 +109,7 @@ def test_posting_without_the_confirmation_airs_nothing(as_user, storm: int, sess
     ],
 )
 def test_bad_emergency_input_is_explained_and_nothing_airs(
-    as_user, storm: int, sessions, changes: dict[str, str], message: str
+    as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session], changes: dict[str, str], message: str
 ) -> None:
     data = {"bulletin_id": str(storm), "targets": "*", "confirmed": "co", **changes}
     for url in ("/khan-cap/xac-nhan", "/khan-cap/phat"):
@@ -113,7 +119,7 @@ def test_bad_emergency_input_is_explained_and_nothing_airs(
     assert emergencies(sessions) == 0 and emergency_items(sessions) == 0
 
 
-def test_a_draft_bulletin_cannot_be_broadcast(as_user, sessions, clock, media_dir) -> None:
+def test_a_draft_bulletin_cannot_be_broadcast(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path) -> None:
     draft = make_bulletin(
         sessions, clock(), code="KC-NHAP", priority="khan_cap", audio=make_asset(media_dir, clock(), sha="f" * 64)
     )
