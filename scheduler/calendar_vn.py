@@ -20,7 +20,8 @@ from scheduler.planning.windows import parse_windows
 
 def tet_day(year: int) -> date:
     """Mùng 1 Tết Nguyên Đán (first day of the lunar year that starts in solar `year`)."""
-    return LunarDate(year, 1, 1).to_solar_date()
+    solar: date = LunarDate(year, 1, 1).to_solar_date()
+    return solar
 
 
 def tet_days(year: int) -> dict[date, str]:
@@ -36,7 +37,8 @@ def tet_days(year: int) -> dict[date, str]:
 
 def hung_kings_day(year: int) -> date:
     """Giỗ Tổ Hùng Vương, 10th day of the 3rd lunar month."""
-    return LunarDate(year, 3, 10).to_solar_date()
+    solar: date = LunarDate(year, 3, 10).to_solar_date()
+    return solar
 
 
 def public_holidays(year: int) -> dict[date, str]:

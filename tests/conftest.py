@@ -10,7 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,23 +22,10 @@ from audio.settings import AudioSettings
 from scheduler.db.models import Base
 from scheduler.db.session import make_engine, make_session_factory, upgrade_schema
 from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
 
 PG_ADMIN_URL = os.environ.get("LOAXA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
-
-
-class FakeClock:
-    """An injected clock: tests move time by hand."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **kwargs: float) -> datetime:
-        self.current += timedelta(**kwargs)
-        return self.current
 
 
 @pytest.fixture(scope="session")

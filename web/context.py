@@ -11,18 +11,21 @@ from scheduler.settings import Settings
 
 
 def settings() -> Settings:
-    return current_app.extensions["loaxa"]["settings"]
+    found: Settings = current_app.extensions["loaxa"]["settings"]
+    return found
 
 
 def now() -> datetime:
-    return current_app.extensions["loaxa"]["clock"]()
+    instant: datetime = current_app.extensions["loaxa"]["clock"]()
+    return instant
 
 
 def db() -> Session:
     """One session per request, closed at teardown (see blueprints.register)."""
     if "db" not in g:
         g.db = current_app.extensions["loaxa"]["sessions"]()
-    return g.db
+    session: Session = g.db
+    return session
 
 
 def close_db(_exc: BaseException | None = None) -> None:

@@ -85,7 +85,7 @@ class _Library:
 
     def has_voice(self, voice: str) -> bool:
         with self.lock:
-            return self._ensure().espeak_SetVoiceByName(voice.encode()) == EE_OK
+            return bool(self._ensure().espeak_SetVoiceByName(voice.encode()) == EE_OK)
 
     def synthesize(self, texts: Sequence[str], voice: str) -> tuple[bytes, int]:
         """Mono 16-bit PCM of all texts in order, and its sample rate."""

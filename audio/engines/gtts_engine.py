@@ -36,7 +36,7 @@ class RedirectableGTTS(gTTS):
         if self.base_url:
             for request in prepared:
                 request.prepare_url(f"{self.base_url.rstrip('/')}/{RPC_PATH}", None)
-        return prepared
+        return list(prepared)
 
 
 class GttsEngine(OnlineEngine):

@@ -361,7 +361,7 @@ def export_alert(session: Session, emergency: Emergency, public_url: str, tz: Zo
         code = add(area, "geocode")
         add(code, "valueName", "loaxa:station")
         add(code, "value", station.code)
-    data = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     validate(data)  # never hand out an alert the schema refuses
     return data
 

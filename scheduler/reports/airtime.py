@@ -201,7 +201,9 @@ def _trend(groups: Groups, unit: str) -> list[TrendPoint]:
         day = date.fromisoformat(iso[:10])
         start = day if unit == "day" else day.replace(day=1)
         buckets.setdefault(start, Figures()).add(figures)
-    label = (lambda d: f"{d.day:02d}/{d.month:02d}") if unit == "day" else (lambda d: f"{d.month:02d}/{d.year}")
+    def label(d: date) -> str:
+        return f"{d.day:02d}/{d.month:02d}" if unit == "day" else f"{d.month:02d}/{d.year}"
+
     return [TrendPoint(d, label(d), f) for d, f in sorted(buckets.items())]
 
 

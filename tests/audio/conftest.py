@@ -70,10 +70,11 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def tone_mp3() -> bytes:
     """Real MP3 bytes (a 0.8 s tone) that the fake online servers answer with."""
-    return ffmpeg(
+    made: bytes = ffmpeg(
         "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=24000:duration=0.8",
         "-af", "volume=-10dB", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "48k", "-f", "mp3", "pipe:1",
     ).stdout  # fmt: skip
+    return made
 
 
 @pytest.fixture

@@ -43,7 +43,8 @@ def test_each_chunk_is_sent_as_ssml_with_the_vietnamese_neural_voice(edge_server
     assert all("TrustedClientToken=test" in r.query for r in edge_server.requests)
     assert 1700 <= len(segment) <= 2100  # two 0.8 s answers and a pause
     # The redirect is scoped to the request: edge-tts' own URL is back afterwards.
-    assert edge_tts.communicate.WSS_URL.startswith("wss://speech.platform.bing.com")
+    wss_url: str = edge_tts.communicate.WSS_URL  # type: ignore[attr-defined]
+    assert wss_url.startswith("wss://speech.platform.bing.com")
 
 
 def test_voice_override_is_used_when_it_fits_the_language(edge_server: EdgeServer) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.db.models import Bulletin
 from scheduler.rendering import render_pending
 from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,7 @@ def test_write_approve_schedule_and_broadcast_an_emergency(
     artifacts: Path,
     sessions: sessionmaker[Session],
     settings: Settings,
-    clock,
+    clock: FakeClock,
     seeded: Seeded,
 ) -> None:
     from playwright.sync_api import expect

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.accounts import issue_station_token
 from scheduler.db.models import Emergency, Station
 from scheduler.db.session import transaction
+from tests.fake_clock import FakeClock
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +44,7 @@ def assert_fits(page: Any, width: int, where: str) -> None:
     assert outside == [], f"{where}: controls outside the screen: {outside}"
 
 
-def tokens(sessions: sessionmaker[Session], clock) -> dict[str, str]:
+def tokens(sessions: sessionmaker[Session], clock: FakeClock) -> dict[str, str]:
     with transaction(sessions) as s:
         return {st.code: issue_station_token(st, clock()) for st in s.scalars(select(Station))}
 
@@ -57,7 +58,7 @@ def report(base: str, token: str, emergency: int, state: str, at: str) -> None:
 
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_start_watch_and_cancel_an_emergency_on_a_phone_and_a_desktop(
-    browser: Any, live_server: str, artifacts: Path, sessions: sessionmaker[Session], clock, screen: str
+    browser: Any, live_server: str, artifacts: Path, sessions: sessionmaker[Session], clock: FakeClock, screen: str
 ) -> None:
     from playwright.sync_api import expect
 
@@ -122,5 +123,5 @@ def test_start_watch_and_cancel_an_emergency_on_a_phone_and_a_desktop(
     assert_fits(page, size["width"], "sau khi hủy")
     shot(page, artifacts, f"{screen}-5-da-huy")
     with sessions() as s:
-        assert s.get(Emergency, emergency.id).state == "da_huy"
+        assert s.get_one(Emergency, emergency.id).state == "da_huy"
     context.close()

@@ -48,7 +48,7 @@ def user(s: Session, name: str) -> User:
     return s.scalars(select(User).where(User.username == name)).one()
 
 
-def test_create_stores_a_draft_with_a_local_date_code(sessions, people) -> None:
+def test_create_stores_a_draft_with_a_local_date_code(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     with transaction(sessions) as s:
         bulletin = wf.create_bulletin(s, draft(), user(s, "bt"), NOW)
         assert bulletin.code == "BT261123-001"
@@ -58,7 +58,7 @@ def test_create_stores_a_draft_with_a_local_date_code(sessions, people) -> None:
         assert s.scalar(select(func.count()).where(AuditLog.action == "bulletin.create")) == 2
 
 
-def test_validation_lists_every_bad_field_and_stores_nothing(sessions, people) -> None:
+def test_validation_lists_every_bad_field_and_stores_nothing(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     with pytest.raises(wf.BulletinInvalid) as failed, transaction(sessions) as s:
         wf.create_bulletin(
             s, draft(title="", text=" ", valid_from=date(2026, 12, 5), valid_to=date(2026, 12, 1),
@@ -73,19 +73,19 @@ def test_validation_lists_every_bad_field_and_stores_nothing(sessions, people) -
         assert s.scalar(select(func.count()).select_from(AuditLog)) == 0
 
 
-def test_a_recording_can_stand_in_for_text(sessions, people) -> None:
+def test_a_recording_can_stand_in_for_text(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     with transaction(sessions) as s:
         bulletin = wf.create_bulletin(s, draft(text="", recording_file="uploads/abc.wav"), user(s, "bt"), NOW)
         assert bulletin.recording_file == "uploads/abc.wav"
 
 
-def test_viewers_and_approvers_cannot_write(sessions, people) -> None:
+def test_viewers_and_approvers_cannot_write(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     for name in ("xem", "duyet"):
         with pytest.raises(wf.BulletinRefused), transaction(sessions) as s:
             wf.create_bulletin(s, draft(), user(s, name), NOW)
 
 
-def test_submit_approve_records_who_and_when(sessions, people) -> None:
+def test_submit_approve_records_who_and_when(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     with transaction(sessions) as s:
         bulletin = wf.create_bulletin(s, draft(), user(s, "bt"), NOW)
         wf.submit_bulletin(s, bulletin, user(s, "bt"), NOW)
@@ -97,7 +97,7 @@ def test_submit_approve_records_who_and_when(sessions, people) -> None:
     assert actions == ["bulletin.create", "bulletin.submit", "bulletin.approve"]
 
 
-def test_author_cannot_approve_own_and_editor_cannot_approve(sessions, people) -> None:
+def test_author_cannot_approve_own_and_editor_cannot_approve(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     with transaction(sessions) as s:
         bulletin = wf.create_bulletin(s, draft(), user(s, "bt"), NOW)
         wf.submit_bulletin(s, bulletin, user(s, "bt"), NOW)
@@ -115,7 +115,7 @@ def test_author_cannot_approve_own_and_editor_cannot_approve(sessions, people) -
             wf.approve_bulletin(s, mine, approver, NOW)
 
 
-def test_return_requires_a_reason_and_allows_resubmission(sessions, people) -> None:
+def test_return_requires_a_reason_and_allows_resubmission(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     with transaction(sessions) as s:
         bulletin = wf.create_bulletin(s, draft(), user(s, "bt"), NOW)
         wf.submit_bulletin(s, bulletin, user(s, "bt"), NOW)
@@ -127,14 +127,14 @@ def test_return_requires_a_reason_and_allows_resubmission(sessions, people) -> N
         assert bulletin.status == BulletinStatus.SUBMITTED.value
 
 
-def test_only_submitted_bulletins_can_be_approved(sessions, people) -> None:
+def test_only_submitted_bulletins_can_be_approved(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     with transaction(sessions) as s:
         bulletin = wf.create_bulletin(s, draft(), user(s, "bt"), NOW)
         with pytest.raises(wf.BulletinRefused, match="không ở trạng thái chờ duyệt"):
             wf.approve_bulletin(s, bulletin, user(s, "duyet"), NOW)
 
 
-def test_changing_the_text_drops_the_old_audio_and_the_approval(sessions, people) -> None:
+def test_changing_the_text_drops_the_old_audio_and_the_approval(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     with transaction(sessions) as s:
         bulletin = wf.create_bulletin(s, draft(), user(s, "bt"), NOW)
         wf.submit_bulletin(s, bulletin, user(s, "bt"), NOW)
@@ -147,7 +147,7 @@ def test_changing_the_text_drops_the_old_audio_and_the_approval(sessions, people
         assert bulletin.status == BulletinStatus.DRAFT.value
 
 
-def test_archived_bulletins_cannot_be_edited_or_archived_again(sessions, people) -> None:
+def test_archived_bulletins_cannot_be_edited_or_archived_again(sessions: sessionmaker[Session], people: dict[str, int]) -> None:
     with transaction(sessions) as s:
         bulletin = wf.create_bulletin(s, draft(), user(s, "bt"), NOW)
         wf.archive_bulletin(s, bulletin, user(s, "duyet"), NOW)

@@ -16,6 +16,7 @@ from scheduler.db.session import transaction
 from scheduler.emergencies import cap, release_emergency
 from scheduler.imports import import_stations
 from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
 
 SCHEMA = xmlschema.XMLSchema(str(Path(cap.__file__).with_name("schemas") / "CAP-v1.2.xsd"))
 # Ia Grai stations near Pleiku; Chư Păh further north; one station with no coordinates.
@@ -94,12 +95,12 @@ def board_codes(sessions: sessionmaker[Session], emergency_id: int) -> list[str]
                               .order_by(EmergencyStation.station_code)))
 
 
-def test_a_vietnamese_alert_becomes_a_pending_emergency_with_its_text(world, settings: Settings, clock) -> None:
+def test_a_vietnamese_alert_becomes_a_pending_emergency_with_its_text(world: sessionmaker[Session], settings: Settings, clock: FakeClock) -> None:
     imported = do_import(world, settings, alert(geocode("loaxa:commune", "Ia Grai")), clock())
     assert (imported.action, imported.stations) == ("pending", 2)
     with world() as s:
-        emergency = s.get(Emergency, imported.emergency.id)
-        bulletin = s.get(Bulletin, emergency.bulletin_id)
+        emergency = s.get_one(Emergency, imported.emergency.id)
+        bulletin = s.get_one(Bulletin, emergency.bulletin_id)
         assert (emergency.state, emergency.origin, emergency.cap_identifier) == ("cho_duyet", "cap", "VN-KTTV-2026-0917")
         assert bulletin.title == HEADLINE  # the Vietnamese block, not the English one listed first
         assert bulletin.text == f"{HEADLINE}. {DESCRIPTION.rstrip('.')}. {INSTRUCTION.rstrip('.')}."
@@ -128,7 +129,7 @@ def test_a_vietnamese_alert_becomes_a_pending_emergency_with_its_text(world, set
          ["CHUPAH-01", "IAGRAI-01", "IAGRAI-02"]),
     ],
 )
-def test_areas_pick_stations_by_geocode_polygon_and_circle(world, settings: Settings, clock, area: str,
+def test_areas_pick_stations_by_geocode_polygon_and_circle(world: sessionmaker[Session], settings: Settings, clock: FakeClock, area: str,
                                                            codes: list[str]) -> None:
     imported = do_import(world, settings, alert(area), clock())
     assert board_codes(world, imported.emergency.id) == codes
@@ -152,7 +153,7 @@ def test_areas_pick_stations_by_geocode_polygon_and_circle(world, settings: Sett
          "không trỏ tới cảnh báo nào"),
     ],
 )
-def test_bad_alerts_are_refused_in_vietnamese_and_store_nothing(world, settings: Settings, clock, data: bytes,
+def test_bad_alerts_are_refused_in_vietnamese_and_store_nothing(world: sessionmaker[Session], settings: Settings, clock: FakeClock, data: bytes,
                                                                 message: str) -> None:
     with pytest.raises(cap.CapInvalid, match=message):
         do_import(world, settings, data, clock())
@@ -161,7 +162,7 @@ def test_bad_alerts_are_refused_in_vietnamese_and_store_nothing(world, settings:
         assert s.scalar(select(func.count()).select_from(Bulletin)) == 0
 
 
-def test_the_same_alert_twice_is_stored_once_and_a_cancel_cancels_it(world, settings: Settings, clock) -> None:
+def test_the_same_alert_twice_is_stored_once_and_a_cancel_cancels_it(world: sessionmaker[Session], settings: Settings, clock: FakeClock) -> None:
     first = do_import(world, settings, alert(geocode("loaxa:commune", "Ia Grai")), clock())
     again = do_import(world, settings, alert(geocode("loaxa:commune", "Ia Grai")), clock())
     assert (again.action, again.emergency.id) == ("duplicate", first.emergency.id)
@@ -170,17 +171,17 @@ def test_the_same_alert_twice_is_stored_once_and_a_cancel_cancels_it(world, sett
     cancelled = do_import(world, settings, cancel, clock())
     assert (cancelled.action, cancelled.emergency.id) == ("cancelled", first.emergency.id)
     with world() as s:
-        assert s.get(Emergency, first.emergency.id).state == "da_huy"
+        assert s.get_one(Emergency, first.emergency.id).state == "da_huy"
         assert s.scalar(select(func.count()).select_from(Emergency)) == 1
 
 
-def test_an_approver_releases_the_alert_and_loaxa_exports_valid_cap_both_ways(world, settings: Settings,
-                                                                             clock) -> None:
+def test_an_approver_releases_the_alert_and_loaxa_exports_valid_cap_both_ways(world: sessionmaker[Session], settings: Settings,
+                                                                             clock: FakeClock) -> None:
     imported = do_import(world, settings, alert(geocode("loaxa:commune", "Ia Grai")), clock())
     with transaction(world) as s:
-        release_emergency(s, s.get(Emergency, imported.emergency.id), None, clock())
+        release_emergency(s, s.get_one(Emergency, imported.emergency.id), None, clock())
     with world() as s:
-        emergency = s.get(Emergency, imported.emergency.id)
+        emergency = s.get_one(Emergency, imported.emergency.id)
         assert emergency.state == "dang_chay"
         assert s.scalar(select(func.count()).select_from(ProgrammeItem)) == 2
         exported = cap.export_alert(s, emergency, "https://loaxa.gialai.gov.vn")
@@ -196,14 +197,14 @@ def test_an_approver_releases_the_alert_and_loaxa_exports_valid_cap_both_ways(wo
     assert again.action == "pending" and board_codes(world, again.emergency.id) == ["IAGRAI-01", "IAGRAI-02"]
 
 
-def test_a_cancelled_emergency_exports_as_a_valid_cap_cancel(world, settings: Settings, clock) -> None:
+def test_a_cancelled_emergency_exports_as_a_valid_cap_cancel(world: sessionmaker[Session], settings: Settings, clock: FakeClock) -> None:
     from scheduler.emergencies import cancel_emergency
 
     imported = do_import(world, settings, alert(geocode("loaxa:station", "CHUPAH-01")), clock())
     with transaction(world) as s:
-        cancel_emergency(s, s.get(Emergency, imported.emergency.id), None, clock())
+        cancel_emergency(s, s.get_one(Emergency, imported.emergency.id), None, clock())
     with world() as s:
-        exported = cap.export_alert(s, s.get(Emergency, imported.emergency.id), "https://loaxa.gialai.gov.vn")
+        exported = cap.export_alert(s, s.get_one(Emergency, imported.emergency.id), "https://loaxa.gialai.gov.vn")
     SCHEMA.validate(exported)
     out = cap.read_alert(cap.validate(exported))
     assert out.msg_type == "Cancel" and out.references[0][1].endswith(f"khan-cap-{imported.emergency.id}")
@@ -223,7 +224,7 @@ def test_cap_time_never_uses_z_or_fractions() -> None:
     assert text == "2026-11-23T05:00:01+07:00"
 
 
-def test_order_targets_name_the_province_an_area_a_commune_or_a_station(world) -> None:
+def test_order_targets_name_the_province_an_area_a_commune_or_a_station(world: sessionmaker[Session]) -> None:
     from scheduler.emergencies import target_stations
 
     with world() as s:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import Result
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -28,6 +29,7 @@ from scheduler.imports import import_stations
 from scheduler.playlog import ingest
 from scheduler.programmes import build_week
 from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEK = IsoWeek(2026, 48)  # Monday 23 Nov 2026
@@ -67,7 +69,7 @@ def add_bulletin(
 
 
 @pytest.fixture
-def world(sessions: sessionmaker[Session], clock) -> sessionmaker[Session]:
+def world(sessions: sessionmaker[Session], clock: FakeClock) -> sessionmaker[Session]:
     with transaction(sessions) as session:
         import_stations(session, STATIONS)
         add_bulletin(session, "KC-BAO9", STORM, clock())
@@ -148,7 +150,7 @@ def test_bad_rules_are_refused_in_vietnamese(rule: RepeatRule, message: str) -> 
 # --- placing plays in programmes ---------------------------------------------------------------------
 
 
-def test_emergency_plays_at_once_on_every_target_station_only(world: sessionmaker[Session], clock) -> None:
+def test_emergency_plays_at_once_on_every_target_station_only(world: sessionmaker[Session], clock: FakeClock) -> None:
     now = clock()
     with transaction(world) as s:
         row = start(s, "KC-BAO9", ["Ia Grai"], RepeatRule(), now)
@@ -165,7 +167,7 @@ def test_emergency_plays_at_once_on_every_target_station_only(world: sessionmake
         assert stored is not None and stored.repeat_count == 1 and stored.created_at == now
 
 
-def test_hourly_emergency_puts_each_repeat_in_the_programme(world: sessionmaker[Session], clock) -> None:
+def test_hourly_emergency_puts_each_repeat_in_the_programme(world: sessionmaker[Session], clock: FakeClock) -> None:
     clock.current = local(23, 9, 20).astimezone(UTC)
     with transaction(world) as s:
         start(s, "KC-BAO9", ["*"], RepeatRule(every_minutes=60, first_at=local(23, 7), until=local(23, 20)), clock())
@@ -175,7 +177,7 @@ def test_hourly_emergency_puts_each_repeat_in_the_programme(world: sessionmaker[
         assert version_of(s, "CHUPAH-01") == 1  # one bump for the whole order
 
 
-def test_emergency_bumps_versions_only_for_the_target_stations(world: sessionmaker[Session], clock) -> None:
+def test_emergency_bumps_versions_only_for_the_target_stations(world: sessionmaker[Session], clock: FakeClock) -> None:
     with transaction(world) as s:
         build_week(s, WEEK, clock(), TZ)
     clock.advance(hours=1)
@@ -186,7 +188,7 @@ def test_emergency_bumps_versions_only_for_the_target_stations(world: sessionmak
 
 
 def test_emergency_cuts_the_item_on_air_and_removes_those_due_in_its_slot(
-    world: sessionmaker[Session], clock
+    world: sessionmaker[Session], clock: FakeClock
 ) -> None:
     def bulletin(code: str, begin: datetime, seconds: int, locked: bool = False) -> ProgrammeItem:
         return ProgrammeItem(start=begin.astimezone(UTC), end=(begin + timedelta(seconds=seconds)).astimezone(UTC),
@@ -214,7 +216,7 @@ def test_emergency_cuts_the_item_on_air_and_removes_those_due_in_its_slot(
     ]
 
 
-def test_a_relay_block_is_split_around_the_emergency(world: sessionmaker[Session], clock) -> None:
+def test_a_relay_block_is_split_around_the_emergency(world: sessionmaker[Session], clock: FakeClock) -> None:
     with transaction(world) as s:
         station = s.scalars(select(Station).where(Station.code == "CHUPAH-01")).one()
         programme = Programme(station=station, week=str(WEEK), version=1, built_at=clock(), items=[
@@ -236,7 +238,7 @@ def test_a_relay_block_is_split_around_the_emergency(world: sessionmaker[Session
     ]
 
 
-def test_two_emergencies_at_once_play_back_to_back(world: sessionmaker[Session], clock) -> None:
+def test_two_emergencies_at_once_play_back_to_back(world: sessionmaker[Session], clock: FakeClock) -> None:
     now = clock()
     with transaction(world) as s:
         start(s, "KC-BAO9", ["CHUPAH-01"], RepeatRule(), now)
@@ -247,7 +249,7 @@ def test_two_emergencies_at_once_play_back_to_back(world: sessionmaker[Session],
     assert second.start == first.end + timedelta(seconds=2)
 
 
-def test_emergency_across_sunday_midnight_lands_in_both_weeks(world: sessionmaker[Session], clock) -> None:
+def test_emergency_across_sunday_midnight_lands_in_both_weeks(world: sessionmaker[Session], clock: FakeClock) -> None:
     clock.current = local(29, 23, 30).astimezone(UTC)  # Sunday night
     until = datetime(2026, 11, 30, 1, 0, tzinfo=TZ)  # Monday 01:00
     with transaction(world) as s:
@@ -260,7 +262,7 @@ def test_emergency_across_sunday_midnight_lands_in_both_weeks(world: sessionmake
     assert next_week == [datetime(2026, 11, 30, 0, 30, tzinfo=TZ)]
 
 
-def test_rebuild_keeps_the_emergency_and_plans_around_it(world: sessionmaker[Session], clock) -> None:
+def test_rebuild_keeps_the_emergency_and_plans_around_it(world: sessionmaker[Session], clock: FakeClock) -> None:
     clock.current = local(23, 16, 0).astimezone(UTC)
     with transaction(world) as s:
         start(s, "KC-BAO9", ["IAGRAI-01"], RepeatRule(every_minutes=30, first_at=local(23, 17), times=3), clock())
@@ -276,7 +278,7 @@ def test_rebuild_keeps_the_emergency_and_plans_around_it(world: sessionmaker[Ses
 
 
 def test_emergency_needs_an_approved_bulletin_with_audio_and_stores_nothing_otherwise(
-    world: sessionmaker[Session], clock
+    world: sessionmaker[Session], clock: FakeClock
 ) -> None:
     with transaction(world) as s:
         add_bulletin(s, "KC-NHAP", STORM, clock(), status="cho_duyet")
@@ -292,7 +294,7 @@ def test_emergency_needs_an_approved_bulletin_with_audio_and_stores_nothing_othe
 
 
 def test_a_bulletin_already_airing_as_emergency_cannot_be_started_twice(
-    world: sessionmaker[Session], clock
+    world: sessionmaker[Session], clock: FakeClock
 ) -> None:
     with transaction(world) as s:
         first = start(s, "KC-BAO9", ["*"], RepeatRule(every_minutes=60, times=3), clock()).id
@@ -300,7 +302,7 @@ def test_a_bulletin_already_airing_as_emergency_cannot_be_started_twice(
         start(s, "KC-BAO9", ["*"], RepeatRule(), clock())
 
 
-def test_interval_shorter_than_the_bulletin_is_refused(world: sessionmaker[Session], clock) -> None:
+def test_interval_shorter_than_the_bulletin_is_refused(world: sessionmaker[Session], clock: FakeClock) -> None:
     with transaction(world) as s:
         add_bulletin(s, "KC-DAI", STORM, clock(), duration_ms=8 * 60_000)
     with pytest.raises(ValueError, match="ngắn hơn thời lượng"), transaction(world) as s:
@@ -311,7 +313,7 @@ def test_interval_shorter_than_the_bulletin_is_refused(world: sessionmaker[Sessi
 
 
 def test_cancel_removes_only_plays_not_yet_started_and_bumps_versions(
-    world: sessionmaker[Session], clock
+    world: sessionmaker[Session], clock: FakeClock
 ) -> None:
     clock.current = local(23, 9, 0).astimezone(UTC)
     with transaction(world) as s:
@@ -336,7 +338,7 @@ def test_cancel_removes_only_plays_not_yet_started_and_bumps_versions(
         cancel_emergency(s, row, None, clock())
 
 
-def test_list_active_shows_an_emergency_until_its_last_play_ends(world: sessionmaker[Session], clock) -> None:
+def test_list_active_shows_an_emergency_until_its_last_play_ends(world: sessionmaker[Session], clock: FakeClock) -> None:
     with transaction(world) as s:
         start(s, "KC-LU", ["*"], RepeatRule(every_minutes=30, times=2), clock())
     plays_end = clock() + timedelta(minutes=30, seconds=60)
@@ -348,7 +350,7 @@ def test_list_active_shows_an_emergency_until_its_last_play_ends(world: sessionm
         assert list_active(s, clock()) == []
 
 
-def test_stored_rule_gives_back_the_same_plays(world: sessionmaker[Session], clock) -> None:
+def test_stored_rule_gives_back_the_same_plays(world: sessionmaker[Session], clock: FakeClock) -> None:
     clock.current = local(23, 9, 58).astimezone(UTC)
     rule = RepeatRule(every_minutes=60, first_at=local(23, 7), until=local(23, 20))
     with transaction(world) as s:
@@ -359,7 +361,7 @@ def test_stored_rule_gives_back_the_same_plays(world: sessionmaker[Session], clo
         assert emergency_plays(row) == plays_for(clock(), rule)
 
 
-def test_start_and_cancel_are_audited(world: sessionmaker[Session], clock) -> None:
+def test_start_and_cancel_are_audited(world: sessionmaker[Session], clock: FakeClock) -> None:
     with transaction(world) as s:
         emergency_id = start(s, "KC-BAO9", ["Ia Grai"], RepeatRule(every_minutes=60, times=2), clock()).id
     clock.advance(minutes=5)
@@ -375,7 +377,7 @@ def test_start_and_cancel_are_audited(world: sessionmaker[Session], clock) -> No
     assert rows[0].username == "hệ thống"
 
 
-def test_an_emergency_play_reaches_the_play_log_as_emergency(world: sessionmaker[Session], clock) -> None:
+def test_an_emergency_play_reaches_the_play_log_as_emergency(world: sessionmaker[Session], clock: FakeClock) -> None:
     with transaction(world) as s:
         start(s, "KC-BAO9", ["CHUPAH-01"], RepeatRule(), clock())
     with transaction(world) as s:
@@ -389,7 +391,7 @@ def test_an_emergency_play_reaches_the_play_log_as_emergency(world: sessionmaker
 
 
 def test_announce_without_a_reachable_broker_reports_false_and_never_raises(
-    world: sessionmaker[Session], clock, settings: Settings
+    world: sessionmaker[Session], clock: FakeClock, settings: Settings
 ) -> None:
     with transaction(world) as s:
         emergency_id = start(s, "KC-BAO9", ["*"], RepeatRule(), clock()).id
@@ -403,7 +405,7 @@ def test_announce_without_a_reachable_broker_reports_false_and_never_raises(
 
 @pytest.mark.mqtt
 def test_announce_sends_a_play_now_command_to_each_target_station(
-    world: sessionmaker[Session], clock, settings: Settings
+    world: sessionmaker[Session], clock: FakeClock, settings: Settings
 ) -> None:
     import threading
 
@@ -415,7 +417,7 @@ def test_announce_sends_a_play_now_command_to_each_target_station(
         emergency_id = start(s, "KC-BAO9", ["CHUPAH-01"], RepeatRule(), clock()).id
     received: list[dict[str, object]] = []
     subscribed, got = threading.Event(), threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)  # type: ignore[attr-defined]
     client.on_subscribe = lambda *_args: subscribed.set()
 
     def on_message(_client: object, _userdata: object, message: mqtt.MQTTMessage) -> None:
@@ -443,7 +445,7 @@ def test_announce_sends_a_play_now_command_to_each_target_station(
 # --- `loaxa emergency start|list|cancel` (real clock: assertions only relate plays to each other) ---
 
 
-def _cli(settings: Settings, *args: str, stdin: str | None = None):
+def _cli(settings: Settings, *args: str, stdin: str | None = None) -> Result:
     from click.testing import CliRunner
 
     from web.cli import main

@@ -41,7 +41,7 @@ def get(s: Session, model: type, **where: str):  # type: ignore[no-untyped-def]
     return s.scalars(select(model).filter_by(**where)).one()
 
 
-def test_windows_are_stored_in_canonical_form_and_audited(sessions, seeded) -> None:
+def test_windows_are_stored_in_canonical_form_and_audited(sessions: sessionmaker[Session], seeded: None) -> None:
     with transaction(sessions) as s:
         saved = update_station(
             s, get(s, Station, code="HL-01"),
@@ -56,7 +56,7 @@ def test_windows_are_stored_in_canonical_form_and_audited(sessions, seeded) -> N
         assert log.entity_id == "HL-01" and log.after["speakers"] == 4
 
 
-def test_a_relay_outside_every_session_is_saved_with_a_warning(sessions, seeded) -> None:
+def test_a_relay_outside_every_session_is_saved_with_a_warning(sessions: sessionmaker[Session], seeded: None) -> None:
     with transaction(sessions) as s:
         saved = update_station(
             s, get(s, Station, code="HL-01"),
@@ -67,7 +67,7 @@ def test_a_relay_outside_every_session_is_saved_with_a_warning(sessions, seeded)
         assert len(saved.warnings) == 1 and "không nằm trọn trong buổi phát" in saved.warnings[0]
 
 
-def test_overlaps_and_bad_fields_are_refused_without_any_change(sessions, seeded) -> None:
+def test_overlaps_and_bad_fields_are_refused_without_any_change(sessions: sessionmaker[Session], seeded: None) -> None:
     with pytest.raises(StationInvalid) as failed, transaction(sessions) as s:
         update_station(
             s, get(s, Station, code="HL-01"),
@@ -81,12 +81,12 @@ def test_overlaps_and_bad_fields_are_refused_without_any_change(sessions, seeded
         assert s.scalar(select(func.count()).select_from(AuditLog)) == 0
 
 
-def test_only_admins_edit_stations(sessions, seeded) -> None:
+def test_only_admins_edit_stations(sessions: sessionmaker[Session], seeded: None) -> None:
     with pytest.raises(StationRefused), transaction(sessions) as s:
         update_station(s, get(s, Station, code="HL-01"), StationEdit("X", ["vi"], ""), get(s, User, username="vh"), NOW)
 
 
-def test_operators_rotate_tokens_only_in_their_commune(sessions, seeded) -> None:
+def test_operators_rotate_tokens_only_in_their_commune(sessions: sessionmaker[Session], seeded: None) -> None:
     with transaction(sessions) as s:
         token = rotate_token(s, get(s, Station, code="HL-01"), get(s, User, username="vh"), NOW)
     with sessions() as s:

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from web_pages import PASSWORD, login, make_bulletin, text_of
+from web_pages import PASSWORD, World, login, make_bulletin, text_of
 
 from scheduler import audit
 from scheduler.db.models import AuditLog, Programme, ProgrammeItem, Station, User
 from scheduler.domain import BulletinStatus
+from tests.fake_clock import FakeClock
 
 
-def _log(sessions: sessionmaker[Session], clock, action: str, entity: str, entity_id: str, **kw: object) -> None:
+def _log(sessions: sessionmaker[Session], clock: FakeClock, action: str, entity: str, entity_id: str, **kw: object) -> None:
     with sessions.begin() as s:
         user = s.scalars(select(User).where(User.username == kw.pop("user", "bientap"))).one()
         audit.record(s, clock(), user, action, entity, entity_id, kw.get("before"), kw.get("after"))  # type: ignore[arg-type]
 
 
-def test_audit_log_shows_who_did_what_when_with_before_and_after(as_user, sessions, clock) -> None:
+def test_audit_log_shows_who_did_what_when_with_before_and_after(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     _log(
         sessions,
         clock,
@@ -35,7 +39,7 @@ def test_audit_log_shows_who_did_what_when_with_before_and_after(as_user, sessio
     assert "1 trường" in html  # plays_per_week did not change, so it is not listed
 
 
-def test_audit_log_filters_by_user_entity_action_and_dates(as_user, sessions, clock) -> None:
+def test_audit_log_filters_by_user_entity_action_and_dates(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     _log(sessions, clock, "bulletin.create", "bulletin", "1", user="bientap")
     clock.advance(days=2)
     _log(sessions, clock, "station.update", "station", "IADER-01", user="quantri")
@@ -55,13 +59,13 @@ def test_audit_log_filters_by_user_entity_action_and_dates(as_user, sessions, cl
     assert shown("den=2026-11-23") == {"Tạo bản tin"}
 
 
-def test_audit_log_refuses_dates_in_the_wrong_order(as_user) -> None:
+def test_audit_log_refuses_dates_in_the_wrong_order(as_user: Callable[[str], FlaskClient]) -> None:
     response = as_user("quantri").get("/nhat-ky/?tu=2026-11-30&den=2026-11-01")
     assert response.status_code == 400
     assert "Ngày đến 01/11/2026 trước ngày từ 30/11/2026" in response.get_data(as_text=True)
 
 
-def test_audit_log_escapes_what_people_typed(as_user, sessions, clock) -> None:
+def test_audit_log_escapes_what_people_typed(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     _log(
         sessions, clock, "bulletin.update", "bulletin", "1", before={"title": "a"}, after={"title": "<b onmouseover=x>"}
     )
@@ -69,7 +73,7 @@ def test_audit_log_escapes_what_people_typed(as_user, sessions, clock) -> None:
     assert "<b onmouseover=x>" not in html and "&lt;b onmouseover=x&gt;" in html
 
 
-def test_admin_creates_an_operator_bound_to_a_commune(app, as_user, sessions) -> None:
+def test_admin_creates_an_operator_bound_to_a_commune(app: Flask, as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     response = as_user("quantri").post(
         "/nguoi-dung/moi",
         data={
@@ -93,7 +97,7 @@ def test_admin_creates_an_operator_bound_to_a_commune(app, as_user, sessions) ->
     assert client.get("/dai/IADER-01").status_code == 200
 
 
-def test_user_creation_errors_are_vietnamese_and_store_nothing(as_user, sessions) -> None:
+def test_user_creation_errors_are_vietnamese_and_store_nothing(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     client = as_user("quantri")
     cases = [
         ({"username": "bientap", "role": "editor", "password": "12345678"}, "đã có người dùng"),
@@ -114,7 +118,7 @@ def test_user_creation_errors_are_vietnamese_and_store_nothing(as_user, sessions
         assert s.scalars(select(User).where(User.username == "moi")).first() is None
 
 
-def test_changing_a_role_is_audited_and_a_new_password_works(app, as_user, sessions, world) -> None:
+def test_changing_a_role_is_audited_and_a_new_password_works(app: Flask, as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], world: World) -> None:
     user_id = world.users["xem"]
     response = as_user("quantri").post(
         f"/nguoi-dung/{user_id}",
@@ -131,7 +135,7 @@ def test_changing_a_role_is_audited_and_a_new_password_works(app, as_user, sessi
     assert client.get("/nhat-ky/").status_code == 200
 
 
-def test_admin_cannot_lock_themselves_out(as_user, sessions, world) -> None:
+def test_admin_cannot_lock_themselves_out(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], world: World) -> None:
     response = as_user("quantri").post(f"/nguoi-dung/{world.users['quantri']}", data={"role": "viewer", "active": "y"})
     assert response.status_code == 400
     assert "Không thể tự bỏ quyền quản trị" in response.get_data(as_text=True)
@@ -139,7 +143,7 @@ def test_admin_cannot_lock_themselves_out(as_user, sessions, world) -> None:
         assert s.get(User, world.users["quantri"]).role == "admin"  # type: ignore[union-attr]
 
 
-def test_dashboard_counts_and_lists(as_user, sessions, clock) -> None:
+def test_dashboard_counts_and_lists(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     now = clock()
     make_bulletin(sessions, now, code="BT-CHO", title="Bản tin đang chờ duyệt", status=BulletinStatus.SUBMITTED)
     with sessions.begin() as s:
@@ -173,7 +177,7 @@ def test_dashboard_counts_and_lists(as_user, sessions, clock) -> None:
     assert "chưa nhận phiên bản lịch mới nhất" in html
 
 
-def test_operator_dashboard_counts_only_their_commune(as_user) -> None:
+def test_operator_dashboard_counts_only_their_commune(as_user: Callable[[str], FlaskClient]) -> None:
     html = text_of(as_user("vanhanh_cp").get("/").get_data(as_text=True))
     assert "0 đài trực tuyến" in html and "1 đài mất kết nối" in html
     assert "IADER-01" not in html and "bản tin chờ duyệt" not in html

@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.fake_clock import FakeClock
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "delivery"))
 from delivery_world import ItemSpec, add_asset, add_programme, add_station, make_mp3  # noqa: E402
 
@@ -32,7 +34,7 @@ class ApiWorld:
 
 
 @pytest.fixture
-def api_world(sessions: sessionmaker[Session], clock, media_dir: Path) -> ApiWorld:
+def api_world(sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path) -> ApiWorld:
     now = clock()
     shared, private = make_mp3(2.0, 440), make_mp3(1.0, 880)
     with transaction(sessions) as s:
@@ -49,7 +51,7 @@ def api_world(sessions: sessionmaker[Session], clock, media_dir: Path) -> ApiWor
 
 
 @pytest.fixture
-def api(settings: Settings, clock) -> FlaskClient:
+def api(settings: Settings, clock: FakeClock) -> FlaskClient:
     return create_app(settings, clock=clock, testing=True).test_client()
 
 
@@ -95,7 +97,7 @@ def test_manifest_index_answers_304_until_a_version_changes(api: FlaskClient, ap
 
 
 def test_manifest_request_stamps_the_last_manifest_contact(api: FlaskClient, api_world: ApiWorld,
-                                                           sessions: sessionmaker[Session], clock) -> None:
+                                                           sessions: sessionmaker[Session], clock: FakeClock) -> None:
     api.get("/api/v1/manifest/2026-W48", headers=auth(api_world.token_a))
     with sessions() as s:
         station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
@@ -152,7 +154,7 @@ def test_station_cannot_fetch_audio_only_another_station_uses(api: FlaskClient, 
 
 
 def test_ack_records_the_version_held_and_refuses_a_version_the_server_never_had(
-        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock) -> None:
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock: FakeClock) -> None:
     ok = api.post("/api/v1/ack", json={"week": "2026-W48", "version": 1}, headers=auth(api_world.token_a))
     assert ok.status_code == 200
     assert ok.get_json()["acked_version"] == 1
@@ -202,7 +204,7 @@ def test_bad_play_log_batch_is_rejected_whole_and_stores_nothing(api: FlaskClien
 
 
 def test_status_is_kept_with_its_contact_time_and_the_answer_gives_server_time(
-        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock) -> None:
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock: FakeClock) -> None:
     report = {"agent_version": "0.1.0", "clock_offset_ms": -120, "disk_free_mb": 900, "volume": 70,
               "amplifier": "on", "power": "mains", "playing": {"title": "Tuyên truyền CCHC"}}
     answer = api.post("/api/v1/status", json=report, headers=auth(api_world.token_a))
@@ -220,7 +222,7 @@ def test_status_is_kept_with_its_contact_time_and_the_answer_gives_server_time(
 
 
 def test_mqtt_access_names_the_station_topics_and_hides_the_server_credentials(
-        settings: Settings, clock, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:
+        settings: Settings, clock: FakeClock, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:
     from dataclasses import replace
 
     app = create_app(replace(settings, mqtt_url="mqtt://loaxa-server:bi-mat@127.0.0.1:1883",

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import PASSWORD, World, login, text_of
 
 from scheduler.db.models import AuditLog, Bulletin, User
 from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
 from web.app import create_app
 from web.auth import LOGIN_MAX_FAILURES
 
 
-def test_login_with_the_right_password_opens_the_dashboard(client, world: World) -> None:
+def test_login_with_the_right_password_opens_the_dashboard(client: FlaskClient, world: World) -> None:
     response = client.post("/dang-nhap", data={"username": "bientap", "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     page = client.get("/")
@@ -23,7 +26,7 @@ def test_login_with_the_right_password_opens_the_dashboard(client, world: World)
     assert "Tổng quan" in page.get_data(as_text=True)
 
 
-def test_wrong_password_is_refused_in_vietnamese_and_logged(client, sessions: sessionmaker[Session]) -> None:
+def test_wrong_password_is_refused_in_vietnamese_and_logged(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
     response = client.post("/dang-nhap", data={"username": "bientap", "password": "sai-mat-khau"})
     assert response.status_code == 401
     assert "Tên đăng nhập hoặc mật khẩu không đúng" in response.get_data(as_text=True)
@@ -32,14 +35,14 @@ def test_wrong_password_is_refused_in_vietnamese_and_logged(client, sessions: se
         assert s.scalar(select(func.count()).where(AuditLog.action == "login.failed")) == 1
 
 
-def test_pages_redirect_anonymous_visitors_to_login(client) -> None:
+def test_pages_redirect_anonymous_visitors_to_login(client: FlaskClient) -> None:
     for url in ("/", "/ban-tin/", "/lich-phat/", "/dai/", "/khan-cap/", "/nhat-ky/", "/nguoi-dung/"):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/dang-nhap"), url
 
 
-def test_login_returns_to_the_page_asked_for_but_never_off_site(client) -> None:
+def test_login_returns_to_the_page_asked_for_but_never_off_site(client: FlaskClient) -> None:
     response = client.post("/dang-nhap", data={"username": "bientap", "password": PASSWORD, "next": "/ban-tin/"})
     assert response.headers["Location"] == "/ban-tin/"
     client.post("/dang-xuat")
@@ -47,14 +50,14 @@ def test_login_returns_to_the_page_asked_for_but_never_off_site(client) -> None:
     assert response.headers["Location"] == "/"
 
 
-def test_inactive_account_cannot_log_in(client, sessions: sessionmaker[Session]) -> None:
+def test_inactive_account_cannot_log_in(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
         s.scalars(select(User).where(User.username == "bientap")).one().active = False
     response = client.post("/dang-nhap", data={"username": "bientap", "password": PASSWORD})
     assert response.status_code == 401
 
 
-def test_deactivating_an_account_ends_its_open_sessions(as_user, sessions: sessionmaker[Session]) -> None:
+def test_deactivating_an_account_ends_its_open_sessions(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     editor = as_user("bientap")
     assert editor.get("/ban-tin/").status_code == 200
     with sessions.begin() as s:
@@ -62,13 +65,13 @@ def test_deactivating_an_account_ends_its_open_sessions(as_user, sessions: sessi
     assert editor.get("/ban-tin/").status_code == 302
 
 
-def test_logout_ends_the_session(as_user) -> None:
+def test_logout_ends_the_session(as_user: Callable[[str], FlaskClient]) -> None:
     editor = as_user("bientap")
     assert editor.post("/dang-xuat").status_code == 302
     assert editor.get("/ban-tin/").status_code == 302
 
 
-def test_repeated_failures_lock_that_username_and_ip_until_the_window_passes(app: Flask, clock) -> None:
+def test_repeated_failures_lock_that_username_and_ip_until_the_window_passes(app: Flask, clock: FakeClock) -> None:
     client = app.test_client()
     for _ in range(LOGIN_MAX_FAILURES):
         assert client.post("/dang-nhap", data={"username": "duyet", "password": "sai"}).status_code == 401
@@ -86,7 +89,7 @@ def test_repeated_failures_lock_that_username_and_ip_until_the_window_passes(app
     assert client.post("/dang-nhap", data={"username": "duyet", "password": PASSWORD}).status_code == 302
 
 
-def test_a_successful_login_resets_the_failure_count(app: Flask, clock) -> None:
+def test_a_successful_login_resets_the_failure_count(app: Flask, clock: FakeClock) -> None:
     client = app.test_client()
     for _ in range(LOGIN_MAX_FAILURES - 1):
         client.post("/dang-nhap", data={"username": "duyet", "password": "sai"})
@@ -100,26 +103,26 @@ def test_a_successful_login_resets_the_failure_count(app: Flask, clock) -> None:
     assert client.post("/dang-nhap", data={"username": "duyet", "password": PASSWORD}).status_code == 302
 
 
-def test_session_cookie_is_httponly_and_samesite(client) -> None:
+def test_session_cookie_is_httponly_and_samesite(client: FlaskClient) -> None:
     response = client.post("/dang-nhap", data={"username": "bientap", "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_session_cookie_is_secure_behind_https(settings: Settings, clock, world: World) -> None:
+def test_session_cookie_is_secure_behind_https(settings: Settings, clock: FakeClock, world: World) -> None:
     app = create_app(replace(settings, public_url="https://loaxa.gialai.gov.vn"), clock=clock, testing=True)
     app.config["WTF_CSRF_ENABLED"] = False
     response = app.test_client().post("/dang-nhap", data={"username": "bientap", "password": PASSWORD})
     assert "Secure" in response.headers["Set-Cookie"]
 
 
-def _csrf_app(settings: Settings, clock) -> Flask:
+def _csrf_app(settings: Settings, clock: FakeClock) -> Flask:
     app = create_app(settings, clock=clock, testing=True)
     assert app.config["WTF_CSRF_ENABLED"] is True
     return app
 
 
-def test_csrf_rejects_a_login_post_without_token(settings: Settings, clock, world: World) -> None:
+def test_csrf_rejects_a_login_post_without_token(settings: Settings, clock: FakeClock, world: World) -> None:
     client = _csrf_app(settings, clock).test_client()
     response = client.post("/dang-nhap", data={"username": "bientap", "password": PASSWORD})
     assert response.status_code == 400
@@ -127,7 +130,7 @@ def test_csrf_rejects_a_login_post_without_token(settings: Settings, clock, worl
 
 
 def test_csrf_rejects_a_form_post_without_token_and_nothing_is_stored(
-    settings: Settings, clock, world: World, sessions: sessionmaker[Session]
+    settings: Settings, clock: FakeClock, world: World, sessions: sessionmaker[Session]
 ) -> None:
     client = _csrf_app(settings, clock).test_client()
     page = client.get("/dang-nhap").get_data(as_text=True)
@@ -149,7 +152,7 @@ def test_csrf_rejects_a_form_post_without_token_and_nothing_is_stored(
         assert s.scalar(select(func.count()).select_from(Bulletin)) == 1
 
 
-def test_csrf_token_in_header_is_accepted_for_the_preview_endpoint(settings: Settings, clock, world: World) -> None:
+def test_csrf_token_in_header_is_accepted_for_the_preview_endpoint(settings: Settings, clock: FakeClock, world: World) -> None:
     client = _csrf_app(settings, clock).test_client()
     page = client.get("/dang-nhap").get_data(as_text=True)
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
@@ -162,7 +165,7 @@ def test_csrf_token_in_header_is_accepted_for_the_preview_endpoint(settings: Set
     assert response.status_code in (200, 503)  # 503 only while the normalizer is not installed
 
 
-def test_station_api_blueprint_is_exempt_from_csrf(settings: Settings, clock, world: World) -> None:
+def test_station_api_blueprint_is_exempt_from_csrf(settings: Settings, clock: FakeClock, world: World) -> None:
     app = _csrf_app(settings, clock)
     csrf = app.extensions["csrf"]
     with app.test_request_context("/"):

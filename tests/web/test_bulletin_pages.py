@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import SEED_TEXT, make_asset, make_bulletin, text_of, wav_bytes
 
 from scheduler.db.models import AuditLog, Bulletin
 from scheduler.domain import BulletinStatus
+from tests.fake_clock import FakeClock
 
 
 def form(**changes: object) -> dict[str, object]:
@@ -34,7 +39,7 @@ def count(sessions: sessionmaker[Session]) -> int:
         return s.scalar(select(func.count()).select_from(Bulletin)) or 0
 
 
-def test_editor_writes_a_draft_and_it_is_audited(as_user, sessions: sessionmaker[Session]) -> None:
+def test_editor_writes_a_draft_and_it_is_audited(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     response = as_user("bientap").post("/ban-tin/moi", data=form())
     assert response.status_code == 303
     with sessions() as s:
@@ -68,7 +73,7 @@ def test_editor_writes_a_draft_and_it_is_audited(as_user, sessions: sessionmaker
     ],
 )
 def test_bad_input_shows_a_vietnamese_message_beside_the_field_and_stores_nothing(
-    as_user, sessions: sessionmaker[Session], changes: dict[str, object], field: str, message: str
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], changes: dict[str, object], field: str, message: str
 ) -> None:
     response = as_user("bientap").post("/ban-tin/moi", data=form(**changes))
     assert response.status_code == 400
@@ -81,7 +86,7 @@ def test_bad_input_shows_a_vietnamese_message_beside_the_field_and_stores_nothin
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.entity == "bulletin")) == 0
 
 
-def test_a_taken_code_is_refused(as_user, sessions: sessionmaker[Session], clock) -> None:
+def test_a_taken_code_is_refused(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     make_bulletin(sessions, clock(), code="BT-CCHC-01")
     response = as_user("bientap").post("/ban-tin/moi", data=form(code="BT-CCHC-01"))
     assert response.status_code == 400
@@ -89,7 +94,7 @@ def test_a_taken_code_is_refused(as_user, sessions: sessionmaker[Session], clock
     assert count(sessions) == 1
 
 
-def test_script_in_any_field_is_shown_as_text(as_user, sessions: sessionmaker[Session]) -> None:
+def test_script_in_any_field_is_shown_as_text(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     attack = '<script>alert("xss")</script>'
     editor = as_user("bientap")
     response = editor.post("/ban-tin/moi", data=form(title=attack, text=attack + " nội dung"))
@@ -106,7 +111,7 @@ def test_script_in_any_field_is_shown_as_text(as_user, sessions: sessionmaker[Se
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-def test_full_workflow_submit_then_approve_by_another_user(as_user, sessions: sessionmaker[Session]) -> None:
+def test_full_workflow_submit_then_approve_by_another_user(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     editor = as_user("bientap")
     editor.post("/ban-tin/moi", data=form())
     with sessions() as s:
@@ -128,7 +133,7 @@ def test_full_workflow_submit_then_approve_by_another_user(as_user, sessions: se
         assert step in history
 
 
-def test_return_needs_a_comment_and_the_author_sees_it(as_user, sessions: sessionmaker[Session], clock) -> None:
+def test_return_needs_a_comment_and_the_author_sees_it(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     bulletin_id = make_bulletin(sessions, clock(), status=BulletinStatus.SUBMITTED)
     approver = as_user("duyet")
     response = approver.post(f"/ban-tin/{bulletin_id}/tra-lai", data={"comment": ""}, follow_redirects=True)
@@ -146,7 +151,7 @@ def test_return_needs_a_comment_and_the_author_sees_it(as_user, sessions: sessio
 
 
 def test_editing_an_approved_bulletin_sends_it_back_for_approval(
-    as_user, sessions: sessionmaker[Session], clock, media_dir
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path
 ) -> None:
     bulletin_id = make_bulletin(sessions, clock(), status=BulletinStatus.APPROVED, audio=make_asset(media_dir, clock()))
     response = as_user("bientap").post(f"/ban-tin/{bulletin_id}/sua", data=form(text="Nội dung mới đã sửa."))
@@ -161,7 +166,7 @@ def test_editing_an_approved_bulletin_sends_it_back_for_approval(
         assert update.after is not None and update.after["text"] == "Nội dung mới đã sửa."
 
 
-def test_failed_edit_changes_nothing(as_user, sessions: sessionmaker[Session], clock) -> None:
+def test_failed_edit_changes_nothing(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     bulletin_id = make_bulletin(sessions, clock())
     response = as_user("bientap").post(
         f"/ban-tin/{bulletin_id}/sua", data=form(title="Tiêu đề mới", valid_from="2026-12-10", valid_to="2026-12-01")
@@ -171,13 +176,13 @@ def test_failed_edit_changes_nothing(as_user, sessions: sessionmaker[Session], c
         assert s.get(Bulletin, bulletin_id).title == "Tuyên truyền cải cách hành chính"  # type: ignore[union-attr]
 
 
-def test_a_submitted_bulletin_cannot_be_submitted_twice(as_user, sessions: sessionmaker[Session], clock) -> None:
+def test_a_submitted_bulletin_cannot_be_submitted_twice(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     bulletin_id = make_bulletin(sessions, clock(), status=BulletinStatus.SUBMITTED)
     response = as_user("bientap").post(f"/ban-tin/{bulletin_id}/gui-duyet", follow_redirects=True)
     assert "chỉ gửi duyệt được bản nháp hoặc bản bị trả lại" in response.get_data(as_text=True)
 
 
-def test_archive_removes_it_from_the_default_list(as_user, sessions: sessionmaker[Session], clock) -> None:
+def test_archive_removes_it_from_the_default_list(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     bulletin_id = make_bulletin(sessions, clock(), code="BT-CU", title="Bản tin cũ cần lưu trữ")
     editor = as_user("bientap")
     assert editor.post(f"/ban-tin/{bulletin_id}/luu-tru").status_code == 303
@@ -186,7 +191,7 @@ def test_archive_removes_it_from_the_default_list(as_user, sessions: sessionmake
 
 
 def test_list_filters_by_topic_status_language_priority_and_text(
-    as_user, sessions: sessionmaker[Session], clock
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock
 ) -> None:
     now = clock()
     make_bulletin(sessions, now, code="BT-A", title="Một cửa liên thông", status=BulletinStatus.SUBMITTED)
@@ -208,7 +213,7 @@ def test_list_filters_by_topic_status_language_priority_and_text(
     assert titles("q=BT-A") == {"Một cửa liên thông"}
 
 
-def test_list_is_paginated(as_user, sessions: sessionmaker[Session], clock) -> None:
+def test_list_is_paginated(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     for n in range(55):
         make_bulletin(sessions, clock(), code=f"BT-{n:03d}", title=f"Bản tin số {n:03d}")
     client = as_user("bientap")
@@ -218,7 +223,7 @@ def test_list_is_paginated(as_user, sessions: sessionmaker[Session], clock) -> N
     assert "Trang 2/2" in second and "Bản tin số 000" in second  # oldest last
 
 
-def test_preview_returns_the_normalizers_spoken_text(as_user) -> None:
+def test_preview_returns_the_normalizers_spoken_text(as_user: Callable[[str], FlaskClient]) -> None:
     response = as_user("bientap").post("/ban-tin/doc-thu", json={"text": "Ngày 28/9/2021, UBND tỉnh", "language": "vi"})
     assert response.status_code == 200
     spoken = response.get_json()["spoken"]
@@ -226,7 +231,7 @@ def test_preview_returns_the_normalizers_spoken_text(as_user) -> None:
     assert "28/9" not in spoken
 
 
-def test_preview_uses_the_editors_lexicon_entries(as_user, sessions: sessionmaker[Session]) -> None:
+def test_preview_uses_the_editors_lexicon_entries(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     from scheduler.db.models import LexiconEntry
 
     with sessions.begin() as s:
@@ -242,7 +247,7 @@ def _upload(client, data: bytes, name: str, **changes: object):  # type: ignore[
 
 
 def test_uploading_a_recording_stores_it_for_the_background_render(
-    as_user, sessions: sessionmaker[Session], media_dir
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], media_dir: Path
 ) -> None:
     response = _upload(as_user("bientap"), wav_bytes(), "ban-tin-jrai.wav", language="jra")
     assert response.status_code == 303
@@ -262,7 +267,7 @@ def test_uploading_a_recording_stores_it_for_the_background_render(
     ],
 )
 def test_a_file_that_is_not_audio_is_refused_and_nothing_is_stored(
-    as_user, sessions: sessionmaker[Session], media_dir, data: bytes, name: str, message: str
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], media_dir: Path, data: bytes, name: str, message: str
 ) -> None:
     response = _upload(as_user("bientap"), data, name)
     assert response.status_code == 400
@@ -271,7 +276,7 @@ def test_a_file_that_is_not_audio_is_refused_and_nothing_is_stored(
     assert not (media_dir / "uploads").exists() or not any((media_dir / "uploads").iterdir())
 
 
-def test_an_oversized_recording_is_refused(as_user, sessions: sessionmaker[Session], monkeypatch) -> None:
+def test_an_oversized_recording_is_refused(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
     import web.views.uploads as uploads
 
     monkeypatch.setattr(uploads, "MAX_RECORDING_BYTES", 1000)
@@ -281,7 +286,7 @@ def test_an_oversized_recording_is_refused(as_user, sessions: sessionmaker[Sessi
     assert count(sessions) == 0
 
 
-def test_upload_with_a_bad_field_keeps_no_file(as_user, sessions: sessionmaker[Session], media_dir) -> None:
+def test_upload_with_a_bad_field_keeps_no_file(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], media_dir: Path) -> None:
     response = _upload(as_user("bientap"), wav_bytes(), "ok.wav", targets="Xã Không Có")
     assert response.status_code == 400
     assert count(sessions) == 0
@@ -290,7 +295,7 @@ def test_upload_with_a_bad_field_keeps_no_file(as_user, sessions: sessionmaker[S
 
 
 def test_audio_player_serves_the_rendered_file_to_logged_in_users_only(
-    app, as_user, sessions: sessionmaker[Session], clock, media_dir
+    app: Flask, as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path
 ) -> None:
     bulletin_id = make_bulletin(sessions, clock(), status=BulletinStatus.APPROVED, audio=make_asset(media_dir, clock()))
     page = as_user("duyet").get(f"/ban-tin/{bulletin_id}").get_data(as_text=True)
@@ -302,7 +307,7 @@ def test_audio_player_serves_the_rendered_file_to_logged_in_users_only(
     assert as_user("xem").get(f"/am-thanh/{'b' * 64}").status_code == 404
 
 
-def test_dates_default_to_today_in_vietnam(as_user, clock) -> None:
+def test_dates_default_to_today_in_vietnam(as_user: Callable[[str], FlaskClient], clock: FakeClock) -> None:
     clock.advance(hours=1)  # 23:00 UTC on 22 Nov is 06:00 on 23 Nov in Hà Nội
     html = as_user("bientap").get("/ban-tin/moi").get_data(as_text=True)
     assert clock().date().isoformat() == "2026-11-22"

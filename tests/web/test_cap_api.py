@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import xmlschema
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,6 +14,7 @@ from scheduler.db.models import Emergency, Source
 from scheduler.db.session import transaction
 from scheduler.emergencies import cap
 from scheduler.sources import add_source
+from tests.fake_clock import FakeClock
 
 SCHEMA = xmlschema.XMLSchema(str(Path(cap.__file__).with_name("schemas") / "CAP-v1.2.xsd"))
 
@@ -29,12 +32,12 @@ def alert(identifier: str = "VN-PCTT-2026-77", commune: str = "Xã Ia Dêr") -> 
 </alert>""".encode()
 
 
-def source_key(sessions: sessionmaker[Session], clock) -> str:
+def source_key(sessions: sessionmaker[Session], clock: FakeClock) -> str:
     with transaction(sessions) as s:
         return add_source(s, "pctt-gia-lai", clock())[1]
 
 
-def test_an_alert_needs_a_source_key_and_becomes_a_pending_emergency(client, sessions, clock) -> None:
+def test_an_alert_needs_a_source_key_and_becomes_a_pending_emergency(client: FlaskClient, sessions: sessionmaker[Session], clock: FakeClock) -> None:
     key = source_key(sessions, clock)
     headers = {"Content-Type": "application/cap+xml"}
     refused = client.post("/api/v1/cap", data=alert(), headers=headers)
@@ -48,12 +51,12 @@ def test_an_alert_needs_a_source_key_and_becomes_a_pending_emergency(client, ses
     again = client.post("/api/v1/cap", data=alert(), headers={**headers, "Authorization": f"Bearer {key}"})
     assert again.status_code == 200 and again.get_json()["emergency"] == body["emergency"]
     with sessions() as s:
-        emergency = s.get(Emergency, body["emergency"])
+        emergency = s.get_one(Emergency, body["emergency"])
         assert emergency.source_id == s.scalars(select(Source.id)).one()
         assert s.scalars(select(Source)).one().last_used_at is not None
 
 
-def test_a_bad_alert_gets_a_vietnamese_400_and_stores_nothing(client, sessions, clock) -> None:
+def test_a_bad_alert_gets_a_vietnamese_400_and_stores_nothing(client: FlaskClient, sessions: sessionmaker[Session], clock: FakeClock) -> None:
     key = source_key(sessions, clock)
     response = client.post("/api/v1/cap", data=alert().replace(b"<scope>Public</scope>", b""),
                            headers={"X-API-Key": key})
@@ -63,8 +66,8 @@ def test_a_bad_alert_gets_a_vietnamese_400_and_stores_nothing(client, sessions, 
         assert s.scalar(select(func.count()).select_from(Emergency)) == 0
 
 
-def test_the_approver_releases_it_with_one_click_and_the_export_is_valid_cap(client, as_user, sessions,
-                                                                              clock) -> None:
+def test_the_approver_releases_it_with_one_click_and_the_export_is_valid_cap(client: FlaskClient, as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session],
+                                                                              clock: FakeClock) -> None:
     key = source_key(sessions, clock)
     emergency_id = client.post("/api/v1/cap", data=alert(), headers={"X-API-Key": key}).get_json()["emergency"]
     approver = as_user("duyet")
@@ -79,7 +82,7 @@ def test_the_approver_releases_it_with_one_click_and_the_export_is_valid_cap(cli
     assert approver.get(f"/api/v1/cap/{emergency_id}.xml").status_code == 200  # a signed-in user may fetch it
 
 
-def test_the_export_needs_a_key_or_a_user_who_may_see_the_emergency(client, as_user, sessions, clock) -> None:
+def test_the_export_needs_a_key_or_a_user_who_may_see_the_emergency(client: FlaskClient, as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     key = source_key(sessions, clock)
     emergency_id = client.post("/api/v1/cap", data=alert(commune="Xã Chư Pưh"),
                                headers={"X-API-Key": key}).get_json()["emergency"]

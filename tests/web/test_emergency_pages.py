@@ -5,24 +5,29 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from web_pages import make_asset, make_bulletin, text_of
+from web_pages import World, make_asset, make_bulletin, text_of
 
 from scheduler.db.models import AudioAsset, AuditLog, Bulletin, Emergency, EmergencyStation, ProgrammeItem
 from scheduler.domain import BulletinStatus
+from tests.fake_clock import FakeClock
 
 STORM_TEXT = "Bão số 9 đổ bộ lúc 17h30 ngày 23/11/2026. Bà con không ra khơi, gọi 0269 3823 456 khi cần."
 
 
 @pytest.fixture
-def storm(sessions: sessionmaker[Session], clock, media_dir) -> int:
-    return make_bulletin(
+def storm(sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path) -> int:
+    bulletin_id: int = make_bulletin(
         sessions, clock(), code="KC-BAO9", title="Cảnh báo bão số 9", priority="khan_cap",
         status=BulletinStatus.APPROVED, audio=make_asset(media_dir, clock(), sha="e" * 64, duration_ms=90_000),
     )  # fmt: skip
+    return bulletin_id
 
 
 def emergencies(sessions: sessionmaker[Session]) -> int:
@@ -40,8 +45,8 @@ def words(**changes: str) -> dict[str, str]:
             "expires_minutes": "15", **changes}
 
 
-def test_form_offers_typed_words_first_and_only_emergency_bulletins(as_user, storm: int, sessions, clock,
-                                                                    media_dir) -> None:
+def test_form_offers_typed_words_first_and_only_emergency_bulletins(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session], clock: FakeClock,
+                                                                    media_dir: Path) -> None:
     make_bulletin(sessions, clock(), code="BT-THUONG", title="Bản tin thường đã duyệt", status=BulletinStatus.APPROVED,
                   audio=make_asset(media_dir, clock(), sha="d" * 64))
     html = as_user("duyet").get("/khan-cap/").get_data(as_text=True)
@@ -50,7 +55,7 @@ def test_form_offers_typed_words_first_and_only_emergency_bulletins(as_user, sto
     assert "BT-THUONG" not in html  # an ordinary bulletin is never offered
 
 
-def test_typed_words_are_rendered_at_once_and_shown_spoken_with_a_player(as_user, sessions) -> None:
+def test_typed_words_are_rendered_at_once_and_shown_spoken_with_a_player(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     response = as_user("duyet").post("/khan-cap/xac-nhan", data=words(repeat_every_minutes="60",
                                                                        repeat_until="2026-11-23T09:00"))
     html = response.get_data(as_text=True)
@@ -67,7 +72,7 @@ def test_typed_words_are_rendered_at_once_and_shown_spoken_with_a_player(as_user
     assert emergencies(sessions) == 0 and emergency_items(sessions) == 0  # nothing airs before the confirmation
 
 
-def test_confirmed_words_start_at_once_and_the_board_tracks_every_station(as_user, sessions) -> None:
+def test_confirmed_words_start_at_once_and_the_board_tracks_every_station(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     client = as_user("duyet")
     confirm = client.post("/khan-cap/xac-nhan", data=words()).get_data(as_text=True)
     engine = confirm.split('name="engine" value="')[1].split('"')[0]
@@ -77,7 +82,7 @@ def test_confirmed_words_start_at_once_and_the_board_tracks_every_station(as_use
     assert "0/2 đài đã phát" in page and "IADER-01" in page and "IADER-02" in page and "CHUPUH-01" not in page
     with sessions() as s:
         emergency = s.scalars(select(Emergency)).one()
-        bulletin = s.get(Bulletin, emergency.bulletin_id)
+        bulletin = s.get_one(Bulletin, emergency.bulletin_id)
         assert (bulletin.priority, bulletin.status, bulletin.text) == ("khan_cap", "da_duyet", STORM_TEXT)
         assert emergency.state == "dang_chay" and emergency.full_volume and emergency.expires_minutes == 15
         rows = s.scalars(select(EmergencyStation).order_by(EmergencyStation.station_code)).all()
@@ -88,7 +93,7 @@ def test_confirmed_words_start_at_once_and_the_board_tracks_every_station(as_use
     assert [r["station"] for r in board["rows"]] == ["IADER-01", "IADER-02"]
 
 
-def test_the_board_exports_as_csv_without_formulas(as_user, storm: int, sessions) -> None:
+def test_the_board_exports_as_csv_without_formulas(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session]) -> None:
     client = as_user("duyet")
     client.post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(storm), "targets": "*",
                                         "confirmed": "co", "expires_minutes": "15"})
@@ -106,7 +111,7 @@ def test_the_board_exports_as_csv_without_formulas(as_user, storm: int, sessions
     assert any(r[-1] == "'=HYPERLINK(\"http://x\")" for r in rows[2:])
 
 
-def test_an_editors_order_waits_and_an_approver_releases_it_with_one_click(as_user, sessions) -> None:
+def test_an_editors_order_waits_and_an_approver_releases_it_with_one_click(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     editor = as_user("bientap")
     confirm = editor.post("/khan-cap/xac-nhan", data=words())
     assert "Gửi yêu cầu phát" in confirm.get_data(as_text=True)
@@ -117,7 +122,7 @@ def test_an_editors_order_waits_and_an_approver_releases_it_with_one_click(as_us
     with sessions() as s:
         emergency = s.scalars(select(Emergency)).one()
         assert emergency.state == "cho_duyet"
-        assert s.get(Bulletin, emergency.bulletin_id).status == "cho_duyet"
+        assert s.get_one(Bulletin, emergency.bulletin_id).status == "cho_duyet"
     assert editor.post(f"/khan-cap/{emergency.id}/cho-phat").status_code == 403  # editors cannot release
     approver = as_user("duyet")
     assert "Chờ duyệt cho phát" in text_of(approver.get("/khan-cap/").get_data(as_text=True))
@@ -125,14 +130,14 @@ def test_an_editors_order_waits_and_an_approver_releases_it_with_one_click(as_us
     assert f"Đã cho phát lệnh khẩn cấp số {emergency.id} tới 2 đài" in text_of(response.get_data(as_text=True))
     assert emergency_items(sessions) == 2
     with sessions() as s:
-        released = s.get(Emergency, emergency.id)
+        released = s.get_one(Emergency, emergency.id)
         assert released.state == "dang_chay" and released.released_by_id is not None
-        assert s.get(Bulletin, released.bulletin_id).status == "da_duyet"
+        assert s.get_one(Bulletin, released.bulletin_id).status == "da_duyet"
         actions = list(s.scalars(select(AuditLog.action).where(AuditLog.entity == "emergency").order_by(AuditLog.id)))
         assert actions == ["emergency.request", "emergency.release"]
 
 
-def test_hold_resume_and_cancel_from_the_board_are_audited(as_user, storm: int, sessions) -> None:
+def test_hold_resume_and_cancel_from_the_board_are_audited(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session]) -> None:
     client = as_user("duyet")
     client.post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(storm), "targets": "Xã Ia Dêr",
                                         "repeat_every_minutes": "60", "repeat_until": "2026-11-23T09:00",
@@ -151,11 +156,11 @@ def test_hold_resume_and_cancel_from_the_board_are_audited(as_user, storm: int, 
     with sessions() as s:
         actions = list(s.scalars(select(AuditLog.action).where(AuditLog.entity == "emergency").order_by(AuditLog.id)))
         assert actions == ["emergency.start", "emergency.hold", "emergency.resume", "emergency.cancel"]
-        assert s.get(Emergency, emergency_id).state == "da_huy"
+        assert s.get_one(Emergency, emergency_id).state == "da_huy"
     assert "Không có lệnh khẩn cấp nào đang chạy" in text_of(client.get("/khan-cap/").get_data(as_text=True))
 
 
-def test_operators_see_only_emergencies_aimed_at_their_commune(as_user, storm: int, sessions) -> None:
+def test_operators_see_only_emergencies_aimed_at_their_commune(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session]) -> None:
     as_user("duyet").post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(storm),
                                                   "targets": "CHUPUH-01", "confirmed": "co", "expires_minutes": "15"})
     with sessions() as s:
@@ -172,7 +177,7 @@ def test_operators_see_only_emergencies_aimed_at_their_commune(as_user, storm: i
     assert chu_puh.post(f"/khan-cap/{emergency_id}/huy").status_code == 403
 
 
-def test_an_operator_sees_only_their_communes_rows_of_a_board(as_user, storm: int, sessions) -> None:
+def test_an_operator_sees_only_their_communes_rows_of_a_board(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session]) -> None:
     as_user("duyet").post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(storm), "targets": "*",
                                                   "confirmed": "co", "expires_minutes": "15"})
     with sessions() as s:
@@ -181,7 +186,7 @@ def test_an_operator_sees_only_their_communes_rows_of_a_board(as_user, storm: in
     assert [r["station"] for r in board["rows"]] == ["IADER-01", "IADER-02"] and board["total"] == 2
 
 
-def test_posting_without_the_confirmation_airs_nothing(as_user, sessions) -> None:
+def test_posting_without_the_confirmation_airs_nothing(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     response = as_user("duyet").post("/khan-cap/phat", data=words(), follow_redirects=True)
     assert "Chưa xác nhận phát khẩn cấp" in response.get_data(as_text=True)
     assert emergencies(sessions) == 0
@@ -204,7 +209,7 @@ def test_posting_without_the_confirmation_airs_nothing(as_user, sessions) -> Non
     ],
 )
 def test_bad_emergency_input_is_explained_and_nothing_airs(
-    as_user, storm: int, sessions, changes: dict[str, str], message: str
+    as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session], changes: dict[str, str], message: str
 ) -> None:
     data = words(confirmed="co", **changes)
     for url in ("/khan-cap/xac-nhan", "/khan-cap/phat"):
@@ -214,7 +219,7 @@ def test_bad_emergency_input_is_explained_and_nothing_airs(
     assert emergencies(sessions) == 0 and emergency_items(sessions) == 0
 
 
-def test_an_ordinary_or_draft_bulletin_cannot_be_broadcast(as_user, sessions, clock, media_dir) -> None:
+def test_an_ordinary_or_draft_bulletin_cannot_be_broadcast(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path) -> None:
     draft = make_bulletin(
         sessions, clock(), code="KC-NHAP", priority="khan_cap", audio=make_asset(media_dir, clock(), sha="f" * 64)
     )
@@ -225,8 +230,8 @@ def test_an_ordinary_or_draft_bulletin_cannot_be_broadcast(as_user, sessions, cl
     assert emergencies(sessions) == 0
 
 
-def test_a_commune_approver_acts_only_inside_the_commune(as_user, storm: int, sessions, world, password_hash,
-                                                        clock) -> None:
+def test_a_commune_approver_acts_only_inside_the_commune(as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session], world: World, password_hash: str,
+                                                        clock: FakeClock) -> None:
     from scheduler.db.models import User
 
     with sessions() as s:
@@ -248,4 +253,4 @@ def test_a_commune_approver_acts_only_inside_the_commune(as_user, storm: int, se
     refused = commune_approver.post(f"/khan-cap/{emergency_id}/huy", follow_redirects=True)
     assert "ngoài phạm vi" in text_of(refused.get_data(as_text=True))
     with sessions() as s:
-        assert s.get(Emergency, emergency_id).state == "dang_chay"
+        assert s.get_one(Emergency, emergency_id).state == "dang_chay"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import World, make_asset, make_bulletin
@@ -10,6 +14,7 @@ from web_pages import World, make_asset, make_bulletin
 from scheduler.db.models import Bulletin
 from scheduler.db.session import transaction
 from scheduler.domain import BulletinStatus
+from tests.fake_clock import FakeClock
 
 ALL = {"quantri", "bientap", "duyet", "vanhanh", "xem"}
 OFFICE = {"quantri", "bientap", "duyet"}
@@ -35,12 +40,13 @@ PAGES: dict[str, set[str]] = {
 
 
 @pytest.fixture
-def bulletin_id(sessions: sessionmaker[Session], clock, media_dir) -> int:
-    return make_bulletin(sessions, clock(), status=BulletinStatus.SUBMITTED, audio=make_asset(media_dir, clock()))
+def bulletin_id(sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path) -> int:
+    made: int = make_bulletin(sessions, clock(), status=BulletinStatus.SUBMITTED, audio=make_asset(media_dir, clock()))
+    return made
 
 
 @pytest.mark.parametrize("username", sorted(ALL))
-def test_each_role_sees_exactly_its_pages(as_user, world: World, bulletin_id: int, username: str) -> None:
+def test_each_role_sees_exactly_its_pages(as_user: Callable[[str], FlaskClient], world: World, bulletin_id: int, username: str) -> None:
     client = as_user(username)
     values = {
         "bulletin": bulletin_id, "commune": world.communes["Xã Ia Dêr"], "user": world.users["bientap"],
@@ -53,7 +59,7 @@ def test_each_role_sees_exactly_its_pages(as_user, world: World, bulletin_id: in
         assert status == expected, f"{username} {url}: {status} != {expected}"
 
 
-def test_operator_cannot_see_another_communes_station_schedule_or_token(as_user, world: World) -> None:
+def test_operator_cannot_see_another_communes_station_schedule_or_token(as_user: Callable[[str], FlaskClient], world: World) -> None:
     other = as_user("vanhanh_cp")  # operator of Xã Chư Pưh
     assert other.get("/dai/IADER-01").status_code == 404
     assert other.get("/lich-phat/?dai=IADER-01").status_code == 404
@@ -62,19 +68,19 @@ def test_operator_cannot_see_another_communes_station_schedule_or_token(as_user,
     assert other.get("/dai/CHUPUH-01").status_code == 200
 
 
-def test_operator_station_list_shows_only_their_commune(as_user) -> None:
+def test_operator_station_list_shows_only_their_commune(as_user: Callable[[str], FlaskClient]) -> None:
     page = as_user("vanhanh").get("/dai/").get_data(as_text=True)
     assert "IADER-01" in page and "IADER-02" in page
     assert "CHUPUH-01" not in page
 
 
-def test_operator_schedule_page_opens_on_their_own_commune(as_user) -> None:
+def test_operator_schedule_page_opens_on_their_own_commune(as_user: Callable[[str], FlaskClient]) -> None:
     page = as_user("vanhanh").get("/lich-phat/").get_data(as_text=True)
     assert "Lịch phát · Xã Ia Dêr" in page
     assert "CHUPUH-01" not in page
 
 
-def test_menu_lists_only_what_the_role_may_open(as_user) -> None:
+def test_menu_lists_only_what_the_role_may_open(as_user: Callable[[str], FlaskClient]) -> None:
     viewer = as_user("xem").get("/").get_data(as_text=True)
     assert "Tổng quan" in viewer
     for hidden in ("Bản tin</a>", "Lịch phát</a>", "Nhật ký</a>", "Người dùng</a>"):
@@ -91,7 +97,7 @@ def test_menu_lists_only_what_the_role_may_open(as_user) -> None:
         assert shown in admin
 
 
-def test_editor_cannot_approve(as_user, bulletin_id: int, sessions: sessionmaker[Session]) -> None:
+def test_editor_cannot_approve(as_user: Callable[[str], FlaskClient], bulletin_id: int, sessions: sessionmaker[Session]) -> None:
     response = as_user("bientap2").post(f"/ban-tin/{bulletin_id}/duyet", data={"comment": "ok"})
     assert response.status_code == 403
     with sessions() as s:
@@ -99,7 +105,7 @@ def test_editor_cannot_approve(as_user, bulletin_id: int, sessions: sessionmaker
 
 
 def test_approver_cannot_approve_their_own_bulletin(
-    as_user, sessions: sessionmaker[Session], clock, world: World
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock, world: World
 ) -> None:
     bulletin_id = make_bulletin(sessions, clock(), author="duyet", status=BulletinStatus.SUBMITTED, code="BT-OWN")
     assert as_user("duyet").post(f"/ban-tin/{bulletin_id}/duyet").status_code == 403
@@ -130,7 +136,7 @@ def test_approver_cannot_approve_their_own_bulletin(
     ],
 )
 def test_actions_are_refused_with_403_for_roles_without_the_right(
-    as_user, bulletin_id: int, url: str, allowed: set[str]
+    as_user: Callable[[str], FlaskClient], bulletin_id: int, url: str, allowed: set[str]
 ) -> None:
     for username in sorted(ALL):
         status = as_user(username).post(url.format(bulletin=bulletin_id), data={}).status_code
@@ -140,7 +146,7 @@ def test_actions_are_refused_with_403_for_roles_without_the_right(
             assert status == 403, f"{username} {url}: {status}"
 
 
-def test_viewer_cannot_archive_a_bulletin(as_user, bulletin_id: int, sessions: sessionmaker[Session]) -> None:
+def test_viewer_cannot_archive_a_bulletin(as_user: Callable[[str], FlaskClient], bulletin_id: int, sessions: sessionmaker[Session]) -> None:
     assert as_user("xem").post(f"/ban-tin/{bulletin_id}/luu-tru").status_code == 403
     with transaction(sessions) as s:
         assert s.scalar(select(Bulletin.status).where(Bulletin.id == bulletin_id)) == BulletinStatus.SUBMITTED.value

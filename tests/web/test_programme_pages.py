@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
-from web_pages import make_asset, make_bulletin, text_of
+from web_pages import World, make_asset, make_bulletin, text_of
 
 from scheduler.db.models import AuditLog, Programme, ProgrammeItem, Station
 from scheduler.domain import BulletinStatus
+from tests.fake_clock import FakeClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEK = "2026-W48"  # Monday 23 Nov 2026; the clock stands at 05:00 that Monday
@@ -22,9 +26,9 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def planned(as_user, sessions: sessionmaker[Session], clock, media_dir) -> int:
+def planned(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path) -> int:
     """One approved, rendered bulletin for Xã Ia Dêr, planned into IADER-01's week by the page."""
-    bulletin_id = make_bulletin(
+    bulletin_id: int = make_bulletin(
         sessions, clock(), code="BT-MOTCUA", title="Một cửa liên thông", status=BulletinStatus.APPROVED,
         targets=("Xã Ia Dêr",), audio=make_asset(media_dir, clock(), duration_ms=120_000), plays_per_week=3,
     )  # fmt: skip
@@ -55,7 +59,7 @@ def bulletin_items(sessions: sessionmaker[Session]) -> list[ProgrammeItem]:
     return [i for i in items(sessions) if i.bulletin_code == "BT-MOTCUA"]
 
 
-def test_rebuild_plans_the_bulletin_and_the_grid_shows_it(as_user, planned: int, sessions) -> None:
+def test_rebuild_plans_the_bulletin_and_the_grid_shows_it(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session]) -> None:
     placed = bulletin_items(sessions)
     assert len(placed) == 3
     page = as_user("vanhanh").get(f"/lich-phat/?dai=IADER-01&tuan={WEEK}")
@@ -70,11 +74,11 @@ def test_rebuild_plans_the_bulletin_and_the_grid_shows_it(as_user, planned: int,
         assert rebuild.username == "bientap" and rebuild.after is not None and rebuild.after["changed"] == ["IADER-01"]
 
 
-def test_other_stations_are_not_rebuilt(planned: int, sessions) -> None:
+def test_other_stations_are_not_rebuilt(planned: int, sessions: sessionmaker[Session]) -> None:
     assert items(sessions, "IADER-02") == []
 
 
-def test_rebuilding_a_commune_plans_every_station_of_it(as_user, planned: int, sessions, world) -> None:
+def test_rebuilding_a_commune_plans_every_station_of_it(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session], world: World) -> None:
     commune_id = world.communes["Xã Ia Dêr"]
     response = as_user("bientap").post("/lich-phat/lap-lai", data={"tuan": WEEK, "xa": str(commune_id)})
     assert response.status_code == 303
@@ -84,7 +88,7 @@ def test_rebuilding_a_commune_plans_every_station_of_it(as_user, planned: int, s
     assert "IADER-01" in html and "IADER-02" in html and "CHUPUH-01" not in html
 
 
-def test_pin_locks_the_item_bumps_the_version_and_is_audited(as_user, planned: int, sessions) -> None:
+def test_pin_locks_the_item_bumps_the_version_and_is_audited(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session]) -> None:
     item = max(bulletin_items(sessions), key=lambda i: i.start)
     before = version(sessions)
     assert as_user("bientap").post(f"/lich-phat/muc/{item.id}/ghim").status_code == 303
@@ -97,7 +101,7 @@ def test_pin_locks_the_item_bumps_the_version_and_is_audited(as_user, planned: i
         assert log.after is not None and log.after["locked"] is True
 
 
-def test_moved_item_is_pinned_and_survives_a_rebuild(as_user, planned: int, sessions) -> None:
+def test_moved_item_is_pinned_and_survives_a_rebuild(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session]) -> None:
     item = max(bulletin_items(sessions), key=lambda i: i.start)
     target = local(28, 17, 40)  # Saturday evening session
     # Keep clear of whatever else is planned at that time.
@@ -120,7 +124,7 @@ def test_moved_item_is_pinned_and_survives_a_rebuild(as_user, planned: int, sess
     assert len(kept) == 1 and kept[0].locked
 
 
-def test_move_onto_another_item_is_refused_and_changes_nothing(as_user, planned: int, sessions) -> None:
+def test_move_onto_another_item_is_refused_and_changes_nothing(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session]) -> None:
     first, second = sorted(bulletin_items(sessions), key=lambda i: i.start)[-2:]
     when = second.start.astimezone(TZ).strftime("%Y-%m-%dT%H:%M")
     before = version(sessions)
@@ -138,14 +142,14 @@ def test_move_onto_another_item_is_refused_and_changes_nothing(as_user, planned:
         ("hôm qua", "không hợp lệ"),
     ],
 )
-def test_move_to_a_bad_time_is_refused_in_vietnamese(as_user, planned: int, sessions, when: str, message: str) -> None:
+def test_move_to_a_bad_time_is_refused_in_vietnamese(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session], when: str, message: str) -> None:
     item = max(bulletin_items(sessions), key=lambda i: i.start)
     response = as_user("bientap").post(f"/lich-phat/muc/{item.id}/doi", data={"start": when}, follow_redirects=True)
     assert message in text_of(response.get_data(as_text=True))
     assert next(i for i in items(sessions) if i.id == item.id).start == item.start
 
 
-def test_remove_takes_the_item_out_and_is_audited(as_user, planned: int, sessions) -> None:
+def test_remove_takes_the_item_out_and_is_audited(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session]) -> None:
     item = max(bulletin_items(sessions), key=lambda i: i.start)
     assert as_user("bientap").post(f"/lich-phat/muc/{item.id}/bo").status_code == 303
     assert item.id not in {i.id for i in items(sessions)}
@@ -154,7 +158,7 @@ def test_remove_takes_the_item_out_and_is_audited(as_user, planned: int, session
         assert log.before is not None and log.before["bulletin"] == "BT-MOTCUA"
 
 
-def test_items_about_to_air_cannot_be_changed(as_user, planned: int, sessions, clock) -> None:
+def test_items_about_to_air_cannot_be_changed(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session], clock: FakeClock) -> None:
     item = min(bulletin_items(sessions), key=lambda i: i.start)
     clock.current = item.start - timedelta(minutes=10)
     response = as_user("bientap").post(f"/lich-phat/muc/{item.id}/bo", follow_redirects=True)
@@ -162,7 +166,7 @@ def test_items_about_to_air_cannot_be_changed(as_user, planned: int, sessions, c
     assert item.id in {i.id for i in items(sessions)}
 
 
-def test_unplaced_bulletins_are_listed_with_the_reason(as_user, planned: int, sessions, clock, media_dir) -> None:
+def test_unplaced_bulletins_are_listed_with_the_reason(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path) -> None:
     make_bulletin(
         sessions, clock(), code="BT-NHIEU", title="Bản tin cần phát nhiều lần", status=BulletinStatus.APPROVED,
         targets=("IADER-01",), audio=make_asset(media_dir, clock(), sha="c" * 64, duration_ms=600_000),
@@ -179,8 +183,8 @@ def test_unplaced_bulletins_are_listed_with_the_reason(as_user, planned: int, se
     assert "BT-MOTCUA" not in section
 
 
-def test_no_page_claims_all_placed_while_a_rebuild_is_pending(as_user, planned: int, sessions, clock,
-                                                              media_dir) -> None:
+def test_no_page_claims_all_placed_while_a_rebuild_is_pending(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session], clock: FakeClock,
+                                                              media_dir: Path) -> None:
     page = f"/lich-phat/?dai=IADER-01&tuan={WEEK}"
     settled = text_of(as_user("bientap").get(page).get_data(as_text=True))
     assert "Mọi bản tin nhắm tới đài này đều đã được xếp đủ lượt" in settled and "chưa theo kịp" not in settled
@@ -199,7 +203,7 @@ def test_no_page_claims_all_placed_while_a_rebuild_is_pending(as_user, planned: 
     assert "chưa theo kịp" not in rebuilt and "đều đã được xếp đủ lượt" in rebuilt
 
 
-def test_programme_downloads_as_m3u_and_pdf(as_user, planned: int, sessions) -> None:
+def test_programme_downloads_as_m3u_and_pdf(as_user: Callable[[str], FlaskClient], planned: int, sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
         programme_id = s.scalar(select(Programme.id).join(Station).where(Station.code == "IADER-01"))
     client = as_user("vanhanh")
@@ -212,7 +216,7 @@ def test_programme_downloads_as_m3u_and_pdf(as_user, planned: int, sessions) -> 
     assert as_user("vanhanh_cp").get(f"/lich-phat/tai-ve/{programme_id}.m3u").status_code == 404
 
 
-def test_week_navigation_and_a_bad_week_fall_back_to_this_week(as_user, planned: int) -> None:
+def test_week_navigation_and_a_bad_week_fall_back_to_this_week(as_user: Callable[[str], FlaskClient], planned: int) -> None:
     client = as_user("bientap")
     html = client.get("/lich-phat/?dai=IADER-01&tuan=2026-W49").get_data(as_text=True)
     assert "Chưa có lịch cho tuần này" in html and "tuan=2026-W48" in html and "tuan=2026-W50" in html
@@ -220,7 +224,7 @@ def test_week_navigation_and_a_bad_week_fall_back_to_this_week(as_user, planned:
     assert "Tuần không hợp lệ" in bad and "Tuần 2026-W48" in bad
 
 
-def test_index_finds_communes_and_stations(as_user, world) -> None:
+def test_index_finds_communes_and_stations(as_user: Callable[[str], FlaskClient], world: World) -> None:
     html = as_user("bientap").get("/lich-phat/?q=Ia").get_data(as_text=True)
     assert "Xã Ia Dêr" in html and "IADER-01" in html
     assert "Xã Chư Pưh" not in html

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import World, make_bulletin
@@ -15,6 +16,7 @@ from web_pages import World, make_bulletin
 from scheduler import audit
 from scheduler.db.models import Commune, Programme, ProgrammeItem, Station, User
 from scheduler.domain import BulletinStatus
+from tests.fake_clock import FakeClock
 
 PAGES = ("/", "/ban-tin/", "/dai/", "/lich-phat/?xa={commune}", "/nhat-ky/", "/nguoi-dung/", "/khan-cap/")
 
@@ -44,7 +46,7 @@ def page_queries(app: Flask, client: Any, world: World) -> dict[str, int]:
     return result
 
 
-def grow(sessions: sessionmaker[Session], clock, n: int, prefix: str) -> None:
+def grow(sessions: sessionmaker[Session], clock: FakeClock, n: int, prefix: str) -> None:
     """n more stations (each with a week's programme), bulletins, audit rows and accounts."""
     now = clock()
     with sessions.begin() as s:
@@ -66,7 +68,7 @@ def grow(sessions: sessionmaker[Session], clock, n: int, prefix: str) -> None:
         make_bulletin(sessions, now, code=f"BT-{prefix}{i:03d}", status=BulletinStatus.SUBMITTED)
 
 
-def test_page_query_counts_do_not_grow_with_the_data(app: Flask, as_user, sessions, clock, world: World) -> None:
+def test_page_query_counts_do_not_grow_with_the_data(app: Flask, as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock, world: World) -> None:
     client = as_user("quantri")
     grow(sessions, clock, 1, "A")
     small = page_queries(app, client, world)

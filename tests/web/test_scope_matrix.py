@@ -8,9 +8,11 @@ the outside commune and everywhere. The expectations below are written out by ha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import World, make_bulletin, text_of
@@ -18,6 +20,7 @@ from web_pages import World, make_bulletin, text_of
 from scheduler.db.models import Area, AuditLog, Bulletin, Commune, Station, User
 from scheduler.db.session import transaction
 from scheduler.domain import BulletinStatus
+from tests.fake_clock import FakeClock
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class Place:
 
 
 @pytest.fixture
-def place(world: World, sessions: sessionmaker[Session], clock, password_hash: str) -> Place:
+def place(world: World, sessions: sessionmaker[Session], clock: FakeClock, password_hash: str) -> Place:
     """The conftest world plus an area, a third commune and scoped accounts."""
     now = clock()
     with transaction(sessions) as s:
@@ -137,7 +140,7 @@ BULLETIN_ROUTES = [
 @pytest.mark.parametrize(("method", "url", "roles", "needs_cover", "ok"), BULLETIN_ROUTES,
                          ids=[f"{m} {u}" for m, u, *_ in BULLETIN_ROUTES])
 def test_bulletin_routes_by_role_and_scope(
-    as_user, place: Place, sessions: sessionmaker[Session], method: str, url: str, roles: set[str],
+    as_user: Callable[[str], FlaskClient], place: Place, sessions: sessionmaker[Session], method: str, url: str, roles: set[str],
     needs_cover: bool, ok: int,
 ) -> None:
     failures = []
@@ -159,7 +162,7 @@ def test_bulletin_routes_by_role_and_scope(
     assert failures == []
 
 
-def test_bulletin_list_shows_only_bulletins_reaching_the_scope(as_user, place: Place) -> None:
+def test_bulletin_list_shows_only_bulletins_reaching_the_scope(as_user: Callable[[str], FlaskClient], place: Place) -> None:
     for username in ("bientap", "bt_kv", "bt_xa", "duyet_xa"):
         page = text_of(as_user(username).get("/ban-tin/").get_data(as_text=True))
         seen = {name for name in BULLETINS if f"Bản tin {name}" in page}
@@ -167,7 +170,7 @@ def test_bulletin_list_shows_only_bulletins_reaching_the_scope(as_user, place: P
 
 
 @pytest.mark.parametrize("route", ["/dai/{code}", "/lich-phat/?dai={code}"])
-def test_station_pages_by_role_and_scope(as_user, place: Place, route: str) -> None:
+def test_station_pages_by_role_and_scope(as_user: Callable[[str], FlaskClient], place: Place, route: str) -> None:
     failures = []
     for username, account in ACCOUNTS.items():
         client = as_user(username)
@@ -179,7 +182,7 @@ def test_station_pages_by_role_and_scope(as_user, place: Place, route: str) -> N
     assert failures == []
 
 
-def test_commune_week_pages_by_role_and_scope(as_user, place: Place) -> None:
+def test_commune_week_pages_by_role_and_scope(as_user: Callable[[str], FlaskClient], place: Place) -> None:
     failures = []
     for username, account in ACCOUNTS.items():
         client = as_user(username)
@@ -191,7 +194,7 @@ def test_commune_week_pages_by_role_and_scope(as_user, place: Place) -> None:
     assert failures == []
 
 
-def test_station_list_and_week_index_hold_only_the_scope(as_user, place: Place) -> None:
+def test_station_list_and_week_index_hold_only_the_scope(as_user: Callable[[str], FlaskClient], place: Place) -> None:
     for username in ("bientap", "bt_kv", "duyet_xa", "vanhanh"):
         scope = ACCOUNTS[username].scope
         client = as_user(username)
@@ -201,7 +204,7 @@ def test_station_list_and_week_index_hold_only_the_scope(as_user, place: Place) 
         assert {n for n in COMMUNES_SEEN["province"] if n in week} == COMMUNES_SEEN[scope], username
 
 
-def test_rebuild_and_token_actions_stay_inside_the_scope(as_user, place: Place) -> None:
+def test_rebuild_and_token_actions_stay_inside_the_scope(as_user: Callable[[str], FlaskClient], place: Place) -> None:
     failures = []
     for username, account in ACCOUNTS.items():
         client = as_user(username)
@@ -232,7 +235,7 @@ def test_rebuild_and_token_actions_stay_inside_the_scope(as_user, place: Place) 
     ],
 )
 def test_a_scoped_editor_may_only_aim_inside_the_scope(
-    as_user, place: Place, sessions: sessionmaker[Session], username: str, targets: str, accepted: bool
+    as_user: Callable[[str], FlaskClient], place: Place, sessions: sessionmaker[Session], username: str, targets: str, accepted: bool
 ) -> None:
     before = _count(sessions)
     response = as_user(username).post("/ban-tin/moi", data={
@@ -255,7 +258,7 @@ def _count(sessions: sessionmaker[Session]) -> int:
 
 
 def test_commune_approver_approval_is_audited_and_self_approval_still_refused(
-    as_user, place: Place, sessions: sessionmaker[Session], clock
+    as_user: Callable[[str], FlaskClient], place: Place, sessions: sessionmaker[Session], clock: FakeClock
 ) -> None:
     own = make_bulletin(sessions, clock(), author="duyet_xa", status=BulletinStatus.SUBMITTED, code="BT-OWN",
                         targets=("IADER-02",))
@@ -268,7 +271,7 @@ def test_commune_approver_approval_is_audited_and_self_approval_still_refused(
         assert row.username == "duyet_xa" and row.entity_id == str(place.bulletins["xa"])
 
 
-def test_reports_of_a_scoped_account_stay_in_its_scope(as_user, place: Place) -> None:
+def test_reports_of_a_scoped_account_stay_in_its_scope(as_user: Callable[[str], FlaskClient], place: Place) -> None:
     asked = "/bao-cao/tai-ve/json?period=thang&year=2026&index=11&level=station&value={}"
 
     def scope(username: str, station: str) -> str:

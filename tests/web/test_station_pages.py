@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import text_of
 
 from scheduler.accounts import station_for_token
 from scheduler.db.models import AuditLog, Programme, Station
+from tests.fake_clock import FakeClock
 
 
 def _touch(sessions: sessionmaker[Session], code: str, **times: object) -> None:
@@ -19,7 +22,7 @@ def _touch(sessions: sessionmaker[Session], code: str, **times: object) -> None:
             setattr(station, key, value)
 
 
-def test_list_shows_online_offline_and_last_contact_per_kind(as_user, sessions, clock) -> None:
+def test_list_shows_online_offline_and_last_contact_per_kind(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     now = clock()
     _touch(
         sessions,
@@ -36,7 +39,7 @@ def test_list_shows_online_offline_and_last_contact_per_kind(as_user, sessions, 
     assert "Mất kết nối" in row2 and "5 giờ trước" in row2 and "chưa liên lạc" in row2
 
 
-def test_status_filter_splits_online_from_offline(as_user, sessions, clock) -> None:
+def test_status_filter_splits_online_from_offline(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     _touch(sessions, "IADER-01", last_log_at=clock() - timedelta(minutes=1))
     client = as_user("quantri")
     online = client.get("/dai/?trang_thai=truc_tuyen").get_data(as_text=True)
@@ -47,7 +50,7 @@ def test_status_filter_splits_online_from_offline(as_user, sessions, clock) -> N
     assert "CHUPUH-01" in by_commune and "IADER-01" not in by_commune
 
 
-def test_delivered_version_is_shown_against_the_latest(as_user, sessions, clock) -> None:
+def test_delivered_version_is_shown_against_the_latest(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     with sessions.begin() as s:
         station = s.scalars(select(Station).where(Station.code == "IADER-01")).one()
         s.add(Programme(station=station, week="2026-W48", version=4, acked_version=3, built_at=clock()))
@@ -56,7 +59,7 @@ def test_delivered_version_is_shown_against_the_latest(as_user, sessions, clock)
     assert "đã nhận v3 / mới nhất v4" in row and "chưa nhận" in row
 
 
-def test_admin_edits_windows_and_languages_and_it_is_audited(as_user, sessions) -> None:
+def test_admin_edits_windows_and_languages_and_it_is_audited(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     response = as_user("quantri").post(
         "/dai/IADER-01/sua",
         data={
@@ -78,7 +81,7 @@ def test_admin_edits_windows_and_languages_and_it_is_audited(as_user, sessions) 
         assert log.after is not None and "lang=jra" in log.after["windows"]
 
 
-def test_overlapping_windows_are_refused_beside_the_field_and_nothing_changes(as_user, sessions) -> None:
+def test_overlapping_windows_are_refused_beside_the_field_and_nothing_changes(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     response = as_user("quantri").post(
         "/dai/IADER-01/sua",
         data={
@@ -99,7 +102,7 @@ def test_overlapping_windows_are_refused_beside_the_field_and_nothing_changes(as
         assert s.scalars(select(AuditLog).where(AuditLog.action == "station.update")).first() is None
 
 
-def test_unparseable_windows_and_unknown_language_are_explained(as_user) -> None:
+def test_unparseable_windows_and_unknown_language_are_explained(as_user: Callable[[str], FlaskClient]) -> None:
     response = as_user("quantri").post(
         "/dai/IADER-01/sua",
         data={"name": "X", "languages": ["xx"], "speakers": "mười", "windows": "T9 05:30-06:00"},
@@ -111,7 +114,7 @@ def test_unparseable_windows_and_unknown_language_are_explained(as_user) -> None
     assert "«mười» không phải số nguyên" in html
 
 
-def test_token_rotation_shows_the_new_token_once_and_it_works(as_user, sessions) -> None:
+def test_token_rotation_shows_the_new_token_once_and_it_works(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
     client = as_user("vanhanh")
     response = client.post("/dai/IADER-01/cap-ma")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
@@ -129,7 +132,7 @@ def test_token_rotation_shows_the_new_token_once_and_it_works(as_user, sessions)
         assert station_for_token(s, token) is None
 
 
-def test_station_page_lists_its_inherited_windows(as_user) -> None:
+def test_station_page_lists_its_inherited_windows(as_user: Callable[[str], FlaskClient]) -> None:
     html = text_of(as_user("vanhanh").get("/dai/IADER-01").get_data(as_text=True))
     assert "dùng khung giờ của xã/tỉnh" in html
     assert "05:30–06:30" in html and "17:00–18:00" in html

@@ -6,7 +6,6 @@ Loading lazily keeps `loaxa agent` free of Flask and SQLAlchemy on a station's r
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 import click
 
@@ -72,7 +71,8 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
-        command: Any = getattr(importlib.import_module(module_name), attr)
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
         return command
 
 

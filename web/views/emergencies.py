@@ -176,7 +176,7 @@ def _announce(emergency_id: int, codes: list[str]) -> None:
 
 def _load(emergency_id: int) -> Emergency:
     user = signed_in_user()
-    emergency = context.db().scalar(_visible(
+    emergency: Emergency | None = context.db().scalar(_visible(
         select(Emergency).options(selectinload(Emergency.bulletin).selectinload(Bulletin.audio))
         .where(Emergency.id == emergency_id), user))
     if emergency is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -13,6 +14,7 @@ from delivery_world import Broker, ServerThread, add_asset, make_mp3, wait_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.agent.agent import Agent
 from scheduler.db.models import Bulletin, Emergency, EmergencyStation
 from scheduler.db.session import transaction
 from scheduler.delivery.status_listener import StatusListener
@@ -20,10 +22,11 @@ from scheduler.emergencies import RepeatRule, start_emergency
 from scheduler.emergencies.tracking import board
 from scheduler.settings import Settings
 from scheduler.wire import EmergencyReport
+from tests.fake_clock import FakeClock
 
 
 @pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock) -> Station:
+def station(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock) -> Station:
     return seed(sessions, media_dir, clock())
 
 
@@ -48,17 +51,17 @@ def row(sessions: sessionmaker[Session], emergency: int) -> EmergencyStation:
 
 def shown(sessions: sessionmaker[Session], emergency: int, now: datetime) -> str:
     with sessions() as s:
-        return board(s, s.get(Emergency, emergency), now).rows[0].state
+        return board(s, s.get_one(Emergency, emergency), now).rows[0].state
 
 
-def run_for(agent, clock, seconds: int) -> None:
+def run_for(agent: Agent, clock: FakeClock, seconds: int) -> None:
     for _ in range(seconds):
         clock.advance(seconds=1)
         agent.run_once(clock())
 
 
 def test_a_box_without_mqtt_learns_of_it_on_its_next_contact_reports_each_step_and_gets_its_volume_back(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, media_dir: Path,
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path,
         tmp_path: Path) -> None:
     with ServerThread(settings, clock) as server:
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
@@ -86,7 +89,7 @@ def test_a_box_without_mqtt_learns_of_it_on_its_next_contact_reports_each_step_a
 
 
 def test_a_box_back_after_the_play_expired_does_not_air_it_and_the_board_says_unreachable(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, media_dir: Path,
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path,
         tmp_path: Path) -> None:
     with ServerThread(settings, clock) as server:
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
@@ -109,14 +112,14 @@ class Outage(requests.Session):
 
     down = True
 
-    def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        if self.down and url.endswith("/emergency-reports"):
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if self.down and str(url).endswith("/emergency-reports"):
             raise requests.ConnectionError("mạng chập chờn")
         return super().request(method, url, *args, **kwargs)
 
 
 def test_reports_wait_in_the_box_through_an_outage_and_arrive_after(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, media_dir: Path,
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path,
         tmp_path: Path) -> None:
     http = Outage()
     with ServerThread(settings, clock) as server:
@@ -135,7 +138,7 @@ def test_reports_wait_in_the_box_through_an_outage_and_arrive_after(
 
 
 def test_a_report_on_the_event_topic_reaches_the_board_through_the_listener(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, media_dir: Path,
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path,
         tmp_path: Path) -> None:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion

@@ -31,17 +31,18 @@ from scheduler.delivery.commands import send_command
 from scheduler.delivery.notices import push_pending
 from scheduler.settings import Settings
 from scheduler.wire import Command
+from tests.fake_clock import FakeClock
 
 pytestmark = pytest.mark.mqtt
 TOPIC = "loaxa/gia-lai/xa-ia-der/GL-IADER-01"
 
 
 @pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock) -> Station:
+def station(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock) -> Station:
     return seed(sessions, media_dir, clock())
 
 
-def _new_version(sessions: sessionmaker[Session], media_dir: Path, clock, station: Station) -> None:
+def _new_version(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock, station: Station) -> None:
     with transaction(sessions) as s:
         extra = add_asset(s, media_dir, make_mp3(2.5, 310), clock(), 2500)
         programme = s.scalar(select(Programme).where(Programme.week == "2026-W48"))
@@ -60,7 +61,7 @@ def _send(sessions: sessionmaker[Session], settings: Settings, command: Command)
 
 
 def test_agent_fetches_a_new_version_as_soon_as_the_retained_notice_arrives(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path,
         media_dir: Path) -> None:
     with Broker(tmp_path) as broker, ServerThread(replace(settings, mqtt_url=broker.url), clock) as server:
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock, mqtt=True)
@@ -85,7 +86,7 @@ def test_agent_fetches_a_new_version_as_soon_as_the_retained_notice_arrives(
 
 
 def test_emergency_over_mqtt_pre_empts_what_plays_in_the_real_loop(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
     with Broker(tmp_path) as broker, ServerThread(replace(settings, mqtt_url=broker.url), clock) as server:
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock, mqtt=True)
         agent.run_once(clock())
@@ -111,7 +112,7 @@ def test_emergency_over_mqtt_pre_empts_what_plays_in_the_real_loop(
 
 
 def test_dead_broker_never_stops_the_agent_and_commands_flow_once_it_is_back(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path,
         media_dir: Path) -> None:
     broker = Broker(tmp_path, port=free_port())
     with ServerThread(replace(settings, mqtt_url=broker.url), clock) as server:

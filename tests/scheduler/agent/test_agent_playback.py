@@ -5,8 +5,10 @@ Each test drives `Agent.run_once(now)` step by step; the server runs in a thread
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -22,15 +24,16 @@ from scheduler.db.models import Station as StationRow
 from scheduler.db.session import transaction
 from scheduler.settings import Settings
 from scheduler.wire import Command, Notice
+from tests.fake_clock import FakeClock
 
 
 @pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock) -> Station:
+def station(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock) -> Station:
     return seed(sessions, media_dir, clock())
 
 
 @pytest.fixture
-def server(settings: Settings, clock, station: Station):
+def server(settings: Settings, clock: FakeClock, station: Station) -> Iterator[ServerThread]:
     with ServerThread(settings, clock) as running:
         yield running
 
@@ -45,7 +48,7 @@ def version(agent: Agent, slot: str) -> int | None:
     return None if stored is None else stored.version
 
 
-def step_to(agent, clock, when, step: timedelta = timedelta(seconds=1)) -> None:
+def step_to(agent: Agent, clock: FakeClock, when: datetime, step: timedelta = timedelta(seconds=1)) -> None:
     """Advance the shared clock to `when`, running the agent every `step` while something plays or is
     about to, and jumping straight to the next item start otherwise (as a sleeping loop would)."""
     while clock() < when:
@@ -58,7 +61,7 @@ def step_to(agent, clock, when, step: timedelta = timedelta(seconds=1)) -> None:
 
 
 def test_agent_fetches_acknowledges_and_plays_each_item_at_its_start(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
     assert acked(sessions) == 1
@@ -78,7 +81,7 @@ def test_agent_fetches_acknowledges_and_plays_each_item_at_its_start(
 
 
 def test_agent_keeps_playing_its_cached_programme_while_the_server_is_down_for_a_day(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
     with ServerThread(settings, clock) as server:
         port = server.port
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
@@ -96,7 +99,7 @@ def test_agent_keeps_playing_its_cached_programme_while_the_server_is_down_for_a
 
 
 def test_items_whose_grace_passed_while_the_box_was_off_are_skipped_and_the_rest_still_airs(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     clock.current = station.starts[0] - timedelta(hours=1)
     agent.run_once(clock())
@@ -119,7 +122,7 @@ def test_items_whose_grace_passed_while_the_box_was_off_are_skipped_and_the_rest
 
 
 def test_item_cut_by_a_power_cut_is_partial_and_replayed_only_while_its_slot_lasts(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
     step_to(agent, clock, station.starts[1] + timedelta(seconds=12))
@@ -148,7 +151,7 @@ def test_item_cut_by_a_power_cut_is_partial_and_replayed_only_while_its_slot_las
 
 
 def test_corrupt_file_is_fetched_again_before_its_air_time(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
     path = agent.cache.path(station.assets["short"].sha256)
@@ -161,7 +164,7 @@ def test_corrupt_file_is_fetched_again_before_its_air_time(
 
 
 def test_file_still_bad_at_air_time_is_skipped_with_a_reason(
-        settings: Settings, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
+        settings: Settings, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
     with ServerThread(settings, clock) as server:
         agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
         agent.run_once(clock())
@@ -174,7 +177,7 @@ def test_file_still_bad_at_air_time_is_skipped_with_a_reason(
 
 
 def test_emergency_command_pre_empts_the_item_on_air_in_the_same_step(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path,
         media_dir: Path) -> None:
     with transaction(sessions) as s:
         asset = add_asset(s, media_dir, make_mp3(4.0, 990), clock(), 4000)
@@ -207,10 +210,10 @@ def test_emergency_command_pre_empts_the_item_on_air_in_the_same_step(
     assert rows(agent)[-1].scheduled_start == station.starts[1].isoformat()  # the cut item again, from its start
 
 
-def _add_programme_emergency(sessions: sessionmaker[Session], media_dir: Path, clock, at) -> AudioAsset:
+def _add_programme_emergency(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock, at: datetime) -> AudioAsset:
     """Version 2 of the week: the same items plus an emergency warning at `at` (as scheduler.emergencies does)."""
     with transaction(sessions) as s:
-        warning = add_asset(s, media_dir, make_mp3(3.0, 770), clock(), 3000)
+        warning: AudioAsset = add_asset(s, media_dir, make_mp3(3.0, 770), clock(), 3000)
         programme = s.scalar(select(Programme).where(Programme.week == "2026-W48"))
         assert programme is not None
         assets = {a.sha256: a for a in s.scalars(select(AudioAsset))}
@@ -225,7 +228,7 @@ TOPIC = "loaxa/gia-lai/xa-ia-der/GL-IADER-01"
 
 
 def test_programme_emergency_item_pre_empts_the_item_on_air(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path,
         media_dir: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
@@ -242,7 +245,7 @@ def test_programme_emergency_item_pre_empts_the_item_on_air(
 
 
 def test_play_now_command_covers_the_same_emergency_arriving_in_the_programme(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path,
         media_dir: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     clock.current = station.starts[0] - timedelta(minutes=30)
@@ -259,7 +262,7 @@ def test_play_now_command_covers_the_same_emergency_arriving_in_the_programme(
 
 
 def test_new_version_is_used_only_once_all_its_audio_is_on_the_box(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path,
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path,
         media_dir: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
@@ -290,16 +293,16 @@ class LosesFirstPlaylogAnswer(requests.Session):
 
     lost = 0
 
-    def request(self, method, url, *args, **kwargs):
-        response = super().request(method, url, *args, **kwargs)
-        if url.endswith("/playlog") and not self.lost:
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        response = super().request(str(method), str(url), *args, **kwargs)
+        if str(url).endswith("/playlog") and not self.lost:
             self.lost += 1
             raise requests.ConnectionError("connection reset by peer")
         return response
 
 
 def test_outbox_rows_leave_only_after_the_server_confirms_and_are_stored_once(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock, http=LosesFirstPlaylogAnswer())
     agent.run_once(clock())
     clock.current = station.starts[0]
@@ -317,7 +320,7 @@ def test_outbox_rows_leave_only_after_the_server_confirms_and_are_stored_once(
 
 
 def test_relay_is_joined_live_and_stopped_at_its_slot_end(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock, tmp_path: Path) -> None:
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
     relay_at = station.starts[0] - timedelta(minutes=2)
     with transaction(sessions) as s:
         programme = s.scalar(select(Programme).where(Programme.week == "2026-W48"))

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.db.session import transaction
 from scheduler.domain import IsoWeek
 from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"], indirect=True)]
 LOAXA = [str(Path(sys.executable).with_name("loaxa"))] if Path(sys.executable).with_name("loaxa").exists() \
@@ -122,14 +123,14 @@ class KillsServerMidDownload(requests.Session):
         self.server: subprocess.Popen[bytes] | None = None
         self.killed = False
 
-    def request(self, method, url, *args, **kwargs):
-        response = super().request(method, url, *args, **kwargs)
-        if "/audio/" in url and not self.killed:
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        response = super().request(str(method), str(url), *args, **kwargs)
+        if "/audio/" in str(url) and not self.killed:
             chunks = response.iter_content
 
-            def iter_content(chunk_size: int = 1, decode_unicode: bool = False):
+            def iter_content(chunk_size: int = 1, decode_unicode: bool = False) -> Iterator[Any]:
                 received = 0
-                for chunk in chunks(chunk_size, decode_unicode):
+                for chunk in chunks(chunk_size, decode_unicode):  # type: ignore[call-overload]
                     yield chunk
                     received += len(chunk)
                     if received >= 256 * 1024 and not self.killed and self.server is not None:
@@ -137,12 +138,12 @@ class KillsServerMidDownload(requests.Session):
                         self.server.send_signal(signal.SIGKILL)
                         self.server.wait(timeout=10)
 
-            response.iter_content = iter_content
+            response.iter_content = iter_content  # type: ignore[method-assign,assignment]
         return response
 
 
 def test_server_killed_mid_download_then_restarted_the_agent_resumes_with_range(
-        settings: Settings, sessions: sessionmaker[Session], media_dir: Path, tmp_path: Path, clock) -> None:
+        settings: Settings, sessions: sessionmaker[Session], media_dir: Path, tmp_path: Path, clock: FakeClock) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     clock.current = now
     big = make_mp3(5.0, 200, bitrate="320k") * 150  # ~30 MB of valid MP3 frames

@@ -17,6 +17,7 @@ from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.delivery.publisher import BrokerUnavailable, MqttPublisher
 from scheduler.settings import Settings
 from scheduler.wire import Command
+from tests.fake_clock import FakeClock
 
 pytestmark = pytest.mark.mqtt
 
@@ -40,7 +41,7 @@ def test_hash_format_is_pbkdf2_sha512_with_101_iterations() -> None:
 
 
 def test_each_station_reads_only_its_own_topics_on_a_real_broker(
-        sessions: sessionmaker[Session], settings: Settings, clock, tmp_path: Path) -> None:
+        sessions: sessionmaker[Session], settings: Settings, clock: FakeClock, tmp_path: Path) -> None:
     with transaction(sessions) as s:
         a, _ = add_station(s, "GL-A", clock(), commune="Xã Ia Dêr")
         b, _ = add_station(s, "GL-B", clock(), commune="Xã Chư Pưh")

@@ -21,12 +21,13 @@ from scheduler.delivery.commands import (
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.settings import Settings
 from scheduler.wire import Command
+from tests.fake_clock import FakeClock
 
 pytestmark = pytest.mark.mqtt
 
 
 def test_emergency_play_now_reaches_each_target_station_with_its_audio_hash(
-        sessions: sessionmaker[Session], settings: Settings, clock, media_dir: Path, tmp_path: Path) -> None:
+        sessions: sessionmaker[Session], settings: Settings, clock: FakeClock, media_dir: Path, tmp_path: Path) -> None:
     now = clock()
     with Broker(tmp_path) as broker, transaction(sessions) as s:
         a, _ = add_station(s, "GL-A", now)
@@ -53,7 +54,7 @@ def test_emergency_play_now_reaches_each_target_station_with_its_audio_hash(
     assert not commands[0].expired(now) and commands[0].expired(now + timedelta(minutes=15))
 
 
-def test_a_stop_names_the_emergency_so_only_that_play_is_cut(sessions: sessionmaker[Session], clock,
+def test_a_stop_names_the_emergency_so_only_that_play_is_cut(sessions: sessionmaker[Session], clock: FakeClock,
                                                             media_dir: Path) -> None:
     now = clock()
     with transaction(sessions) as s:
@@ -72,7 +73,7 @@ def test_a_stop_names_the_emergency_so_only_that_play_is_cut(sessions: sessionma
 
 
 def test_command_to_a_dead_broker_returns_false_without_raising(sessions: sessionmaker[Session], settings: Settings,
-                                                                clock) -> None:
+                                                                clock: FakeClock) -> None:
     with transaction(sessions) as s:
         station, _ = add_station(s, "GL-A", clock())
         dead = replace(settings, mqtt_url=f"mqtt://127.0.0.1:{free_port()}")

@@ -16,13 +16,14 @@ from scheduler.db.session import transaction
 from scheduler.delivery.notices import push_pending
 from scheduler.settings import Settings
 from scheduler.wire import Notice
+from tests.fake_clock import FakeClock
 
 pytestmark = pytest.mark.mqtt
 START = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def programmes(sessions: sessionmaker[Session], clock) -> dict[str, str]:
+def programmes(sessions: sessionmaker[Session], clock: FakeClock) -> dict[str, str]:
     """Two stations with this week's programme, one also with next week's and one with an old week's."""
     topics = {}
     with transaction(sessions) as s:
@@ -45,7 +46,7 @@ def _notified(sessions: sessionmaker[Session]) -> dict[tuple[str, str], int]:
 
 
 def test_push_publishes_retained_notices_for_this_and_next_week_once(
-        programmes: dict[str, str], sessions: sessionmaker[Session], settings: Settings, clock,
+        programmes: dict[str, str], sessions: sessionmaker[Session], settings: Settings, clock: FakeClock,
         tmp_path: Path) -> None:
     with Broker(tmp_path) as broker:
         live = replace(settings, mqtt_url=broker.url, public_url="https://loaxa.gialai.gov.vn")
@@ -66,7 +67,7 @@ def test_push_publishes_retained_notices_for_this_and_next_week_once(
 
 
 def test_dead_broker_breaks_nothing_and_notices_go_out_once_it_is_back(
-        programmes: dict[str, str], sessions: sessionmaker[Session], settings: Settings, clock,
+        programmes: dict[str, str], sessions: sessionmaker[Session], settings: Settings, clock: FakeClock,
         tmp_path: Path) -> None:
     broker = Broker(tmp_path, port=free_port())
     live = replace(settings, mqtt_url=broker.url)
@@ -81,7 +82,7 @@ def test_dead_broker_breaks_nothing_and_notices_go_out_once_it_is_back(
 
 
 def test_without_a_broker_configured_push_does_nothing(programmes: dict[str, str], sessions: sessionmaker[Session],
-                                                       settings: Settings, clock) -> None:
+                                                       settings: Settings, clock: FakeClock) -> None:
     result = push_pending(sessions, replace(settings, mqtt_url=None), clock())
     assert result.skipped and result.published == 0
     assert set(_notified(sessions).values()) == {0}

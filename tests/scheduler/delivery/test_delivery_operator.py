@@ -17,6 +17,7 @@ from scheduler.db.models import Commune, PlayLog, ProgrammeItem, User
 from scheduler.db.session import transaction
 from scheduler.delivery.operator import audio_zip, confirm_played, m3u_for_day, session_mp3
 from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
 
 DAY = date(2026, 11, 24)
 MORNING = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)  # 05:30 local
@@ -24,7 +25,7 @@ EVENING = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 17:00 local
 
 
 @pytest.fixture
-def programme(sessions: sessionmaker[Session], clock, media_dir: Path) -> dict[str, int]:
+def programme(sessions: sessionmaker[Session], clock: FakeClock, media_dir: Path) -> dict[str, int]:
     now = clock()
     with transaction(sessions) as s:
         station, _ = add_station(s, "QT-DH-01", now, commune="Phường Đông Hà", province="Quảng Trị")
@@ -82,7 +83,7 @@ def test_session_mp3_stitches_the_items_in_order_with_the_scheduled_gap(
 
 
 def test_confirming_played_twice_stores_one_manual_row_and_other_communes_are_refused(
-        programme: dict[str, int], sessions: sessionmaker[Session], clock) -> None:
+        programme: dict[str, int], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     with transaction(sessions) as s:
         commune = s.scalar(select(Commune).where(Commune.name == "Phường Đông Hà"))
         own = User(username="vanhanh", role="operator", password_hash="x", commune=commune, created_at=clock())

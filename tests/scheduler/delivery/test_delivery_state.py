@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.db.session import transaction
 from scheduler.delivery.state import delivery_status
+from tests.fake_clock import FakeClock
 
 
 def test_delivery_status_shows_latest_pushed_and_delivered_versions_per_station(
-        sessions: sessionmaker[Session], clock) -> None:
+        sessions: sessionmaker[Session], clock: FakeClock) -> None:
     now = clock()
     with transaction(sessions) as s:
         a, _ = add_station(s, "GL-A", now)

@@ -14,6 +14,7 @@ from scheduler.db.models import Station
 from scheduler.db.session import transaction
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.delivery.status_listener import StatusListener
+from tests.fake_clock import FakeClock
 
 pytestmark = pytest.mark.mqtt
 
@@ -24,7 +25,7 @@ def _state(sessions: sessionmaker[Session]) -> str | None:
         return None if station is None else station.status.get("mqtt_state")
 
 
-def test_agent_online_report_then_its_last_will_are_recorded(sessions: sessionmaker[Session], clock,
+def test_agent_online_report_then_its_last_will_are_recorded(sessions: sessionmaker[Session], clock: FakeClock,
                                                              tmp_path: Path) -> None:
     with transaction(sessions) as s:
         station, _ = add_station(s, "GL-A", clock())

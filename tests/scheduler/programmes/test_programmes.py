@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -14,7 +15,9 @@ from scheduler.db.models import AudioAsset, Bulletin, Programme, ProgrammeItem, 
 from scheduler.db.session import transaction
 from scheduler.domain import IsoWeek
 from scheduler.imports import import_stations
-from scheduler.programmes import build_week, current_weeks
+from scheduler.programmes import BuildResult, build_week, current_weeks
+from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEK = IsoWeek(2026, 48)  # Monday 23 Nov 2026; the clock fixture starts at 05:00 that day
@@ -51,7 +54,7 @@ def add_bulletin(
 
 
 @pytest.fixture
-def world(sessions: sessionmaker[Session], clock) -> sessionmaker[Session]:
+def world(sessions: sessionmaker[Session], clock: FakeClock) -> sessionmaker[Session]:
     with transaction(sessions) as session:
         import_stations(session, STATIONS)
         add_bulletin(session, "MC-01", clock())
@@ -59,7 +62,7 @@ def world(sessions: sessionmaker[Session], clock) -> sessionmaker[Session]:
     return sessions
 
 
-def build(sessions: sessionmaker[Session], now: datetime, station: str | None = None, horizon: int = 30):
+def build(sessions: sessionmaker[Session], now: datetime, station: str | None = None, horizon: int = 30) -> BuildResult:
     with transaction(sessions) as session:
         return build_week(session, WEEK, now, TZ, horizon, station_code=station)
 
@@ -79,7 +82,7 @@ def items(sessions: sessionmaker[Session], station: str) -> list[ProgrammeItem]:
         return sorted(programme.items, key=lambda i: i.start)
 
 
-def test_first_build_stores_version_one_for_every_active_station(world: sessionmaker[Session], clock) -> None:
+def test_first_build_stores_version_one_for_every_active_station(world: sessionmaker[Session], clock: FakeClock) -> None:
     result = build(world, clock())
     assert sorted(result.changed) == ["CHUPAH-01", "IAGRAI-01", "IAGRAI-02"]
     assert versions(world) == {"CHUPAH-01": 1, "IAGRAI-01": 1, "IAGRAI-02": 1}
@@ -90,7 +93,7 @@ def test_first_build_stores_version_one_for_every_active_station(world: sessionm
     assert all(week_start <= i.start < week_start + timedelta(days=7) for i in planned)
 
 
-def test_rebuild_without_changes_keeps_every_version(world: sessionmaker[Session], clock) -> None:
+def test_rebuild_without_changes_keeps_every_version(world: sessionmaker[Session], clock: FakeClock) -> None:
     build(world, clock())
     before = [(i.start, i.bulletin_code) for i in items(world, "IAGRAI-01")]
     clock.advance(minutes=10)
@@ -100,7 +103,7 @@ def test_rebuild_without_changes_keeps_every_version(world: sessionmaker[Session
     assert [(i.start, i.bulletin_code) for i in items(world, "IAGRAI-01")] == before
 
 
-def test_a_bulletin_for_one_commune_bumps_only_that_communes_stations(world: sessionmaker[Session], clock) -> None:
+def test_a_bulletin_for_one_commune_bumps_only_that_communes_stations(world: sessionmaker[Session], clock: FakeClock) -> None:
     build(world, clock())
     with transaction(world) as s:
         add_bulletin(s, "CHISO-01", clock(), targets=("Chư Păh",), plays=2)
@@ -110,7 +113,7 @@ def test_a_bulletin_for_one_commune_bumps_only_that_communes_stations(world: ses
     assert "CHISO-01" in {i.bulletin_code for i in items(world, "CHUPAH-01")}
 
 
-def test_building_one_station_leaves_the_others_alone(world: sessionmaker[Session], clock) -> None:
+def test_building_one_station_leaves_the_others_alone(world: sessionmaker[Session], clock: FakeClock) -> None:
     result = build(world, clock(), station="IAGRAI-02")
     assert result.changed == ["IAGRAI-02"]
     assert versions(world) == {"IAGRAI-02": 1}
@@ -118,7 +121,7 @@ def test_building_one_station_leaves_the_others_alone(world: sessionmaker[Sessio
         build(world, clock(), station="KHONG-CO")
 
 
-def test_only_approved_bulletins_with_audio_are_planned(world: sessionmaker[Session], clock) -> None:
+def test_only_approved_bulletins_with_audio_are_planned(world: sessionmaker[Session], clock: FakeClock) -> None:
     with transaction(world) as s:
         add_bulletin(s, "NHAP-01", clock(), status="nhap")
         add_bulletin(s, "CAM-01", clock(), with_audio=False)
@@ -127,7 +130,7 @@ def test_only_approved_bulletins_with_audio_are_planned(world: sessionmaker[Sess
     assert {i.bulletin_code for i in items(world, "IAGRAI-01")} == {"MC-01", "DVC-01"}
 
 
-def test_a_pinned_item_survives_a_rebuild(world: sessionmaker[Session], clock) -> None:
+def test_a_pinned_item_survives_a_rebuild(world: sessionmaker[Session], clock: FakeClock) -> None:
     build(world, clock())
     # Pin DVC-01 on Wednesday evening at 17:10, as an operator would from the programme page.
     pin_at = datetime(2026, 11, 25, 17, 10, tzinfo=TZ).astimezone(UTC)
@@ -146,7 +149,7 @@ def test_a_pinned_item_survives_a_rebuild(world: sessionmaker[Session], clock) -
         assert a.end <= b.start
 
 
-def test_items_inside_the_no_change_horizon_stay_as_they_are(world: sessionmaker[Session], clock) -> None:
+def test_items_inside_the_no_change_horizon_stay_as_they_are(world: sessionmaker[Session], clock: FakeClock) -> None:
     build(world, clock())
     first_session = datetime(2026, 11, 23, 5, 30, tzinfo=TZ)
     soon = [(i.start, i.bulletin_code) for i in items(world, "IAGRAI-01")
@@ -188,7 +191,7 @@ def _far_world(sessions: sessionmaker[Session], now: datetime) -> None:
             row.valid_from, row.valid_to = date(2031, 1, 1), date(2031, 12, 31)
 
 
-def _invoke(settings, *args: str):
+def _invoke(settings: Settings, *args: str) -> Result:
     from click.testing import CliRunner
 
     from web.cli import main
@@ -199,7 +202,7 @@ def _invoke(settings, *args: str):
 
 
 def test_programme_build_command_reports_new_and_unchanged_stations(
-    sessions: sessionmaker[Session], settings, clock
+    sessions: sessionmaker[Session], settings: Settings, clock: FakeClock
 ) -> None:
     with transaction(sessions) as s:
         import_stations(s, STATIONS)
@@ -215,7 +218,7 @@ def test_programme_build_command_reports_new_and_unchanged_stations(
 
 
 def test_programme_explain_command_shows_quota_planned_and_why_short(
-    sessions: sessionmaker[Session], settings, clock
+    sessions: sessionmaker[Session], settings: Settings, clock: FakeClock
 ) -> None:
     import json
 

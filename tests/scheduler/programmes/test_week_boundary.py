@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from test_programmes import add_bulletin
 
-from scheduler.db.models import Bulletin, Programme, ProgrammeItem, Station
+from scheduler.db.models import Programme, ProgrammeItem, Station
 from scheduler.db.session import transaction
 from scheduler.domain import IsoWeek
 from scheduler.emergencies import RepeatRule, start_emergency
@@ -92,7 +92,7 @@ def test_an_emergency_late_on_sunday_clears_room_in_next_weeks_programme(session
     late = local(date(2026, 11, 29), 23, 58)  # Sunday 23:58: a 5-minute warning ends Monday 00:03
     with transaction(sessions) as s:
         warning = add_bulletin(s, "BAO-01", late, plays=0, seconds=300, priority="khan_cap")
-        start_emergency(s, s.get(Bulletin, warning.id), ["S1"], RepeatRule(), None, late)
+        start_emergency(s, warning, ["S1"], RepeatRule(), None, late)
     emergency = [a for a in week_items(sessions, THIS) if a[2] == "emergency"]
     assert emergency and emergency[0][1] == local(date(2026, 11, 30), 0, 3)
     assert clashes(sessions) == []

@@ -28,8 +28,11 @@ HEADER = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+ReportAndExpected = tuple[AirtimeReport, dict[str, Expected], Expected]
+
+
 @pytest.fixture
-def report_and_expected(sessions: sessionmaker[Session]) -> tuple[AirtimeReport, dict[str, Expected], Expected]:
+def report_and_expected(sessions: sessionmaker[Session]) -> ReportAndExpected:
     build_world(sessions)
     with sessions() as s:
         report = build_report(s, ReportRequest(WEEK), NOW, TZ)
@@ -48,7 +51,7 @@ FIGURE_HEADINGS = ("Lượt phát theo kế hoạch", "Lượt đã phát", "Lư
                    "Thời lượng kế hoạch (phút)", "Thời lượng đã phát (phút)", "Tỷ lệ thời lượng (%)")
 
 
-def _table_from_rows(rows: list[list[object]]) -> tuple[dict[str, tuple[float, ...]], tuple[float, ...], dict]:
+def _table_from_rows(rows: list[list[object]]) -> tuple[dict[str, tuple[float, ...]], tuple[float, ...], dict[str, tuple[object, ...]]]:
     """Find the heading row, then read station rows and the total row by heading."""
     head_at = next(i for i, r in enumerate(rows) if "Mã đài" in r)
     heads = [str(h) for h in rows[head_at]]
@@ -71,7 +74,7 @@ def _table_from_rows(rows: list[list[object]]) -> tuple[dict[str, tuple[float, .
     return stations, total, extra
 
 
-def _check_table(stations: dict[str, tuple[float, ...]], total: tuple[float, ...], extra: dict,
+def _check_table(stations: dict[str, tuple[float, ...]], total: tuple[float, ...], extra: dict[str, tuple[object, ...]],
                  by_station: dict[str, Expected], expected_total: Expected) -> None:
     assert stations == {code: pytest.approx(_numbers(e)) for code, e in by_station.items()}
     assert total == pytest.approx(_numbers(expected_total))
@@ -79,7 +82,7 @@ def _check_table(stations: dict[str, tuple[float, ...]], total: tuple[float, ...
         assert extra[code] == (name, speakers, commune, lat, lon)
 
 
-def test_xlsx_opened_by_openpyxl_holds_the_expected_figures(report_and_expected: tuple, tmp_path: Path) -> None:
+def test_xlsx_opened_by_openpyxl_holds_the_expected_figures(report_and_expected: ReportAndExpected, tmp_path: Path) -> None:
     report, by_station, total = report_and_expected
     path = tmp_path / "bao-cao.xlsx"
     write_report(report, "xlsx", path)
@@ -98,7 +101,7 @@ def test_xlsx_opened_by_openpyxl_holds_the_expected_figures(report_and_expected:
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_xlsx_read_back_by_libreoffice_holds_the_expected_figures(report_and_expected: tuple,
+def test_xlsx_read_back_by_libreoffice_holds_the_expected_figures(report_and_expected: ReportAndExpected,
                                                                    tmp_path: Path) -> None:
     report, by_station, total = report_and_expected
     path = tmp_path / "bao-cao.xlsx"
@@ -115,7 +118,7 @@ def test_xlsx_read_back_by_libreoffice_holds_the_expected_figures(report_and_exp
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
 
 
-def test_csv_starts_with_a_bom_and_holds_the_expected_figures(report_and_expected: tuple) -> None:
+def test_csv_starts_with_a_bom_and_holds_the_expected_figures(report_and_expected: ReportAndExpected) -> None:
     report, by_station, total = report_and_expected
     data = render_report(report, "csv")
     assert data.startswith(b"\xef\xbb\xbf")
@@ -125,7 +128,7 @@ def test_csv_starts_with_a_bom_and_holds_the_expected_figures(report_and_expecte
     assert rows[-1][2] == "Tổng cộng"
 
 
-def test_json_holds_the_expected_figures(report_and_expected: tuple) -> None:
+def test_json_holds_the_expected_figures(report_and_expected: ReportAndExpected) -> None:
     report, by_station, total = report_and_expected
     data = json.loads(render_report(report, "json"))
     got = {r["key"]: (r["planned_items"], r["aired_items"], r["missed_items"], r["emergency_items"],
@@ -137,7 +140,7 @@ def test_json_holds_the_expected_figures(report_and_expected: tuple) -> None:
                               "last": "2026-11-22"}
 
 
-def test_pdf_text_has_the_vietnamese_header_and_the_totals(report_and_expected: tuple, tmp_path: Path) -> None:
+def test_pdf_text_has_the_vietnamese_header_and_the_totals(report_and_expected: ReportAndExpected, tmp_path: Path) -> None:
     report, _by_station, total = report_and_expected
     path = tmp_path / "bao-cao.pdf"
     write_report(report, "pdf", path)
@@ -161,7 +164,7 @@ def test_pdf_text_has_the_vietnamese_header_and_the_totals(report_and_expected: 
     assert images == 3  # the three charts
 
 
-def test_charts_are_png_images(report_and_expected: tuple) -> None:
+def test_charts_are_png_images(report_and_expected: ReportAndExpected) -> None:
     report, *_ = report_and_expected
     charts = all_charts(report)
     assert set(charts) == {"topic", "commune", "trend"}
@@ -177,7 +180,7 @@ def test_empty_report_still_renders_every_format(sessions: sessionmaker[Session]
     assert "Không có lượt nào bị bỏ lỡ" in "\n".join(p.extract_text() for p in PdfReader(tmp_path / "r.pdf").pages)
 
 
-def test_failed_render_leaves_no_file_behind(report_and_expected: tuple, tmp_path: Path) -> None:
+def test_failed_render_leaves_no_file_behind(report_and_expected: ReportAndExpected, tmp_path: Path) -> None:
     report, *_ = report_and_expected
     target = tmp_path / "bao-cao.docx"
     with pytest.raises(ValueError, match="Định dạng «docx» không hỗ trợ"):

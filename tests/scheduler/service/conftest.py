@@ -17,10 +17,11 @@ from scheduler.service.config import ServiceConfig
 from scheduler.service.jobs import JobContext
 from scheduler.service.schedule import JOBSTORE_TABLE
 from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
 
 
 @pytest.fixture
-def province(sessions: sessionmaker[Session], clock) -> sessionmaker[Session]:
+def province(sessions: sessionmaker[Session], clock: FakeClock) -> sessionmaker[Session]:
     with transaction(sessions) as session:
         import_stations(session, STATIONS)
         add_bulletin(session, "MC-01", "Tuyên truyền cơ chế một cửa, một cửa liên thông.", clock())
@@ -29,7 +30,7 @@ def province(sessions: sessionmaker[Session], clock) -> sessionmaker[Session]:
 
 
 @pytest.fixture
-def context(settings: Settings, sessions: sessionmaker[Session], clock) -> JobContext:
+def context(settings: Settings, sessions: sessionmaker[Session], clock: FakeClock) -> JobContext:
     return JobContext(settings=replace(settings, silent_minutes=30), sessions=sessions, config=ServiceConfig(),
                       clock=clock)
 

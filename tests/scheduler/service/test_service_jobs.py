@@ -25,6 +25,7 @@ from scheduler.service.jobs import (
     rollup_reports,
     watch_changes,
 )
+from tests.fake_clock import FakeClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -66,7 +67,7 @@ def test_bulletins_lapse_just_after_local_midnight_of_their_last_day(
 
 
 def test_stations_that_stop_reporting_are_flagged_and_cleared_when_back(
-    province: sessionmaker[Session], context: JobContext, clock
+    province: sessionmaker[Session], context: JobContext, clock: FakeClock
 ) -> None:
     now = clock()
     with transaction(province) as s:
@@ -110,7 +111,7 @@ def test_build_next_week_plans_the_following_local_week_for_every_station(
 
 
 def test_a_new_leader_builds_every_station_without_a_programme_at_once(
-    province: sessionmaker[Session], context: JobContext, clock
+    province: sessionmaker[Session], context: JobContext, clock: FakeClock
 ) -> None:
     now = clock()
     done = watch_changes(context, now)
@@ -120,7 +121,7 @@ def test_a_new_leader_builds_every_station_without_a_programme_at_once(
 
 
 def test_an_approval_reaches_only_the_stations_it_targets_at_the_next_tick(
-    province: sessionmaker[Session], context: JobContext, clock
+    province: sessionmaker[Session], context: JobContext, clock: FakeClock
 ) -> None:
     now = clock()
     watch_changes(context, now)
@@ -142,7 +143,7 @@ def test_an_approval_reaches_only_the_stations_it_targets_at_the_next_tick(
 
 
 def test_an_approved_bulletin_without_audio_is_rendered_and_planned_in_the_same_tick(
-    province: sessionmaker[Session], context: JobContext, clock
+    province: sessionmaker[Session], context: JobContext, clock: FakeClock
 ) -> None:
     now = clock()
     watch_changes(context, now)
@@ -154,7 +155,7 @@ def test_an_approved_bulletin_without_audio_is_rendered_and_planned_in_the_same_
 
 
 def test_next_week_is_rebuilt_by_the_watcher_only_once_it_exists(
-    province: sessionmaker[Session], context: JobContext, clock
+    province: sessionmaker[Session], context: JobContext, clock: FakeClock
 ) -> None:
     assert [str(r.week) for r in watch_changes(context, clock()).rebuilt] == ["2026-W48"]
     build_next_week(context, clock())
@@ -165,7 +166,7 @@ def test_next_week_is_rebuilt_by_the_watcher_only_once_it_exists(
 
 
 def test_the_watchers_bookkeeping_survives_in_the_heartbeat_row(
-    province: sessionmaker[Session], context: JobContext, clock
+    province: sessionmaker[Session], context: JobContext, clock: FakeClock
 ) -> None:
     watch_changes(context, clock())
     watch_changes(context, clock())
@@ -180,7 +181,7 @@ def test_the_watchers_bookkeeping_survives_in_the_heartbeat_row(
 
 
 def test_render_job_turns_an_approved_bulletin_into_audio(
-    province: sessionmaker[Session], context: JobContext, clock
+    province: sessionmaker[Session], context: JobContext, clock: FakeClock
 ) -> None:
     with transaction(province) as s:
         add_bulletin(s, "TTHC-01", "Người dân có thể nộp hồ sơ trực tuyến tại Cổng dịch vụ công.", clock(),
@@ -219,7 +220,7 @@ def test_push_job_notifies_stations_of_new_programme_versions(
 
 
 def test_nightly_rollup_job_rolls_up_the_days_that_are_over(
-    province: sessionmaker[Session], context: JobContext, clock
+    province: sessionmaker[Session], context: JobContext, clock: FakeClock
 ) -> None:
     watch_changes(context, clock())  # programmes from Monday 23 Nov on
     wednesday_night = datetime(2026, 11, 25, 18, 30, tzinfo=UTC)  # Thursday 01:30 in Hà Nội

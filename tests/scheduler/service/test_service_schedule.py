@@ -19,6 +19,7 @@ from scheduler.service import runtime
 from scheduler.service.config import ServiceConfig
 from scheduler.service.jobs import JOBS, JobContext
 from scheduler.service.schedule import JOBSTORE_TABLE, job_specs, make_scheduler, reconcile
+from tests.fake_clock import FakeClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -99,7 +100,7 @@ def test_daily_and_weekly_triggers_follow_hanoi_wall_clock() -> None:
 
 
 def test_the_stored_entry_point_runs_the_named_job_with_the_installed_context(
-    sessions: sessionmaker[Session], context: JobContext, clock
+    sessions: sessionmaker[Session], context: JobContext, clock: FakeClock
 ) -> None:
     with transaction(sessions) as s:
         add_bulletin(s, "HET-01", "Bản tin đã hết hạn.", clock(), valid_to=date(2026, 11, 1))

@@ -14,6 +14,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.fake_clock import FakeClock
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
 from delivery_world import Broker, add_station, wait_for  # noqa: E402
 
@@ -34,7 +36,7 @@ def _state(sessions: sessionmaker[Session]) -> str | None:
 
 
 def test_leader_records_a_station_going_offline_over_mqtt(
-    settings: Settings, sessions: sessionmaker[Session], clock, tmp_path: Path  # type: ignore[no-untyped-def]
+    settings: Settings, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path
 ) -> None:
     with transaction(sessions) as s:
         station, _ = add_station(s, "GL-S", clock())

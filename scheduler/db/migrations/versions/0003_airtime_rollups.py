@@ -6,6 +6,7 @@ Create Date: 2026-11-22 00:00:00
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,11 +19,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _big_id() -> sa.Column:
+def _big_id() -> sa.Column[Any]:
     return sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False)
 
 
-def _figures() -> list[sa.Column]:
+def _figures() -> list[sa.Column[Any]]:
     return [
         sa.Column("station_code", sa.String(length=40), nullable=False),
         sa.Column("commune", sa.String(length=120), nullable=False),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from scheduler.emergencies import RepeatRule, start_emergency
 from scheduler.imports import import_stations
 from scheduler.manifest import build_manifest
 from scheduler.programmes import build_week
+from scheduler.wire import Manifest
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEK = IsoWeek(2026, 48)
@@ -43,7 +43,7 @@ def load_programme(session: Session, station: str) -> Programme:
     ).one()
 
 
-def manifest_of(sessions: sessionmaker[Session], station: str) -> dict[str, Any]:
+def manifest_of(sessions: sessionmaker[Session], station: str) -> Manifest:
     with sessions() as session:
         return build_manifest(load_programme(session, station), TZ, BASE_URL)
 

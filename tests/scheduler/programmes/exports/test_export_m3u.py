@@ -6,6 +6,7 @@ from export_world import BASE_URL, BULLETINS, manifest_of
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.programmes.exports.m3u import to_m3u
+from scheduler.wire import parse_manifest
 
 
 def parse_m3u(text: str) -> list[tuple[int, str, str]]:
@@ -55,8 +56,8 @@ def test_titles_keep_their_vietnamese_commas_and_semicolons(built_week: sessionm
 
 
 def test_a_newline_in_a_title_cannot_start_a_bogus_entry() -> None:
-    manifest = {"station": "X", "week": "2026-W48", "version": 1, "items": [{
+    manifest = parse_manifest({"format": 1, "station": "X", "week": "2026-W48", "version": 1, "items": [{
         "start": "2026-11-23T05:30:00+07:00", "end": "2026-11-23T05:32:00+07:00", "kind": "bulletin",
         "bulletin": "B1", "title": "Dòng một\nhttp://evil.example/x.mp3", "audio_url": "https://a/1.mp3",
-        "stream_url": None, "duration_ms": 120_000}]}
+        "stream_url": None, "duration_ms": 120_000}]})
     assert parse_m3u(to_m3u(manifest)) == [(120, "B1 — Dòng một http://evil.example/x.mp3", "https://a/1.mp3")]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.programmes.exports import export_programme
 from scheduler.programmes.exports.labels import duration_label
 from scheduler.programmes.exports.sheet import to_pdf
+from scheduler.wire import parse_manifest
 
 
 def _pdf(sessions: sessionmaker[Session], station: str) -> bytes:
@@ -57,8 +58,8 @@ def test_the_font_is_embedded(built_week: sessionmaker[Session]) -> None:
 
 
 def test_a_week_without_items_prints_each_day_as_silent() -> None:
-    manifest = {"station": "TRONG-01", "week": str(WEEK), "version": 1, "timezone": "Asia/Ho_Chi_Minh",
-                "generated_at": "2026-11-23T05:00:00+07:00", "items": []}
+    manifest = parse_manifest({"format": 1, "station": "TRONG-01", "week": str(WEEK), "version": 1,
+                               "timezone": "Asia/Ho_Chi_Minh", "generated_at": "2026-11-23T05:00:00+07:00", "items": []})
     text = _text(to_pdf(manifest))
     assert text.count("Không phát.") == 7
 
