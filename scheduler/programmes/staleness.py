@@ -8,6 +8,7 @@ watcher (scheduler.service.jobs.watch_changes) rebuilds them, and pages say so m
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +20,8 @@ from scheduler.db.models import Programme, Station
 from scheduler.domain import BulletinInput, IsoWeek
 from scheduler.programmes.build import BuildResult, build_week
 from scheduler.programmes.inputs import bulletin_inputs, inputs_digest, load_stations, station_input
+
+log = logging.getLogger(__name__)
 
 PENDING_TEXT = (
     "Lịch tuần này chưa theo kịp thay đổi mới nhất (bản tin vừa duyệt hoặc sửa, khung giờ, quy định). "
@@ -62,8 +65,20 @@ def is_stale(session: Session, station: Station, week: IsoWeek) -> bool:
 def rebuild_stale(
     session: Session, week: IsoWeek, now: datetime, tz: ZoneInfo, horizon_minutes: int
 ) -> BuildResult | None:
-    """Rebuild the stale stations of `week` (None when there are none)."""
-    codes = stale_stations(session, week)
+    """Rebuild the stale stations of `week` (None when there are none). A station whose stored input
+    cannot be planned (windows that no longer parse) is left out and logged; the others still are."""
+    chosen = load_stations(session)
+    codes = stale_stations(session, week, chosen)
     if not codes:
         return None
-    return build_week(session, week, now, tz, horizon_minutes, station_codes=codes)
+    good = []
+    for station in (s for s in chosen if s.code in codes):
+        try:
+            station_input(station)
+        except ValueError as exc:
+            log.error("không lập lại được lịch tuần %s cho đài %s: %s", week, station.code, exc)
+            continue
+        good.append(station.code)
+    if not good:
+        return None
+    return build_week(session, week, now, tz, horizon_minutes, station_codes=good)

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import Result
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from scheduler.db.models import AudioAsset, Bulletin, Programme, ProgrammeItem, Station
 from scheduler.db.session import transaction
 from scheduler.domain import IsoWeek
 from scheduler.imports import import_stations
-from scheduler.programmes import BuildResult, build_week, current_weeks
+from scheduler.programmes import BuildResult, build_week, current_weeks, dry_run
 from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
 
@@ -164,6 +164,24 @@ def test_items_inside_the_no_change_horizon_stay_as_they_are(world: sessionmaker
     assert [(i.start, i.bulletin_code) for i in after if i.start < first_session + timedelta(minutes=30)] == soon
     evening = [i for i in after if i.start.astimezone(TZ).date() == date(2026, 11, 23) and i.start.astimezone(TZ).hour == 17]
     assert evening and evening[0].bulletin_code == "UT-01"  # priority bulletins open the session
+
+
+def test_the_dry_run_takes_no_row_locks_and_writes_nothing(
+    world: sessionmaker[Session], clock: FakeClock, backend: str
+) -> None:
+    build(world, clock())
+    with transaction(world) as s:
+        add_bulletin(s, "CHISO-01", clock(), targets=("Chư Păh",))  # a rebuild would change CHUPAH-01
+    with world() as holder:
+        # Another transaction (an emergency, a build) holds every programme row of the week.
+        holder.execute(select(Programme).where(Programme.week == str(WEEK)).with_for_update()).all()
+        with world() as s:
+            if backend == "postgresql":
+                s.execute(text("SET lock_timeout = '2s'"))  # a lock wait fails the test instead of hanging
+            result = dry_run(s, WEEK, clock(), TZ)
+            assert result.changed == ["CHUPAH-01"] and result.stale == ["CHUPAH-01"]
+            assert not (s.new or s.dirty or s.deleted)
+    assert versions(world) == {"CHUPAH-01": 1, "IAGRAI-01": 1, "IAGRAI-02": 1}
 
 
 @pytest.mark.parametrize(

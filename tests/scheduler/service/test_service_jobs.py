@@ -227,3 +227,12 @@ def test_nightly_rollup_job_rolls_up_the_days_that_are_over(
     result = rollup_reports(context, wednesday_night)
     assert result is not None and result.days == [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
     assert rollup_reports(context, wednesday_night).days == []  # already rolled up
+
+
+def test_a_station_whose_stored_windows_no_longer_parse_does_not_hold_up_the_others(
+    province: sessionmaker[Session], context: JobContext, clock: FakeClock
+) -> None:
+    with transaction(province) as s:  # written around the validators, e.g. by an old version
+        s.scalars(select(Station).where(Station.code == "CHUPAH-01")).one().windows = "T9 05:30-06:00"
+    done = watch_changes(context, clock())
+    assert [sorted(r.changed) for r in done.rebuilt] == [["IAGRAI-01", "IAGRAI-02"]]
