@@ -42,17 +42,9 @@ class WatchdogSettings:
     retry: timedelta = DEFAULT_RETRY  # wait this long after a failure before trying the stream again
 
 
-def find_ffmpeg() -> str | None:
-    """ffmpeg on PATH, else imageio-ffmpeg's when installed; None means no watchdog (the agent says so)."""
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        import imageio_ffmpeg
-
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
-    except (ImportError, RuntimeError):
-        return None
+def find_ffmpeg(configured: str | None = None) -> str | None:
+    """The ffmpeg given (--ffmpeg), else the one on PATH; None means no silence watch (the agent says so)."""
+    return configured or shutil.which("ffmpeg")
 
 
 class StreamMonitor:
@@ -122,7 +114,7 @@ MonitorFactory = Callable[[str], StreamMonitor | None]
 
 def monitor_factory(settings: WatchdogSettings, ffmpeg: str | None = None) -> MonitorFactory:
     """Start a monitor per stream, or none (logged once) when no ffmpeg is on the box."""
-    exe = ffmpeg or find_ffmpeg()
+    exe = find_ffmpeg(ffmpeg)
     if exe is None:
         log.warning("Không có ffmpeg trên đầu thu: không theo dõi được luồng tiếp sóng im lặng; "
                     "chỉ phát hiện khi trình phát dừng.")

@@ -45,10 +45,13 @@ def _system_clock() -> datetime:
               help="Số giây luồng tiếp sóng/trực tiếp im lặng hoặc mất dữ liệu thì coi là hỏng và phát mục dự phòng.")
 @click.option("--stream-retry", default=30, show_default=True, type=click.IntRange(5, 3600),
               help="Số giây chờ trước khi thử lại luồng hỏng (trong khi khối tiếp sóng còn giờ).")
+@click.option("--ffmpeg", default=None, envvar="LOAXA_AGENT_FFMPEG",
+              help="Đường dẫn ffmpeg dùng để theo dõi luồng (mặc định: ffmpeg trong PATH).")
 @click.option("-v", "--verbose", is_flag=True, help="Ghi nhật ký chi tiết.")
 def agent(server: str, station: str, token: str, cache_dir: Path, player: str, player_cmd: str | None,
           mqtt_url: str | None, no_mqtt: bool, poll: int, upload_every: int, status_every: int, volume: int,
-          hardware_cmd: str | None, stream_silence: int, stream_retry: int, verbose: bool) -> None:
+          hardware_cmd: str | None, stream_silence: int, stream_retry: int, ffmpeg: str | None,
+          verbose: bool) -> None:
     from scheduler.agent.agent import Agent, AgentConfig
     from scheduler.agent.players import make_player
     from scheduler.agent.status import command_hardware, no_hardware
@@ -70,7 +73,7 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
     )
     hardware = command_hardware(hardware_cmd) if hardware_cmd else no_hardware
     station_agent = Agent(config, clock=_system_clock, player=backend, hardware=hardware,
-                          monitors=monitor_factory(config.watchdog))
+                          monitors=monitor_factory(config.watchdog, ffmpeg))
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

@@ -15,9 +15,10 @@ from delivery_world import ItemSpec, ServerThread, set_items
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from audio.ffmpeg import ffmpeg_exe
 from scheduler.agent.agent import Agent, AgentConfig
 from scheduler.agent.players import NullPlayer
-from scheduler.agent.watchdog import WatchdogSettings, find_ffmpeg, monitor_factory
+from scheduler.agent.watchdog import StreamMonitor, WatchdogSettings, monitor_factory
 from scheduler.db.models import Programme
 from scheduler.db.models import Station as StationRow
 from scheduler.db.session import transaction
@@ -28,7 +29,6 @@ from tests.stream_server import StreamServer
 RELAY = SESSION - timedelta(minutes=5)
 WATCH = WatchdogSettings(silence=timedelta(seconds=2), retry=timedelta(seconds=20))
 
-pytestmark = pytest.mark.skipif(find_ffmpeg() is None, reason="needs ffmpeg")
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def relay_programme(sessions: sessionmaker[Session], station: Station, url: str,
 def watched_agent(server: ServerThread, station: Station, cache: Path, clock: FakeClock) -> Agent:
     config = AgentConfig(server=server.url, station=CODE, token=station.token, cache_dir=cache, mqtt=False,
                          watchdog=WATCH)
-    return Agent(config, clock=clock, player=NullPlayer(clock), monitors=monitor_factory(WATCH))
+    return Agent(config, clock=clock, player=NullPlayer(clock), monitors=monitor_factory(WATCH, ffmpeg_exe()))
 
 
 def live(agent: Agent, clock: FakeClock, seconds: float, until: object = None) -> None:
@@ -165,12 +165,8 @@ def test_a_relay_that_sends_silence_is_dropped_then_retried_and_recovers(
 
 def test_a_stalled_stream_counts_as_silence() -> None:
     """Connected but no bytes: ffmpeg's read timeout is the silence span, so a stall is caught too."""
-    from scheduler.agent.watchdog import StreamMonitor
-
-    exe = find_ffmpeg()
-    assert exe is not None
     with StreamServer(mode="tone") as stream:
-        monitor = StreamMonitor(exe, stream.url, timedelta(seconds=1))
+        monitor = StreamMonitor(ffmpeg_exe(), stream.url, timedelta(seconds=1))
         try:
             time.sleep(1.5)
             assert monitor.health() == "listening"
