@@ -46,6 +46,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("bulletins.index", "Bản tin", "bulletins.view"),
     ("programmes.index", "Lịch phát", "programmes.view"),
     ("stations.index", "Đài và cụm loa", "stations.view"),
+    ("fleetmap.index", "Bản đồ", "stations.view"),
     ("emergencies.index", "Phát khẩn cấp", "emergencies.view"),
     ("reports.index", "Báo cáo", "reports.view"),
     ("audit.index", "Nhật ký", "audit.view"),
