@@ -24,6 +24,9 @@ EVENT_TOPIC = "event"  # station -> server, QoS 1, not retained: what became of 
 
 CommandKind = Literal["play", "stop", "volume", "resync"]
 COMMAND_KINDS: tuple[str, ...] = ("play", "stop", "volume", "resync")
+LIVE_KIND = "live"  # play-log kind and programme source of a live broadcast (trực tiếp)
+LIVE_PRIORITY = "truc_tiep"  # above ưu tiên, below khẩn cấp: it pre-empts the programme, emergencies pre-empt it
+
 # A command that reaches a station later than this is not obeyed: a persistent MQTT session
 # may hand over an emergency hours old after a long outage, and airing it then would mislead.
 DEFAULT_COMMAND_TTL = timedelta(minutes=15)
@@ -257,7 +260,9 @@ class Command:
 
     play: air `sha256` (or `stream_url`) at once, pre-empting the programme (khẩn cấp); `emergency`
     and `airing` name the emergency and which of its plays this is, so the station can report on it.
-    stop: stop what is playing now (with `emergency` set: only if that emergency is what plays).
+    With `live` set it is a live broadcast: the station plays `stream_url` at LIVE_PRIORITY (it
+    pre-empts the programme; an emergency pre-empts it) until a stop naming the same `live`.
+    stop: stop what is playing now (with `emergency` or `live` set: only if that is what plays).
     volume: set `volume` 0-100 (in a play: the play's own volume; None = the station's).
     resync: re-fetch and re-verify all.
     """
@@ -274,6 +279,7 @@ class Command:
     volume: int | None = None
     emergency: int | None = None
     airing: int | None = None
+    live: int | None = None  # a live broadcast (Phát trực tiếp): play `stream_url` at LIVE_PRIORITY until stopped
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
@@ -305,7 +311,7 @@ class Command:
             raise ValueError(f"Âm lượng «{volume}» không hợp lệ; dùng số nguyên từ 0 đến 100.")
         if kind == "volume" and volume is None:
             raise ValueError("Lệnh đặt âm lượng thiếu trường volume (0-100).")
-        for key in ("emergency", "airing"):
+        for key in ("emergency", "airing", "live"):
             value = data.get(key)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise ValueError(f"Trường {key} «{value}» không hợp lệ; cần số nguyên không âm.")
@@ -334,6 +340,7 @@ class Command:
             volume=volume,
             emergency=data.get("emergency"),
             airing=data.get("airing"),
+            live=data.get("live"),
         )
 
 

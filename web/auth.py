@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "emergencies.view": frozenset({"admin", "approver", "editor", "operator"}),
     "emergencies.start": frozenset({"admin", "approver"}),  # scheduler.emergencies.lifecycle.STARTERS
     "emergencies.request": frozenset({"admin", "approver", "editor"}),  # an editor's order waits for approval
+    "live.start": frozenset({"admin", "approver"}),  # Phát trực tiếp: speak to the stations in scope
     "audit.view": frozenset({"admin", "approver"}),
     "users.manage": frozenset({"admin"}),
     "media.listen": frozenset({"admin", "editor", "approver", "operator", "viewer"}),

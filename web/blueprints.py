@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 
 from web import api, health, reports, views
 from web.context import close_db
-from web.views import auditlog, bulletins, emergencies, fleetmap, programmes, stations, today, users
+from web.views import auditlog, bulletins, emergencies, fleetmap, live, programmes, stations, today, users
 
 # Each area owns its module and its blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -19,6 +19,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     stations.bp,
     fleetmap.bp,
     emergencies.bp,
+    live.bp,
     auditlog.bp,
     users.bp,
     health.bp,
