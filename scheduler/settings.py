@@ -42,6 +42,8 @@ class Settings:
     no_change_minutes: int = 30
     silent_minutes: int = DEFAULT_SILENT_MINUTES  # no contact for this long: offline (scheduler.liveness)
     audio: AudioSettings = field(default_factory=AudioSettings)
+    smtp_url: str | None = None  # alerts by e-mail (scheduler.alerts.channels): smtp://host:25 …
+    alert_from: str = "loaxa <canhbao@localhost>"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -73,4 +75,6 @@ class Settings:
             no_change_minutes=int(env.get("LOAXA_NO_CHANGE_MINUTES", "30")),
             silent_minutes=_positive(env, "LOAXA_SILENT_MINUTES", DEFAULT_SILENT_MINUTES),
             audio=audio,
+            smtp_url=env.get("LOAXA_SMTP_URL") or None,
+            alert_from=env.get("LOAXA_ALERT_FROM") or "loaxa <canhbao@localhost>",
         )

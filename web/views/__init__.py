@@ -46,6 +46,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("programmes.index", "Lịch phát", "programmes.view"),
     ("stations.index", "Đài và cụm loa", "stations.view"),
     ("emergencies.index", "Phát khẩn cấp", "emergencies.view"),
+    ("alerts.index", "Cảnh báo", "alerts.view"),
     ("reports.index", "Báo cáo", "reports.view"),
     ("audit.index", "Nhật ký", "audit.view"),
     ("users.index", "Người dùng", "users.manage"),
