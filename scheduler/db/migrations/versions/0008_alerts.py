@@ -1,7 +1,7 @@
 """alerts to people: rules, recipients, alert occurrences
 
-Revision ID: 0007_alerts
-Revises: 0006_emergency_tracking
+Revision ID: 0008_alerts
+Revises: 0007_content_from_above
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import scheduler.db.types
 
-revision: str = "0007_alerts"
-down_revision: str | None = "0006_emergency_tracking"
+revision: str = "0008_alerts"
+down_revision: str | None = "0007_content_from_above"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
