@@ -61,6 +61,14 @@ class Commune(Base):
     name: Mapped[str] = mapped_column(String(120))
     default_windows: Mapped[str] = mapped_column(Text, default="")
     policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # TT 39 (scheduler.commune_choice): province-level thông thường bulletins aired as they come
+    # (tu-dong) or each chosen by the commune approver (chon), the default applying after the deadline.
+    upstream_mode: Mapped[str] = mapped_column(String(10), default="tu-dong")  # tu-dong | chon
+    upstream_deadline_hours: Mapped[int] = mapped_column(Integer, default=24)
+    upstream_default: Mapped[str] = mapped_column(String(10), default="nhan")  # nhan | khong
+    upstream_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # deadlines run from here at the earliest
+    # Where the commune's own ưu tiên items go against ưu tiên items from above.
+    priority_order: Mapped[str] = mapped_column(String(12), default="tren-truoc")  # tren-truoc | xa-truoc
     province: Mapped[Province] = relationship(back_populates="communes")
     area: Mapped[Area | None] = relationship()
     stations: Mapped[list[Station]] = relationship(back_populates="commune")
@@ -128,6 +136,7 @@ class AudioAsset(Base):
 
 class Bulletin(Base):
     __tablename__ = "bulletin"
+    __table_args__ = (UniqueConstraint("source_id", "external_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(300))
@@ -149,9 +158,13 @@ class Bulletin(Base):
     render_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Sent by an upstream source system (POST /api/v1/upstream/bulletins): approved by that source.
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="SET NULL"))
+    external_id: Mapped[str | None] = mapped_column(String(120))
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     approver: Mapped[User | None] = relationship(foreign_keys=[approver_id])
     audio: Mapped[AudioAsset | None] = relationship()
+    source: Mapped[Source | None] = relationship()
 
 
 class Programme(Base):
@@ -278,6 +291,28 @@ class Source(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CommuneDecision(Base):
+    """A commune's answer to a bulletin from above under its `chon` policy: nhan (air it) or khong.
+
+    `by_default` marks the configured default applied when the deadline passed with no answer. The
+    bulletin's code and title are copied so reports stay true after the bulletin is deleted.
+    """
+
+    __tablename__ = "commune_decision"
+    __table_args__ = (UniqueConstraint("bulletin_id", "commune_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id", ondelete="SET NULL"))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"))
+    bulletin_code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    decision: Mapped[str] = mapped_column(String(10))  # nhan | khong
+    by_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    commune: Mapped[Commune] = relationship()
+    decided_by: Mapped[User | None] = relationship()
 
 
 class PlayLog(Base):

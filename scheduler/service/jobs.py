@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler import audit
+from scheduler import audit, commune_choice
 from scheduler.alerts.engine import CheckOutcome, check_alerts, send_summaries
 from scheduler.db.models import Bulletin, Programme, Station
 from scheduler.db.session import transaction
@@ -100,6 +100,8 @@ def _rebuild_stale(ctx: JobContext, now: datetime, weeks: list[IsoWeek]) -> list
 def watch_changes(ctx: JobContext, now: datetime) -> WatchOutcome:
     """Rebuild the stations whose inputs changed (this week, and next once built), render new audio,
     and rebuild again the stations its bulletins reach: an approval airs within a tick or two."""
+    with transaction(ctx.sessions) as session:
+        commune_choice.apply_deadlines(session, now)  # a commune's default, once its deadline passed
     with transaction(ctx.sessions) as session:
         weeks = _weeks_to_rebuild(session, now, ctx)
         fingerprint = planning_fingerprint(session, weeks)
