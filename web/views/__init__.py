@@ -62,6 +62,7 @@ AUDIO_TYPES = {
     ".m4a": "audio/mp4",
     ".flac": "audio/flac",
     ".aac": "audio/aac",
+    ".webm": "audio/webm",
     ".oga": "audio/ogg",
 }
 
