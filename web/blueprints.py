@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 
 from web import api, health, reports, views
 from web.context import close_db
-from web.views import auditlog, bulletins, emergencies, fleetmap, programmes, stations, today, users
+from web.views import alerts, auditlog, bulletins, emergencies, fleetmap, programmes, stations, today, users
 
 # Each area owns its module and its blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -21,6 +21,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     emergencies.bp,
     auditlog.bp,
     users.bp,
+    alerts.bp,
     health.bp,
     reports.bp,
 )

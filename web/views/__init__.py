@@ -48,6 +48,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("stations.index", "Đài và cụm loa", "stations.view"),
     ("fleetmap.index", "Bản đồ", "stations.view"),
     ("emergencies.index", "Phát khẩn cấp", "emergencies.view"),
+    ("alerts.index", "Cảnh báo", "alerts.view"),
     ("reports.index", "Báo cáo", "reports.view"),
     ("audit.index", "Nhật ký", "audit.view"),
     ("users.index", "Người dùng", "users.manage"),
@@ -61,6 +62,7 @@ AUDIO_TYPES = {
     ".m4a": "audio/mp4",
     ".flac": "audio/flac",
     ".aac": "audio/aac",
+    ".webm": "audio/webm",
     ".oga": "audio/ogg",
 }
 
