@@ -467,6 +467,7 @@ class Agent:
             },
             "manifests": manifests,
             "outbox": self.store.outbox_size(),
+            "plays_set_aside": self.store.set_aside_count(),
             "mqtt": self._mqtt_connected(),
         }
 
