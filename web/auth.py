@@ -48,6 +48,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "media.listen": frozenset({"admin", "editor", "approver", "operator", "viewer"}),
     "reports.view": frozenset({"admin", "editor", "approver", "operator", "viewer"}),
+    "today.view": frozenset({"admin", "editor", "approver", "operator", "viewer"}),
+    "playlog.confirm": frozenset({"admin", "operator"}),  # "đã phát" / "không phát được" by hand
+    "alerts.view": frozenset({"admin", "approver", "operator"}),  # their scope's alerts (scheduler.alerts)
+    "alerts.manage": frozenset({"admin"}),  # rules and recipients
 }
 
 LOGIN_MAX_FAILURES = 5
