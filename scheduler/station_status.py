@@ -7,6 +7,7 @@ local times, "chưa báo" instead of None. Online/offline comes from scheduler.l
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,10 +106,8 @@ def playing(value: Any, now: datetime, tz: ZoneInfo) -> Fact:
     text = f"«{value['title']}» ({kind_label(str(value.get('kind') or 'bulletin'))})"
     since = value.get("since")
     if isinstance(since, str):
-        try:
+        with contextlib.suppress(ValueError):
             text += f", từ {datetime.fromisoformat(since).astimezone(tz):%H:%M}"
-        except ValueError:
-            pass
     if value.get("emergency"):
         text += " — lệnh khẩn cấp"
     return Fact("Đang phát", text)
