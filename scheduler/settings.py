@@ -59,6 +59,8 @@ class Settings:
     # None: the Phát trực tiếp page says live broadcasts are not set up. Stations listen at icecast_public_url.
     icecast_url: str | None = None
     icecast_public_url: str | None = None
+    smtp_url: str | None = None  # alerts by e-mail (scheduler.alerts.channels): smtp://host:25 …
+    alert_from: str = "loaxa <canhbao@localhost>"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -94,4 +96,6 @@ class Settings:
             audio=audio,
             icecast_url=env.get("LOAXA_ICECAST_URL") or None,
             icecast_public_url=(env.get("LOAXA_ICECAST_PUBLIC_URL") or "").rstrip("/") or None,
+            smtp_url=env.get("LOAXA_SMTP_URL") or None,
+            alert_from=env.get("LOAXA_ALERT_FROM") or "loaxa <canhbao@localhost>",
         )

@@ -6,7 +6,19 @@ from flask import Blueprint, Flask
 
 from web import api, health, reports, views
 from web.context import close_db
-from web.views import auditlog, bulletins, emergencies, fleetmap, live, programmes, stations, today, users
+from web.views import (
+    alerts,
+    auditlog,
+    bulletins,
+    choices,
+    emergencies,
+    fleetmap,
+    live,
+    programmes,
+    stations,
+    today,
+    users,
+)
 
 # Each area owns its module and its blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -20,8 +32,10 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     fleetmap.bp,
     emergencies.bp,
     live.bp,
+    choices.bp,
     auditlog.bp,
     users.bp,
+    alerts.bp,
     health.bp,
     reports.bp,
 )

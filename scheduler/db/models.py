@@ -493,3 +493,66 @@ class AirtimeRollupDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     play_log_watermark: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AlertRule(Base):
+    """One alert rule (scheduler.alerts.rules): on or off, and its threshold (minutes, MB, seconds…)."""
+
+    __tablename__ = "alert_rule"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # silent | emergency | relay | disk | clock
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    threshold: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertRecipient(Base):
+    """Who hears of alerts: by e-mail and/or a webhook, for the whole province, one area or one commune.
+
+    `kinds` lists the rules this recipient hears of (empty: all); `webhook_format` is json | telegram |
+    zalo; `chat_id` is the Telegram chat or the Zalo follower id; `secret` the Zalo OA access token.
+    """
+
+    __tablename__ = "alert_recipient"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_format: Mapped[str] = mapped_column(String(10), default="json")
+    chat_id: Mapped[str | None] = mapped_column(String(120))
+    secret: Mapped[str | None] = mapped_column(String(500))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id", ondelete="CASCADE"))
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"))
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    daily_summary: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    area: Mapped[Area | None] = relationship()
+    commune: Mapped[Commune | None] = relationship()
+
+
+class Alert(Base):
+    """One occurrence of a rule on one station, from when it fired until it recovered.
+
+    `key` names the condition (e.g. "silent:IAGRAI-01", "emergency:7:IAGRAI-01"); at most one open row per
+    key is the de-duplication. `sent` / `recovery_sent` map recipient id -> when it was told (failed
+    deliveries are retried while the row needs them).
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_key_open", "key", "closed_at"), Index("ix_alert_opened", "opened_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
+    station_code: Mapped[str] = mapped_column(String(40))
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    area: Mapped[str] = mapped_column(String(120), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    recovery_sent: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    errors: Mapped[str] = mapped_column(Text, default="")
+
+    station: Mapped[Station | None] = relationship()

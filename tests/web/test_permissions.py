@@ -34,6 +34,7 @@ PAGES: dict[str, set[str]] = {
     "/dai/": {"quantri", "bientap", "duyet", "vanhanh"},
     "/dai/IADER-01": {"quantri", "bientap", "duyet", "vanhanh"},
     "/khan-cap/": {"quantri", "bientap", "duyet", "vanhanh"},
+    "/canh-bao/": {"quantri", "duyet", "vanhanh"},
     "/nhat-ky/": {"quantri", "duyet"},
     "/nguoi-dung/": {"quantri"},
     "/nguoi-dung/{user}": {"quantri"},

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "mqtt": "web.cli.delivery_cmds:mqtt",
     "backup": "web.cli.ops_cmds:backup",
     "restore": "web.cli.ops_cmds:restore",
+    "alert": "web.cli.alert_cmds:alert",
 }
 
 
@@ -58,6 +59,7 @@ SUMMARIES: dict[str, str] = {
     "mqtt": "Cấu hình MQTT cho các đài.",
     "backup": "Sao lưu dữ liệu và âm thanh.",
     "restore": "Khôi phục từ bản sao lưu.",
+    "alert": "Cảnh báo tới người phụ trách (thư, Zalo, Telegram).",
 }
 
 

@@ -1,7 +1,7 @@
 """live broadcasts (Phát trực tiếp): who spoke to which stations, when, and the recording
 
-Revision ID: 0008_live_broadcast
-Revises: 0007_content_from_above
+Revision ID: 0009_live_broadcast
+Revises: 0008_alerts
 Create Date: 2026-12-02 13:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import scheduler.db.types
 
-revision: str = "0008_live_broadcast"
-down_revision: str | None = "0007_content_from_above"
+revision: str = "0009_live_broadcast"
+down_revision: str | None = "0008_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
