@@ -55,6 +55,8 @@ class Settings:
     map_tiles: str = ""  # tile URL template for the map page; empty: a coordinate plot without tiles
     map_attribution: str = ""
     audio: AudioSettings = field(default_factory=AudioSettings)
+    smtp_url: str | None = None  # alerts by e-mail (scheduler.alerts.channels): smtp://host:25 …
+    alert_from: str = "loaxa <canhbao@localhost>"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -88,4 +90,6 @@ class Settings:
             map_tiles=_tile_url(env),
             map_attribution=env.get("LOAXA_MAP_ATTRIBUTION", "").strip(),
             audio=audio,
+            smtp_url=env.get("LOAXA_SMTP_URL") or None,
+            alert_from=env.get("LOAXA_ALERT_FROM") or "loaxa <canhbao@localhost>",
         )

@@ -6,20 +6,24 @@ from flask import Blueprint, Flask
 
 from web import api, health, open_api, reports, views
 from web.context import close_db
-from web.views import auditlog, bulletins, emergencies, fleetmap, programmes, stations, users
+from web.views import alerts, auditlog, bulletins, choices, emergencies, fleetmap, programmes, stations, today, users
 
 # Each area owns its module and its blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (
     api.bp,
     open_api.bp,
     views.bp,
+    today.bp,
+    today.listen_bp,
     bulletins.bp,
     programmes.bp,
     stations.bp,
     fleetmap.bp,
     emergencies.bp,
+    choices.bp,
     auditlog.bp,
     users.bp,
+    alerts.bp,
     health.bp,
     reports.bp,
 )

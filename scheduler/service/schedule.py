@@ -57,6 +57,9 @@ def job_specs(config: ServiceConfig, tz: ZoneInfo) -> list[JobSpec]:
         # Hourly at :01, so bulletins lapse just after local midnight even if a run is missed.
         _cron("expire-bulletins", tz, time(0, 1), HOUR, hour="*", minute="1"),
         _cron("rollup-reports", tz, config.rollup_at, 12 * HOUR),
+        _interval("check-alerts", config.alert_every_seconds),
+        # Hourly from the summary time on: the body sends once a local day, so a failed send is retried.
+        _cron("alert-summary", tz, config.alert_summary_at, HOUR, hour="*"),
     ]
 
 

@@ -27,11 +27,13 @@ COMMANDS: dict[str, str] = {
     "cap": "web.cli.cap_cmds:cap_group",
     "source": "web.cli.cap_cmds:source",
     "apikey": "web.cli.apikey_cmds:apikey",
+    "commune": "web.cli.commune_cmds:commune",
     "report": "web.cli.report_cmds:report",
     "playlist": "web.cli.playlist_cmds:playlist",
     "mqtt": "web.cli.delivery_cmds:mqtt",
     "backup": "web.cli.ops_cmds:backup",
     "restore": "web.cli.ops_cmds:restore",
+    "alert": "web.cli.alert_cmds:alert",
 }
 
 
@@ -53,11 +55,13 @@ SUMMARIES: dict[str, str] = {
     "cap": "Cảnh báo CAP 1.2 vào và ra.",
     "source": "Nguồn cấp trên và khóa API.",
     "apikey": "Khóa API đọc dữ liệu (API mở).",
+    "commune": "Xã: chính sách nhận tin của tuyến trên.",
     "report": "Báo cáo thời lượng phát sóng.",
     "playlist": "Danh sách phát trong ngày: xem, xác nhận đã phát.",
     "mqtt": "Cấu hình MQTT cho các đài.",
     "backup": "Sao lưu dữ liệu và âm thanh.",
     "restore": "Khôi phục từ bản sao lưu.",
+    "alert": "Cảnh báo tới người phụ trách (thư, Zalo, Telegram).",
 }
 
 
