@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "backup": "web.cli.ops_cmds:backup",
     "restore": "web.cli.ops_cmds:restore",
     "alert": "web.cli.alert_cmds:alert",
+    "care": "web.cli.care_cmds:care",
 }
 
 
@@ -60,6 +61,7 @@ SUMMARIES: dict[str, str] = {
     "backup": "Sao lưu dữ liệu và âm thanh.",
     "restore": "Khôi phục từ bản sao lưu.",
     "alert": "Cảnh báo tới người phụ trách (thư, Zalo, Telegram).",
+    "care": "Chăm sóc đài từ xa: khởi động lại, ampli, âm lượng, cập nhật.",
 }
 
 
