@@ -47,6 +47,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "emergencies.view": frozenset({"admin", "approver", "editor", "operator"}),
     "emergencies.start": frozenset({"admin", "approver"}),  # scheduler.emergencies.lifecycle.STARTERS
     "emergencies.request": frozenset({"admin", "approver", "editor"}),  # an editor's order waits for approval
+    "choices.decide": frozenset({"admin", "approver"}),  # Nhận phát / Không phát for content from above (TT 39)
+    "communes.policy": frozenset({"admin"}),
     "audit.view": frozenset({"admin", "approver"}),
     "users.manage": frozenset({"admin"}),
     "media.listen": frozenset({"admin", "editor", "approver", "operator", "viewer"}),

@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 
 from web import api, health, reports, views
 from web.context import close_db
-from web.views import alerts, auditlog, bulletins, emergencies, fleetmap, programmes, stations, today, users
+from web.views import alerts, auditlog, bulletins, choices, emergencies, fleetmap, programmes, stations, today, users
 
 # Each area owns its module and its blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -19,6 +19,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     stations.bp,
     fleetmap.bp,
     emergencies.bp,
+    choices.bp,
     auditlog.bp,
     users.bp,
     alerts.bp,

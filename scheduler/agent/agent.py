@@ -630,6 +630,7 @@ class Agent:
             },
             "manifests": manifests,
             "outbox": self.store.outbox_size(),
+            "plays_set_aside": self.store.set_aside_count(),
             "stream_fault": None if self.fault is None else self.fault.as_status(),
             "mqtt": self._mqtt_connected(),
             "care": self.care.results()[:10],

@@ -146,3 +146,41 @@ def test_zip_and_session_mp3_download(as_user: Client, day: dict[str, int]) -> N
     missing = client.get("/hom-nay/IADER-01/2026-11-23/buoi-5.mp3", follow_redirects=True)
     assert "không có buổi thứ 5" in missing.get_data(as_text=True)
     assert client.get("/hom-nay/IADER-01/ngay-la.m3u").status_code == 404
+
+
+@pytest.mark.parametrize("username", ["quantri", "bientap", "duyet", "vanhanh"])
+def test_week_grids_mark_what_became_of_past_items_for_every_role(
+        as_user: Client, day: dict[str, int], sessions: sessionmaker[Session], username: str) -> None:
+    as_user("vanhanh").post(f"/hom-nay/muc/{day['Tin một cửa']}/da-phat")
+    client = as_user(username)
+    station = client.get("/lich-phat/?dai=IADER-01&tuan=2026-W48").get_data(as_text=True)
+    commune = client.get(f"/lich-phat/?xa={_commune_id(sessions)}&tuan=2026-W48").get_data(as_text=True)
+    for html in (station, commune):
+        assert 'class="badge item-da_phat"' in html and "Đã phát (xác nhận tay)" in html
+        assert 'class="badge item-bo_lo" title="Chưa có nhật ký phát' in html  # 06:00 went by with no log
+        assert "item-sap_phat" not in html  # what is still to come carries no mark
+    assert '<section class="day today"' in station
+
+
+def test_phones_list_the_commune_week_from_today_with_past_days_last(as_user: Client, day: dict[str, int],
+                                                                    sessions: sessionmaker[Session]) -> None:
+    from datetime import date
+
+    from scheduler.domain import IsoWeek
+    from web.views.programmes import phone_order
+
+    week = IsoWeek.parse("2026-W48")
+    wednesday = date(2026, 11, 25)
+    assert phone_order(week, wednesday)[:2] == [wednesday, date(2026, 11, 26)]
+    assert phone_order(week, wednesday)[-2:] == [date(2026, 11, 23), date(2026, 11, 24)]
+    assert phone_order(IsoWeek.parse("2026-W50"), wednesday) == list(IsoWeek.parse("2026-W50").days())
+    html = as_user("vanhanh").get("/lich-phat/").get_data(as_text=True)
+    phone = html[html.index('<div class="commune-days">'):]
+    assert text_of(phone).startswith("Hôm nay · Thứ Hai 23/11")
+
+
+def _commune_id(sessions: sessionmaker[Session]) -> int:
+    from scheduler.db.models import Commune
+
+    with sessions() as s:
+        return s.scalars(select(Commune.id).where(Commune.name == "Xã Ia Dêr")).one()

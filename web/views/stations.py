@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 from scheduler import stations as service
 from scheduler.db.models import AgentPackage, Commune, Programme, Station
 from scheduler.delivery import care
-from scheduler.liveness import last_contact
+from scheduler.liveness import box_warnings, last_contact
 from scheduler.planning.windows import check_windows, parse_windows
 from scheduler.programmes import current_weeks, windows_spec
+from scheduler.station_status import receiver_facts
 from web import context
 from web.auth import can, require_login, requires, signed_in_user
 from web.forms import StationForm, attach_errors
@@ -105,8 +106,9 @@ def _show(station: Station, form: StationForm, token: str | None = None, warning
         windows_error=windows_error,
         inherited=not station.windows,
         online=is_online(station, now),
+        receiver=receiver_facts(station, now, settings.tz, settings.silent_minutes),
         token=token,
-        warnings=warnings or [],
+        warnings=[*(warnings or []), *box_warnings(station)],
         may_edit=can(user, "stations.edit"),
         may_token=can(user, "stations.token") and service.may_manage_token(user, station),
         may_care=can(user, "stations.care"),
