@@ -31,6 +31,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from scheduler import commune_choice
 from scheduler.db.models import PlayLog, Programme, ProgrammeItem, Station
 
 AIRED_RESULTS = frozenset({"played", "partial"})
@@ -198,7 +199,7 @@ def load_states(
 ) -> dict[int, Verdict]:
     """Verdicts for programme items already loaded (with their programmes): two queries whatever their number.
 
-    `declined` defaults to what the communes refused (scheduler.commune_choice), when that module decides it.
+    `declined` defaults to what the communes refused (scheduler.commune_choice).
     """
     if not items:
         return {}
@@ -232,9 +233,10 @@ def load_states(
 
 
 def declined_pairs(session: Session, items: Sequence[ProgrammeItem]) -> set[tuple[str, str]]:
-    """(station code, bulletin code) pairs whose bulletin the station's commune declined."""
-    del session, items
-    return set()
+    """(station code, bulletin code) pairs whose bulletin the station's commune declined (TT 39)."""
+    return commune_choice.declined_pairs(
+        session, {i.programme.station_id for i in items}, {i.bulletin_code for i in items if i.bulletin_code}
+    )
 
 
 def week_items(session: Session, station_ids: Collection[int], week: str) -> list[ProgrammeItem]:

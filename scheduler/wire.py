@@ -9,9 +9,11 @@ manifest's JSON Schema is docs/manifest.schema.json.
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NotRequired, TypedDict
 from urllib.parse import unquote, urlsplit
 
@@ -408,3 +410,178 @@ class EmergencyReport:
         except ValueError as exc:
             raise ValueError(f"Báo cáo khẩn cấp không đọc được: {exc}") from None
         return cls.from_dict(data)
+
+
+# -- the play log: POST PLAYLOG_PATH {"plays": [row, ...]} ------------------------------------------
+
+PLAY_RESULTS: tuple[str, ...] = ("played", "partial", "skipped", "failed")
+MAX_PLAYS_PER_BATCH = 1000
+MAX_PLAYLOG_BYTES = 4 * 1024 * 1024  # 1,000 rows at their longest fit in well under this
+# The stored columns' sizes (scheduler.db.models.PlayLog): a longer text would make the database
+# refuse the whole batch, so it is refused here first, by name.
+PLAY_TEXT_LIMITS: dict[str, int] = {
+    "play_id": 64, "week": 10, "kind": 12, "bulletin": 40, "title": 300, "language": 10, "priority": 10,
+    "reason": 2000,
+}  # fmt: skip
+PLAY_INT_FIELDS: tuple[str, ...] = ("item_id", "version", "scheduled_ms", "played_ms")
+MAX_ITEM_ID = 2**31 - 1  # the programme item's integer key
+MAX_PLAY_MS = 24 * 3600 * 1000  # no play, relay or session lasts longer than a day
+# Instants outside [now - PLAY_PAST, now + PLAY_FUTURE] are a box with a broken clock, not a play.
+PLAY_PAST = timedelta(days=400)
+PLAY_FUTURE = timedelta(days=2)
+_MULTILINE = frozenset("\t\n\r")
+
+
+def _control_char(text: str, multiline: bool) -> str | None:
+    """The first character no database or report should hold: C0/C1 controls (NUL above all) and
+    lone surrogates (JSON "\\ud800"); tabs and line breaks only where `multiline`."""
+    for c in text:
+        if unicodedata.category(c) in ("Cc", "Cs") and not (multiline and c in _MULTILINE):
+            return c
+    return None
+
+
+def clean_text(value: object, limit: int) -> str:
+    """Text as the agent records it: controls and lone surrogates become spaces, cut to `limit`."""
+    text = "" if value is None else str(value)
+    if _control_char(text, multiline=False) is not None:
+        text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    return text.strip()[:limit]
+
+
+def clamp_ms(value: int) -> int:
+    """A duration as the agent records it: within what the server accepts."""
+    return min(max(int(value), 0), MAX_PLAY_MS)
+
+
+class PlayInvalid(ValueError):
+    """One play-log row is wrong: which row (1-based), which play_id and field, and why (Vietnamese)."""
+
+    def __init__(self, row: int, play_id: str | None, field: str, problem: str) -> None:
+        self.row, self.play_id, self.field, self.problem = row, play_id, field, problem
+        who = f" (play_id «{play_id}»)" if play_id else ""
+        super().__init__(f"Bản ghi thứ {row}{who} sai trường «{field}»: {problem}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "play_id": self.play_id, "field": self.field, "error": str(self)}
+
+
+@dataclass(frozen=True)
+class PlayRecord:
+    """One play-log row as the server may store it: every field typed, bounded and plausible."""
+
+    play_id: str
+    actual_start: datetime  # UTC
+    result: str
+    item_id: int | None = None
+    week: str = ""
+    version: int = 0
+    kind: str = ""
+    bulletin: str | None = None
+    title: str = ""
+    language: str = ""
+    priority: str = ""
+    scheduled_start: datetime | None = None
+    scheduled_ms: int = 0
+    actual_end: datetime | None = None
+    played_ms: int = 0
+    reason: str = ""
+
+
+def _play_instant(value: object, name: str, bad: Callable[[str, str], PlayInvalid], now: datetime) -> datetime:
+    if not isinstance(value, str):
+        raise bad(name, "cần thời điểm ISO 8601 có múi giờ, ví dụ 2026-11-24T05:30:00+07:00")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise bad(name, f"«{value[:40]}» không phải thời điểm ISO 8601, ví dụ 2026-11-24T05:30:00+07:00") from None
+    if parsed.tzinfo is None:
+        raise bad(name, f"thời điểm «{value[:40]}» thiếu múi giờ (ví dụ +07:00)")
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not now - PLAY_PAST <= instant <= now + PLAY_FUTURE:
+        raise bad(name, f"thời điểm «{value[:40]}» không hợp lý (đồng hồ của đầu thu sai?); "
+                        f"chỉ nhận trong {PLAY_PAST.days} ngày qua đến {PLAY_FUTURE.days} ngày tới")
+    return instant
+
+
+def parse_play(raw: object, row: int, now: datetime) -> PlayRecord:
+    """A play-log row as received, checked field by field against the contract; PlayInvalid names the
+    first wrong field. `now` (the server's clock) bounds the instants."""
+    play_id = raw.get("play_id") if isinstance(raw, dict) else None
+    shown = play_id[:64] if isinstance(play_id, str) and _control_char(play_id, False) is None else None
+
+    def bad(name: str, problem: str) -> PlayInvalid:
+        return PlayInvalid(row, shown, name, problem)
+
+    if not isinstance(raw, dict):
+        raise bad("(bản ghi)", "cần đối tượng JSON")
+    for name, limit in PLAY_TEXT_LIMITS.items():
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise bad(name, "phải là chuỗi")
+        if len(value) > limit:
+            raise bad(name, f"dài {len(value)} ký tự, tối đa {limit}")
+        char = _control_char(value, multiline=name == "reason")
+        if char is not None:
+            raise bad(name, f"chứa ký tự điều khiển U+{ord(char):04X}")
+    if not play_id:
+        raise bad("play_id", "thiếu mã lượt phát")
+    for name in PLAY_INT_FIELDS:
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise bad(name, f"«{str(value)[:40]}» phải là số nguyên")
+        top = MAX_ITEM_ID if name in ("item_id", "version") else MAX_PLAY_MS
+        if not 0 <= value <= top:
+            raise bad(name, f"{value} nằm ngoài khoảng 0–{top}")
+    result = raw.get("result", "played")
+    if result not in PLAY_RESULTS:
+        raise bad("result", f"«{str(result)[:40]}» không hợp lệ; dùng {', '.join(PLAY_RESULTS)}")
+    if raw.get("actual_start") in (None, ""):
+        raise bad("actual_start", "thiếu thời điểm bắt đầu phát")
+    actual_start = _play_instant(raw["actual_start"], "actual_start", bad, now)
+    actual_end = None
+    if raw.get("actual_end") not in (None, ""):
+        actual_end = _play_instant(raw["actual_end"], "actual_end", bad, now)
+        if actual_end < actual_start:
+            raise bad("actual_end", "kết thúc trước khi bắt đầu")
+    scheduled_start = None
+    if raw.get("scheduled_start") not in (None, ""):
+        scheduled_start = _play_instant(raw["scheduled_start"], "scheduled_start", bad, now)
+    return PlayRecord(
+        play_id=play_id,
+        actual_start=actual_start,
+        result=result,
+        item_id=raw.get("item_id") or None,
+        week=raw.get("week") or "",
+        version=raw.get("version") or 0,
+        kind=raw.get("kind") or "",
+        bulletin=raw.get("bulletin") or None,
+        title=raw.get("title") or "",
+        language=raw.get("language") or "",
+        priority=raw.get("priority") or "",
+        scheduled_start=scheduled_start,
+        scheduled_ms=raw.get("scheduled_ms") or 0,
+        actual_end=actual_end,
+        played_ms=raw.get("played_ms") or 0,
+        reason=raw.get("reason") or "",
+    )
+
+
+def parse_plays(rows: list[Any], now: datetime) -> tuple[list[PlayRecord], list[PlayInvalid]]:
+    """Every row of a batch checked: the good ones, and one PlayInvalid per bad row (all of them, so
+    the station can set every bad row aside in one go)."""
+    good: list[PlayRecord] = []
+    invalid: list[PlayInvalid] = []
+    for n, raw in enumerate(rows, 1):
+        try:
+            good.append(parse_play(raw, n, now))
+        except PlayInvalid as exc:
+            invalid.append(exc)
+    return good, invalid

@@ -20,16 +20,15 @@ from scheduler.delivery import station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
 from scheduler.manifest import build_manifest
-from scheduler.playlog import ingest
+from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
-from scheduler.wire import API_PREFIX
+from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH
 from web.auth import can, current_user
 from web.context import db, now, settings
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
-MAX_BATCH = 1000
 AUDIO_MAX_AGE = 365 * 24 * 3600
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,8 +42,8 @@ HTTP_MESSAGES = {
 }
 
 
-def error(status: int, message: str) -> Response:
-    response = jsonify(error=message)
+def error(status: int, message: str, **extra: Any) -> Response:
+    response = jsonify(error=message, **extra)
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="loaxa"'
@@ -172,42 +171,33 @@ def ack() -> Response:
     return jsonify(result)
 
 
-INT_FIELDS = ("item_id", "version", "scheduled_ms", "played_ms")
-
-
-def check_play_types(plays: list[dict[str, Any]]) -> None:
-    """Numbers must be numbers before anything reaches the database (a bad one rejects the batch)."""
-    for n, play in enumerate(plays, 1):
-        for key in INT_FIELDS:
-            value = play.get(key)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                raise ValueError(f"Bản ghi thứ {n} không hợp lệ: trường {key} = «{value}» phải là số nguyên.")
-        for key in ("play_id", "title", "reason", "kind", "bulletin", "week"):
-            value = play.get(key)
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f"Bản ghi thứ {n} không hợp lệ: trường {key} phải là chuỗi.")
-
-
 @bp.post("/playlog")
 @station_required
 def playlog() -> Response:
     """A batch of plays; stored once per play_id. The answer lists every play_id now safe on the server."""
     session, station, when = db(), current_station(), now()
+    if (request.content_length or 0) > MAX_PLAYLOG_BYTES:
+        return error(413, f"Một lần gửi nhật ký phát tối đa {MAX_PLAYLOG_BYTES // (1024 * 1024)} MB. "
+                          "Chia nhỏ rồi gửi lại.")
     try:
         body = json_body()
         plays = body.get("plays") if isinstance(body, dict) else None
         if not isinstance(plays, list) or not all(isinstance(p, dict) for p in plays):
             raise ValueError("Nội dung phải có dạng {\"plays\": [ {...}, ... ]}.")
-        if len(plays) > MAX_BATCH:
-            return error(413, f"Một lần gửi tối đa {MAX_BATCH} bản ghi; lần này có {len(plays)}. Chia nhỏ rồi gửi lại.")
-        check_play_types(plays)
+        if len(plays) > MAX_PLAYS_PER_BATCH:
+            return error(413, f"Một lần gửi tối đa {MAX_PLAYS_PER_BATCH} bản ghi; lần này có {len(plays)}. "
+                              "Chia nhỏ rồi gửi lại.")
         # Items loaded up front and no autoflush per row: one SELECT and one batched INSERT per batch.
         held = station_api.preload_items(session, plays)
         with session.no_autoflush:
             result = ingest(session, station, plays, when, source="agent")
         del held
         _commit(session)
-    except (ValueError, TypeError) as exc:
+    except PlaysInvalid as exc:
+        session.rollback()
+        # Every bad row named (row number, play_id, field): the agent sets exactly those aside.
+        return error(400, f"Không lưu bản ghi nào. {exc}", invalid=[e.to_dict() for e in exc.invalid])
+    except ValueError as exc:
         session.rollback()
         return error(400, f"Không lưu bản ghi nào. {exc}")
     return jsonify(accepted=result.accepted_ids, stored=result.stored, duplicates=result.duplicates)

@@ -31,6 +31,7 @@ from scheduler.agent.status import Hardware, agent_version, no_hardware
 from scheduler.agent.store import PlayRow, Store, iso, parse_iso
 from scheduler.agent.sync import Syncer, SyncIntervals
 from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
+from scheduler.agent.watchdog import MonitorFactory, StreamMonitor, WatchdogSettings
 from scheduler.domain import DEFAULT_TZ, kind_label
 
 log = logging.getLogger("loaxa.agent")
@@ -46,6 +47,7 @@ EMERGENCY_COVER = timedelta(minutes=10)  # a play-now command and the same emerg
 RECEIVED_AHEAD = timedelta(minutes=2)
 SAME_PLAY = timedelta(seconds=5)  # a programme emergency item and its play-now: placing may shift it by seconds
 AIRED_KEY = "aired_emergencies"  # a programme emergency play this near counts as received
+FALLBACK_AHEAD = timedelta(minutes=30)  # a failed stream's block may be filled by an item due this soon after it
 
 
 @dataclass
@@ -58,6 +60,7 @@ class AgentConfig:
     mqtt_url: str | None = None
     default_volume: int = 80
     intervals: SyncIntervals = field(default_factory=SyncIntervals)
+    watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
 
 
 @dataclass
@@ -67,16 +70,37 @@ class Playing:
     started: datetime
     last_progress: datetime
     emergency: bool = False
+    monitor: StreamMonitor | None = None  # streams: the watchdog listening beside the player
+    stream: bool = False
+    note: str = ""  # why this play began as it did (a fallback, a retry): kept on its row
+
+
+@dataclass
+class StreamFault:
+    """A relay or live stream that failed in its block: the box falls back and retries it until the block ends."""
+
+    slot: Cue
+    since: datetime
+    retry_at: datetime
+    reason: str
+    failures: int = 1
+
+    def as_status(self) -> dict[str, Any]:
+        return {"title": self.slot.title, "stream_url": self.slot.stream_url, "kind": self.slot.kind,
+                "since": iso(self.since), "retry_at": iso(self.retry_at), "reason": self.reason,
+                "failures": self.failures}
 
 
 class Agent:
     def __init__(self, config: AgentConfig, *, clock: Clock, player: Player,
                  http: requests.Session | None = None, sleep: Callable[[float], None] | None = None,
-                 hardware: Hardware = no_hardware) -> None:
+                 hardware: Hardware = no_hardware, monitors: MonitorFactory | None = None) -> None:
         self.config = config
         self.clock = clock
         self.player = player
         self.hardware = hardware
+        self.monitors = monitors  # None: no silence watch (a stream is only seen failing when the player stops)
+        self.fault: StreamFault | None = None
         self._sleep = sleep
         self.store = Store(config.cache_dir / "agent.sqlite3")
         self.cache = AudioCache(config.cache_dir)
@@ -211,6 +235,11 @@ class Agent:
             # A stop naming an emergency (hold, cancel) only ends that emergency, never the programme.
             if cmd.emergency is None or (playing is not None and playing.slot.emergency == cmd.emergency):
                 self._interrupt(now, "Dừng theo lệnh của trung tâm.", allow_replay=False)
+            fault = self.fault
+            if fault is not None and (cmd.emergency is None or fault.slot.emergency == cmd.emergency):
+                self._handle(fault.slot.key, now)  # a failed stream stopped by the centre is not retried
+                self.fault = None
+                self._announce(now)
         else:
             self._emergency(cmd, key, now)
 
@@ -317,12 +346,14 @@ class Agent:
         log.warning("Mục «%s» lúc %s: %s", slot.title, self._local(slot.start), reason)
 
     def _begin(self, slot: Cue, source: str, now: datetime, volume: int, emergency: bool = False,
-               scheduled: datetime | None = None) -> None:
-        row = self._row(slot, now, "playing")
+               scheduled: datetime | None = None, reason: str = "") -> None:
+        row = self._row(slot, now, "playing", reason)
         self.store.start_play(row)  # before the sound: a crash from here on leaves a row to recover
         length = slot.play_ms if slot.kind != "relay" else int((slot.end - now).total_seconds() * 1000)
         self.player.start(source, length, volume)
-        self.current = Playing(row.play_id, slot, now, now, emergency)
+        stream = slot.stream_url is not None and source == slot.stream_url
+        monitor = self.monitors(source) if stream and self.monitors is not None else None
+        self.current = Playing(row.play_id, slot, now, now, emergency, monitor, stream, reason)
         if emergency:
             # The same play arriving another way (MQTT, HTTP, programme) is not aired twice.
             self._remember_emergency(slot, scheduled or slot.start, now)
@@ -332,7 +363,10 @@ class Agent:
     def _finish(self, now: datetime, result: str, reason: str = "") -> None:
         playing = self.current
         assert playing is not None
+        if playing.monitor is not None:
+            playing.monitor.stop()
         played_ms = int((now - playing.started).total_seconds() * 1000)
+        reason = " ".join(r for r in (playing.note, reason) if r)
         self.store.finish_play(playing.play_id, now, played_ms, result, reason, handled_key=playing.slot.key)
         self._report(playing.slot, "played" if result == "played" else "failed", now, reason)
         self.handled.add(playing.slot.key)
@@ -344,6 +378,8 @@ class Agent:
         if playing is None:
             return
         self.player.stop()
+        if playing.monitor is not None:
+            playing.monitor.stop()
         played_ms = int((now - playing.started).total_seconds() * 1000)
         self._report(playing.slot, "stopped", now, reason)
         replay = allow_replay and not playing.emergency and may_replay(playing.slot, played_ms, now)
@@ -390,9 +426,12 @@ class Agent:
         if playing is not None:
             status = self.player.poll()
             slot = playing.slot
+            lost = self._stream_failure(playing, status.state, status.error, now)
             if slot.kind == "relay" and now >= slot.end:
                 self.player.stop()
                 self._finish(now, "played")
+            elif lost:
+                self._stream_lost(now, lost)
             elif status.state == "done":
                 self._finish(now, "played")
             elif status.state == "failed":
@@ -403,11 +442,14 @@ class Agent:
             else:
                 urgent = None if playing.emergency else self._due_emergency(now)
                 if urgent is None:
+                    self._stream_recovered(playing, now)
                     if now - playing.last_progress >= PROGRESS_EVERY:
                         self.store.progress(playing.play_id, now)
                         playing.last_progress = now
                     return
                 self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{urgent.title}».", allow_replay=True)
+        if self._waiting_to_retry(now):
+            return
         for _ in range(len(self.slots) + 1):
             plan = due(self.slots, now, self.handled)
             for slot in plan.missed:
@@ -431,6 +473,102 @@ class Agent:
                 volume = own if own is not None else self.volume
                 self._begin(start, source, now, volume, emergency=start.kind == "emergency")
                 return
+
+    # -- stream watchdog (scheduler.agent.watchdog; docs/agent.md, "Relay watchdog") ----------------
+
+    def _stream_failure(self, playing: Playing, state: str, error: str, now: datetime) -> str:
+        """Why the stream now playing has failed, or "" while it is fine (or is not a stream)."""
+        if not playing.stream or now >= playing.slot.end:
+            return ""
+        if state == "failed":
+            return f"Trình phát dừng vì lỗi: {error}"
+        if state == "done":
+            return "Luồng kết thúc trước giờ"
+        if playing.monitor is not None:
+            health = playing.monitor.health()
+            if health != "listening":
+                seconds = int(self.config.watchdog.silence.total_seconds())
+                what = playing.monitor.reason()
+                return f"{what} {seconds} giây" if health == "silent" else what
+        return ""
+
+    def _stream_lost(self, now: datetime, why: str) -> None:
+        """Stop the failed stream, log what aired of it, report at once, and hold it for a retry."""
+        playing = self.current
+        assert playing is not None
+        self.player.stop()
+        if playing.monitor is not None:
+            playing.monitor.stop()
+        slot = playing.slot
+        retry_at = now + self.config.watchdog.retry
+        reason = (f"{why}; đầu thu phát mục dự phòng và thử lại luồng lúc {self._local(retry_at)} "
+                  "nếu vẫn còn trong giờ phát.")
+        played_ms = int((now - playing.started).total_seconds() * 1000)
+        self.store.finish_play(playing.play_id, now, played_ms, "partial" if played_ms >= 1000 else "failed",
+                               " ".join(r for r in (playing.note, reason) if r), handled_key=None)
+        self._report(slot, "failed", now, reason)
+        self.current = None
+        previous = self.fault
+        if previous is not None and previous.slot.key == slot.key:
+            previous.retry_at, previous.reason, previous.failures = retry_at, why, previous.failures + 1
+        else:
+            self.fault = StreamFault(slot, now, retry_at, why)
+        log.warning("Luồng «%s» (%s) hỏng: %s", slot.title, slot.stream_url, reason)
+        self._announce(now)
+
+    def _stream_recovered(self, playing: Playing, now: datetime) -> None:
+        """A retried stream that has played a whole silence span without fault is healthy again."""
+        fault = self.fault
+        if (fault is not None and playing.slot.key == fault.slot.key
+                and now - playing.started >= self.config.watchdog.silence):
+            self.fault = None
+            log.info("Luồng «%s» đã phát lại bình thường.", playing.slot.title)
+            self._announce(now)
+
+    def _waiting_to_retry(self, now: datetime) -> bool:
+        """While a failed stream waits for its retry, play a fallback (the next item); True means wait."""
+        fault = self.fault
+        if fault is None:
+            return False
+        if now >= start_deadline(fault.slot) or fault.slot.key in self.handled:
+            self._handle(fault.slot.key, now)  # the block is over: nothing left to retry
+            self.fault = None
+            self._announce(now)
+            return False
+        if self._due_emergency(now) is not None:
+            return False
+        if now >= fault.retry_at:
+            if any(s.key == fault.slot.key for s in self.slots):
+                return False  # the normal pass starts the relay again
+            assert fault.slot.stream_url is not None  # a stream sent by command (a live broadcast): restart it
+            own = fault.slot.volume
+            self._begin(fault.slot, fault.slot.stream_url, now, own if own is not None else self.volume,
+                        emergency=True, reason=f"Thử lại luồng lần {fault.failures + 1}.")
+            return True
+        fallback = self._fallback_item(fault, now)
+        if fallback is not None:
+            source = self._source(fallback, now)
+            if source is not None:
+                self._begin(fallback, source, now, self.volume,
+                            reason=f"Phát sớm thay cho «{fault.slot.title}» đang mất tín hiệu.")
+        return True
+
+    def _fallback_item(self, fault: StreamFault, now: datetime) -> Cue | None:
+        """The next unplayed file item due within FALLBACK_AHEAD of the failed block's end."""
+        for slot in self.slots:
+            if slot.start > fault.slot.end + FALLBACK_AHEAD:
+                return None
+            if (slot.start > now and slot.key not in self.handled and slot.sha256 and slot.kind not in
+                    ("relay", "emergency") and self.cache.verify(slot.sha256)):
+                return slot
+        return None
+
+    def _announce(self, now: datetime) -> None:
+        """Tell the centre now: the retained MQTT status at once, and the HTTP status on the next pass."""
+        self.syncer.state.next_status = None
+        self.net_wake.set()
+        if self.mqtt is not None:
+            self.mqtt.publish_status(self.status(now))
 
     def _due_emergency(self, now: datetime) -> Cue | None:
         """A programme emergency item whose time has come: it pre-empts whatever plays."""
@@ -467,6 +605,8 @@ class Agent:
             },
             "manifests": manifests,
             "outbox": self.store.outbox_size(),
+            "plays_set_aside": self.store.set_aside_count(),
+            "stream_fault": None if self.fault is None else self.fault.as_status(),
             "mqtt": self._mqtt_connected(),
         }
 

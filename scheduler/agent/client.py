@@ -24,12 +24,13 @@ class ServerUnavailable(Exception):
 
 
 class ServerRefused(Exception):
-    """The server answered with a 4xx; `message` is its Vietnamese explanation."""
+    """The server answered with a 4xx; `message` is its Vietnamese explanation, `data` its JSON body."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, data: Any = None) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+        self.data = data
 
 
 @dataclass
@@ -65,7 +66,7 @@ class ServerClient:
         if response.status_code >= 500:
             raise ServerUnavailable(f"Máy chủ báo lỗi {response.status_code} ở {path}.")
         if response.status_code >= 400:
-            raise ServerRefused(response.status_code, _error_text(response))
+            raise ServerRefused(response.status_code, _error_text(response), _json_or_none(response))
         return response
 
     def get_json(self, path: str, etag: str | None = None) -> JsonResponse:
@@ -117,6 +118,13 @@ class ServerClient:
             except requests.RequestException as exc:
                 raise ServerUnavailable(f"Tải tệp {sha256[:12]}… bị gián đoạn: {exc}") from exc
         return have if mode == "ab" else 0
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _error_text(response: requests.Response) -> str:

@@ -47,10 +47,11 @@ def _interval(job_id: str, seconds: int, what: str) -> JobSpec:
 
 def _cron(job_id: str, tz: ZoneInfo, at: time, grace: int, what: str, day_of_week: str = "*",
           minute: str | None = None, hour: str | None = None) -> JobSpec:
-    when = f"{WEEKDAYS_VI.get(day_of_week, day_of_week)} lúc {at:%H:%M}" if day_of_week != "*" else \
-        (f"mỗi giờ, phút {int(minute or 0):02d}" if hour == "*" else f"hằng ngày lúc {at:%H:%M}")
+    every_hour = hour == "*"
     hour = hour if hour is not None else str(at.hour)
     minute = minute if minute is not None else str(at.minute)
+    when = f"{WEEKDAYS_VI.get(day_of_week, day_of_week)} lúc {at:%H:%M}" if day_of_week != "*" else \
+        (f"mỗi giờ, phút {int(minute):02d}" if every_hour else f"hằng ngày lúc {at:%H:%M}")
     trigger = CronTrigger(day_of_week=day_of_week, hour=hour, minute=minute, timezone=tz)
     return JobSpec(job_id, trigger, f"{job_id} cron {day_of_week} {hour}:{minute} {tz.key}", grace,
                    f"{what} ({when})")
@@ -66,6 +67,9 @@ def job_specs(config: ServiceConfig, tz: ZoneInfo) -> list[JobSpec]:
         # Hourly at :01, so bulletins lapse just after local midnight even if a run is missed.
         _cron("expire-bulletins", tz, time(0, 1), HOUR, "lưu trữ bản tin hết hạn", hour="*", minute="1"),
         _cron("rollup-reports", tz, config.rollup_at, 12 * HOUR, "tổng hợp số liệu báo cáo"),
+        _interval("check-alerts", config.alert_every_seconds, "kiểm tra cảnh báo"),
+        # Hourly from the summary time on: the body sends once a local day, so a failed send is retried.
+        _cron("alert-summary", tz, config.alert_summary_at, HOUR, "gửi bản tóm tắt cảnh báo trong ngày", hour="*"),
     ]
 
 

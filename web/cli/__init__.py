@@ -31,10 +31,13 @@ COMMANDS: dict[str, str] = {
     "emergency": "web.cli.programme_cmds:emergency",
     "cap": "web.cli.cap_cmds:cap_group",
     "source": "web.cli.cap_cmds:source",
+    "commune": "web.cli.commune_cmds:commune",
     "report": "web.cli.report_cmds:report",
+    "playlist": "web.cli.playlist_cmds:playlist",
     "mqtt": "web.cli.delivery_cmds:mqtt",
     "backup": "web.cli.ops_cmds:backup",
     "restore": "web.cli.ops_cmds:restore",
+    "alert": "web.cli.alert_cmds:alert",
 }
 
 
@@ -55,10 +58,13 @@ SUMMARIES: dict[str, str] = {
     "emergency": "Phát khẩn cấp.",
     "cap": "Cảnh báo CAP 1.2 vào và ra.",
     "source": "Nguồn cấp trên và khóa API.",
+    "commune": "Xã: chính sách nhận tin của tuyến trên.",
     "report": "Báo cáo thời lượng phát sóng.",
+    "playlist": "Danh sách phát trong ngày: xem, xác nhận đã phát.",
     "mqtt": "Cấu hình MQTT cho các đài.",
     "backup": "Sao lưu dữ liệu và âm thanh.",
     "restore": "Khôi phục từ bản sao lưu.",
+    "alert": "Cảnh báo tới người phụ trách (thư, Zalo, Telegram).",
 }
 
 

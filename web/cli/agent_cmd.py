@@ -42,14 +42,22 @@ def _system_clock() -> datetime:
 @click.option("--volume", default=80, show_default=True, type=click.IntRange(0, 100), help="Âm lượng ban đầu.")
 @click.option("--hardware-cmd", default=None,
               help="Lệnh in JSON trạng thái phần cứng, ví dụ {\"amplifier\": \"on\", \"power\": \"mains\"}.")
+@click.option("--stream-silence", default=20, show_default=True, type=click.IntRange(2, 600),
+              help="Số giây luồng tiếp sóng/trực tiếp im lặng hoặc mất dữ liệu thì coi là hỏng và phát mục dự phòng.")
+@click.option("--stream-retry", default=30, show_default=True, type=click.IntRange(5, 3600),
+              help="Số giây chờ trước khi thử lại luồng hỏng (trong khi khối tiếp sóng còn giờ).")
+@click.option("--ffmpeg", default=None, envvar="LOAXA_AGENT_FFMPEG",
+              help="Đường dẫn ffmpeg dùng để theo dõi luồng (mặc định: ffmpeg trong PATH).")
 @click.option("-v", "--verbose", is_flag=True, help="Ghi nhật ký chi tiết.")
 def agent(server: str, station: str, token: str, cache_dir: Path, player: str, player_cmd: str | None,
           mqtt_url: str | None, no_mqtt: bool, poll: int, upload_every: int, status_every: int, volume: int,
-          hardware_cmd: str | None, verbose: bool) -> None:
+          hardware_cmd: str | None, stream_silence: int, stream_retry: int, ffmpeg: str | None,
+          verbose: bool) -> None:
     from scheduler.agent.agent import Agent, AgentConfig
     from scheduler.agent.players import make_player
     from scheduler.agent.status import command_hardware, no_hardware
     from scheduler.agent.sync import SyncIntervals
+    from scheduler.agent.watchdog import WatchdogSettings, monitor_factory
 
     logs.setup(f"đầu thu {station}", verbose)
     try:
@@ -61,9 +69,11 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
         default_volume=volume,
         intervals=SyncIntervals(poll=timedelta(seconds=poll), upload=timedelta(seconds=upload_every),
                                 status=timedelta(seconds=status_every)),
+        watchdog=WatchdogSettings(silence=timedelta(seconds=stream_silence), retry=timedelta(seconds=stream_retry)),
     )
     hardware = command_hardware(hardware_cmd) if hardware_cmd else no_hardware
-    station_agent = Agent(config, clock=_system_clock, player=backend, hardware=hardware)
+    station_agent = Agent(config, clock=_system_clock, player=backend, hardware=hardware,
+                          monitors=monitor_factory(config.watchdog, ffmpeg))
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

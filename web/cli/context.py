@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import TypeVar
 
@@ -77,3 +78,18 @@ def progress(items: Iterable[T], total: int, label: str) -> Iterator[T]:
         yield item
         if i % step == 0 or i == total:
             click.echo(f"{label}: {i}/{total}", err=True)
+
+
+def now_from(text: str | None) -> datetime:
+    """The instant of a hidden `--now` option (ISO with a zone), or the system clock when absent."""
+    from web.app import system_clock
+
+    if not text:
+        return system_clock()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise click.UsageError(f"--now «{text}» không hợp lệ: dùng dạng 2026-11-23T05:00:00+07:00 (có múi giờ).")
+    return value

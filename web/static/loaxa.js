@@ -91,6 +91,60 @@
       };
       setInterval(refresh, 3000);
     }
+    // Bulletin form: record with the microphone, listen back, and hand the file to the upload field,
+    // so it is saved, checked and loudness-processed exactly as an uploaded recording.
+    var recorder = document.querySelector("[data-recorder]");
+    if (recorder && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder &&
+        window.DataTransfer) {
+      recorder.hidden = false;
+      var input = document.querySelector('input[type="file"][name="recording"]');
+      var startBtn = recorder.querySelector("[data-rec-start]");
+      var stopBtn = recorder.querySelector("[data-rec-stop]");
+      var clock = recorder.querySelector("[data-rec-time]");
+      var playback = recorder.querySelector("[data-rec-playback]");
+      var note = recorder.querySelector("[data-rec-note]");
+      var media = null, chunks = [], began = 0, ticker = null;
+      var kinds = [["audio/webm;codecs=opus", ".webm"], ["audio/ogg;codecs=opus", ".ogg"], ["audio/mp4", ".m4a"]];
+      var kind = kinds.filter(function (k) { return MediaRecorder.isTypeSupported(k[0]); })[0] || ["", ".webm"];
+      var seconds = function () { return Math.round((Date.now() - began) / 1000); };
+      startBtn.addEventListener("click", function () {
+        note.textContent = "";
+        navigator.mediaDevices.getUserMedia({audio: true}).then(function (stream) {
+          chunks = [];
+          media = new MediaRecorder(stream, kind[0] ? {mimeType: kind[0]} : undefined);
+          media.ondataavailable = function (e) { if (e.data && e.data.size) { chunks.push(e.data); } };
+          media.onstop = function () {
+            stream.getTracks().forEach(function (t) { t.stop(); });
+            clearInterval(ticker);
+            var type = (media.mimeType || kind[0] || "audio/webm").split(";")[0];
+            var blob = new Blob(chunks, {type: type});
+            var stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "");
+            var files = new DataTransfer();
+            files.items.add(new File([blob], "ghi-am-" + stamp + kind[1], {type: type}));
+            input.files = files.files;
+            playback.src = URL.createObjectURL(blob);
+            playback.hidden = false;
+            note.textContent = "Đã ghi " + seconds() + " giây. Nghe lại ở trên; bấm «Lưu bản nháp» để lưu, " +
+              "hoặc «Ghi âm» để ghi lại.";
+            startBtn.disabled = false;
+            stopBtn.disabled = true;
+          };
+          media.start(1000);
+          began = Date.now();
+          clock.textContent = "Đang ghi 0 giây";
+          ticker = setInterval(function () { clock.textContent = "Đang ghi " + seconds() + " giây"; }, 500);
+          startBtn.disabled = true;
+          stopBtn.disabled = false;
+        }).catch(function (err) {
+          note.textContent = "Không dùng được micrô (" + (err && err.name ? err.name : err) + "). " +
+            "Hãy cho phép trình duyệt dùng micrô, hoặc tải tệp ghi âm lên.";
+        });
+      });
+      stopBtn.addEventListener("click", function () {
+        if (media && media.state !== "inactive") { media.stop(); }
+        clock.textContent = "";
+      });
+    }
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
         if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }

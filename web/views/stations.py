@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from scheduler import stations as service
 from scheduler.db.models import Commune, Programme, Station
-from scheduler.liveness import last_contact
+from scheduler.liveness import box_warnings, last_contact
 from scheduler.planning.windows import check_windows, parse_windows
 from scheduler.programmes import current_weeks, windows_spec
 from web import context
@@ -105,7 +105,7 @@ def _show(station: Station, form: StationForm, token: str | None = None, warning
         inherited=not station.windows,
         online=is_online(station, now),
         token=token,
-        warnings=warnings or [],
+        warnings=[*(warnings or []), *box_warnings(station)],
         may_edit=can(user, "stations.edit"),
         may_token=can(user, "stations.token") and service.may_manage_token(user, station),
     )
