@@ -14,6 +14,7 @@ from scheduler.db.models import Commune, Programme, Station
 from scheduler.liveness import box_warnings, last_contact
 from scheduler.planning.windows import check_windows, parse_windows
 from scheduler.programmes import current_weeks, windows_spec
+from scheduler.station_status import receiver_facts
 from web import context
 from web.auth import can, require_login, requires, signed_in_user
 from web.forms import StationForm, attach_errors
@@ -104,6 +105,7 @@ def _show(station: Station, form: StationForm, token: str | None = None, warning
         windows_error=windows_error,
         inherited=not station.windows,
         online=is_online(station, now),
+        receiver=receiver_facts(station, now, settings.tz, settings.silent_minutes),
         token=token,
         warnings=[*(warnings or []), *box_warnings(station)],
         may_edit=can(user, "stations.edit"),
