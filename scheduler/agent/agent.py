@@ -33,7 +33,7 @@ from scheduler.agent.store import PlayRow, Store, iso, parse_iso
 from scheduler.agent.sync import Syncer, SyncIntervals
 from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
 from scheduler.agent.watchdog import MonitorFactory, StreamMonitor, WatchdogSettings
-from scheduler.domain import DEFAULT_TZ
+from scheduler.domain import DEFAULT_TZ, kind_label
 
 log = logging.getLogger("loaxa.agent")
 
@@ -383,7 +383,7 @@ class Agent:
             # The same play arriving another way (MQTT, HTTP, programme) is not aired twice.
             self._remember_emergency(slot, scheduled or slot.start, now)
         self._report(slot, "playing", now)
-        log.info("Bắt đầu phát «%s» (%s)", slot.title, slot.kind)
+        log.info("Bắt đầu phát: %s «%s»", kind_label(slot.kind).lower(), slot.title)
 
     def _finish(self, now: datetime, result: str, reason: str = "") -> None:
         playing = self.current

@@ -12,6 +12,7 @@ from types import FrameType
 import click
 
 from scheduler.agent.players import PLAYER_NAMES
+from web.cli import logs
 
 
 def _system_clock() -> datetime:
@@ -63,8 +64,7 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
     from scheduler.agent.sync import SyncIntervals
     from scheduler.agent.watchdog import WatchdogSettings, monitor_factory
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(f"đầu thu {station}", verbose)
     try:
         backend = make_player(player, _system_clock, player_cmd)
     except ValueError as exc:
@@ -83,11 +83,11 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger("loaxa.agent").info("Nhận tín hiệu %s: dừng.", signum)
+        logging.getLogger("loaxa.agent").info("Nhận tín hiệu %s: đang dừng.", signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, _stop)
     click.echo(f"Đầu thu đài {station} đang chạy (máy chủ {server}, trình phát {player}). Ctrl+C để dừng.", err=True)
     station_agent.run_forever(stop)
     if station_agent.exit_code:
