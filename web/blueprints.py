@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from web import api, health, reports, views
+from web import api, health, open_api, reports, views
 from web.context import close_db
 from web.views import (
     alerts,
@@ -23,6 +23,7 @@ from web.views import (
 # Each area owns its module and its blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (
     api.bp,
+    open_api.bp,
     views.bp,
     today.bp,
     today.listen_bp,
