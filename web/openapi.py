@@ -79,7 +79,12 @@ FIGURES: dict[str, Schema] = {
 def _schemas() -> dict[str, Schema]:
     item_states = [s.value for s in ItemState]
     schemas: dict[str, Schema] = {
-        "Error": obj({"error": {**STRING, "description": "Lời báo lỗi tiếng Việt: sai gì, với giá trị nào, làm gì."}}),
+        "Error": obj({
+            "error": {**STRING, "description": "Lời báo lỗi tiếng Việt: sai gì, với giá trị nào, làm gì."},
+            "invalid": {"type": "array", "description": "POST /playlog: từng bản ghi sai và trường sai",
+                        "items": obj({"row": INT, "play_id": nullable(STRING), "field": STRING, "error": STRING},
+                                     extra=True)},
+        }, required=["error"]),
         "Paging": obj({"total": INT, "limit": INT, "offset": INT,
                        "next_offset": {**nullable(INT), "description": "offset của trang sau; null ở trang cuối"}}),
         "Station": obj({
