@@ -160,7 +160,11 @@ def _schemas() -> dict[str, Schema]:
             "bulletin": nullable(STRING), "volume": nullable(INT), "emergency": nullable(INT), "airing": nullable(INT),
         }, required=["kind", "id"], extra=True),
         "StatusResponse": obj({"ok": {"const": True}, "server_time": INSTANT,
-                               "emergencies": {"type": "array", "items": ref("Command")}}),
+                               "emergencies": {"type": "array", "items": ref("Command"),
+                                               "description": "lệnh khẩn cấp đang chờ đài"},
+                               "commands": {"type": "array", "items": ref("Command"),
+                                            "description": "lệnh chăm sóc từ xa chưa được đài trả lời"}},
+                              required=["ok", "server_time", "emergencies"]),
         "EmergencyReport": obj({
             "id": STRING, "emergency": INT, "state": {"enum": list(EMERGENCY_STATES)}, "at": INSTANT,
             "airing": nullable(INT), "scheduled": nullable(INSTANT), "reason": STRING,
