@@ -1,7 +1,7 @@
 """live broadcasts (Phát trực tiếp): who spoke to which stations, when, and the recording
 
-Revision ID: 0010_live_broadcast
-Revises: 0009_api_consumers, 0009_remote_care (also merges those two heads)
+Revision ID: 0011_live_broadcast
+Revises: 0010_api_consumers
 Create Date: 2026-12-02 13:30:00
 """
 
@@ -12,9 +12,8 @@ from alembic import op
 
 import scheduler.db.types
 
-revision: str = "0010_live_broadcast"
-# Both 0009 migrations landed on 0008 side by side: this one joins the two heads.
-down_revision: str | tuple[str, ...] | None = ("0009_api_consumers", "0009_remote_care")
+revision: str = "0011_live_broadcast"
+down_revision: str | None = "0010_api_consumers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
