@@ -158,7 +158,7 @@ def _schemas() -> dict[str, Schema]:
             "kind": {"enum": list(COMMAND_KINDS)}, "id": STRING, "sent_at": STRING, "expires_at": STRING,
             "sha256": nullable(STRING), "stream_url": nullable(STRING), "duration_ms": INT, "title": STRING,
             "bulletin": nullable(STRING), "volume": nullable(INT), "emergency": nullable(INT), "airing": nullable(INT),
-            "state": nullable({"enum": ["on", "off", None]}), "package_url": nullable(STRING),
+            "state": nullable({"enum": ["on", "off"]}), "package_url": nullable(STRING),
             "version": nullable(STRING),
         }, required=["kind", "id"], extra=True),
         "StatusResponse": obj({"ok": {"const": True}, "server_time": INSTANT,
