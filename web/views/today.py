@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 
-from scheduler.access import in_scope
+from scheduler.access import describe, in_scope
 from scheduler.db.models import AudioAsset, Commune, ProgrammeItem, Station
 from scheduler.delivery import audio_links
 from scheduler.delivery.operator import (
@@ -118,6 +118,7 @@ def index() -> Any:
     return render_template(
         "today/index.html", days=days, chosen=code, many=total > ALL_AT_ONCE,
         may_answer=can(signed_in_user(), "playlog.confirm"), reasons=MISSED_REASONS,
+        scope_label=describe(signed_in_user()),
     )  # fmt: skip
 
 
