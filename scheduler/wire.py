@@ -3,7 +3,8 @@
 A leaf module of pure standard library: the server (scheduler.manifest, scheduler.delivery, web.api)
 and the station agent (scheduler.agent) both import it, so the two ends cannot drift apart, as
 LibreTime's player/events.py types its events. Documented for people in docs/station-api.md; the
-manifest's JSON Schema is docs/manifest.schema.json.
+manifest's JSON Schema is scheduler/manifest.schema.json (docs/manifest.schema.json links to it), which the
+OpenAPI document of /api/v1/openapi.json embeds (web/openapi.py).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ PLAYLOG_PATH = f"{API_PREFIX}/playlog"
 STATUS_PATH = f"{API_PREFIX}/status"
 MQTT_PATH = f"{API_PREFIX}/mqtt"
 EMERGENCY_REPORTS_PATH = f"{API_PREFIX}/emergency-reports"
+OPENAPI_PATH = f"{API_PREFIX}/openapi.json"  # the OpenAPI 3.1 document of this API and the open read API
 
 
 def agent_package_path(sha256: str) -> str:

@@ -243,13 +243,18 @@ def mqtt() -> Response:
     return jsonify(station_api.mqtt_config(current_station(), settings()))
 
 
-def _source() -> Source | None:
-    """The upstream source named by the request's API key (X-API-Key, or Authorization: Bearer)."""
+def request_api_key() -> str:
+    """The API key an outside system sent: X-API-Key, or Authorization: Bearer (sources and read consumers)."""
     key = request.headers.get("X-API-Key", "").strip()
     if not key:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         key = token.strip() if scheme.lower() == "bearer" else ""
-    return source_for_key(db(), key, now())
+    return key
+
+
+def _source() -> Source | None:
+    """The upstream source named by the request's API key."""
+    return source_for_key(db(), request_api_key(), now())
 
 
 SOURCE_KEY_MISSING = ("Thiếu hoặc sai khóa API của nguồn (tiêu đề X-API-Key: <khóa>). "

@@ -293,6 +293,20 @@ class Source(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class ApiConsumer(Base):
+    """A system allowed to read loaxa's open API (the province's dashboards, an upstream source system),
+    with its own API key and scopes such as read:stations (scheduler.apikeys)."""
+
+    __tablename__ = "api_consumer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128), index=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class CommuneDecision(Base):
     """A commune's answer to a bulletin from above under its `chon` policy: nhan (air it) or khong.
 
