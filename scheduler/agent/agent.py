@@ -32,6 +32,7 @@ from scheduler.agent.status import Hardware, agent_version, no_hardware
 from scheduler.agent.store import PlayRow, Store, iso, parse_iso
 from scheduler.agent.sync import Syncer, SyncIntervals
 from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
+from scheduler.agent.updater import Updater
 from scheduler.agent.watchdog import MonitorFactory, StreamMonitor, WatchdogSettings
 from scheduler.domain import DEFAULT_TZ, kind_label
 
@@ -130,6 +131,8 @@ class Agent:
         self._stop: threading.Event | None = None
         self.care = Care(self.store, config.care, self._request_restart)
         self.care.started(clock())
+        self.updater = Updater(config.care.home, self.client, self.care)
+        self.updater.report(clock())
 
     # -- start-up -------------------------------------------------------------------------------
 
@@ -262,6 +265,9 @@ class Agent:
             bad = [sha for sha in self.cache.cached() if not self.cache.verify(sha, force=True)]
             self.care.record(cmd, "ok", "Đã kiểm tra lại lịch phát và âm thanh"
                              + (f"; {len(bad)} tệp hỏng sẽ được tải lại." if bad else "; mọi tệp đều đúng."), now)
+        elif cmd.kind == "update":
+            if self.updater.update(cmd, now):
+                self._request_restart()
         else:
             self.care.handle(cmd, now)
         self.syncer.state.next_status = None
@@ -697,8 +703,11 @@ class Agent:
             return
         try:
             self.ensure_mqtt(now)
-            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock) and self.mqtt:
-                self.mqtt.publish_status(self.status(now))
+            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock):
+                if self.mqtt:
+                    self.mqtt.publish_status(self.status(now))
+                if self.updater.network_ok(now):
+                    self.syncer.state.next_status = None  # the update's result goes out at once
             self.reports.flush(self.client)
             self._backoff = timedelta(0)
             self._net_next = None
