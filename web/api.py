@@ -19,6 +19,8 @@ from scheduler.db.models import Emergency, Source, Station
 from scheduler.delivery import agent_packages, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
+from scheduler.live.broadcasts import station_commands as live_commands
+from scheduler.live.broadcasts import sweep as live_sweep
 from scheduler.manifest import build_manifest
 from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
@@ -228,6 +230,8 @@ def status() -> Response:
     care.record_results(session, station, body.get("care") if isinstance(body, dict) else None, when)
     # The station's contact is how it learns of emergencies and care commands when it has no live MQTT link.
     commands = [c.to_dict() for c in station_commands(session, station, when)]
+    live_sweep(session, settings(), when)  # a live broadcast whose speaker went quiet ends even with no page open
+    commands += [c.to_dict() for c in live_commands(session, station, when)]  # live broadcasts: the same path
     care_commands = [c.to_dict() for c in care.pending_commands(session, station, when)]
     _commit(session)
     return jsonify(ok=True, server_time=when.isoformat(), emergencies=commands, commands=care_commands)
