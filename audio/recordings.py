@@ -10,7 +10,7 @@ from audio.loudness import measure_pcm
 from audio.segment import AudioSegment, from_pcm
 from audio.settings import AudioSettings
 
-SUPPORTED_EXTENSIONS: tuple[str, ...] = (".mp3", ".wav", ".m4a", ".ogg")
+SUPPORTED_EXTENSIONS: tuple[str, ...] = (".mp3", ".wav", ".m4a", ".ogg", ".webm")  # .webm: recorded in the browser
 MIN_SECONDS = 1.0
 # A file decoding to clearly less than its header declares was cut off in transfer.
 TRUNCATION_TOLERANCE_S = 0.5
@@ -37,7 +37,7 @@ def load_recording(source: Path, settings: AudioSettings) -> AudioSegment:
         raise _reject(
             source,
             f"định dạng '{source.suffix or '(không có đuôi)'}' chưa được hỗ trợ",
-            "Hãy tải lên tệp MP3, WAV, M4A hoặc OGG.",
+            "Hãy tải lên tệp MP3, WAV, M4A, OGG hoặc WEBM.",
         )
     if source.stat().st_size == 0:
         raise _reject(source, "tệp rỗng (0 byte)", "Hãy ghi âm lại hoặc chọn đúng tệp.")

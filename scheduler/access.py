@@ -57,6 +57,20 @@ def scope_of(user: User | None) -> UserScope:
     return PROVINCE
 
 
+def place_scope(area: Area | None = None, commune: Commune | None = None) -> UserScope:
+    """The scope of something tied to a commune or an area rather than a user (an alert recipient)."""
+    if commune is not None:
+        return UserScope("commune", commune_id=commune.id, label=commune.name)
+    if area is not None:
+        return UserScope("area", area_id=area.id, label=area.name)
+    return PROVINCE
+
+
+def station_inside(scope: UserScope, station: Station) -> bool:
+    """Does the scope reach this station (its commune)?"""
+    return scope.everywhere or _commune_inside(scope, station.commune)
+
+
 def _commune_inside(scope: UserScope, commune: Commune) -> bool:
     if scope.level == "commune":
         return commune.id == scope.commune_id

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler import access
 from scheduler.bulletins import BulletinInvalid, check_bulletin
 from scheduler.db.models import Area, Bulletin, Commune, Province, Station, User
 from scheduler.domain import BulletinStatus
@@ -245,7 +246,8 @@ def import_bulletins(
 
     Each row passes the same validator as the bulletin form (scheduler.bulletins.check_bulletin). As
     with the form, changed content sends an approved or submitted bulletin back to draft, unless
-    `approver` approves the file."""
+    `approver` approves the file. An approver approves only rows whose targets lie inside their scope
+    (scheduler.access), as on the approval page."""
     rows = read_rows(text, BULLETIN_COLUMNS)
     errors: list[str] = []
     parsed = []
@@ -269,6 +271,11 @@ def import_bulletins(
                 draft, targets = check_bulletin(session, fields, existing, require_code=True)
             except BulletinInvalid as exc:
                 raise ValueError(_field_errors(exc.errors).rstrip(".")) from None
+            if approver is not None and (beyond := access.outside(session, approver, targets)):
+                raise ValueError(
+                    f"nơi phát «{', '.join(beyond)}» nằm ngoài phạm vi của người duyệt «{approver.username}» "
+                    f"({access.describe(approver)}); người duyệt chỉ duyệt bản tin phát trong phạm vi của mình"
+                )
             parsed.append((existing, draft, audio_file, targets))
         except ValueError as exc:
             errors.append(f"Dòng {line}: {exc}.")

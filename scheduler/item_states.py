@@ -3,8 +3,9 @@
 `decide` is pure: programme items, play-log rows, emergency airtime, declined bulletins and one
 `now` in, a verdict per item out. `load_states` is its database edge. The operator's day page,
 `loaxa playlist today` and every week grid call these, so they always agree; the airtime reports
-count the same way (tests/scheduler/test_item_states.py checks it): an item is *aired* when a
-play answering it was `played` or `partial`, *missed* otherwise.
+count the same way (tests/scheduler/delivery/test_operator_day.py checks it; each rule is tested in
+tests/scheduler/test_item_state_rules.py): an item is *aired* when a play answering it was `played` or
+`partial`, *missed* otherwise.
 
 A play answers an item when it is the same station's and names the item's id or, when its id
 answers no item (the programme was rebuilt since), the item's scheduled start — as in
@@ -31,6 +32,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from scheduler import commune_choice
 from scheduler.db.models import PlayLog, Programme, ProgrammeItem, Station
 
 AIRED_RESULTS = frozenset({"played", "partial"})
@@ -198,7 +200,7 @@ def load_states(
 ) -> dict[int, Verdict]:
     """Verdicts for programme items already loaded (with their programmes): two queries whatever their number.
 
-    `declined` defaults to what the communes refused (scheduler.commune_choice), when that module decides it.
+    `declined` defaults to what the communes refused (scheduler.commune_choice).
     """
     if not items:
         return {}
@@ -232,9 +234,10 @@ def load_states(
 
 
 def declined_pairs(session: Session, items: Sequence[ProgrammeItem]) -> set[tuple[str, str]]:
-    """(station code, bulletin code) pairs whose bulletin the station's commune declined."""
-    del session, items
-    return set()
+    """(station code, bulletin code) pairs whose bulletin the station's commune declined (TT 39)."""
+    return commune_choice.declined_pairs(
+        session, {i.programme.station_id for i in items}, {i.bulletin_code for i in items if i.bulletin_code}
+    )
 
 
 def week_items(session: Session, station_ids: Collection[int], week: str) -> list[ProgrammeItem]:

@@ -20,7 +20,8 @@ CONTACT_COLUMNS: dict[str, str] = {"manifest": "last_manifest_at", "status": "la
 # Stamps are rewritten at most this often: a station polling every few seconds must not cost a write each time.
 CONTACT_RESOLUTION = timedelta(seconds=60)
 __all__ = [
-    "DEFAULT_SILENT_MINUTES", "is_online", "last_contact", "never_seen_clause", "online_clause", "record_contact",
+    "DEFAULT_SILENT_MINUTES", "box_warnings", "is_online", "last_contact", "never_seen_clause", "online_clause",
+    "record_contact",
 ]
 
 
@@ -61,3 +62,16 @@ def online_clause(now: datetime, silent_minutes: int) -> Any:
 def never_seen_clause() -> Any:
     """SQL: the station has never contacted the server."""
     return and_(Station.last_manifest_at.is_(None), Station.last_status_at.is_(None), Station.last_log_at.is_(None))
+
+
+def box_warnings(station: Station) -> list[str]:
+    """What the box says is wrong with it, from its latest status report (Vietnamese, for people)."""
+    status = station.status or {}
+    warnings = []
+    set_aside = status.get("plays_set_aside")
+    if isinstance(set_aside, int) and not isinstance(set_aside, bool) and set_aside > 0:
+        warnings.append(
+            f"Đầu thu đang giữ riêng {set_aside} bản ghi nhật ký phát mà máy chủ từ chối vì sai dữ liệu "
+            "(xem nhật ký của đầu thu); các bản ghi khác vẫn được gửi bình thường."
+        )
+    return warnings

@@ -26,6 +26,17 @@ def _positive(env: dict[str, str], name: str, default: int) -> int:
     return value
 
 
+def _tile_url(env: dict[str, str]) -> str:
+    """LOAXA_MAP_TILES: an http(s) or server-relative URL with {z}, {x} and {y}; empty means no tiles."""
+    raw = env.get("LOAXA_MAP_TILES", "").strip()
+    if not raw:
+        return ""
+    if not raw.startswith(("http://", "https://", "/")) or not all(p in raw for p in ("{z}", "{x}", "{y}")):
+        raise ValueError(f"Biến LOAXA_MAP_TILES=«{raw[:200]}» không hợp lệ: cần địa chỉ http(s):// hoặc "
+                         "bắt đầu bằng /, có đủ {z}, {x}, {y}, ví dụ http://10.0.0.5/tiles/{z}/{x}/{y}.png.")
+    return raw
+
+
 def _data_dir() -> Path:
     return Path(os.environ.get("LOAXA_DATA_DIR", "loaxa-data")).resolve()
 
@@ -41,7 +52,15 @@ class Settings:
     public_url: str = "http://127.0.0.1:8080"
     no_change_minutes: int = 30
     silent_minutes: int = DEFAULT_SILENT_MINUTES  # no contact for this long: offline (scheduler.liveness)
+    map_tiles: str = ""  # tile URL template for the map page; empty: a coordinate plot without tiles
+    map_attribution: str = ""
     audio: AudioSettings = field(default_factory=AudioSettings)
+    # Live broadcasts (scheduler.live): Icecast with the source password, e.g. http://source:SECRET@127.0.0.1:8000;
+    # None: the Phát trực tiếp page says live broadcasts are not set up. Stations listen at icecast_public_url.
+    icecast_url: str | None = None
+    icecast_public_url: str | None = None
+    smtp_url: str | None = None  # alerts by e-mail (scheduler.alerts.channels): smtp://host:25 …
+    alert_from: str = "loaxa <canhbao@localhost>"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -72,5 +91,11 @@ class Settings:
             public_url=env.get("LOAXA_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
             no_change_minutes=int(env.get("LOAXA_NO_CHANGE_MINUTES", "30")),
             silent_minutes=_positive(env, "LOAXA_SILENT_MINUTES", DEFAULT_SILENT_MINUTES),
+            map_tiles=_tile_url(env),
+            map_attribution=env.get("LOAXA_MAP_ATTRIBUTION", "").strip(),
             audio=audio,
+            icecast_url=env.get("LOAXA_ICECAST_URL") or None,
+            icecast_public_url=(env.get("LOAXA_ICECAST_PUBLIC_URL") or "").rstrip("/") or None,
+            smtp_url=env.get("LOAXA_SMTP_URL") or None,
+            alert_from=env.get("LOAXA_ALERT_FROM") or "loaxa <canhbao@localhost>",
         )

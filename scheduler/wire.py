@@ -3,15 +3,18 @@
 A leaf module of pure standard library: the server (scheduler.manifest, scheduler.delivery, web.api)
 and the station agent (scheduler.agent) both import it, so the two ends cannot drift apart, as
 LibreTime's player/events.py types its events. Documented for people in docs/station-api.md; the
-manifest's JSON Schema is docs/manifest.schema.json.
+manifest's JSON Schema is scheduler/manifest.schema.json (docs/manifest.schema.json links to it), which the
+OpenAPI document of /api/v1/openapi.json embeds (web/openapi.py).
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NotRequired, TypedDict
 from urllib.parse import unquote, urlsplit
 
@@ -22,8 +25,17 @@ CMD_TOPIC = "cmd"
 STATUS_TOPIC = "status"
 EVENT_TOPIC = "event"  # station -> server, QoS 1, not retained: what became of an emergency
 
-CommandKind = Literal["play", "stop", "volume", "resync"]
-COMMAND_KINDS: tuple[str, ...] = ("play", "stop", "volume", "resync")
+LIVE_KIND = "live"  # play-log kind and programme source of a live broadcast (trực tiếp)
+LIVE_PRIORITY = "truc_tiep"  # above ưu tiên, below khẩn cấp: it pre-empts the programme, emergencies pre-empt it
+
+CommandKind = Literal["play", "stop", "volume", "resync", "restart", "reboot", "amplifier", "update"]
+COMMAND_KINDS: tuple[str, ...] = ("play", "stop", "volume", "resync", "restart", "reboot", "amplifier", "update")
+# Remote care (scheduler.delivery.care on the server, scheduler.agent.care on the box): each answered by a
+# CareResult in the station's status.
+CARE_KINDS: tuple[str, ...] = ("restart", "reboot", "amplifier", "volume", "resync", "update")
+AMPLIFIER_STATES: tuple[str, ...] = ("on", "off")
+# The agent process exits with this code to be started again (by `loaxa agent --supervise` or systemd).
+RESTART_EXIT_CODE = 75
 # A command that reaches a station later than this is not obeyed: a persistent MQTT session
 # may hand over an emergency hours old after a long outage, and airing it then would mislead.
 DEFAULT_COMMAND_TTL = timedelta(minutes=15)
@@ -51,6 +63,12 @@ PLAYLOG_PATH = f"{API_PREFIX}/playlog"
 STATUS_PATH = f"{API_PREFIX}/status"
 MQTT_PATH = f"{API_PREFIX}/mqtt"
 EMERGENCY_REPORTS_PATH = f"{API_PREFIX}/emergency-reports"
+OPENAPI_PATH = f"{API_PREFIX}/openapi.json"  # the OpenAPI 3.1 document of this API and the open read API
+
+
+def agent_package_path(sha256: str) -> str:
+    """Where a box downloads a published agent package (a wheel), with its token."""
+    return f"{API_PREFIX}/agent-package/{sha256}.whl"
 
 MANIFEST_FORMAT = 1
 
@@ -257,9 +275,14 @@ class Command:
 
     play: air `sha256` (or `stream_url`) at once, pre-empting the programme (khẩn cấp); `emergency`
     and `airing` name the emergency and which of its plays this is, so the station can report on it.
-    stop: stop what is playing now (with `emergency` set: only if that emergency is what plays).
+    With `live` set it is a live broadcast: the station plays `stream_url` at LIVE_PRIORITY (it
+    pre-empts the programme; an emergency pre-empts it) until a stop naming the same `live`.
+    stop: stop what is playing now (with `emergency` or `live` set: only if that is what plays).
     volume: set `volume` 0-100 (in a play: the play's own volume; None = the station's).
     resync: re-fetch and re-verify all.
+    restart: restart the agent process; reboot: run the box's configured reboot command;
+    amplifier: switch the amplifier `state` on or off (the box's configured command);
+    update: install the agent package at `package_url` (checked against `sha256`), version `version`.
     """
 
     kind: CommandKind
@@ -274,6 +297,10 @@ class Command:
     volume: int | None = None
     emergency: int | None = None
     airing: int | None = None
+    live: int | None = None  # a live broadcast (Phát trực tiếp): play `stream_url` at LIVE_PRIORITY until stopped
+    state: str | None = None  # amplifier: on | off
+    package_url: str | None = None  # update
+    version: str | None = None  # update
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
@@ -305,11 +332,16 @@ class Command:
             raise ValueError(f"Âm lượng «{volume}» không hợp lệ; dùng số nguyên từ 0 đến 100.")
         if kind == "volume" and volume is None:
             raise ValueError("Lệnh đặt âm lượng thiếu trường volume (0-100).")
-        for key in ("emergency", "airing"):
+        for key in ("emergency", "airing", "live"):
             value = data.get(key)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise ValueError(f"Trường {key} «{value}» không hợp lệ; cần số nguyên không âm.")
         sha = data.get("sha256")
+        state = data.get("state")
+        if kind == "amplifier" and state not in AMPLIFIER_STATES:
+            raise ValueError(f"Trạng thái ampli «{state}» không hợp lệ; dùng on hoặc off.")
+        if kind == "update" and not (sha and data.get("package_url") and data.get("version")):
+            raise ValueError("Lệnh cập nhật phần mềm thiếu package_url, sha256 hoặc version.")
         if kind == "play" and not (sha or data.get("stream_url")):
             raise ValueError("Lệnh phát khẩn cấp thiếu sha256 của tệp âm thanh hoặc stream_url.")
         if sha is not None and not is_sha256(str(sha)):
@@ -334,7 +366,44 @@ class Command:
             volume=volume,
             emergency=data.get("emergency"),
             airing=data.get("airing"),
+            live=data.get("live"),
+            state=str(state) if state is not None else None,
+            package_url=str(data["package_url"]) if data.get("package_url") else None,
+            version=str(data["version"])[:64] if data.get("version") else None,
         )
+
+
+CareState = Literal["ok", "failed", "running"]
+
+
+@dataclass(frozen=True)
+class CareResult:
+    """What became of one remote-care command on the box, carried in the status (`care`, latest first)."""
+
+    id: str  # the command's id
+    kind: str
+    result: CareState
+    at: str  # ISO instant with offset
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CareResult:
+        """Parse and validate; ValueError (Vietnamese)."""
+        if not isinstance(data, dict):
+            raise ValueError("Kết quả lệnh phải là đối tượng JSON.")
+        if data.get("result") not in ("ok", "failed", "running"):
+            raise ValueError(f"Kết quả lệnh «{data.get('result')}» không hợp lệ.")
+        try:
+            if datetime.fromisoformat(str(data.get("at"))).tzinfo is None:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"Thời điểm «{str(data.get('at'))[:40]}» của kết quả lệnh không hợp lệ.") from None
+        return cls(id=str(data.get("id") or "")[:64], kind=str(data.get("kind") or "")[:20], result=data["result"],
+                   at=str(data["at"]),
+                   message="".join(c for c in str(data.get("message") or "") if c.isprintable())[:500])
 
 
 EmergencyState = Literal["received", "playing", "played", "failed", "stopped", "expired"]
@@ -408,3 +477,178 @@ class EmergencyReport:
         except ValueError as exc:
             raise ValueError(f"Báo cáo khẩn cấp không đọc được: {exc}") from None
         return cls.from_dict(data)
+
+
+# -- the play log: POST PLAYLOG_PATH {"plays": [row, ...]} ------------------------------------------
+
+PLAY_RESULTS: tuple[str, ...] = ("played", "partial", "skipped", "failed")
+MAX_PLAYS_PER_BATCH = 1000
+MAX_PLAYLOG_BYTES = 4 * 1024 * 1024  # 1,000 rows at their longest fit in well under this
+# The stored columns' sizes (scheduler.db.models.PlayLog): a longer text would make the database
+# refuse the whole batch, so it is refused here first, by name.
+PLAY_TEXT_LIMITS: dict[str, int] = {
+    "play_id": 64, "week": 10, "kind": 12, "bulletin": 40, "title": 300, "language": 10, "priority": 10,
+    "reason": 2000,
+}  # fmt: skip
+PLAY_INT_FIELDS: tuple[str, ...] = ("item_id", "version", "scheduled_ms", "played_ms")
+MAX_ITEM_ID = 2**31 - 1  # the programme item's integer key
+MAX_PLAY_MS = 24 * 3600 * 1000  # no play, relay or session lasts longer than a day
+# Instants outside [now - PLAY_PAST, now + PLAY_FUTURE] are a box with a broken clock, not a play.
+PLAY_PAST = timedelta(days=400)
+PLAY_FUTURE = timedelta(days=2)
+_MULTILINE = frozenset("\t\n\r")
+
+
+def _control_char(text: str, multiline: bool) -> str | None:
+    """The first character no database or report should hold: C0/C1 controls (NUL above all) and
+    lone surrogates (JSON "\\ud800"); tabs and line breaks only where `multiline`."""
+    for c in text:
+        if unicodedata.category(c) in ("Cc", "Cs") and not (multiline and c in _MULTILINE):
+            return c
+    return None
+
+
+def clean_text(value: object, limit: int) -> str:
+    """Text as the agent records it: controls and lone surrogates become spaces, cut to `limit`."""
+    text = "" if value is None else str(value)
+    if _control_char(text, multiline=False) is not None:
+        text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    return text.strip()[:limit]
+
+
+def clamp_ms(value: int) -> int:
+    """A duration as the agent records it: within what the server accepts."""
+    return min(max(int(value), 0), MAX_PLAY_MS)
+
+
+class PlayInvalid(ValueError):
+    """One play-log row is wrong: which row (1-based), which play_id and field, and why (Vietnamese)."""
+
+    def __init__(self, row: int, play_id: str | None, field: str, problem: str) -> None:
+        self.row, self.play_id, self.field, self.problem = row, play_id, field, problem
+        who = f" (play_id «{play_id}»)" if play_id else ""
+        super().__init__(f"Bản ghi thứ {row}{who} sai trường «{field}»: {problem}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "play_id": self.play_id, "field": self.field, "error": str(self)}
+
+
+@dataclass(frozen=True)
+class PlayRecord:
+    """One play-log row as the server may store it: every field typed, bounded and plausible."""
+
+    play_id: str
+    actual_start: datetime  # UTC
+    result: str
+    item_id: int | None = None
+    week: str = ""
+    version: int = 0
+    kind: str = ""
+    bulletin: str | None = None
+    title: str = ""
+    language: str = ""
+    priority: str = ""
+    scheduled_start: datetime | None = None
+    scheduled_ms: int = 0
+    actual_end: datetime | None = None
+    played_ms: int = 0
+    reason: str = ""
+
+
+def _play_instant(value: object, name: str, bad: Callable[[str, str], PlayInvalid], now: datetime) -> datetime:
+    if not isinstance(value, str):
+        raise bad(name, "cần thời điểm ISO 8601 có múi giờ, ví dụ 2026-11-24T05:30:00+07:00")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise bad(name, f"«{value[:40]}» không phải thời điểm ISO 8601, ví dụ 2026-11-24T05:30:00+07:00") from None
+    if parsed.tzinfo is None:
+        raise bad(name, f"thời điểm «{value[:40]}» thiếu múi giờ (ví dụ +07:00)")
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not now - PLAY_PAST <= instant <= now + PLAY_FUTURE:
+        raise bad(name, f"thời điểm «{value[:40]}» không hợp lý (đồng hồ của đầu thu sai?); "
+                        f"chỉ nhận trong {PLAY_PAST.days} ngày qua đến {PLAY_FUTURE.days} ngày tới")
+    return instant
+
+
+def parse_play(raw: object, row: int, now: datetime) -> PlayRecord:
+    """A play-log row as received, checked field by field against the contract; PlayInvalid names the
+    first wrong field. `now` (the server's clock) bounds the instants."""
+    play_id = raw.get("play_id") if isinstance(raw, dict) else None
+    shown = play_id[:64] if isinstance(play_id, str) and _control_char(play_id, False) is None else None
+
+    def bad(name: str, problem: str) -> PlayInvalid:
+        return PlayInvalid(row, shown, name, problem)
+
+    if not isinstance(raw, dict):
+        raise bad("(bản ghi)", "cần đối tượng JSON")
+    for name, limit in PLAY_TEXT_LIMITS.items():
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise bad(name, "phải là chuỗi")
+        if len(value) > limit:
+            raise bad(name, f"dài {len(value)} ký tự, tối đa {limit}")
+        char = _control_char(value, multiline=name == "reason")
+        if char is not None:
+            raise bad(name, f"chứa ký tự điều khiển U+{ord(char):04X}")
+    if not play_id:
+        raise bad("play_id", "thiếu mã lượt phát")
+    for name in PLAY_INT_FIELDS:
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise bad(name, f"«{str(value)[:40]}» phải là số nguyên")
+        top = MAX_ITEM_ID if name in ("item_id", "version") else MAX_PLAY_MS
+        if not 0 <= value <= top:
+            raise bad(name, f"{value} nằm ngoài khoảng 0–{top}")
+    result = raw.get("result", "played")
+    if result not in PLAY_RESULTS:
+        raise bad("result", f"«{str(result)[:40]}» không hợp lệ; dùng {', '.join(PLAY_RESULTS)}")
+    if raw.get("actual_start") in (None, ""):
+        raise bad("actual_start", "thiếu thời điểm bắt đầu phát")
+    actual_start = _play_instant(raw["actual_start"], "actual_start", bad, now)
+    actual_end = None
+    if raw.get("actual_end") not in (None, ""):
+        actual_end = _play_instant(raw["actual_end"], "actual_end", bad, now)
+        if actual_end < actual_start:
+            raise bad("actual_end", "kết thúc trước khi bắt đầu")
+    scheduled_start = None
+    if raw.get("scheduled_start") not in (None, ""):
+        scheduled_start = _play_instant(raw["scheduled_start"], "scheduled_start", bad, now)
+    return PlayRecord(
+        play_id=play_id,
+        actual_start=actual_start,
+        result=result,
+        item_id=raw.get("item_id") or None,
+        week=raw.get("week") or "",
+        version=raw.get("version") or 0,
+        kind=raw.get("kind") or "",
+        bulletin=raw.get("bulletin") or None,
+        title=raw.get("title") or "",
+        language=raw.get("language") or "",
+        priority=raw.get("priority") or "",
+        scheduled_start=scheduled_start,
+        scheduled_ms=raw.get("scheduled_ms") or 0,
+        actual_end=actual_end,
+        played_ms=raw.get("played_ms") or 0,
+        reason=raw.get("reason") or "",
+    )
+
+
+def parse_plays(rows: list[Any], now: datetime) -> tuple[list[PlayRecord], list[PlayInvalid]]:
+    """Every row of a batch checked: the good ones, and one PlayInvalid per bad row (all of them, so
+    the station can set every bad row aside in one go)."""
+    good: list[PlayRecord] = []
+    invalid: list[PlayInvalid] = []
+    for n, raw in enumerate(rows, 1):
+        try:
+            good.append(parse_play(raw, n, now))
+        except PlayInvalid as exc:
+            invalid.append(exc)
+    return good, invalid

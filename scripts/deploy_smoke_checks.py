@@ -19,7 +19,7 @@ import requests
 
 from scheduler.wire import PLAYLOG_PATH, audio_path, manifest_index_path, manifest_path
 
-TIMEOUT = 10
+TIMEOUT = 60  # seconds; generous: the first request waits for a worker to import the app on a loaded machine
 
 
 class CheckFailed(Exception):

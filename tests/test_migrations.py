@@ -75,9 +75,10 @@ def live_tables(conn: Connection) -> list[Table]:
 
 
 def sample(column: Any, conn: Connection, n: int) -> Any:
-    """A value for any column type loaxa uses; a foreign key points at an existing row."""
+    """A value for any column type loaxa uses; a foreign key points at an existing row (the two copies
+    of a row, n and n + 10, at different rows: a unique pair of foreign keys stays unique)."""
     for fk in column.foreign_keys:
-        return conn.execute(select(fk.column).limit(1)).scalar_one()
+        return conn.execute(select(fk.column).order_by(fk.column).offset((n // 10) % 2).limit(1)).scalar_one()
     impl = getattr(column.type, "impl", column.type)
     if isinstance(impl, JSON):
         return {"ghi_chú": ["dữ liệu cũ", n]}

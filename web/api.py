@@ -16,20 +16,21 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from scheduler.db.models import Emergency, Source, Station
-from scheduler.delivery import station_api
+from scheduler.delivery import agent_packages, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
+from scheduler.live.broadcasts import station_commands as live_commands
+from scheduler.live.broadcasts import sweep as live_sweep
 from scheduler.manifest import build_manifest
-from scheduler.playlog import ingest
+from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
-from scheduler.wire import API_PREFIX
+from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH
 from web.auth import can, current_user
 from web.context import db, now, settings
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
-MAX_BATCH = 1000
 AUDIO_MAX_AGE = 365 * 24 * 3600
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,8 +44,8 @@ HTTP_MESSAGES = {
 }
 
 
-def error(status: int, message: str) -> Response:
-    response = jsonify(error=message)
+def error(status: int, message: str, **extra: Any) -> Response:
+    response = jsonify(error=message, **extra)
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="loaxa"'
@@ -154,6 +155,17 @@ def audio(sha256: str) -> Response:
     return response
 
 
+@bp.get("/agent-package/<sha256>.whl")
+@station_required
+def agent_package(sha256: str) -> Response:
+    """A published agent package, for a box obeying an `update` command (scheduler.delivery.agent_packages)."""
+    package = agent_packages.package_for(db(), sha256)
+    path = settings().media_dir / package.file_name if package is not None else None
+    if path is None or not path.is_file():
+        return error(404, f"Không có gói phần mềm đầu thu {sha256[:64]} trên máy chủ.")
+    return send_media(path, mimetype="application/octet-stream", conditional=True, etag=sha256)
+
+
 @bp.post("/ack")
 @station_required
 def ack() -> Response:
@@ -172,42 +184,33 @@ def ack() -> Response:
     return jsonify(result)
 
 
-INT_FIELDS = ("item_id", "version", "scheduled_ms", "played_ms")
-
-
-def check_play_types(plays: list[dict[str, Any]]) -> None:
-    """Numbers must be numbers before anything reaches the database (a bad one rejects the batch)."""
-    for n, play in enumerate(plays, 1):
-        for key in INT_FIELDS:
-            value = play.get(key)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                raise ValueError(f"Bản ghi thứ {n} không hợp lệ: trường {key} = «{value}» phải là số nguyên.")
-        for key in ("play_id", "title", "reason", "kind", "bulletin", "week"):
-            value = play.get(key)
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f"Bản ghi thứ {n} không hợp lệ: trường {key} phải là chuỗi.")
-
-
 @bp.post("/playlog")
 @station_required
 def playlog() -> Response:
     """A batch of plays; stored once per play_id. The answer lists every play_id now safe on the server."""
     session, station, when = db(), current_station(), now()
+    if (request.content_length or 0) > MAX_PLAYLOG_BYTES:
+        return error(413, f"Một lần gửi nhật ký phát tối đa {MAX_PLAYLOG_BYTES // (1024 * 1024)} MB. "
+                          "Chia nhỏ rồi gửi lại.")
     try:
         body = json_body()
         plays = body.get("plays") if isinstance(body, dict) else None
         if not isinstance(plays, list) or not all(isinstance(p, dict) for p in plays):
             raise ValueError("Nội dung phải có dạng {\"plays\": [ {...}, ... ]}.")
-        if len(plays) > MAX_BATCH:
-            return error(413, f"Một lần gửi tối đa {MAX_BATCH} bản ghi; lần này có {len(plays)}. Chia nhỏ rồi gửi lại.")
-        check_play_types(plays)
+        if len(plays) > MAX_PLAYS_PER_BATCH:
+            return error(413, f"Một lần gửi tối đa {MAX_PLAYS_PER_BATCH} bản ghi; lần này có {len(plays)}. "
+                              "Chia nhỏ rồi gửi lại.")
         # Items loaded up front and no autoflush per row: one SELECT and one batched INSERT per batch.
         held = station_api.preload_items(session, plays)
         with session.no_autoflush:
             result = ingest(session, station, plays, when, source="agent")
         del held
         _commit(session)
-    except (ValueError, TypeError) as exc:
+    except PlaysInvalid as exc:
+        session.rollback()
+        # Every bad row named (row number, play_id, field): the agent sets exactly those aside.
+        return error(400, f"Không lưu bản ghi nào. {exc}", invalid=[e.to_dict() for e in exc.invalid])
+    except ValueError as exc:
         session.rollback()
         return error(400, f"Không lưu bản ghi nào. {exc}")
     return jsonify(accepted=result.accepted_ids, stored=result.stored, duplicates=result.duplicates)
@@ -223,10 +226,15 @@ def status() -> Response:
     except ValueError as exc:
         session.rollback()
         return error(400, str(exc))
-    # The station's contact is how it learns of emergencies when it has no live MQTT link.
+    body = json_body()
+    care.record_results(session, station, body.get("care") if isinstance(body, dict) else None, when)
+    # The station's contact is how it learns of emergencies and care commands when it has no live MQTT link.
     commands = [c.to_dict() for c in station_commands(session, station, when)]
+    live_sweep(session, settings(), when)  # a live broadcast whose speaker went quiet ends even with no page open
+    commands += [c.to_dict() for c in live_commands(session, station, when)]  # live broadcasts: the same path
+    care_commands = [c.to_dict() for c in care.pending_commands(session, station, when)]
     _commit(session)
-    return jsonify(ok=True, server_time=when.isoformat(), emergencies=commands)
+    return jsonify(ok=True, server_time=when.isoformat(), emergencies=commands, commands=care_commands)
 
 
 @bp.post("/emergency-reports")
@@ -250,13 +258,18 @@ def mqtt() -> Response:
     return jsonify(station_api.mqtt_config(current_station(), settings()))
 
 
-def _source() -> Source | None:
-    """The upstream source named by the request's API key (X-API-Key, or Authorization: Bearer)."""
+def request_api_key() -> str:
+    """The API key an outside system sent: X-API-Key, or Authorization: Bearer (sources and read consumers)."""
     key = request.headers.get("X-API-Key", "").strip()
     if not key:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         key = token.strip() if scheme.lower() == "bearer" else ""
-    return source_for_key(db(), key, now())
+    return key
+
+
+def _source() -> Source | None:
+    """The upstream source named by the request's API key."""
+    return source_for_key(db(), request_api_key(), now())
 
 
 SOURCE_KEY_MISSING = ("Thiếu hoặc sai khóa API của nguồn (tiêu đề X-API-Key: <khóa>). "

@@ -41,13 +41,23 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stations.view": frozenset({"admin", "editor", "approver", "operator"}),
     "stations.edit": frozenset({"admin"}),
     "stations.token": frozenset({"admin", "operator"}),
+    # restart, reboot, amplifier, volume, resync (scheduler.delivery.care)
+    "stations.care": frozenset({"admin", "operator"}),
+    "stations.update": frozenset({"admin"}),  # install a new agent package on a box
     "emergencies.view": frozenset({"admin", "approver", "editor", "operator"}),
     "emergencies.start": frozenset({"admin", "approver"}),  # scheduler.emergencies.lifecycle.STARTERS
     "emergencies.request": frozenset({"admin", "approver", "editor"}),  # an editor's order waits for approval
+    "live.start": frozenset({"admin", "approver"}),  # Phát trực tiếp: speak to the stations in scope
+    "choices.decide": frozenset({"admin", "approver"}),  # Nhận phát / Không phát for content from above (TT 39)
+    "communes.policy": frozenset({"admin"}),
     "audit.view": frozenset({"admin", "approver"}),
     "users.manage": frozenset({"admin"}),
     "media.listen": frozenset({"admin", "editor", "approver", "operator", "viewer"}),
     "reports.view": frozenset({"admin", "editor", "approver", "operator", "viewer"}),
+    "today.view": frozenset({"admin", "editor", "approver", "operator", "viewer"}),
+    "playlog.confirm": frozenset({"admin", "operator"}),  # "đã phát" / "không phát được" by hand
+    "alerts.view": frozenset({"admin", "approver", "operator"}),  # their scope's alerts (scheduler.alerts)
+    "alerts.manage": frozenset({"admin"}),  # rules and recipients
 }
 
 LOGIN_MAX_FAILURES = 5

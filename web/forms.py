@@ -31,7 +31,7 @@ from scheduler.accounts import ROLES
 from scheduler.catalogue import LANGUAGES, TOPICS
 from scheduler.domain import Priority
 
-RECORDING_EXTENSIONS = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".flac", ".aac")
+RECORDING_EXTENSIONS = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".flac", ".aac", ".webm")
 MAX_RECORDING_BYTES = 50 * 1024 * 1024
 
 

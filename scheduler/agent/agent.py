@@ -23,6 +23,7 @@ import requests
 
 from scheduler import wire
 from scheduler.agent.audio_cache import AudioCache
+from scheduler.agent.care import Care, CareConfig
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
 from scheduler.agent.emergency import EmergencyReports
 from scheduler.agent.mqtt_link import MqttConfig, MqttLink
@@ -31,7 +32,9 @@ from scheduler.agent.status import Hardware, agent_version, no_hardware
 from scheduler.agent.store import PlayRow, Store, iso, parse_iso
 from scheduler.agent.sync import Syncer, SyncIntervals
 from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
-from scheduler.domain import DEFAULT_TZ
+from scheduler.agent.updater import Updater
+from scheduler.agent.watchdog import MonitorFactory, StreamMonitor, WatchdogSettings
+from scheduler.domain import DEFAULT_TZ, kind_label
 
 log = logging.getLogger("loaxa.agent")
 
@@ -46,6 +49,7 @@ EMERGENCY_COVER = timedelta(minutes=10)  # a play-now command and the same emerg
 RECEIVED_AHEAD = timedelta(minutes=2)
 SAME_PLAY = timedelta(seconds=5)  # a programme emergency item and its play-now: placing may shift it by seconds
 AIRED_KEY = "aired_emergencies"  # a programme emergency play this near counts as received
+FALLBACK_AHEAD = timedelta(minutes=30)  # a failed stream's block may be filled by an item due this soon after it
 
 
 @dataclass
@@ -58,6 +62,8 @@ class AgentConfig:
     mqtt_url: str | None = None
     default_volume: int = 80
     intervals: SyncIntervals = field(default_factory=SyncIntervals)
+    watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
+    care: CareConfig = field(default_factory=CareConfig)  # remote care: reboot, amplifier, updates
 
 
 @dataclass
@@ -67,16 +73,37 @@ class Playing:
     started: datetime
     last_progress: datetime
     emergency: bool = False
+    monitor: StreamMonitor | None = None  # streams: the watchdog listening beside the player
+    stream: bool = False
+    note: str = ""  # why this play began as it did (a fallback, a retry): kept on its row
+
+
+@dataclass
+class StreamFault:
+    """A relay or live stream that failed in its block: the box falls back and retries it until the block ends."""
+
+    slot: Cue
+    since: datetime
+    retry_at: datetime
+    reason: str
+    failures: int = 1
+
+    def as_status(self) -> dict[str, Any]:
+        return {"title": self.slot.title, "stream_url": self.slot.stream_url, "kind": self.slot.kind,
+                "since": iso(self.since), "retry_at": iso(self.retry_at), "reason": self.reason,
+                "failures": self.failures}
 
 
 class Agent:
     def __init__(self, config: AgentConfig, *, clock: Clock, player: Player,
                  http: requests.Session | None = None, sleep: Callable[[float], None] | None = None,
-                 hardware: Hardware = no_hardware) -> None:
+                 hardware: Hardware = no_hardware, monitors: MonitorFactory | None = None) -> None:
         self.config = config
         self.clock = clock
         self.player = player
         self.hardware = hardware
+        self.monitors = monitors  # None: no silence watch (a stream is only seen failing when the player stops)
+        self.fault: StreamFault | None = None
         self._sleep = sleep
         self.store = Store(config.cache_dir / "agent.sqlite3")
         self.cache = AudioCache(config.cache_dir)
@@ -100,6 +127,12 @@ class Agent:
         self._reload_slots()
         self.handled = self.store.handled_keys()
         self._recover(clock())
+        self.exit_code = 0  # wire.RESTART_EXIT_CODE once a restart was asked for
+        self._stop: threading.Event | None = None
+        self.care = Care(self.store, config.care, self._request_restart)
+        self.care.started(clock())
+        self.updater = Updater(config.care.home, self.client, self.care)
+        self.updater.report(clock())
 
     # -- start-up -------------------------------------------------------------------------------
 
@@ -196,31 +229,72 @@ class Agent:
             return
         # Marked before acting: a repeated delivery (QoS 1, or after a restart) is not obeyed twice.
         self._handle(key, now)
-        if cmd.kind == "volume" and cmd.volume is not None:
-            self.volume = cmd.volume
-            self.store.set_value("volume", str(cmd.volume))
-        elif cmd.kind == "resync":
-            self.syncer.state.force = True
-            self.syncer.state.next_status = None
-            for sha in self.cache.cached():
-                self.cache.verify(sha, force=True)
-            self._net_next = None
-            self.net_wake.set()
+        if cmd.kind in wire.CARE_KINDS:
+            self._care(cmd, now)
         elif cmd.kind == "stop":
             playing = self.current
             # A stop naming an emergency (hold, cancel) only ends that emergency, never the programme.
-            if cmd.emergency is None or (playing is not None and playing.slot.emergency == cmd.emergency):
+            def aimed(slot: Cue) -> bool:
+                if cmd.live is not None:
+                    return slot.live == cmd.live
+                return cmd.emergency is None or slot.emergency == cmd.emergency
+
+            if playing is not None and aimed(playing.slot) and cmd.live is not None:
+                self.player.stop()  # the speaker ended it: the live play is whole
+                self._finish(now, "played", "Người nói đã kết thúc buổi phát trực tiếp.")
+            elif playing is not None and aimed(playing.slot):
                 self._interrupt(now, "Dừng theo lệnh của trung tâm.", allow_replay=False)
+            fault = self.fault
+            if fault is not None and aimed(fault.slot):
+                self._handle(fault.slot.key, now)  # a failed stream stopped by the centre is not retried
+                self.fault = None
+                self._announce(now)
         else:
             self._emergency(cmd, key, now)
 
+    def _care(self, cmd: wire.Command, now: datetime) -> None:
+        """Remote care (scheduler.agent.care); the result goes out with a status sent at once."""
+        if cmd.expired(now):
+            self.care.record(cmd, "failed", "Lệnh đến đầu thu quá muộn (đã hết hạn) nên không thực hiện.", now)
+        elif cmd.kind == "volume" and cmd.volume is not None:
+            self.volume = cmd.volume
+            self.store.set_value("volume", str(cmd.volume))
+            self.care.record(cmd, "ok", f"Đã đặt âm lượng {cmd.volume}.", now)
+        elif cmd.kind == "resync":
+            self.syncer.state.force = True
+            bad = [sha for sha in self.cache.cached() if not self.cache.verify(sha, force=True)]
+            self.care.record(cmd, "ok", "Đã kiểm tra lại lịch phát và âm thanh"
+                             + (f"; {len(bad)} tệp hỏng sẽ được tải lại." if bad else "; mọi tệp đều đúng."), now)
+        elif cmd.kind == "update":
+            if self.updater.update(cmd, now):
+                self._request_restart()
+        else:
+            self.care.handle(cmd, now)
+        self.syncer.state.next_status = None
+        self._net_next = None
+        self.net_wake.set()
+
+    def _request_restart(self) -> None:
+        """Stop the loops and exit with wire.RESTART_EXIT_CODE: the launcher or systemd starts the agent again."""
+        self.exit_code = wire.RESTART_EXIT_CODE
+        if self._stop is not None:
+            self._stop.set()
+        self.wake.set()
+        self.net_wake.set()
+
     def _emergency(self, cmd: wire.Command, key: str, now: datetime) -> None:
+        """A play-now command: an emergency, or a live broadcast (same pre-emption, its own kind and priority)."""
         duration = cmd.duration_ms or (
             int(STREAM_EMERGENCY_DEFAULT.total_seconds() * 1000) if cmd.stream_url else 0)
-        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
-                    title=cmd.title, bulletin=cmd.bulletin, priority="khan_cap", sha256=cmd.sha256,
-                    stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
-                    volume=cmd.volume)
+        live = cmd.live is not None
+        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration),
+                   kind=wire.LIVE_KIND if live else "emergency", title=cmd.title, bulletin=cmd.bulletin,
+                   priority=wire.LIVE_PRIORITY if live else "khan_cap", sha256=cmd.sha256,
+                   stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
+                   volume=cmd.volume, live=cmd.live)
+        if live and self.current is not None and self.current.emergency and self.current.slot.kind != wire.LIVE_KIND:
+            self._log_closed(slot, now, "skipped", "Không phát trực tiếp vì đài đang phát bản tin khẩn cấp.", key)
+            return
         if cmd.expired(now):
             self._log_closed(slot, now, "skipped",
                              f"Lệnh phát khẩn cấp gửi lúc {self._local(datetime.fromisoformat(cmd.sent_at))} "
@@ -230,7 +304,8 @@ class Agent:
             return  # the same play reached the box both ways (MQTT, HTTP, programme)
         self._report(slot, "received", now)
         # Silence what plays first: the pre-emption must not wait for a download.
-        self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{cmd.title}».", allow_replay=True)
+        self._interrupt(now, f"Bị ngắt để phát {'trực tiếp' if live else 'bản tin khẩn cấp'} «{cmd.title}».",
+                        allow_replay=True)
         covered = self._programme_slot_for(cmd.sha256, now)
         if covered is not None:
             # The same emergency is in the programme too: this play stands for that item.
@@ -317,22 +392,27 @@ class Agent:
         log.warning("Mục «%s» lúc %s: %s", slot.title, self._local(slot.start), reason)
 
     def _begin(self, slot: Cue, source: str, now: datetime, volume: int, emergency: bool = False,
-               scheduled: datetime | None = None) -> None:
-        row = self._row(slot, now, "playing")
+               scheduled: datetime | None = None, reason: str = "") -> None:
+        row = self._row(slot, now, "playing", reason)
         self.store.start_play(row)  # before the sound: a crash from here on leaves a row to recover
         length = slot.play_ms if slot.kind != "relay" else int((slot.end - now).total_seconds() * 1000)
         self.player.start(source, length, volume)
-        self.current = Playing(row.play_id, slot, now, now, emergency)
+        stream = slot.stream_url is not None and source == slot.stream_url
+        monitor = self.monitors(source) if stream and self.monitors is not None else None
+        self.current = Playing(row.play_id, slot, now, now, emergency, monitor, stream, reason)
         if emergency:
             # The same play arriving another way (MQTT, HTTP, programme) is not aired twice.
             self._remember_emergency(slot, scheduled or slot.start, now)
         self._report(slot, "playing", now)
-        log.info("Bắt đầu phát «%s» (%s)", slot.title, slot.kind)
+        log.info("Bắt đầu phát: %s «%s»", kind_label(slot.kind).lower(), slot.title)
 
     def _finish(self, now: datetime, result: str, reason: str = "") -> None:
         playing = self.current
         assert playing is not None
+        if playing.monitor is not None:
+            playing.monitor.stop()
         played_ms = int((now - playing.started).total_seconds() * 1000)
+        reason = " ".join(r for r in (playing.note, reason) if r)
         self.store.finish_play(playing.play_id, now, played_ms, result, reason, handled_key=playing.slot.key)
         self._report(playing.slot, "played" if result == "played" else "failed", now, reason)
         self.handled.add(playing.slot.key)
@@ -344,6 +424,8 @@ class Agent:
         if playing is None:
             return
         self.player.stop()
+        if playing.monitor is not None:
+            playing.monitor.stop()
         played_ms = int((now - playing.started).total_seconds() * 1000)
         self._report(playing.slot, "stopped", now, reason)
         replay = allow_replay and not playing.emergency and may_replay(playing.slot, played_ms, now)
@@ -390,9 +472,12 @@ class Agent:
         if playing is not None:
             status = self.player.poll()
             slot = playing.slot
+            lost = self._stream_failure(playing, status.state, status.error, now)
             if slot.kind == "relay" and now >= slot.end:
                 self.player.stop()
                 self._finish(now, "played")
+            elif lost:
+                self._stream_lost(now, lost)
             elif status.state == "done":
                 self._finish(now, "played")
             elif status.state == "failed":
@@ -401,13 +486,16 @@ class Agent:
                 self.player.stop()
                 self._finish(now, "played", "Trình phát không tự dừng; đầu thu đã dừng nó.")
             else:
-                urgent = None if playing.emergency else self._due_emergency(now)
+                urgent = None if playing.emergency and slot.kind != wire.LIVE_KIND else self._due_emergency(now)
                 if urgent is None:
+                    self._stream_recovered(playing, now)
                     if now - playing.last_progress >= PROGRESS_EVERY:
                         self.store.progress(playing.play_id, now)
                         playing.last_progress = now
                     return
                 self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{urgent.title}».", allow_replay=True)
+        if self._waiting_to_retry(now):
+            return
         for _ in range(len(self.slots) + 1):
             plan = due(self.slots, now, self.handled)
             for slot in plan.missed:
@@ -431,6 +519,102 @@ class Agent:
                 volume = own if own is not None else self.volume
                 self._begin(start, source, now, volume, emergency=start.kind == "emergency")
                 return
+
+    # -- stream watchdog (scheduler.agent.watchdog; docs/agent.md, "Relay watchdog") ----------------
+
+    def _stream_failure(self, playing: Playing, state: str, error: str, now: datetime) -> str:
+        """Why the stream now playing has failed, or "" while it is fine (or is not a stream)."""
+        if not playing.stream or now >= playing.slot.end:
+            return ""
+        if state == "failed":
+            return f"Trình phát dừng vì lỗi: {error}"
+        if state == "done":
+            return "Luồng kết thúc trước giờ"
+        if playing.monitor is not None:
+            health = playing.monitor.health()
+            if health != "listening":
+                seconds = int(self.config.watchdog.silence.total_seconds())
+                what = playing.monitor.reason()
+                return f"{what} {seconds} giây" if health == "silent" else what
+        return ""
+
+    def _stream_lost(self, now: datetime, why: str) -> None:
+        """Stop the failed stream, log what aired of it, report at once, and hold it for a retry."""
+        playing = self.current
+        assert playing is not None
+        self.player.stop()
+        if playing.monitor is not None:
+            playing.monitor.stop()
+        slot = playing.slot
+        retry_at = now + self.config.watchdog.retry
+        reason = (f"{why}; đầu thu phát mục dự phòng và thử lại luồng lúc {self._local(retry_at)} "
+                  "nếu vẫn còn trong giờ phát.")
+        played_ms = int((now - playing.started).total_seconds() * 1000)
+        self.store.finish_play(playing.play_id, now, played_ms, "partial" if played_ms >= 1000 else "failed",
+                               " ".join(r for r in (playing.note, reason) if r), handled_key=None)
+        self._report(slot, "failed", now, reason)
+        self.current = None
+        previous = self.fault
+        if previous is not None and previous.slot.key == slot.key:
+            previous.retry_at, previous.reason, previous.failures = retry_at, why, previous.failures + 1
+        else:
+            self.fault = StreamFault(slot, now, retry_at, why)
+        log.warning("Luồng «%s» (%s) hỏng: %s", slot.title, slot.stream_url, reason)
+        self._announce(now)
+
+    def _stream_recovered(self, playing: Playing, now: datetime) -> None:
+        """A retried stream that has played a whole silence span without fault is healthy again."""
+        fault = self.fault
+        if (fault is not None and playing.slot.key == fault.slot.key
+                and now - playing.started >= self.config.watchdog.silence):
+            self.fault = None
+            log.info("Luồng «%s» đã phát lại bình thường.", playing.slot.title)
+            self._announce(now)
+
+    def _waiting_to_retry(self, now: datetime) -> bool:
+        """While a failed stream waits for its retry, play a fallback (the next item); True means wait."""
+        fault = self.fault
+        if fault is None:
+            return False
+        if now >= start_deadline(fault.slot) or fault.slot.key in self.handled:
+            self._handle(fault.slot.key, now)  # the block is over: nothing left to retry
+            self.fault = None
+            self._announce(now)
+            return False
+        if self._due_emergency(now) is not None:
+            return False
+        if now >= fault.retry_at:
+            if any(s.key == fault.slot.key for s in self.slots):
+                return False  # the normal pass starts the relay again
+            assert fault.slot.stream_url is not None  # a stream sent by command (a live broadcast): restart it
+            own = fault.slot.volume
+            self._begin(fault.slot, fault.slot.stream_url, now, own if own is not None else self.volume,
+                        emergency=True, reason=f"Thử lại luồng lần {fault.failures + 1}.")
+            return True
+        fallback = self._fallback_item(fault, now)
+        if fallback is not None:
+            source = self._source(fallback, now)
+            if source is not None:
+                self._begin(fallback, source, now, self.volume,
+                            reason=f"Phát sớm thay cho «{fault.slot.title}» đang mất tín hiệu.")
+        return True
+
+    def _fallback_item(self, fault: StreamFault, now: datetime) -> Cue | None:
+        """The next unplayed file item due within FALLBACK_AHEAD of the failed block's end."""
+        for slot in self.slots:
+            if slot.start > fault.slot.end + FALLBACK_AHEAD:
+                return None
+            if (slot.start > now and slot.key not in self.handled and slot.sha256 and slot.kind not in
+                    ("relay", "emergency") and self.cache.verify(slot.sha256)):
+                return slot
+        return None
+
+    def _announce(self, now: datetime) -> None:
+        """Tell the centre now: the retained MQTT status at once, and the HTTP status on the next pass."""
+        self.syncer.state.next_status = None
+        self.net_wake.set()
+        if self.mqtt is not None:
+            self.mqtt.publish_status(self.status(now))
 
     def _due_emergency(self, now: datetime) -> Cue | None:
         """A programme emergency item whose time has come: it pre-empts whatever plays."""
@@ -459,7 +643,7 @@ class Agent:
             "clock_offset_ms": self.syncer.state.clock_offset_ms,
             "disk_free_mb": self.cache.free_bytes() // (1024 * 1024),
             "volume": self.volume,
-            **self.hardware(),
+            **self._hardware(),
             "player": self.player.name,
             "playing": None if playing is None else {
                 "title": playing.slot.title, "kind": playing.slot.kind, "bulletin": playing.slot.bulletin,
@@ -467,8 +651,18 @@ class Agent:
             },
             "manifests": manifests,
             "outbox": self.store.outbox_size(),
+            "plays_set_aside": self.store.set_aside_count(),
+            "stream_fault": None if self.fault is None else self.fault.as_status(),
             "mqtt": self._mqtt_connected(),
+            "care": self.care.results()[:10],
         }
+
+    def _hardware(self) -> dict[str, Any]:
+        """The hardware probe; an amplifier it cannot see is reported as last switched by command."""
+        data = self.hardware()
+        if data.get("amplifier", "unknown") == "unknown" and self.care.amplifier is not None:
+            data = {**data, "amplifier": self.care.amplifier}
+        return data
 
     def ensure_mqtt(self, now: datetime) -> None:
         """Connect to the broker the server names (cached for offline restarts); never raises."""
@@ -509,8 +703,11 @@ class Agent:
             return
         try:
             self.ensure_mqtt(now)
-            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock) and self.mqtt:
-                self.mqtt.publish_status(self.status(now))
+            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock):
+                if self.mqtt:
+                    self.mqtt.publish_status(self.status(now))
+                if self.updater.network_ok(now):
+                    self.syncer.state.next_status = None  # the update's result goes out at once
             self.reports.flush(self.client)
             self._backoff = timedelta(0)
             self._net_next = None
@@ -544,6 +741,7 @@ class Agent:
     def run_forever(self, stop: threading.Event, threaded: bool = True, tick: float = 0.25) -> None:
         """The real loop. Threaded: playback wakes every `tick` s or at once on a command; the network
         runs beside it. Not threaded: run_once then the injected sleep (simulation)."""
+        self._stop = stop
         if not threaded:
             sleep = self._sleep or (lambda s: stop.wait(s) and None)
             while not stop.is_set():

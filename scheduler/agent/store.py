@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scheduler.wire import Manifest
+from scheduler.wire import PLAY_TEXT_LIMITS, Manifest, clamp_ms, clean_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (
@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     reason TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS ix_outbox_result ON outbox (result);
+CREATE TABLE IF NOT EXISTS set_aside (  -- rows the server refused as invalid: kept, never resent
+    play_id TEXT PRIMARY KEY,
+    row_json TEXT NOT NULL,
+    error TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS handled (
     item_key TEXT PRIMARY KEY,
     at TEXT NOT NULL
@@ -225,7 +231,8 @@ class Store:
             db.execute(
                 "UPDATE outbox SET actual_end = ?, played_ms = ?, result = ?, reason = ?, progress_at = ? "
                 "WHERE play_id = ?",
-                (iso(end), played_ms, result, reason, iso(end), play_id),
+                (iso(end), clamp_ms(played_ms), result, clean_text(reason, PLAY_TEXT_LIMITS["reason"]), iso(end),
+                 play_id),
             )
             if handled_key is not None:
                 self._handle(db, handled_key, end)
@@ -240,6 +247,11 @@ class Store:
     @staticmethod
     def _insert(db: sqlite3.Connection, row: PlayRow) -> None:
         data = asdict(row)
+        # What the box records is what the server accepts: a player's stderr may carry NUL bytes.
+        for name in ("title", "reason", "bulletin", "kind", "language", "priority", "week"):
+            if data[name] is not None:
+                data[name] = clean_text(data[name], PLAY_TEXT_LIMITS[name])
+        data["played_ms"], data["scheduled_ms"] = clamp_ms(data["played_ms"]), clamp_ms(data["scheduled_ms"])
         cols = ", ".join(_ROW_FIELDS)
         marks = ", ".join("?" for _ in _ROW_FIELDS)
         db.execute(f"INSERT INTO outbox ({cols}) VALUES ({marks})", [data[f] for f in _ROW_FIELDS])
@@ -274,6 +286,27 @@ class Store:
 
     def outbox_size(self) -> int:
         return int(self._query("SELECT COUNT(*) AS n FROM outbox")[0]["n"])
+
+    def set_aside(self, play_id: str, error: str, at: datetime) -> bool:
+        """Move a closed row the server refused as invalid out of the outbox, keeping it (and why) so
+        the rows behind it flow; True if a row moved."""
+        with self._tx() as db:
+            rows = list(db.execute("SELECT * FROM outbox WHERE play_id = ? AND result != 'playing'", (play_id,)))
+            if not rows:
+                return False
+            data = {f: rows[0][f] for f in _ROW_FIELDS}
+            db.execute("INSERT OR REPLACE INTO set_aside (play_id, row_json, error, at) VALUES (?, ?, ?, ?)",
+                       (play_id, json.dumps(data, ensure_ascii=False), error, iso(at)))
+            db.execute("DELETE FROM outbox WHERE play_id = ?", (play_id,))
+        return True
+
+    def set_aside_rows(self) -> list[tuple[PlayRow, str, str]]:
+        """Rows set aside, oldest first: (row, the server's reason, when)."""
+        return [(PlayRow(**json.loads(r["row_json"])), str(r["error"]), str(r["at"]))
+                for r in self._query("SELECT * FROM set_aside ORDER BY at, play_id")]
+
+    def set_aside_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM set_aside")[0]["n"])
 
     # -- handled items --------------------------------------------------------------------------
 

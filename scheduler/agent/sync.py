@@ -15,7 +15,7 @@ from typing import Any
 from scheduler import wire
 from scheduler.agent.audio_cache import AudioCache
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
-from scheduler.agent.store import Store, StoredManifest, iso
+from scheduler.agent.store import PlayRow, Store, StoredManifest, iso
 from scheduler.agent.timeline import Cue, merge_cues, upcoming
 from scheduler.domain import IsoWeek
 
@@ -23,6 +23,8 @@ log = logging.getLogger("loaxa.agent.sync")
 
 PREFLIGHT = timedelta(minutes=30)  # files airing this soon are re-hashed each cycle
 BAD_FILE_RETRY = timedelta(minutes=10)
+UPLOAD_BACKOFF_MIN = timedelta(seconds=5)
+UPLOAD_BACKOFF_MAX = timedelta(minutes=5)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class SyncState:
     clock_offset_ms: int | None = None
     downloads: int = 0
     resumed_bytes: int = 0
+    upload_backoff: timedelta = timedelta(0)
 
 
 def manifest_shas(manifests: list[StoredManifest], now: datetime) -> list[str]:
@@ -205,22 +208,61 @@ class Syncer:
     # -- play log and status --------------------------------------------------------------------
 
     def upload(self, now: datetime, force: bool = False) -> int:
-        """Send closed rows in batches; delete exactly the ones the server confirms."""
+        """Send closed rows in batches; delete exactly the ones the server confirms.
+
+        Rows the server refuses as invalid (a 400 naming them) are set aside at once so the rest
+        flow; any other failure postpones only the upload (its own back-off), never the manifest
+        checks and status of the same pass.
+        """
         if not force and self.state.next_upload is not None and now < self.state.next_upload:
             return 0
         sent = 0
-        for _ in range(50):
-            rows = self.store.closed_plays(self.intervals.upload_batch)
-            if not rows:
-                break
-            answer = self.client.post_json(wire.PLAYLOG_PATH, {"plays": [r.upload_dict() for r in rows]})
-            accepted = [str(x) for x in answer.get("accepted", [])]
-            self.store.delete_plays(accepted)
-            sent += len(accepted)
-            if len(rows) < self.intervals.upload_batch or not accepted:
-                break
+        try:
+            for _ in range(50):
+                rows = self.store.closed_plays(self.intervals.upload_batch)
+                if not rows:
+                    break
+                try:
+                    answer = self.client.post_json(wire.PLAYLOG_PATH, {"plays": [r.upload_dict() for r in rows]})
+                except ServerRefused as exc:
+                    if self._set_aside(rows, exc, now):
+                        continue
+                    raise
+                accepted = [str(x) for x in answer.get("accepted", [])]
+                self.store.delete_plays(accepted)
+                sent += len(accepted)
+                if len(rows) < self.intervals.upload_batch or not accepted:
+                    break
+        except (ServerUnavailable, ServerRefused) as exc:
+            self.state.upload_backoff = min(max(self.state.upload_backoff * 2, UPLOAD_BACKOFF_MIN),
+                                            UPLOAD_BACKOFF_MAX)
+            self.state.next_upload = now + self.state.upload_backoff
+            log.error("Chưa gửi được nhật ký phát (%s); thử lại sau %d giây.", exc,
+                      self.state.upload_backoff.total_seconds())
+            return sent
+        self.state.upload_backoff = timedelta(0)
         self.state.next_upload = now + self.intervals.upload
         return sent
+
+    def _set_aside(self, rows: list[PlayRow], refused: ServerRefused, now: datetime) -> bool:
+        """Set aside the rows a 400 names as invalid (by row number, checked against play_id); True if any moved."""
+        data = refused.data if isinstance(refused.data, dict) else {}
+        invalid = data.get("invalid") if refused.status == 400 else None
+        if not isinstance(invalid, list):
+            return False
+        moved = False
+        for entry in invalid:
+            n = entry.get("row") if isinstance(entry, dict) else None
+            if not isinstance(n, int) or not 1 <= n <= len(rows):
+                continue
+            row = rows[n - 1]
+            if entry.get("play_id") not in (None, row.play_id):
+                continue
+            if self.store.set_aside(row.play_id, str(entry.get("error") or refused.message)[:500], now):
+                moved = True
+                log.error("Máy chủ từ chối bản ghi nhật ký phát «%s» lúc %s; đã để riêng trên đầu thu: %s",
+                          row.title, row.actual_start, entry.get("error"))
+        return moved
 
     def send_status(self, now: datetime, status: Callable[[], dict[str, Any]],
                     clock: Callable[[], datetime]) -> bool:
@@ -232,7 +274,9 @@ class Syncer:
         after = clock()
         server_time = answer.get("server_time") if isinstance(answer, dict) else None
         # Emergencies ride on the status answer: how a box without a live MQTT link learns of them.
-        commands = answer.get("emergencies") if isinstance(answer, dict) else None
+        # Remote care commands too (`commands`), for a box without a live MQTT link.
+        commands = [*(answer.get("emergencies") or []), *(answer.get("commands") or [])] \
+            if isinstance(answer, dict) else None
         if commands and self._on_commands is not None:
             self._on_commands(list(commands))
         if server_time:

@@ -61,6 +61,14 @@ class Commune(Base):
     name: Mapped[str] = mapped_column(String(120))
     default_windows: Mapped[str] = mapped_column(Text, default="")
     policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # TT 39 (scheduler.commune_choice): province-level thông thường bulletins aired as they come
+    # (tu-dong) or each chosen by the commune approver (chon), the default applying after the deadline.
+    upstream_mode: Mapped[str] = mapped_column(String(10), default="tu-dong")  # tu-dong | chon
+    upstream_deadline_hours: Mapped[int] = mapped_column(Integer, default=24)
+    upstream_default: Mapped[str] = mapped_column(String(10), default="nhan")  # nhan | khong
+    upstream_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # deadlines run from here at the earliest
+    # Where the commune's own ưu tiên items go against ưu tiên items from above.
+    priority_order: Mapped[str] = mapped_column(String(12), default="tren-truoc")  # tren-truoc | xa-truoc
     province: Mapped[Province] = relationship(back_populates="communes")
     area: Mapped[Area | None] = relationship()
     stations: Mapped[list[Station]] = relationship(back_populates="commune")
@@ -128,6 +136,7 @@ class AudioAsset(Base):
 
 class Bulletin(Base):
     __tablename__ = "bulletin"
+    __table_args__ = (UniqueConstraint("source_id", "external_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(300))
@@ -149,9 +158,13 @@ class Bulletin(Base):
     render_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Sent by an upstream source system (POST /api/v1/upstream/bulletins): approved by that source.
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="SET NULL"))
+    external_id: Mapped[str | None] = mapped_column(String(120))
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     approver: Mapped[User | None] = relationship(foreign_keys=[approver_id])
     audio: Mapped[AudioAsset | None] = relationship()
+    source: Mapped[Source | None] = relationship()
 
 
 class Programme(Base):
@@ -278,6 +291,65 @@ class Source(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiConsumer(Base):
+    """A system allowed to read loaxa's open API (the province's dashboards, an upstream source system),
+    with its own API key and scopes such as read:stations (scheduler.apikeys)."""
+
+    __tablename__ = "api_consumer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128), index=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CommuneDecision(Base):
+    """A commune's answer to a bulletin from above under its `chon` policy: nhan (air it) or khong.
+
+    `by_default` marks the configured default applied when the deadline passed with no answer. The
+    bulletin's code and title are copied so reports stay true after the bulletin is deleted.
+    """
+
+    __tablename__ = "commune_decision"
+    __table_args__ = (UniqueConstraint("bulletin_id", "commune_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id", ondelete="SET NULL"))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"))
+    bulletin_code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    decision: Mapped[str] = mapped_column(String(10))  # nhan | khong
+    by_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    commune: Mapped[Commune] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+
+class LiveBroadcast(Base):
+    """A live microphone broadcast (Phát trực tiếp): a person speaks in the browser, the stations play
+    the Icecast mount at once until stopped. state: dang_phat (on air), da_ket_thuc (ended)."""
+
+    __tablename__ = "live_broadcast"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)  # as chosen (station codes, commune names)
+    stations: Mapped[list[str]] = mapped_column(JSON, default=list)  # the station codes they resolved to
+    mount: Mapped[str] = mapped_column(String(120))
+    stream_url: Mapped[str] = mapped_column(String(500))  # what the stations play
+    state: Mapped[str] = mapped_column(String(12), default="dang_phat", index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(String(300), default="")
+    recording_file: Mapped[str | None] = mapped_column(String(255))  # media-relative MP3 of what was said
+    received_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the mount was on air; stations told
+    last_chunk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # quiet too long: the speaker has gone
+    started_by: Mapped[User | None] = relationship()
 
 
 class PlayLog(Base):
@@ -435,3 +507,100 @@ class AirtimeRollupDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     play_log_watermark: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AlertRule(Base):
+    """One alert rule (scheduler.alerts.rules): on or off, and its threshold (minutes, MB, seconds…)."""
+
+    __tablename__ = "alert_rule"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # silent | emergency | relay | disk | clock
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    threshold: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertRecipient(Base):
+    """Who hears of alerts: by e-mail and/or a webhook, for the whole province, one area or one commune.
+
+    `kinds` lists the rules this recipient hears of (empty: all); `webhook_format` is json | telegram |
+    zalo; `chat_id` is the Telegram chat or the Zalo follower id; `secret` the Zalo OA access token.
+    """
+
+    __tablename__ = "alert_recipient"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_format: Mapped[str] = mapped_column(String(10), default="json")
+    chat_id: Mapped[str | None] = mapped_column(String(120))
+    secret: Mapped[str | None] = mapped_column(String(500))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id", ondelete="CASCADE"))
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"))
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    daily_summary: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    area: Mapped[Area | None] = relationship()
+    commune: Mapped[Commune | None] = relationship()
+
+
+class Alert(Base):
+    """One occurrence of a rule on one station, from when it fired until it recovered.
+
+    `key` names the condition (e.g. "silent:IAGRAI-01", "emergency:7:IAGRAI-01"); at most one open row per
+    key is the de-duplication. `sent` / `recovery_sent` map recipient id -> when it was told (failed
+    deliveries are retried while the row needs them).
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_key_open", "key", "closed_at"), Index("ix_alert_opened", "opened_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
+    station_code: Mapped[str] = mapped_column(String(40))
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    area: Mapped[str] = mapped_column(String(120), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    recovery_sent: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    errors: Mapped[str] = mapped_column(Text, default="")
+
+    station: Mapped[Station | None] = relationship()
+
+
+class StationCommand(Base):
+    """One remote-care command to a station (scheduler.delivery.care): restart, reboot, amplifier, volume,
+    resync, update. Sent over MQTT, and handed over HTTP on the station's status until it answers;
+    `result` is what the box reported (CareResult): "" while waiting, then running | ok | failed."""
+
+    __tablename__ = "station_command"
+    __table_args__ = (Index("ix_station_command_station", "station_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    command_id: Mapped[str] = mapped_column(String(64), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the wire Command
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    via: Mapped[str] = mapped_column(String(10), default="")  # mqtt | http
+    result: Mapped[str] = mapped_column(String(10), default="")
+    result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class AgentPackage(Base):
+    """A station agent release the server publishes (a wheel under the media dir), for `update` commands."""
+
+    __tablename__ = "agent_package"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))  # relative to the media dir
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by: Mapped[str] = mapped_column(String(80), default="")

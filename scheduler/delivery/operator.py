@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from audio.ffmpeg import decode_to_pcm, pcm_input_args, run_ffmpeg
 from scheduler import audit
+from scheduler.access import describe, in_scope
 from scheduler.db.models import AudioAsset, Commune, Programme, ProgrammeItem, Station, User
 from scheduler.delivery.mqtt_topics import slugify
+from scheduler.domain import DEFAULT_TZ
 from scheduler.playlog import IngestResult, ingest
 from scheduler.settings import Settings
 
@@ -84,8 +86,9 @@ def audio_name(item: ProgrammeItem) -> str:
 
 
 def m3u_for_day(session: Session, station_code: str, day: date, settings: Settings,
-                prefix: str = "audio/") -> str:
-    """An extended M3U playlist of the day; audio entries are `prefix + audio_name`, relays their URL."""
+                prefix: str = "audio/", link: Callable[[ProgrammeItem], str] | None = None) -> str:
+    """An extended M3U playlist of the day; audio entries are `link(item)` (default `prefix + audio_name`),
+    relays their stream URL."""
     station = _station(session, station_code)
     tz = _tz(station, settings)
     lines = ["#EXTM3U", f"#PLAYLIST:{station.name} — {day.strftime('%d/%m/%Y')}"]
@@ -95,7 +98,7 @@ def m3u_for_day(session: Session, station_code: str, day: date, settings: Settin
             seconds = (item.duration_ms or int((item.end - item.start).total_seconds() * 1000)) // 1000
             label = f"{item.start.astimezone(tz):%H:%M} {item.title or item.kind}"
             if item.audio_sha256:
-                lines += [f"#EXTINF:{seconds},{label}", prefix + audio_name(item)]
+                lines += [f"#EXTINF:{seconds},{label}", link(item) if link else prefix + audio_name(item)]
             elif item.stream_url:
                 lines += [f"#EXTINF:-1,{label} (tiếp sóng)", item.stream_url]
     return "\n".join(lines) + "\n"
@@ -177,23 +180,70 @@ def session_mp3(session: Session, station_code: str, day: date, index: int, sett
 
 
 def manual_play_id(station: Station, item: ProgrammeItem) -> str:
-    """Stable per station and scheduled item, so confirming twice stores one row."""
+    """Stable per station and scheduled item, so confirming twice stores one row.
+
+    "Đã phát" and "không phát được" share it: the operator's first answer about an item is the one kept.
+    """
     basis = f"{station.code}|{item.start.isoformat()}|{item.audio_sha256 or item.stream_url or item.kind}"
     return "manual-" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+# Why an item could not be played by hand: the short list the page offers (key -> label).
+MISSED_REASONS: dict[str, str] = {
+    "mat-dien": "Mất điện",
+    "hong-thiet-bi": "Hỏng thiết bị",
+    "mat-mang": "Mất mạng",
+    "khac": "Khác",
+}
+REASON_MAX = 300
+
+
+def missed_reason(choice: str, detail: str = "") -> str:
+    """The reason to store: a listed cause (by key or label), or «Khác: …» with the operator's own words.
+
+    Words that name no listed cause count as «khác» with those words; «khác» alone is refused.
+    """
+    picked, detail = choice.strip(), " ".join(detail.split())
+    key = next((k for k, label in MISSED_REASONS.items() if picked.casefold() in (k, label.casefold())), None)
+    if key is None and picked:
+        key, detail = "khac", " ".join(f"{picked} {detail}".split())
+    if key is None:
+        raise ValueError("Hãy chọn lý do không phát được: " + ", ".join(MISSED_REASONS.values()).lower() + ".")
+    if key == "khac":
+        if not detail:
+            raise ValueError("Lý do «khác»: hãy ghi rõ vì sao không phát được.")
+        return f"Khác: {detail}"[:REASON_MAX]
+    label = MISSED_REASONS[key]
+    return (f"{label}: {detail}" if detail else label)[:REASON_MAX]
+
+
+def _manual_item(session: Session, station: Station, item_id: int, user: User | None, now: datetime,
+                 verb: str) -> ProgrammeItem:
+    """The item an operator answers for, after the scope check (scheduler.access) and the clock check."""
+    if user is not None and not in_scope(user, station):
+        raise PermissionError(f"Tài khoản «{user.username}» không được {verb} cho đài {station.code}: "
+                              f"đài này nằm ngoài phạm vi {describe(user)}.")
+    item = session.get(ProgrammeItem, item_id)
+    if item is None or item.programme.station_id != station.id:
+        raise LookupError(f"Mục số {item_id} không có trong lịch phát của đài {station.code}.")
+    if now < item.start:
+        tz = ZoneInfo(station.commune.province.timezone or DEFAULT_TZ)
+        begins = item.start.astimezone(tz)
+        raise ValueError(f"Mục «{item.title or item.kind}» bắt đầu lúc {begins:%H:%M ngày %d/%m/%Y}: "
+                         f"chưa đến giờ phát nên chưa {verb} được.")
+    return item
 
 
 def confirm_played(session: Session, station_code: str, item_id: int, user: User | None, now: datetime,
                    result: str = "played", note: str = "") -> IngestResult:
     """The operator confirms an item "đã phát": a play-log row with source manual (idempotent).
 
-    An operator may only confirm for stations of their own commune (PermissionError otherwise).
+    Only for stations inside the user's scope (PermissionError otherwise) and items already begun.
     """
     station = _station(session, station_code)
-    if user is not None and user.role == "operator" and user.commune_id != station.commune_id:
-        raise PermissionError(f"Tài khoản «{user.username}» chỉ được xác nhận cho các đài thuộc xã của mình.")
-    item = session.get(ProgrammeItem, item_id)
-    if item is None or item.programme.station_id != station.id:
-        raise LookupError(f"Mục số {item_id} không có trong lịch phát của đài {station_code}.")
+    verb = "xác nhận đã phát" if result == "played" else "báo không phát được"
+    item = _manual_item(session, station, item_id, user, now, verb)
+    who = user.username if user else "vận hành xã"
     row = {
         "play_id": manual_play_id(station, item),
         "item_id": item.id,
@@ -201,10 +251,17 @@ def confirm_played(session: Session, station_code: str, item_id: int, user: User
         "actual_start": item.start.isoformat(),
         "actual_end": item.end.isoformat(),
         "played_ms": item.duration_ms if result == "played" else 0,
-        "reason": note or f"Xác nhận đã phát bởi {user.username if user else 'vận hành xã'}.",
+        "reason": note or f"Xác nhận đã phát bởi {who}.",
     }
     outcome = ingest(session, station, [row], now, source="manual")
     if outcome.stored:
-        audit.record(session, now, user, "playlog.confirm", "programme_item", item.id,
-                     after={"station": station_code, "result": result, "title": item.title})
+        action = "playlog.confirm" if result == "played" else "playlog.missed"
+        audit.record(session, now, user, action, "programme_item", item.id,
+                     after={"station": station_code, "result": result, "title": item.title, "reason": row["reason"]})
     return outcome
+
+
+def mark_missed(session: Session, station_code: str, item_id: int, user: User | None, now: datetime,
+                reason: str) -> IngestResult:
+    """The operator reports "không phát được" with a reason (see missed_reason): reports count it as missed."""
+    return confirm_played(session, station_code, item_id, user, now, result="skipped", note=reason)

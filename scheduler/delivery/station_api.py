@@ -36,6 +36,7 @@ from scheduler.liveness import ContactKind, record_contact
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
 from scheduler.wire import (
+    MAX_ITEM_ID,
     EmergencyReport,
     ManifestIndex,
     ManifestWeek,
@@ -64,7 +65,8 @@ def preload_items(session: Session, plays: Sequence[Mapping[str, Any]]) -> list[
     """Load the programme items a play-log batch names (with their programmes) in one query, so
     scheduler.playlog.ingest finds them in the session instead of querying row by row. Keep the
     returned list alive while ingesting: the session only holds weak references."""
-    ids = {p["item_id"] for p in plays if isinstance(p.get("item_id"), int) and not isinstance(p["item_id"], bool)}
+    ids = {item for p in plays
+           if isinstance(item := p.get("item_id"), int) and not isinstance(item, bool) and 0 < item <= MAX_ITEM_ID}
     if not ids:
         return []
     return list(session.scalars(select(ProgrammeItem).options(joinedload(ProgrammeItem.programme))
@@ -174,6 +176,7 @@ def record_status(station: Station, body: Any, now: datetime) -> dict[str, Any]:
     checks: dict[str, tuple[type, ...]] = {
         "agent_version": (str,), "clock_offset_ms": (int, type(None)), "disk_free_mb": (int, type(None)),
         "volume": (int, type(None)), "amplifier": (str,), "power": (str,), "playing": (dict, type(None)),
+        "outbox": (int,), "plays_set_aside": (int,),
     }
     for key, types in checks.items():
         if key in body and (not isinstance(body[key], types) or isinstance(body[key], bool)):

@@ -57,7 +57,8 @@ def record_mqtt_status(session: Session, topic: str, payload: bytes, now: dateti
     if segment is None:
         return None
     try:
-        state = str(json.loads(payload).get("state", ""))
+        data = json.loads(payload)
+        state = str(data.get("state", ""))
     except (ValueError, AttributeError):
         return None
     if state not in ("online", "offline"):
@@ -65,7 +66,11 @@ def record_mqtt_status(session: Session, topic: str, payload: bytes, now: dateti
     station = _station(session, segment)
     if station is None:
         return None
-    station.status = {**(station.status or {}), "mqtt_state": state, "mqtt_at": now.isoformat()}
+    status = {**(station.status or {}), "mqtt_state": state, "mqtt_at": now.isoformat()}
+    fault = data.get("stream_fault", ...)
+    if fault is None or isinstance(fault, dict):
+        status["stream_fault"] = fault  # a failed relay or live stream, published the moment it fails
+    station.status = status
     return station.code
 
 

@@ -3,8 +3,10 @@
 The one home of these rules: a station's windows are its own, else its commune's, else its
 province's; its policy is the province's overlaid by the commune's; a bulletin's targets are
 station codes, commune names or "*"; a week's bulletins are the approved, non-emergency ones valid
-on some day of it. `inputs_digest` condenses one station's inputs, so a programme built from other
-inputs than today's is seen as stale (scheduler.programmes.staleness).
+on some day of it, each on the targeted stations whose commune airs it (scheduler.commune_choice:
+a commune choosing its content from above holds back what it has not accepted). `inputs_digest`
+condenses one station's inputs, so a programme built from other inputs than today's is seen as
+stale (scheduler.programmes.staleness).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.calendar_vn import holiday_windows
+from scheduler.commune_choice import withheld
 from scheduler.db.models import Bulletin, Commune, Station
 from scheduler.domain import BulletinInput, BulletinStatus, IsoWeek, Policy, Priority, StationInput
 from scheduler.planning.windows import format_windows, parse_windows
@@ -86,8 +89,11 @@ def week_bulletins(week: IsoWeek, *, rendered: bool) -> Select[Bulletin]:
 
 
 def bulletin_inputs(session: Session, week: IsoWeek, stations: Sequence[Station]) -> list[BulletinInput]:
-    """Approved, rendered, non-emergency bulletins valid at some point of the week."""
-    rows = session.scalars(week_bulletins(week, rendered=True).options(selectinload(Bulletin.audio)))
+    """Approved, rendered, non-emergency bulletins valid at some point of the week, on the targeted
+    stations whose commune airs them."""
+    rows = list(session.scalars(week_bulletins(week, rendered=True).options(selectinload(Bulletin.audio))))
+    targeted = {b.id: target_codes(b.targets, stations) for b in rows}
+    held = withheld(session, rows, stations, targeted)
     return [
         BulletinInput(
             code=b.code,
@@ -98,7 +104,7 @@ def bulletin_inputs(session: Session, week: IsoWeek, stations: Sequence[Station]
             valid_to=b.valid_to,
             plays_per_week=b.plays_per_week,
             duration_ms=b.audio.duration_ms if b.audio else 0,
-            stations=target_codes(b.targets, stations),
+            stations=targeted[b.id] - held.get(b.id, frozenset()),
             audio_sha256=b.audio.sha256 if b.audio else None,
             topic=b.topic,
         )

@@ -33,6 +33,8 @@ class ServiceConfig:
     watch_every_seconds: int = 20
     push_every_seconds: int = 60
     monitor_every_seconds: int = 60
+    alert_every_seconds: int = 60  # scheduler.alerts: evaluate the rules, notify, recover
+    alert_summary_at: time = time(7, 0)  # the daily alert summary, local time
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ServiceConfig:
@@ -47,6 +49,8 @@ class ServiceConfig:
             build_at=_clock_time(env, "LOAXA_BUILD_AT", "02:00"),
             rollup_at=_clock_time(env, "LOAXA_ROLLUP_AT", "01:30"),
             watch_every_seconds=int(_number(env, "LOAXA_WATCH_EVERY_SECONDS", 20, 1)),
+            alert_every_seconds=int(_number(env, "LOAXA_ALERT_EVERY_SECONDS", 60, 5)),
+            alert_summary_at=_clock_time(env, "LOAXA_ALERT_SUMMARY_AT", "07:00"),
         )
 
 

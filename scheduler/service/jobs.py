@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler import audit
+from scheduler import audit, commune_choice
+from scheduler.alerts.engine import CheckOutcome, check_alerts, send_summaries
 from scheduler.db.models import Bulletin, Programme, Station
 from scheduler.db.session import transaction
 from scheduler.delivery import push_pending
@@ -99,6 +100,8 @@ def _rebuild_stale(ctx: JobContext, now: datetime, weeks: list[IsoWeek]) -> list
 def watch_changes(ctx: JobContext, now: datetime) -> WatchOutcome:
     """Rebuild the stations whose inputs changed (this week, and next once built), render new audio,
     and rebuild again the stations its bulletins reach: an approval airs within a tick or two."""
+    with transaction(ctx.sessions) as session:
+        commune_choice.apply_deadlines(session, now)  # a commune's default, once its deadline passed
     with transaction(ctx.sessions) as session:
         weeks = _weeks_to_rebuild(session, now, ctx)
         fingerprint = planning_fingerprint(session, weeks)
@@ -194,6 +197,19 @@ def rollup_reports(ctx: JobContext, now: datetime) -> Any:
         return rollup_pending(session, now, ctx.settings.tz)
 
 
+def alert_people(ctx: JobContext, now: datetime) -> CheckOutcome:
+    """Evaluate the alert rules; tell the people in scope of new alerts and of recoveries."""
+    return check_alerts(ctx.sessions, ctx.settings, now)
+
+
+def alert_summary(ctx: JobContext, now: datetime) -> dict[str, str | None]:
+    """The daily alert summary, once a local day from LOAXA_ALERT_SUMMARY_AT on (hourly runs retry)."""
+    at = ctx.config.alert_summary_at
+    if now.astimezone(ctx.settings.tz).time().replace(tzinfo=None) < at:
+        return {}
+    return send_summaries(ctx.sessions, ctx.settings, now)
+
+
 JOBS: dict[str, Callable[[JobContext, datetime], Any]] = {
     "watch-changes": watch_changes,
     "build-next-week": build_next_week,
@@ -201,4 +217,6 @@ JOBS: dict[str, Callable[[JobContext, datetime], Any]] = {
     "expire-bulletins": expire_bulletins,
     "flag-silent-stations": flag_silent_stations,
     "rollup-reports": rollup_reports,
+    "check-alerts": alert_people,
+    "alert-summary": alert_summary,
 }

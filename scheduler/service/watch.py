@@ -1,10 +1,11 @@
 """Detect changes to what the planner reads, cheaply, so the watcher only looks closer when needed.
 
 The fingerprint is a hash of every planning input row (bulletins, stations, communes, provinces,
-emergencies) and of the programmes marked for a rebuild, for the weeks being watched. Any edit,
-approval, window or policy change shows, whichever screen or command made it; which stations it
-concerns is then found by scheduler.programmes.staleness (each programme keeps the digest of its
-own inputs), so only those are rebuilt, within a tick of the watcher.
+emergencies, the communes' answers to content from above) and of the programmes marked for a
+rebuild, for the weeks being watched. Any edit, approval, window or policy change shows, whichever
+screen or command made it; which stations it concerns is then found by
+scheduler.programmes.staleness (each programme keeps the digest of its own inputs), so only those
+are rebuilt, within a tick of the watcher.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.db.models import Bulletin, Commune, Emergency, Programme, Province, Station
+from scheduler.db.models import Bulletin, Commune, CommuneDecision, Emergency, Programme, Province, Station
 from scheduler.domain import IsoWeek
 
 
@@ -29,7 +30,9 @@ def planning_fingerprint(session: Session, weeks: Sequence[IsoWeek] = ()) -> str
                Bulletin.language, Bulletin.title).order_by(Bulletin.id),
         select(Station.id, Station.code, Station.active, Station.windows, Station.languages,
                Station.commune_id).order_by(Station.id),
-        select(Commune.id, Commune.name, Commune.default_windows, Commune.policy).order_by(Commune.id),
+        select(Commune.id, Commune.name, Commune.default_windows, Commune.policy, Commune.upstream_mode,
+               Commune.priority_order).order_by(Commune.id),
+        select(CommuneDecision.id, CommuneDecision.decision, CommuneDecision.decided_at).order_by(CommuneDecision.id),
         select(Province.id, Province.default_windows, Province.policy, Province.timezone).order_by(Province.id),
         select(Emergency.id, Emergency.cancelled_at, Emergency.state).order_by(Emergency.id),
         select(Programme.id, Programme.week).where(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.accounts import create_user
-from scheduler.db.models import Bulletin, Commune, Station
+from scheduler.db.models import Bulletin, Commune, Station, User
 from scheduler.db.session import transaction
 from scheduler.imports import ImportFailed, import_bulletins, import_stations
 
@@ -181,3 +181,27 @@ def test_station_import_refuses_what_the_form_refuses_and_stores_windows_alike(
         import_stations(s, HEADER + "OK-01,Tốt,Xã A,,Gia Lai,vi,t2-cn 5:30-6:00 ,,,1\n")
     with sessions() as s:  # the canonical spec, as the station form stores it
         assert s.scalar(select(Station.windows).where(Station.code == "OK-01")) == "T2-CN 05:30-06:00"
+
+
+def test_a_commune_approver_imports_approved_only_inside_the_commune(
+    sessions: sessionmaker[Session], media_dir: Path
+) -> None:
+    _stations(sessions)
+    with transaction(sessions) as s:
+        create_user(s, "duyet_xa", "approver", "mat-khau-dai", NOW, commune="Xã Ia Grai")
+    inside = "B1,Họp dân,Nội dung,tthc,vi,thuong,2026-11-23,2026-11-30,3,IGR-01,\n"
+    outside = "B2,Cả tỉnh,Nội dung,tthc,vi,thuong,2026-11-23,2026-11-30,3,*,\n"
+    elsewhere = "B3,Phường,Nội dung,tthc,vi,thuong,2026-11-23,2026-11-30,3,Xã Ia Grai;PLK-01,\n"
+    with pytest.raises(ImportFailed) as failed, transaction(sessions) as s:
+        approver = s.scalars(select(User).where(User.username == "duyet_xa")).one()
+        import_bulletins(s, B_HEADER + inside + outside + elsewhere, media_dir, media_dir, NOW, approver)
+    assert [e.split(":")[0] for e in failed.value.errors] == ["Dòng 3", "Dòng 4"]
+    assert "«*» nằm ngoài phạm vi của người duyệt «duyet_xa» (Xã Ia Grai)" in failed.value.errors[0]
+    assert "«PLK-01» nằm ngoài phạm vi" in failed.value.errors[1]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Bulletin)) == 0
+    with transaction(sessions) as s:
+        approver = s.scalars(select(User).where(User.username == "duyet_xa")).one()
+        import_bulletins(s, B_HEADER + inside, media_dir, media_dir, NOW, approver)
+    with sessions() as s:
+        assert s.scalar(select(Bulletin.status).where(Bulletin.code == "B1")) == "da_duyet"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from tests.fake_clock import FakeClock
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "delivery"))
 from delivery_world import ItemSpec, add_asset, add_programme, add_station, make_mp3  # noqa: E402
 
-from scheduler.db.models import PlayLog, Programme, Station  # noqa: E402
+from scheduler.db.models import PlayLog, Programme, ProgrammeItem, Station  # noqa: E402
 from scheduler.db.session import transaction  # noqa: E402
 from scheduler.delivery.acl import station_mqtt_password  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402
@@ -258,3 +259,71 @@ def test_every_path_of_the_wire_contract_is_served_by_the_station_api(api: Flask
     endpoints = [urls.match(path, method=method)[0] for method, path in paths]
     assert endpoints == ["api.manifest_index", "api.manifest", "api.audio", "api.ack", "api.playlog", "api.status",
                          "api.mqtt"]
+
+
+POISON_ROWS: list[tuple[str, dict[str, object], str]] = [
+    ("nul-in-reason", {"result": "failed", "reason": "ffplay: lỗi\x00giải mã"}, "reason"),
+    ("played-ms-int32", {"played_ms": 2**31}, "played_ms"),
+    ("played-ms-negative", {"played_ms": -5}, "played_ms"),
+    ("item-id-huge", {"item_id": 10**30}, "item_id"),
+    ("instant-overflows", {"actual_start": "9999-12-31T23:59:59-05:00"}, "actual_start"),
+    ("year-1970", {"actual_start": "1970-01-01T00:00:00+00:00", "actual_end": None}, "actual_start"),
+    ("end-before-start", {"actual_end": "2026-11-24T05:29:00+07:00"}, "actual_end"),
+    ("no-zone", {"scheduled_start": "2026-11-24T05:30:00"}, "scheduled_start"),
+    ("english-parse-error", {"actual_end": "hôm qua"}, "actual_end"),
+    ("title-too-long", {"title": "Bản tin " * 40}, "title"),
+    ("control-in-title", {"title": "Bản\x1btin"}, "title"),
+    ("text-not-string", {"title": ["Bản tin"]}, "title"),
+]
+
+
+@pytest.mark.parametrize("fields,name", [(f, n) for _, f, n in POISON_ROWS], ids=[i for i, _, _ in POISON_ROWS])
+def test_poison_play_row_gets_400_naming_its_row_and_field_and_the_rest_then_flows(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], fields: dict[str, object],
+        name: str) -> None:
+    batch = {"plays": [_play("p-ok-1"), _play("p-poison", **fields), _play("p-ok-2")]}
+    response = api.post("/api/v1/playlog", json=batch, headers=auth(api_world.token_a))
+    assert response.status_code == 400
+    body = response.get_json()
+    assert "Bản ghi thứ 2" in body["error"] and f"«{name}»" in body["error"]
+    assert body["invalid"] == [{"row": 2, "play_id": "p-poison", "field": name, "error": body["invalid"][0]["error"]}]
+    assert "Invalid isoformat" not in body["error"]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PlayLog)) == 0
+    rest = {"plays": [_play("p-ok-1"), _play("p-ok-2")]}
+    again = api.post("/api/v1/playlog", json=rest, headers=auth(api_world.token_a))
+    assert again.status_code == 200 and sorted(again.get_json()["accepted"]) == ["p-ok-1", "p-ok-2"]
+
+
+def test_lone_surrogate_and_every_bad_row_of_a_batch_are_named(api: FlaskClient, api_world: ApiWorld,
+                                                                 sessions: sessionmaker[Session]) -> None:
+    # JSON may spell a lone surrogate ("\ud800"): PostgreSQL cannot encode it.
+    rows = [json.dumps(_play("p-1")), json.dumps(_play("p-2", title="x")).replace('"x"', '"\\ud800"'),
+            json.dumps(_play("p-3", played_ms="2000"))]
+    raw = '{"plays": [' + ", ".join(rows) + "]}"
+    response = api.post("/api/v1/playlog", data=raw, content_type="application/json",
+                        headers=auth(api_world.token_a))
+    assert response.status_code == 400
+    invalid = response.get_json()["invalid"]
+    assert [(e["row"], e["play_id"], e["field"]) for e in invalid] == [(2, "p-2", "title"), (3, "p-3", "played_ms")]
+    assert "1 bản ghi sai khác" in response.get_json()["error"]
+
+
+def test_a_row_naming_another_stations_item_is_refused(api: FlaskClient, api_world: ApiWorld,
+                                                      sessions: sessionmaker[Session]) -> None:
+    with sessions() as s:
+        b_item = s.scalars(select(ProgrammeItem).join(Programme).join(Station)
+                           .where(Station.code == "GL-CHUPUH-01")).first()
+        assert b_item is not None
+        b_item_id = b_item.id
+    response = api.post("/api/v1/playlog", json={"plays": [_play("p-1", item_id=b_item_id)]},
+                        headers=auth(api_world.token_a))
+    assert response.status_code == 400
+    assert response.get_json()["invalid"][0]["field"] == "item_id"
+
+
+def test_an_oversized_play_log_body_is_refused_with_413(api: FlaskClient, api_world: ApiWorld) -> None:
+    huge = {"plays": [_play(f"p-{n}", reason="x" * 2000) for n in range(1000)] + [{"pad": "y" * 3_000_000}]}
+    response = api.post("/api/v1/playlog", json=huge, headers=auth(api_world.token_a))
+    assert response.status_code == 413
+    assert "MB" in response.get_json()["error"]

@@ -22,6 +22,8 @@ OFFICE = {"quantri", "bientap", "duyet"}
 # url -> who gets 200 (the rest of ALL get 403, or 404 where noted in the test)
 PAGES: dict[str, set[str]] = {
     "/": ALL,
+    "/hom-nay/": ALL,
+    "/hom-nay/?dai=IADER-01": ALL,
     "/ban-tin/": OFFICE,
     "/ban-tin/moi": {"quantri", "bientap"},
     "/ban-tin/{bulletin}": OFFICE,
@@ -32,6 +34,7 @@ PAGES: dict[str, set[str]] = {
     "/dai/": {"quantri", "bientap", "duyet", "vanhanh"},
     "/dai/IADER-01": {"quantri", "bientap", "duyet", "vanhanh"},
     "/khan-cap/": {"quantri", "bientap", "duyet", "vanhanh"},
+    "/canh-bao/": {"quantri", "duyet", "vanhanh"},
     "/nhat-ky/": {"quantri", "duyet"},
     "/nguoi-dung/": {"quantri"},
     "/nguoi-dung/{user}": {"quantri"},

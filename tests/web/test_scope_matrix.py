@@ -131,6 +131,7 @@ BULLETIN_ROUTES = [
     # (method, url, roles, needs cover, status when allowed)
     ("GET", "/ban-tin/{id}", CAN_VIEW_BULLETINS, False, 200),
     ("GET", "/ban-tin/{id}/sua", CAN_EDIT_BULLETINS, True, 200),
+    ("POST", "/ban-tin/{id}/gui-duyet", CAN_EDIT_BULLETINS, True, 303),
     ("POST", "/ban-tin/{id}/duyet", CAN_APPROVE, True, 303),
     ("POST", "/ban-tin/{id}/tra-lai", CAN_APPROVE, True, 303),
     ("POST", "/ban-tin/{id}/luu-tru", CAN_EDIT_BULLETINS | CAN_APPROVE, True, 303),

@@ -136,3 +136,26 @@ def test_station_page_lists_its_inherited_windows(as_user: Callable[[str], Flask
     html = text_of(as_user("vanhanh").get("/dai/IADER-01").get_data(as_text=True))
     assert "dùng khung giờ của xã/tỉnh" in html
     assert "05:30–06:30" in html and "17:00–18:00" in html
+
+
+def test_station_page_says_when_the_box_holds_play_log_rows_the_server_refused(
+        as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
+    client = as_user("quantri")
+    assert "bản ghi nhật ký phát" not in text_of(client.get("/dai/IADER-01").get_data(as_text=True))
+    _touch(sessions, "IADER-01", status={"outbox": 3, "plays_set_aside": 2})
+    page = text_of(client.get("/dai/IADER-01").get_data(as_text=True))
+    assert "Đầu thu đang giữ riêng 2 bản ghi nhật ký phát mà máy chủ từ chối" in page
+
+
+def test_station_page_shows_a_failed_stream_the_box_reported(as_user: Callable[[str], FlaskClient],
+                                                             sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    page = as_user("vanhanh").get("/dai/IADER-01").get_data(as_text=True)
+    assert 'id="stream-fault"' not in page
+    since = clock().isoformat()
+    _touch(sessions, "IADER-01", status={"state": "online", "stream_fault": {
+        "title": "Tiếp sóng VOV1", "reason": "Luồng chỉ có im lặng 20 giây", "since": since,
+        "retry_at": (clock() + timedelta(seconds=30)).isoformat(), "failures": 2}})
+    page = as_user("vanhanh").get("/dai/IADER-01").get_data(as_text=True)
+    banner = text_of(page.split('id="stream-fault"', 1)[1].split("</p>", 1)[0])
+    assert "Luồng «Tiếp sóng VOV1» hỏng" in banner and "Luồng chỉ có im lặng 20 giây" in banner
+    assert "đã hỏng 2 lần" in banner

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
 from scheduler.reports.periods import Period, parse_local_date, resolve_period
+from web.cli.context import now_from as _instant
 
 BY_HELP = "station|commune|area|topic|language|priority|source"
 FORMATS = ("xlsx", "csv", "pdf", "json")
-
-
-def _instant(text: str | None) -> datetime:
-    from web.app import system_clock
-
-    if not text:
-        return system_clock()
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise click.UsageError(f"--now «{text}» không hợp lệ: dùng dạng 2026-11-23T05:00:00+07:00 (có múi giờ).")
-    return value
 
 
 def _date(text: str, option: str) -> date:

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 
 from scheduler import audit
 from scheduler.catalogue import language_label, topic_label
-from scheduler.db.models import AudioAsset
+from scheduler.db.models import AudioAsset, User
 from scheduler.domain import DAY_LABELS, kind_label, priority_label
 from scheduler.planning.windows import format_days
 from web import auth, context
@@ -42,10 +42,15 @@ bp = Blueprint("views", __name__)  # templates and static files are the app's (w
 # (endpoint, label, permission) in the order of the menu.
 NAV: tuple[tuple[str, str, str], ...] = (
     ("views.dashboard", "Tổng quan", "dashboard"),
+    ("today.index", "Hôm nay", "today.view"),
     ("bulletins.index", "Bản tin", "bulletins.view"),
     ("programmes.index", "Lịch phát", "programmes.view"),
     ("stations.index", "Đài và cụm loa", "stations.view"),
+    ("fleetmap.index", "Bản đồ", "stations.view"),
     ("emergencies.index", "Phát khẩn cấp", "emergencies.view"),
+    ("live.index", "Phát trực tiếp", "live.start"),
+    ("choices.index", "Tin tuyến trên", "choices.decide"),
+    ("alerts.index", "Cảnh báo", "alerts.view"),
     ("reports.index", "Báo cáo", "reports.view"),
     ("audit.index", "Nhật ký", "audit.view"),
     ("users.index", "Người dùng", "users.manage"),
@@ -59,6 +64,7 @@ AUDIO_TYPES = {
     ".m4a": "audio/mp4",
     ".flac": "audio/flac",
     ".aac": "audio/aac",
+    ".webm": "audio/webm",
     ".oga": "audio/ogg",
 }
 
@@ -136,8 +142,16 @@ def login() -> Any:
             error = "Tên đăng nhập hoặc mật khẩu không đúng (hoặc tài khoản đã bị khóa). Hãy kiểm tra và thử lại."
             return render_template("login.html", form=form, error=error), 401
         auth.login_user(user)
-        return redirect(safe_next(form.next.data, url_for("views.dashboard")))
+        wanted = form.next.data if form.next.data != url_for("views.dashboard") else ""  # "/" is no real choice
+        return redirect(safe_next(wanted, landing_page(user)))
     return render_template("login.html", form=form, error=error)
+
+
+def landing_page(user: User) -> str:
+    """Where a login without a destination lands: an operator's day first, everyone else's overview."""
+    if user.role == "operator" and can(user, "today.view"):
+        return url_for("today.index")
+    return url_for("views.dashboard")
 
 
 @bp.route("/dang-xuat", methods=["POST"])

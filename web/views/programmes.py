@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from scheduler.access import commune_clause, in_scope, scope_of, station_clause
 from scheduler.db.models import Commune, Programme, ProgrammeItem, Station
 from scheduler.domain import IsoWeek
+from scheduler.item_states import Verdict, load_states
 from scheduler.programmes import current_weeks, edits
 from scheduler.programmes.explain import Unplaced, unplaced_for
 from scheduler.programmes.exports import FORMATS, export_programme
@@ -37,14 +38,31 @@ def _week() -> IsoWeek:
     return current_weeks(context.now(), context.settings().tz)[0]
 
 
+def phone_order(week: IsoWeek, today: date) -> list[date]:
+    """The week's days as a phone lists them: today first, the rest of the week, then the days already past."""
+    days = week.days()
+    if today not in days:
+        return list(days)
+    at = days.index(today)
+    return list(days[at:]) + list(days[:at])
+
+
+def _states(programmes: list[Programme]) -> dict[int, Verdict]:
+    """What became of each item (scheduler.item_states): aired, partial, missed, replaced, declined…"""
+    items = [i for p in programmes for i in p.items]
+    return load_states(context.db(), items, context.now())
+
+
 def _week_context(week: IsoWeek) -> dict[str, Any]:
     """What the week navigation and grids need besides the items."""
     horizon = _horizon()
+    today = local_today()
     return {
         "week": week,
         "prev_week": IsoWeek.of(week.monday() - timedelta(days=7)),
         "next_week": week.next(),
-        "today": local_today(),
+        "today": today,
+        "phone_days": phone_order(week, today),
         "editable_after": horizon.limit,
         "config_no_change": horizon.minutes,
     }
@@ -139,6 +157,7 @@ def station_week(code: str, week: IsoWeek) -> str:
         station=station,
         programme=programme,
         grid=grid,
+        states=_states([programme] if programme else []),
         unplaced=unplaced,
         pending_text=PENDING_TEXT,
         may_edit=can(signed_in_user(), "programmes.edit"),
@@ -173,6 +192,7 @@ def commune_week(commune_id: int, week: IsoWeek) -> str:
         commune=commune,
         page=page,
         grid=_grid(programmes, week),
+        states=_states(programmes),
         versions={p.station_id: p for p in programmes},
         may_edit=can(signed_in_user(), "programmes.edit"),
     )

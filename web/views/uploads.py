@@ -13,8 +13,8 @@ from web.forms import MAX_RECORDING_BYTES, RECORDING_EXTENSIONS
 
 
 def looks_like_audio(head: bytes) -> bool:
-    """True if the first bytes are a known audio container's signature (MP3, WAV, OGG, FLAC, MP4/M4A, AAC)."""
-    if head.startswith((b"ID3", b"OggS", b"fLaC")):
+    """True if the first bytes are a known audio container's signature (MP3, WAV, OGG, FLAC, MP4/M4A, AAC, WebM)."""
+    if head.startswith((b"ID3", b"OggS", b"fLaC", b"\x1a\x45\xdf\xa3")):  # ... and WebM (EBML): browser recordings
         return True
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return True

@@ -86,14 +86,19 @@ def test_confirming_played_twice_stores_one_manual_row_and_other_communes_are_re
         programme: dict[str, int], sessions: sessionmaker[Session], clock: FakeClock) -> None:
     with transaction(sessions) as s:
         commune = s.scalar(select(Commune).where(Commune.name == "Phường Đông Hà"))
+        assert commune is not None
+        elsewhere = Commune(province_id=commune.province_id, name="Xã Hải Lệ", policy={})
         own = User(username="vanhanh", role="operator", password_hash="x", commune=commune, created_at=clock())
-        stranger = User(username="xa-khac", role="operator", password_hash="x", commune_id=None, created_at=clock())
+        stranger = User(username="xa-khac", role="operator", password_hash="x", commune=elsewhere, created_at=clock())
         s.add_all([own, stranger])
         s.flush()
-        first = confirm_played(s, "QT-DH-01", programme["news_morning"], own, clock())
-        second = confirm_played(s, "QT-DH-01", programme["news_morning"], own, clock())
+        with pytest.raises(ValueError, match="chưa đến giờ phát"):
+            confirm_played(s, "QT-DH-01", programme["news_morning"], own, clock())
+        after = MORNING + timedelta(minutes=20)
+        first = confirm_played(s, "QT-DH-01", programme["news_morning"], own, after)
+        second = confirm_played(s, "QT-DH-01", programme["news_morning"], own, after)
         with pytest.raises(PermissionError, match="xa-khac"):
-            confirm_played(s, "QT-DH-01", programme["news_morning"], stranger, clock())
+            confirm_played(s, "QT-DH-01", programme["news_morning"], stranger, after)
     assert (first.stored, second.stored, second.duplicates) == (1, 0, 1)
     with sessions() as s:
         row = s.scalar(select(PlayLog))

@@ -1,0 +1,260 @@
+"""Content from above (TT 39): a commune choosing its province-level thông thường bulletins.
+
+Xã Ia Grai (IAGRAI-01, IAGRAI-02) and Xã Chư Păh (CHUPAH-01). TREN-01 is a thông thường bulletin
+written at the province for everyone; XA-01 is Ia Grai's own; UT-01 is ưu tiên from the province.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from scheduler import commune_choice
+from scheduler.accounts import create_user
+from scheduler.commune_choice import Choice, ChoiceRefused, CommunePolicy
+from scheduler.db.models import AudioAsset, AuditLog, Bulletin, Commune, CommuneDecision, Programme, Station, User
+from scheduler.db.session import transaction
+from scheduler.domain import IsoWeek
+from scheduler.imports import import_stations
+from scheduler.item_states import ItemState, load_states, week_items
+from scheduler.programmes import build_week
+from scheduler.programmes.inputs import bulletin_inputs, load_stations
+from scheduler.settings import Settings
+from tests.fake_clock import FakeClock
+from web.cli import main
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+WEEK = IsoWeek(2026, 48)
+STATIONS = """code,name,commune,area,province,languages,windows,lat,lon,speakers
+IAGRAI-01,Cụm loa thôn Plei Ơi,Xã Ia Grai,,Gia Lai,vi,T2-CN 05:30-06:00; T2-CN 17:00-17:30,,,4
+IAGRAI-02,Cụm loa làng Bàu,Xã Ia Grai,,Gia Lai,vi,T2-CN 05:30-06:00; T2-CN 17:00-17:30,,,3
+CHUPAH-01,Cụm loa trung tâm,Xã Chư Păh,,Gia Lai,vi,T2-CN 05:30-06:00; T2-CN 17:00-17:30,,,2
+"""
+IA_GRAI = ("IAGRAI-01", "IAGRAI-02")
+EVERY = frozenset({"IAGRAI-01", "IAGRAI-02", "CHUPAH-01"})
+
+
+def _bulletin(s: Session, code: str, now: datetime, author: str, targets: tuple[str, ...], priority: str = "thuong",
+              ) -> None:
+    sha = hashlib.sha256(code.encode()).hexdigest()
+    audio = AudioAsset(sha256=sha, file_name=f"audio/{sha}.mp3", duration_ms=60_000, engine="test", created_at=now)
+    user = s.scalars(select(User).where(User.username == author)).one()
+    s.add(Bulletin(
+        code=code, title=f"Tin {code}", text="Nội dung", topic="tthc", priority=priority, status="da_duyet",
+        valid_from=date(2026, 11, 1), valid_to=date(2026, 12, 31), plays_per_week=3, targets=list(targets),
+        audio=audio, author_id=user.id, approved_at=now, created_at=now, updated_at=now,
+    ))  # fmt: skip
+
+
+@pytest.fixture
+def world(sessions: sessionmaker[Session], clock: FakeClock) -> sessionmaker[Session]:
+    now = clock()
+    with transaction(sessions) as s:
+        import_stations(s, STATIONS)
+        create_user(s, "bientap", "editor", "mat-khau-dai", now)
+        create_user(s, "bt_xa", "editor", "mat-khau-dai", now, commune="Xã Ia Grai")
+        create_user(s, "duyet_xa", "approver", "mat-khau-dai", now, commune="Xã Ia Grai")
+        create_user(s, "duyet_cp", "approver", "mat-khau-dai", now, commune="Xã Chư Păh")
+        create_user(s, "duyet", "approver", "mat-khau-dai", now)
+        _bulletin(s, "TREN-01", now, "bientap", ("*",))
+        _bulletin(s, "XA-01", now, "bt_xa", ("Xã Ia Grai",))
+        _bulletin(s, "UT-01", now, "bientap", ("*",), priority="uu_tien")
+    return sessions
+
+
+def planned_on(sessions: sessionmaker[Session]) -> dict[str, frozenset[str]]:
+    with sessions() as s:
+        return {b.code: b.stations for b in bulletin_inputs(s, WEEK, load_stations(s))}
+
+
+def set_policy(sessions: sessionmaker[Session], now: datetime, **values: object) -> None:
+    with transaction(sessions) as s:
+        commune = commune_choice.find_commune(s, "Xã Ia Grai")
+        commune_choice.set_policy(s, commune, now, None, **values)  # type: ignore[arg-type]
+
+
+def decide(sessions: sessionmaker[Session], now: datetime, code: str, answer: str, username: str = "duyet_xa",
+           commune: str = "Xã Ia Grai") -> None:
+    with transaction(sessions) as s:
+        user = s.scalars(select(User).where(
+            User.username == username)).one()
+        bulletin = s.scalars(select(Bulletin).where(Bulletin.code == code)).one()
+        row = s.scalars(select(Commune).options(selectinload(Commune.stations)).where(Commune.name == commune)).one()
+        commune_choice.decide(s, bulletin, row, answer, user, now)
+
+
+def test_by_default_a_commune_airs_everything_from_above(world: sessionmaker[Session]) -> None:
+    assert planned_on(world) == {"TREN-01": EVERY, "UT-01": EVERY, "XA-01": frozenset(IA_GRAI)}
+
+
+def test_a_choosing_commune_holds_only_normal_bulletins_from_above_until_it_answers(
+    world: sessionmaker[Session], clock: FakeClock
+) -> None:
+    set_policy(world, clock(), mode="chon")
+    assert planned_on(world) == {
+        "TREN-01": frozenset({"CHUPAH-01"}),  # waits for Ia Grai; Chư Păh airs it as before
+        "UT-01": EVERY,  # ưu tiên is never held
+        "XA-01": frozenset(IA_GRAI),  # the commune's own bulletin is not "from above"
+    }
+    decide(world, clock(), "TREN-01", "nhan")
+    assert planned_on(world)["TREN-01"] == EVERY
+    decide(world, clock(), "TREN-01", "khong")
+    assert planned_on(world)["TREN-01"] == frozenset({"CHUPAH-01"})
+
+
+def test_an_answer_is_audited_with_who_and_what(world: sessionmaker[Session], clock: FakeClock) -> None:
+    set_policy(world, clock(), mode="chon")
+    decide(world, clock(), "TREN-01", "khong")
+    with world() as s:
+        row = s.scalars(select(AuditLog).where(AuditLog.action == "bulletin.commune_choice")).one()
+        assert row.username == "duyet_xa"
+        assert row.after == {"commune": "Xã Ia Grai", "decision": "khong", "by_default": False}
+        decision = s.scalars(select(CommuneDecision)).one()
+        assert (decision.bulletin_code, decision.decision, decision.by_default) == ("TREN-01", "khong", False)
+
+
+@pytest.mark.parametrize(("default", "planned"), [("khong", frozenset({"CHUPAH-01"})), ("nhan", EVERY)])
+def test_the_default_applies_exactly_at_the_deadline(
+    world: sessionmaker[Session], clock: FakeClock, default: str, planned: frozenset[str]
+) -> None:
+    approved = clock()
+    set_policy(world, approved, mode="chon", deadline_hours=24, default=default)
+    clock.advance(hours=23, minutes=59, seconds=59)
+    with transaction(world) as s:
+        assert commune_choice.apply_deadlines(s, clock()) == []
+    assert planned_on(world)["TREN-01"] == frozenset({"CHUPAH-01"})
+    clock.advance(seconds=1)
+    with transaction(world) as s:
+        stored = commune_choice.apply_deadlines(s, clock())
+        assert [(d.bulletin_code, d.decision, d.by_default) for d in stored] == [("TREN-01", default, True)]
+    assert planned_on(world)["TREN-01"] == planned
+    with transaction(world) as s:
+        assert commune_choice.apply_deadlines(s, clock() + timedelta(hours=1)) == []  # stored once
+        audit = s.scalars(select(AuditLog).where(AuditLog.action == "bulletin.commune_choice")).one()
+        assert audit.username == "hệ thống" and audit.after is not None and audit.after["by_default"] is True
+
+
+def test_an_answer_before_the_deadline_is_not_overridden_by_the_default(
+    world: sessionmaker[Session], clock: FakeClock
+) -> None:
+    set_policy(world, clock(), mode="chon", deadline_hours=2, default="khong")
+    decide(world, clock(), "TREN-01", "nhan")
+    clock.advance(hours=3)
+    with transaction(world) as s:
+        assert commune_choice.apply_deadlines(s, clock()) == []
+    assert planned_on(world)["TREN-01"] == EVERY
+
+
+def test_the_deadline_runs_from_the_policy_change_when_it_comes_after_approval(
+    world: sessionmaker[Session], clock: FakeClock
+) -> None:
+    clock.advance(days=3)  # TREN-01 was approved three days before the commune started choosing
+    set_policy(world, clock(), mode="chon", deadline_hours=24, default="khong")
+    with world() as s:
+        waiting = commune_choice.choices(s, clock())
+        assert [(w.bulletin.code, w.choice, w.due) for w in waiting] == [
+            ("TREN-01", Choice.PENDING, clock() + timedelta(hours=24))]
+    with transaction(world) as s:
+        assert commune_choice.apply_deadlines(s, clock()) == []
+
+
+def test_deadline_rule_is_pure_and_crosses_midnight_in_local_time() -> None:
+    approved = datetime(2026, 11, 23, 16, 30, tzinfo=UTC)  # 23:30 in Hà Nội
+    due = commune_choice.deadline(approved, CommunePolicy(mode="chon", deadline_hours=1))
+    assert due.astimezone(TZ) == datetime(2026, 11, 24, 0, 30, tzinfo=TZ)
+    assert not commune_choice.overdue(True, None, due, due - timedelta(microseconds=1))
+    assert commune_choice.overdue(True, None, due, due)
+    assert not commune_choice.overdue(True, "nhan", due, due)
+    assert not commune_choice.overdue(False, None, due, due)
+    assert commune_choice.choice(False, None) == Choice.AUTO
+    assert commune_choice.choice(True, None) == Choice.PENDING
+    assert commune_choice.choice(True, "khong") == Choice.DECLINED
+
+
+@pytest.mark.parametrize(
+    ("username", "code", "commune", "message"),
+    [
+        ("duyet_cp", "TREN-01", "Xã Ia Grai", "nằm ngoài phạm vi"),  # another commune's approver
+        ("bt_xa", "TREN-01", "Xã Ia Grai", "không có quyền"),  # an editor
+        ("duyet_xa", "UT-01", "Xã Ia Grai", "không chờ xã"),  # ưu tiên is never held
+        ("duyet_xa", "XA-01", "Xã Ia Grai", "không chờ xã"),  # the commune's own
+        ("duyet_cp", "TREN-01", "Xã Chư Păh", "không chờ xã"),  # Chư Păh airs everything as it comes
+    ],
+)
+def test_who_may_answer_and_for_what(
+    world: sessionmaker[Session], clock: FakeClock, username: str, code: str, commune: str, message: str
+) -> None:
+    set_policy(world, clock(), mode="chon")
+    with pytest.raises(ChoiceRefused, match=message):
+        decide(world, clock(), code, "khong", username, commune)
+    with world() as s:
+        assert s.scalars(select(CommuneDecision)).all() == []
+
+
+def test_a_province_approver_may_answer_for_a_commune(world: sessionmaker[Session], clock: FakeClock) -> None:
+    set_policy(world, clock(), mode="chon")
+    decide(world, clock(), "TREN-01", "khong", "duyet")
+    assert planned_on(world)["TREN-01"] == frozenset({"CHUPAH-01"})
+
+
+def test_a_declined_bulletin_is_not_planned_and_items_left_from_before_show_as_declined(
+    world: sessionmaker[Session], clock: FakeClock
+) -> None:
+    with transaction(world) as s:
+        build_week(s, WEEK, clock(), TZ, 30)
+    set_policy(world, clock(), mode="chon")
+    decide(world, clock(), "TREN-01", "khong")
+    with world() as s:
+        station_ids = {r[0]: r[1] for r in s.execute(select(Station.code, Station.id))}
+        before = week_items(s, [station_ids["IAGRAI-01"]], str(WEEK))
+        states = load_states(s, before, clock())
+        declined = {states[i.id].state for i in before if i.bulletin_code == "TREN-01"}
+        assert declined == {ItemState.DECLINED}
+        assert {states[i.id].state for i in before if i.bulletin_code == "XA-01"} == {ItemState.UPCOMING}
+    with transaction(world) as s:
+        build_week(s, WEEK, clock(), TZ, 30)
+    with world() as s:
+        codes = {
+            code: {i.bulletin_code for i in week_items(s, [sid], str(WEEK))}
+            for code, sid in s.execute(select(Station.code, Station.id))
+        }
+        assert s.scalar(select(Programme.id).limit(1)) is not None
+    assert "TREN-01" not in codes["IAGRAI-01"] and "TREN-01" not in codes["IAGRAI-02"]
+    assert "TREN-01" in codes["CHUPAH-01"] and "XA-01" in codes["IAGRAI-01"]
+
+
+def test_policy_values_are_checked_in_vietnamese(world: sessionmaker[Session], clock: FakeClock) -> None:
+    with pytest.raises(ValueError, match="Hạn quyết định 0 giờ không hợp lệ"):
+        set_policy(world, clock(), mode="chon", deadline_hours=0)
+    with pytest.raises(ValueError, match="Chế độ «luon» không hợp lệ"):
+        set_policy(world, clock(), mode="luon")
+    with world() as s:
+        assert s.scalar(select(Commune.upstream_mode).where(Commune.name == "Xã Ia Grai")) == "tu-dong"
+
+
+def test_loaxa_commune_policy_sets_and_prints_the_policy(
+    world: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOAXA_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LOAXA_DATA_DIR", str(settings.data_dir))
+    run = CliRunner().invoke
+    result = run(main, ["commune", "policy", "Xã Ia Grai", "--mode", "chon", "--deadline-hours", "12",
+                        "--default", "khong"])
+    assert result.exit_code == 0, result.output
+    assert "xã chọn nhận hay không, hạn 12 giờ; quá hạn thì «Không phát»" in result.output
+    with world() as s:
+        row = s.scalars(select(Commune).where(Commune.name == "Xã Ia Grai")).one()
+        assert (row.upstream_mode, row.upstream_deadline_hours, row.upstream_default) == ("chon", 12, "khong")
+        assert s.scalars(select(AuditLog.action).where(AuditLog.entity == "commune")).all() == ["commune.policy"]
+    listed = run(main, ["commune", "choices", "--commune", "Xã Ia Grai"])
+    assert listed.exit_code == 0 and "TREN-01  Chờ xã quyết định" in listed.output
+    bad = run(main, ["commune", "policy", "Xã Không Có", "--mode", "chon"])
+    assert bad.exit_code == 1 and "Không tìm thấy xã «Xã Không Có»" in bad.output
+    hours = run(main, ["commune", "policy", "Xã Ia Grai", "--deadline-hours", "9999"])
+    assert hours.exit_code == 1 and "từ 1 đến 336 giờ" in hours.output
