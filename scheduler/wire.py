@@ -53,6 +53,9 @@ PLAYLOG_PATH = f"{API_PREFIX}/playlog"
 STATUS_PATH = f"{API_PREFIX}/status"
 MQTT_PATH = f"{API_PREFIX}/mqtt"
 EMERGENCY_REPORTS_PATH = f"{API_PREFIX}/emergency-reports"
+# Upstream source systems (their own API keys, scheduler.sources): CAP alerts and bulletins in.
+CAP_PATH = f"{API_PREFIX}/cap"
+UPSTREAM_BULLETINS_PATH = f"{API_PREFIX}/upstream/bulletins"
 
 MANIFEST_FORMAT = 1
 
