@@ -55,10 +55,14 @@ class ServerClient:
         try:
             response = self.session.request(method, self.base_url + path, headers=headers,
                                             timeout=self.timeout, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ServerUnavailable(f"Không kết nối được máy chủ {self.base_url}: {exc}") from exc
+        # The operator reads these lines: say what happened in words; urllib3's English stays in __cause__.
+        except requests.Timeout as exc:
+            raise ServerUnavailable(f"Máy chủ {self.base_url} không trả lời kịp (quá thời gian chờ).") from exc
+        except requests.ConnectionError as exc:
+            raise ServerUnavailable(
+                f"Không kết nối được máy chủ {self.base_url}: máy chủ chưa chạy hoặc mạng không thông.") from exc
         except requests.RequestException as exc:
-            raise ServerUnavailable(f"Lỗi khi gọi máy chủ {self.base_url}{path}: {exc}") from exc
+            raise ServerUnavailable(f"Lỗi khi gọi máy chủ {self.base_url}{path} ({type(exc).__name__}).") from exc
         if response.status_code >= 500:
             raise ServerUnavailable(f"Máy chủ báo lỗi {response.status_code} ở {path}.")
         if response.status_code >= 400:

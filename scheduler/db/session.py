@@ -61,3 +61,17 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
+
+
+def schema_state(engine: Engine) -> str:
+    """"empty" (never initialised), "old" (behind the newest migration) or "current"."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return "empty"
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    return "current" if current == heads else "old"
