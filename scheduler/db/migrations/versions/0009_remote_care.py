@@ -1,7 +1,7 @@
 """remote care: commands to stations with their results, published agent packages
 
-Revision ID: 0010_remote_care
-Revises: 0009_api_consumers
+Revision ID: 0009_remote_care
+Revises: 0008_alerts
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import scheduler.db.types
 
-revision: str = "0010_remote_care"
-down_revision: str | None = "0009_api_consumers"
+revision: str = "0009_remote_care"
+down_revision: str | None = "0008_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
