@@ -23,9 +23,11 @@ from werkzeug.exceptions import HTTPException
 from scheduler import upstream
 from scheduler.bulletins import BulletinInvalid
 from scheduler.db.models import Emergency, Source, Station
-from scheduler.delivery import care, station_api
+from scheduler.delivery import agent_packages, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
+from scheduler.live.broadcasts import station_commands as live_commands
+from scheduler.live.broadcasts import sweep as live_sweep
 from scheduler.manifest import build_manifest
 from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
@@ -162,6 +164,17 @@ def audio(sha256: str) -> Response:
     return response
 
 
+@bp.get("/agent-package/<sha256>.whl")
+@station_required
+def agent_package(sha256: str) -> Response:
+    """A published agent package, for a box obeying an `update` command (scheduler.delivery.agent_packages)."""
+    package = agent_packages.package_for(db(), sha256)
+    path = settings().media_dir / package.file_name if package is not None else None
+    if path is None or not path.is_file():
+        return error(404, f"Không có gói phần mềm đầu thu {sha256[:64]} trên máy chủ.")
+    return send_media(path, mimetype="application/octet-stream", conditional=True, etag=sha256)
+
+
 @bp.post("/ack")
 @station_required
 def ack() -> Response:
@@ -226,6 +239,8 @@ def status() -> Response:
     care.record_results(session, station, body.get("care") if isinstance(body, dict) else None, when)
     # The station's contact is how it learns of emergencies and care commands when it has no live MQTT link.
     commands = [c.to_dict() for c in station_commands(session, station, when)]
+    live_sweep(session, settings(), when)  # a live broadcast whose speaker went quiet ends even with no page open
+    commands += [c.to_dict() for c in live_commands(session, station, when)]  # live broadcasts: the same path
     care_commands = [c.to_dict() for c in care.pending_commands(session, station, when)]
     _commit(session)
     return jsonify(ok=True, server_time=when.isoformat(), emergencies=commands, commands=care_commands)

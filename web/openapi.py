@@ -154,11 +154,18 @@ def _schemas() -> dict[str, Schema]:
             "agent_version": STRING, "clock_offset_ms": nullable(INT), "disk_free_mb": nullable(INT),
             "volume": nullable({"type": "integer", "minimum": 0, "maximum": 100}), "amplifier": STRING,
             "power": STRING, "playing": nullable({"type": "object"}),
+            "care": {"type": "array", "items": ref("CareResult")},
         }, required=[], extra=True),
+        "CareResult": obj({
+            "id": STRING, "kind": STRING, "result": {"enum": ["ok", "failed", "running"]}, "at": INSTANT,
+            "message": STRING,
+        }, required=["id", "result", "at"]),
         "Command": obj({
             "kind": {"enum": list(COMMAND_KINDS)}, "id": STRING, "sent_at": STRING, "expires_at": STRING,
             "sha256": nullable(STRING), "stream_url": nullable(STRING), "duration_ms": INT, "title": STRING,
             "bulletin": nullable(STRING), "volume": nullable(INT), "emergency": nullable(INT), "airing": nullable(INT),
+            "state": nullable({"enum": ["on", "off"]}), "package_url": nullable(STRING),
+            "version": nullable(STRING),
         }, required=["kind", "id"], extra=True),
         "StatusResponse": obj({"ok": {"const": True}, "server_time": INSTANT,
                                "emergencies": {"type": "array", "items": ref("Command"),
@@ -286,7 +293,12 @@ def _document() -> dict[str, Any]:
                          body="AckRequest", codes=(400, 401, 404)),
         "/playlog": _station("post", "Gửi nhật ký phát (mỗi play_id lưu một lần)", _json(ref("PlaylogResponse")),
                              body="PlaylogRequest", codes=(400, 401, 413)),
-        "/status": _station("post", "Báo trạng thái máy thu; trả giờ máy chủ và lệnh khẩn cấp đang chờ",
+        "/agent-package/{sha256}.whl": _station("get", "Gói phần mềm đầu thu đã phát hành (lệnh update)", {
+            "description": "Gói wheel", "content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}},
+            params=[{"name": "sha256", "in": "path", "required": True,
+                     "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}], codes=(401, 404), more=UNCHANGED),
+        "/status": _station("post", "Báo trạng thái máy thu; trả giờ máy chủ, lệnh khẩn cấp và lệnh chăm sóc đang chờ",
                             _json(ref("StatusResponse")), body="StatusRequest"),
         "/emergency-reports": _station("post", "Báo cáo diễn biến lệnh khẩn cấp tại đài",
                                        _json(ref("EmergencyReportsResponse")), body="EmergencyReportsRequest"),

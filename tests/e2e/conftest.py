@@ -24,6 +24,7 @@ from scheduler.accounts import hash_password
 from scheduler.db.models import Commune, Province, Station, User
 from scheduler.db.session import transaction
 from scheduler.settings import Settings
+from tests.tone import write_tone_wav
 from web.app import create_app
 
 CHROMIUM = os.environ.get("LOAXA_CHROMIUM", "/usr/bin/chromium")
@@ -38,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).with_name("artifacts")
 USERS = {"quantri": "admin", "bientap": "editor", "duyet": "approver"}
+TONE_HZ = 660.0  # what Chromium's fake microphone says (mic_browser)
 
 
 @pytest.fixture(params=["sqlite"])
@@ -116,3 +118,18 @@ def live_server(settings: Settings, clock: Callable[[], datetime], seeded: Seede
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def mic_browser(tmp_path: Path) -> Iterator[Any]:
+    """Chromium whose microphone says a TONE_HZ tone (a looped WAV) and which never asks for permission."""
+    path = _chromium_or_skip()
+    tone = write_tone_wav(tmp_path / "tone.wav", TONE_HZ, 2.0)
+    from playwright.sync_api import sync_playwright
+
+    args = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={tone}"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=args, headless=True)
+        yield browser
+        browser.close()
