@@ -1,8 +1,8 @@
 """Bulletins sent by an upstream source system (hệ thống thông tin nguồn) through
 `POST /api/v1/upstream/bulletins`: checked like the form, stored approved by that source.
 
-The request's shape is documented by scheduler/upstream_bulletin.schema.json (linked from docs/); its bulletin fields are
-checked by scheduler.bulletins.check_bulletin (the form's rules, one validator). A request is
+The request's shape is documented by scheduler/upstream_bulletin.schema.json (linked from docs/);
+its bulletin fields are checked by scheduler.bulletins.check_bulletin (the form's rules, one validator). A request is
 idempotent by (source, external_id): sending the same bulletin again answers with the stored one;
 the same external_id with other content is refused, nothing changes. Once stored, the bulletin is
 *from above* for every commune, so each commune's TT 39 policy applies (scheduler.commune_choice).

@@ -314,7 +314,8 @@ def _document() -> dict[str, Any]:
         "/upstream/bulletins": {"post": {
             "summary": "Nhận bản tin từ hệ thống thông tin nguồn (đã duyệt bởi nguồn; xã áp dụng Thông tư 39)",
             "tags": ["Nguồn cấp trên"], "security": [{"sourceKey": []}],
-            "description": "Gửi lại cùng external_id với cùng nội dung: trả bản tin đã có (200). Xem docs/upstream-api.md.",
+            "description": ("Gửi lại cùng external_id với cùng nội dung: trả bản tin đã có (200). "
+                            "Xem docs/upstream-api.md."),
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": ref("UpstreamBulletin")},
                 "multipart/form-data": {"schema": {"type": "object", "required": ["bulletin"], "properties": {

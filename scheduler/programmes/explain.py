@@ -4,7 +4,8 @@ Both the CLI (`loaxa programme explain`) and the station's week page read a dry 
 (scheduler.programmes.build.dry_run: no locks, no writes) and word its shortfalls with
 scheduler.planning.shortfalls. Bulletins still waiting for their audio are listed too, and so are
 bulletins from above that a station's commune declined or has not chosen yet (TT 39,
-scheduler.commune_choice): the planner never sees them there. While a rebuild is pending the page must not claim all is placed.
+scheduler.commune_choice): the planner never sees them there. While a rebuild is pending the page
+must not claim all is placed.
 """
 
 from __future__ import annotations
