@@ -63,4 +63,6 @@ def summary_lines(report: AirtimeReport) -> list[str]:
         f"bỏ lỡ: {vn_number(t.missed_items)}; tin khẩn cấp đã phát: {vn_number(t.emergency_items)}.",
         f"Thời lượng kế hoạch: {vn_number(t.planned_minutes, 1)} phút; đã phát: "
         f"{vn_number(t.aired_minutes, 1)} phút; tỷ lệ: {ratio}.",
+        f"Tiếp sóng bị mất (luồng hỏng, im lặng, đài không hoạt động): "
+        f"{vn_number(report.relay_lost_ms / 60000, 1)} phút.",
     ]
