@@ -63,12 +63,16 @@ PLAYLOG_PATH = f"{API_PREFIX}/playlog"
 STATUS_PATH = f"{API_PREFIX}/status"
 MQTT_PATH = f"{API_PREFIX}/mqtt"
 EMERGENCY_REPORTS_PATH = f"{API_PREFIX}/emergency-reports"
+# Upstream source systems (their own API keys, scheduler.sources): CAP alerts and bulletins in.
+CAP_PATH = f"{API_PREFIX}/cap"
+UPSTREAM_BULLETINS_PATH = f"{API_PREFIX}/upstream/bulletins"
 OPENAPI_PATH = f"{API_PREFIX}/openapi.json"  # the OpenAPI 3.1 document of this API and the open read API
 
 
 def agent_package_path(sha256: str) -> str:
     """Where a box downloads a published agent package (a wheel), with its token."""
     return f"{API_PREFIX}/agent-package/{sha256}.whl"
+
 
 MANIFEST_FORMAT = 1
 

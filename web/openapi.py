@@ -23,6 +23,7 @@ from scheduler.reports import BY_CHOICES
 from scheduler.wire import API_PREFIX, COMMAND_KINDS, EMERGENCY_STATES
 
 MANIFEST_SCHEMA = Path(scheduler.__file__).resolve().parent / "manifest.schema.json"
+UPSTREAM_SCHEMA = Path(scheduler.__file__).resolve().parent / "upstream_bulletin.schema.json"  # docs/ links here
 VERSION = "1.0.0"
 
 Schema = dict[str, Any]
@@ -187,6 +188,17 @@ def _schemas() -> dict[str, Schema]:
                                   "stations": {**INT, "description": "số đài nhận lệnh"}, "url": STRING}),
     }
     schemas.update(_manifest_schemas())
+    upstream = json.loads(UPSTREAM_SCHEMA.read_text(encoding="utf-8"))
+    for key in ("$schema", "$id"):
+        upstream.pop(key, None)
+    schemas["UpstreamBulletin"] = upstream
+    schemas["UpstreamBulletinResponse"] = obj({
+        "id": INT, "code": STRING, "external_id": STRING, "status": STRING,
+        "created": {"type": "boolean", "description": "false: đã nhận bản tin này trước đó (gửi lại)"},
+        "url": STRING})  # fmt: skip
+    schemas["FieldErrors"] = obj({
+        "error": {**STRING, "description": "Lời báo lỗi tiếng Việt cho cả yêu cầu."},
+        "errors": {"type": "object", "additionalProperties": STRING, "description": "Lỗi của từng trường."}})
     return schemas
 
 
@@ -298,6 +310,22 @@ def _document() -> dict[str, Any]:
                                                           "application/xml": {"schema": STRING}}},
             "responses": {"200": _json(ref("CapImportResponse"), "Đã có, cập nhật"),
                           "201": _json(ref("CapImportResponse"), "Đã tạo"), **_errors(400, 401, 413)},
+        }},
+        "/upstream/bulletins": {"post": {
+            "summary": "Nhận bản tin từ hệ thống thông tin nguồn (đã duyệt bởi nguồn; xã áp dụng Thông tư 39)",
+            "tags": ["Nguồn cấp trên"], "security": [{"sourceKey": []}],
+            "description": ("Gửi lại cùng external_id với cùng nội dung: trả bản tin đã có (200). "
+                            "Xem docs/upstream-api.md."),
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": ref("UpstreamBulletin")},
+                "multipart/form-data": {"schema": {"type": "object", "required": ["bulletin"], "properties": {
+                    "bulletin": {**STRING, "description": "Các trường của bản tin (JSON, không có audio)."},
+                    "audio": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"200": _json(ref("UpstreamBulletinResponse"), "Đã có (gửi lại)"),
+                          "201": _json(ref("UpstreamBulletinResponse"), "Đã nhận"),
+                          "400": {"description": "Nội dung sai; không lưu gì",
+                                  "content": {"application/json": {"schema": ref("FieldErrors")}}},
+                          **_errors(401, 413)},
         }},
         "/cap/{emergency_id}.xml": {"get": {
             "summary": "Một lệnh khẩn cấp dưới dạng CAP 1.2", "tags": ["Nguồn cấp trên"],

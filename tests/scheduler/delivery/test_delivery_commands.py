@@ -80,6 +80,39 @@ def test_command_to_a_dead_broker_returns_false_without_raising(sessions: sessio
         assert send_command(station, Command.make("stop", datetime(2026, 11, 23, tzinfo=UTC)), dead) is False
 
 
+def test_the_publisher_works_when_its_socket_number_is_above_1024(tmp_path: Path) -> None:
+    """A web server holding a thousand stations' connections hands the publisher descriptors past
+    select()'s limit; paho's own loop never saw the broker's answer there."""
+    import os
+    import resource
+
+    from scheduler.delivery.publisher import Message, MqttPublisher
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("the descriptor limit is below 1,200 here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200) if hard == resource.RLIM_INFINITY
+                                               else min(max(soft, 1200), hard), hard))
+    fillers: list[int] = []
+    # The broker and the test's own subscriber (paho's select loop) get their descriptors first.
+    with Broker(tmp_path) as broker, subscriber(broker.url, ["loaxa/test/#"]) as seen:
+        try:
+            source = os.open(os.devnull, os.O_RDONLY)
+            fillers.append(source)
+            while fillers[-1] < 1100:
+                fillers.append(os.dup(source))
+            with MqttPublisher(broker.url, timeout=10) as publisher:
+                sock = publisher.client.socket()
+                assert sock is not None and sock.fileno() > 1024
+                confirmed = publisher.publish_many([Message(f"loaxa/test/{n}", b"phat") for n in range(50)])
+            assert confirmed == [True] * 50
+            wait_for(lambda: len(seen) == 50)
+        finally:
+            for fd in fillers:
+                os.close(fd)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def test_remote_care_commands_go_over_mosquitto_and_the_agent_obeys_them(
         sessions: sessionmaker[Session], settings: Settings, clock: FakeClock, tmp_path: Path) -> None:
     from scheduler.agent.agent import Agent, AgentConfig
