@@ -52,7 +52,7 @@ def gather(session: Session, stations: list[Station], now: datetime,
                    PlayLog.station_id.is_not(None))
             .order_by(PlayLog.station_id, PlayLog.actual_start.desc())
         ):
-            if len(relays[station_id]) < MAX_RELAYS:
+            if station_id is not None and len(relays[station_id]) < MAX_RELAYS:
                 relays[station_id].append((result, reason))
     emergencies: dict[int, list[EmergencyFact]] = defaultdict(list)
     if ids:
