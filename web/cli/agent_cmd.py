@@ -47,11 +47,13 @@ def _system_clock() -> datetime:
               help="Số giây chờ trước khi thử lại luồng hỏng (trong khi khối tiếp sóng còn giờ).")
 @click.option("--ffmpeg", default=None, envvar="LOAXA_AGENT_FFMPEG",
               help="Đường dẫn ffmpeg dùng để theo dõi luồng (mặc định: ffmpeg trong PATH).")
+@click.option("--disk-reserve", default=8, show_default=True, type=click.IntRange(0, 4096),
+              help="Số MB để dành trên đĩa cho nhật ký phát khi bộ nhớ đầy (đầu thu tự giải phóng khi cần).")
 @click.option("-v", "--verbose", is_flag=True, help="Ghi nhật ký chi tiết.")
 def agent(server: str, station: str, token: str, cache_dir: Path, player: str, player_cmd: str | None,
           mqtt_url: str | None, no_mqtt: bool, poll: int, upload_every: int, status_every: int, volume: int,
           hardware_cmd: str | None, stream_silence: int, stream_retry: int, ffmpeg: str | None,
-          verbose: bool) -> None:
+          disk_reserve: int, verbose: bool) -> None:
     from scheduler.agent.agent import Agent, AgentConfig
     from scheduler.agent.players import make_player
     from scheduler.agent.status import command_hardware, no_hardware
@@ -70,6 +72,7 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
         intervals=SyncIntervals(poll=timedelta(seconds=poll), upload=timedelta(seconds=upload_every),
                                 status=timedelta(seconds=status_every)),
         watchdog=WatchdogSettings(silence=timedelta(seconds=stream_silence), retry=timedelta(seconds=stream_retry)),
+        reserve_bytes=disk_reserve * 1024 * 1024,
     )
     hardware = command_hardware(hardware_cmd) if hardware_cmd else no_hardware
     station_agent = Agent(config, clock=_system_clock, player=backend, hardware=hardware,

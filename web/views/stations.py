@@ -105,7 +105,7 @@ def _show(station: Station, form: StationForm, token: str | None = None, warning
         inherited=not station.windows,
         online=is_online(station, now),
         token=token,
-        warnings=[*(warnings or []), *box_warnings(station)],
+        warnings=[*(warnings or []), *box_warnings(station, settings.tz)],
         may_edit=can(user, "stations.edit"),
         may_token=can(user, "stations.token") and service.may_manage_token(user, station),
     )
