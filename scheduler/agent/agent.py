@@ -24,6 +24,7 @@ import requests
 
 from scheduler import wire
 from scheduler.agent.audio_cache import AudioCache
+from scheduler.agent.care import Care, CareConfig
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
 from scheduler.agent.emergency import EmergencyReports
 from scheduler.agent.mqtt_link import MqttConfig, MqttLink
@@ -33,8 +34,9 @@ from scheduler.agent.storage import DEFAULT_RESERVE_BYTES, DiskFull, DiskGuard
 from scheduler.agent.store import PlayRow, Store, iso, parse_iso
 from scheduler.agent.sync import Syncer, SyncIntervals, manifest_shas
 from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
+from scheduler.agent.updater import Updater
 from scheduler.agent.watchdog import MonitorFactory, StreamMonitor, WatchdogSettings
-from scheduler.domain import DEFAULT_TZ
+from scheduler.domain import DEFAULT_TZ, kind_label
 
 log = logging.getLogger("loaxa.agent")
 
@@ -64,6 +66,7 @@ class AgentConfig:
     intervals: SyncIntervals = field(default_factory=SyncIntervals)
     watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
     reserve_bytes: int = DEFAULT_RESERVE_BYTES  # kept free for the play log (scheduler.agent.storage)
+    care: CareConfig = field(default_factory=CareConfig)  # remote care: reboot, amplifier, updates
 
 
 @dataclass
@@ -129,6 +132,12 @@ class Agent:
         self._reload_slots()
         self.handled = self.store.handled_keys()
         self._recover(clock())
+        self.exit_code = 0  # wire.RESTART_EXIT_CODE once a restart was asked for
+        self._stop: threading.Event | None = None
+        self.care = Care(self.store, config.care, self._request_restart)
+        self.care.started(clock())
+        self.updater = Updater(config.care.home, self.client, self.care)
+        self.updater.report(clock())
 
     # -- start-up -------------------------------------------------------------------------------
 
@@ -225,36 +234,72 @@ class Agent:
             return
         # Marked before acting: a repeated delivery (QoS 1, or after a restart) is not obeyed twice.
         self._handle(key, now)
-        if cmd.kind == "volume" and cmd.volume is not None:
-            self.volume = cmd.volume
-            self.store.set_value("volume", str(cmd.volume))
-        elif cmd.kind == "resync":
-            self.syncer.state.force = True
-            self.syncer.state.next_status = None
-            for sha in self.cache.cached():
-                self.cache.verify(sha, force=True)
-            self._net_next = None
-            self.net_wake.set()
+        if cmd.kind in wire.CARE_KINDS:
+            self._care(cmd, now)
         elif cmd.kind == "stop":
             playing = self.current
             # A stop naming an emergency (hold, cancel) only ends that emergency, never the programme.
-            if cmd.emergency is None or (playing is not None and playing.slot.emergency == cmd.emergency):
+            def aimed(slot: Cue) -> bool:
+                if cmd.live is not None:
+                    return slot.live == cmd.live
+                return cmd.emergency is None or slot.emergency == cmd.emergency
+
+            if playing is not None and aimed(playing.slot) and cmd.live is not None:
+                self.player.stop()  # the speaker ended it: the live play is whole
+                self._finish(now, "played", "Người nói đã kết thúc buổi phát trực tiếp.")
+            elif playing is not None and aimed(playing.slot):
                 self._interrupt(now, "Dừng theo lệnh của trung tâm.", allow_replay=False)
             fault = self.fault
-            if fault is not None and (cmd.emergency is None or fault.slot.emergency == cmd.emergency):
+            if fault is not None and aimed(fault.slot):
                 self._handle(fault.slot.key, now)  # a failed stream stopped by the centre is not retried
                 self.fault = None
                 self._announce(now)
         else:
             self._emergency(cmd, key, now)
 
+    def _care(self, cmd: wire.Command, now: datetime) -> None:
+        """Remote care (scheduler.agent.care); the result goes out with a status sent at once."""
+        if cmd.expired(now):
+            self.care.record(cmd, "failed", "Lệnh đến đầu thu quá muộn (đã hết hạn) nên không thực hiện.", now)
+        elif cmd.kind == "volume" and cmd.volume is not None:
+            self.volume = cmd.volume
+            self.store.set_value("volume", str(cmd.volume))
+            self.care.record(cmd, "ok", f"Đã đặt âm lượng {cmd.volume}.", now)
+        elif cmd.kind == "resync":
+            self.syncer.state.force = True
+            bad = [sha for sha in self.cache.cached() if not self.cache.verify(sha, force=True)]
+            self.care.record(cmd, "ok", "Đã kiểm tra lại lịch phát và âm thanh"
+                             + (f"; {len(bad)} tệp hỏng sẽ được tải lại." if bad else "; mọi tệp đều đúng."), now)
+        elif cmd.kind == "update":
+            if self.updater.update(cmd, now):
+                self._request_restart()
+        else:
+            self.care.handle(cmd, now)
+        self.syncer.state.next_status = None
+        self._net_next = None
+        self.net_wake.set()
+
+    def _request_restart(self) -> None:
+        """Stop the loops and exit with wire.RESTART_EXIT_CODE: the launcher or systemd starts the agent again."""
+        self.exit_code = wire.RESTART_EXIT_CODE
+        if self._stop is not None:
+            self._stop.set()
+        self.wake.set()
+        self.net_wake.set()
+
     def _emergency(self, cmd: wire.Command, key: str, now: datetime) -> None:
+        """A play-now command: an emergency, or a live broadcast (same pre-emption, its own kind and priority)."""
         duration = cmd.duration_ms or (
             int(STREAM_EMERGENCY_DEFAULT.total_seconds() * 1000) if cmd.stream_url else 0)
-        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
-                    title=cmd.title, bulletin=cmd.bulletin, priority="khan_cap", sha256=cmd.sha256,
-                    stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
-                    volume=cmd.volume)
+        live = cmd.live is not None
+        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration),
+                   kind=wire.LIVE_KIND if live else "emergency", title=cmd.title, bulletin=cmd.bulletin,
+                   priority=wire.LIVE_PRIORITY if live else "khan_cap", sha256=cmd.sha256,
+                   stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
+                   volume=cmd.volume, live=cmd.live)
+        if live and self.current is not None and self.current.emergency and self.current.slot.kind != wire.LIVE_KIND:
+            self._log_closed(slot, now, "skipped", "Không phát trực tiếp vì đài đang phát bản tin khẩn cấp.", key)
+            return
         if cmd.expired(now):
             self._log_closed(slot, now, "skipped",
                              f"Lệnh phát khẩn cấp gửi lúc {self._local(datetime.fromisoformat(cmd.sent_at))} "
@@ -264,7 +309,8 @@ class Agent:
             return  # the same play reached the box both ways (MQTT, HTTP, programme)
         self._report(slot, "received", now)
         # Silence what plays first: the pre-emption must not wait for a download.
-        self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{cmd.title}».", allow_replay=True)
+        self._interrupt(now, f"Bị ngắt để phát {'trực tiếp' if live else 'bản tin khẩn cấp'} «{cmd.title}».",
+                        allow_replay=True)
         covered = self._programme_slot_for(cmd.sha256, now)
         if covered is not None:
             # The same emergency is in the programme too: this play stands for that item.
@@ -363,7 +409,7 @@ class Agent:
             # The same play arriving another way (MQTT, HTTP, programme) is not aired twice.
             self._remember_emergency(slot, scheduled or slot.start, now)
         self._report(slot, "playing", now)
-        log.info("Bắt đầu phát «%s» (%s)", slot.title, slot.kind)
+        log.info("Bắt đầu phát: %s «%s»", kind_label(slot.kind).lower(), slot.title)
 
     def _finish(self, now: datetime, result: str, reason: str = "") -> None:
         playing = self.current
@@ -455,7 +501,7 @@ class Agent:
                 self.player.stop()
                 self._finish(now, "played", "Trình phát không tự dừng; đầu thu đã dừng nó.")
             else:
-                urgent = None if playing.emergency else self._due_emergency(now)
+                urgent = None if playing.emergency and slot.kind != wire.LIVE_KIND else self._due_emergency(now)
                 if urgent is None:
                     self._stream_recovered(playing, now)
                     if now - playing.last_progress >= PROGRESS_EVERY:
@@ -612,7 +658,7 @@ class Agent:
             "clock_offset_ms": self.syncer.state.clock_offset_ms,
             "disk_free_mb": self.cache.free_bytes() // (1024 * 1024),
             "volume": self.volume,
-            **self.hardware(),
+            **self._hardware(),
             "player": self.player.name,
             "playing": None if playing is None else {
                 "title": playing.slot.title, "kind": playing.slot.kind, "bulletin": playing.slot.bulletin,
@@ -624,7 +670,15 @@ class Agent:
             "plays_set_aside": self.store.set_aside_count(),
             "stream_fault": None if self.fault is None else self.fault.as_status(),
             "mqtt": self._mqtt_connected(),
+            "care": self.care.results()[:10],
         }
+
+    def _hardware(self) -> dict[str, Any]:
+        """The hardware probe; an amplifier it cannot see is reported as last switched by command."""
+        data = self.hardware()
+        if data.get("amplifier", "unknown") == "unknown" and self.care.amplifier is not None:
+            data = {**data, "amplifier": self.care.amplifier}
+        return data
 
     def ensure_mqtt(self, now: datetime) -> None:
         """Connect to the broker the server names (cached for offline restarts); never raises."""
@@ -665,8 +719,11 @@ class Agent:
             return
         try:
             self.ensure_mqtt(now)
-            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock) and self.mqtt:
-                self.mqtt.publish_status(self.status(now))
+            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock):
+                if self.mqtt:
+                    self.mqtt.publish_status(self.status(now))
+                if self.updater.network_ok(now):
+                    self.syncer.state.next_status = None  # the update's result goes out at once
             self.reports.flush(self.client)
             self._backoff = timedelta(0)
             self._net_next = None
@@ -700,6 +757,7 @@ class Agent:
     def run_forever(self, stop: threading.Event, threaded: bool = True, tick: float = 0.25) -> None:
         """The real loop. Threaded: playback wakes every `tick` s or at once on a command; the network
         runs beside it. Not threaded: run_once then the injected sleep (simulation)."""
+        self._stop = stop
         if not threaded:
             sleep = self._sleep or (lambda s: stop.wait(s) and None)
             while not stop.is_set():

@@ -55,10 +55,14 @@ class ServerClient:
         try:
             response = self.session.request(method, self.base_url + path, headers=headers,
                                             timeout=self.timeout, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ServerUnavailable(f"Không kết nối được máy chủ {self.base_url}: {exc}") from exc
+        # The operator reads these lines: say what happened in words; urllib3's English stays in __cause__.
+        except requests.Timeout as exc:
+            raise ServerUnavailable(f"Máy chủ {self.base_url} không trả lời kịp (quá thời gian chờ).") from exc
+        except requests.ConnectionError as exc:
+            raise ServerUnavailable(
+                f"Không kết nối được máy chủ {self.base_url}: máy chủ chưa chạy hoặc mạng không thông.") from exc
         except requests.RequestException as exc:
-            raise ServerUnavailable(f"Lỗi khi gọi máy chủ {self.base_url}{path}: {exc}") from exc
+            raise ServerUnavailable(f"Lỗi khi gọi máy chủ {self.base_url}{path} ({type(exc).__name__}).") from exc
         if response.status_code >= 500:
             raise ServerUnavailable(f"Máy chủ báo lỗi {response.status_code} ở {path}.")
         if response.status_code >= 400:
@@ -114,6 +118,23 @@ class ServerClient:
             except requests.RequestException as exc:
                 raise ServerUnavailable(f"Tải tệp {sha256[:12]}… bị gián đoạn: {exc}") from exc
         return have if mode == "ab" else 0
+
+    def fetch_to(self, path: str, dest: Path, limit: int = 200 * 1024 * 1024) -> int:
+        """GET `path` (with the token) into `dest`, at most `limit` bytes; fsync; returns the size."""
+        response = self._request("GET", path, stream=True)
+        size = 0
+        with response, open(dest, "wb") as fh:
+            try:
+                for chunk in response.iter_content(CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise ServerUnavailable(f"Tệp {path} lớn quá {limit // (1024 * 1024)} MB.")
+                    fh.write(chunk)
+            except requests.RequestException as exc:
+                raise ServerUnavailable(f"Tải {path} bị gián đoạn: {exc}") from exc
+            fh.flush()
+            os.fsync(fh.fileno())
+        return size
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduler.settings import DEFAULT_SILENT_MINUTES
+from scheduler.station_status import number
 
 SILENT, EMERGENCY, RELAY, DISK, CLOCK = "silent", "emergency", "relay", "disk", "clock"
 KINDS: tuple[str, ...] = (SILENT, EMERGENCY, RELAY, DISK, CLOCK)
@@ -31,7 +32,8 @@ RULE_KINDS: dict[str, RuleKind] = {
     EMERGENCY: RuleKind(EMERGENCY, "Tin khẩn cấp không phát được ở đài", "", 0, 0, 0),
     RELAY: RuleKind(RELAY, "Tiếp sóng bị lỗi", "lần lỗi liên tiếp", 1, 1, 50),
     DISK: RuleKind(DISK, "Đầu thu sắp hết dung lượng", "MB còn trống", 200, 1, 1_000_000),
-    CLOCK: RuleKind(CLOCK, "Đồng hồ đầu thu lệch giờ", "giây", 30, 1, 86_400),
+    # The same defaults as the station page's warnings (scheduler.station_status): 200 MB, 5 s.
+    CLOCK: RuleKind(CLOCK, "Đồng hồ đầu thu lệch giờ", "giây", 5, 1, 86_400),
 }
 
 
@@ -80,6 +82,8 @@ class StationFacts:
     clock_offset_ms: int | None = None
     relay_results: Sequence[str] = ()  # latest relay plays first: played | partial | skipped | failed
     relay_reason: str = ""
+    stream_fault: str | None = None  # the box's relay watchdog says the stream is down now (its reason)
+    stream_watched: bool = False  # the box reports on its relay watchdog at all (stream_fault, even null)
     emergencies: Sequence[EmergencyFact] = ()
 
 
@@ -121,20 +125,28 @@ def evaluate(stations: Iterable[StationFacts], rules: Mapping[str, Rule], now: d
         if rule is not None and rule.enabled:
             offset = s.clock_offset_ms
             firing = None if offset is None else abs(offset) > rule.threshold * 1000
-            ahead = "nhanh" if (offset or 0) > 0 else "chậm"
+            # The agent measures server time minus its own: positive means the box runs behind.
+            way = "chậm" if (offset or 0) > 0 else "nhanh"
             out.append(Condition(f"{CLOCK}:{s.code}", CLOCK, s.code, firing,
-                                 f"Đồng hồ đầu thu {ahead} {abs(offset or 0) / 1000:.1f} giây so với máy chủ "
+                                 f"Đồng hồ đầu thu {way} {number(abs(offset or 0) / 1000, 1)} giây so với máy chủ "
                                  f"(ngưỡng {rule.threshold} giây)."))
         rule = rules.get(RELAY)
         if rule is not None and rule.enabled:
             latest = list(s.relay_results[: rule.threshold])
             firing = None
-            if latest:
+            detail = f"{rule.threshold} lần tiếp sóng gần nhất bị lỗi. {s.relay_reason}".strip()
+            if s.stream_fault is not None:
+                firing, detail = True, f"Luồng tiếp sóng đang hỏng: {s.stream_fault}".strip()
+            elif latest:
                 bad = [r in ("failed", "skipped") for r in latest]
-                # Firing needs `threshold` failures in a row; one good relay clears it.
-                firing = True if len(latest) == rule.threshold and all(bad) else (False if not bad[0] else None)
-            out.append(Condition(f"{RELAY}:{s.code}", RELAY, s.code, firing,
-                                 f"{rule.threshold} lần tiếp sóng gần nhất bị lỗi. {s.relay_reason}".strip()))
+                # Firing needs `threshold` failures in a row; one good relay (or a watchdog at ease) clears it.
+                if len(latest) == rule.threshold and all(bad):
+                    firing = True
+                elif not bad[0] or s.stream_watched:
+                    firing = False
+            elif s.stream_watched:
+                firing = False
+            out.append(Condition(f"{RELAY}:{s.code}", RELAY, s.code, firing, detail))
         rule = rules.get(EMERGENCY)
         if rule is not None and rule.enabled:
             for e in s.emergencies:

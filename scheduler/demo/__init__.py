@@ -20,6 +20,7 @@ from scheduler.imports import import_bulletins, import_stations
 
 DATA = Path(__file__).parent
 TRIAL_STATION = "DEMO-01"
+TRIAL_COMMUNE = "Xã Ia Grai"
 PROVINCE = "Gia Lai"
 
 
@@ -35,7 +36,7 @@ DEMO_USERS = (
     DemoUser("quantri", "admin", "quantri-demo"),
     DemoUser("bientap", "editor", "bientap-demo"),
     DemoUser("duyet", "approver", "duyet-demo"),
-    DemoUser("vanhanh", "operator", "vanhanh-demo", "Xã Ia Grai"),
+    DemoUser("vanhanh", "operator", "vanhanh-demo", TRIAL_COMMUNE),
     DemoUser("baocao", "viewer", "baocao-demo"),
 )
 
@@ -50,7 +51,7 @@ def trial_window(now: datetime, tz: ZoneInfo) -> str:
 def stations_csv(now: datetime, tz: ZoneInfo) -> str:
     text = (DATA / "stations.csv").read_text(encoding="utf-8")
     trial = (
-        f"{TRIAL_STATION},Cụm loa thử nghiệm (demo),Xã Ia Grai,Khu vực Ia Grai,{PROVINCE},vi;jra,"
+        f"{TRIAL_STATION},Cụm loa thử nghiệm (trình diễn),{TRIAL_COMMUNE},Khu vực Ia Grai,{PROVINCE},vi;jra,"
         f"{trial_window(now, tz)},13.9900,107.8100,2\n"
     )
     return text.rstrip("\n") + "\n" + trial

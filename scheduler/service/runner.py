@@ -55,7 +55,7 @@ def run_service(
                 continue
             if not standing_by:
                 standing_by = True
-                log.info("đang dự phòng: %s", _leader_text(context))
+                log.info("Đang dự phòng: %s", _leader_text(context))
             stop.wait(config.leader_poll_seconds)
     finally:
         lock.release()
@@ -70,7 +70,9 @@ def _leader_text(context: JobContext) -> str:
         return "không kết nối được cơ sở dữ liệu"
     if row is None or not row.holder:
         return "một bộ lập lịch khác đang giữ khóa"
-    return f"{row.holder} đang chạy chính (nhịp gần nhất {row.beat_at.isoformat() if row.beat_at else 'chưa có'})"
+    host, _, pid = row.holder.rpartition(":")
+    beat = f"lần báo gần nhất {row.beat_at.isoformat(timespec='seconds')}" if row.beat_at else "chưa báo lần nào"
+    return f"bộ lập lịch trên máy {host} (tiến trình {pid}) đang làm việc, {beat}; sẽ thay khi nó dừng"
 
 
 def _beat(context: JobContext, holder: str, started_at: datetime) -> None:
@@ -92,15 +94,18 @@ def _status_listener(context: JobContext) -> StatusListener | None:
 
 def _lead(context: JobContext, engine: Engine, lock: LeaderLock, stop: threading.Event, holder: str) -> None:
     started_at = context.clock()
-    log.info("đang chạy chính với tên %s", holder)
+    host, _, pid = holder.rpartition(":")
+    log.info("Bộ lập lịch nền bắt đầu làm việc (máy %s, tiến trình %s).", host, pid)
     runtime.install(context)
     scheduler = make_scheduler(engine, context.settings.tz)
     scheduler.start(paused=True)
     listener = _status_listener(context)
     lost = False
     try:
-        actions = reconcile(scheduler, job_specs(context.config, context.settings.tz))
-        log.info("các việc định kỳ: %s", ", ".join(f"{k} {v}" for k, v in sorted(actions.items())))
+        specs = job_specs(context.config, context.settings.tz)
+        actions = reconcile(scheduler, specs)
+        log.debug("jobs: %s", actions)
+        log.info("Các việc định kỳ: %s.", "; ".join(spec.label for spec in specs))
         scheduler.resume()
         _beat(context, holder, started_at)  # only now: a beat means the jobs are scheduled
         while not stop.wait(context.config.leader_poll_seconds):

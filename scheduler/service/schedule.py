@@ -33,33 +33,43 @@ class JobSpec:
     trigger: BaseTrigger
     signature: str  # stored as the job's name; a job whose signature changed is replaced
     misfire_grace_seconds: int
+    label: str = ""  # what and when, in Vietnamese, for the operator's log
 
 
-def _interval(job_id: str, seconds: int) -> JobSpec:
-    return JobSpec(job_id, IntervalTrigger(seconds=seconds), f"{job_id} every {seconds}s", seconds)
+WEEKDAYS_VI = {"mon": "thứ Hai", "tue": "thứ Ba", "wed": "thứ Tư", "thu": "thứ Năm", "fri": "thứ Sáu",
+               "sat": "thứ Bảy", "sun": "Chủ nhật"}  # fmt: skip
 
 
-def _cron(job_id: str, tz: ZoneInfo, at: time, grace: int, day_of_week: str = "*", minute: str | None = None,
-          hour: str | None = None) -> JobSpec:
+def _interval(job_id: str, seconds: int, what: str) -> JobSpec:
+    return JobSpec(job_id, IntervalTrigger(seconds=seconds), f"{job_id} every {seconds}s", seconds,
+                   f"{what} (mỗi {seconds} giây)")
+
+
+def _cron(job_id: str, tz: ZoneInfo, at: time, grace: int, what: str, day_of_week: str = "*",
+          minute: str | None = None, hour: str | None = None) -> JobSpec:
+    every_hour = hour == "*"
     hour = hour if hour is not None else str(at.hour)
     minute = minute if minute is not None else str(at.minute)
+    when = f"{WEEKDAYS_VI.get(day_of_week, day_of_week)} lúc {at:%H:%M}" if day_of_week != "*" else \
+        (f"mỗi giờ, phút {int(minute):02d}" if every_hour else f"hằng ngày lúc {at:%H:%M}")
     trigger = CronTrigger(day_of_week=day_of_week, hour=hour, minute=minute, timezone=tz)
-    return JobSpec(job_id, trigger, f"{job_id} cron {day_of_week} {hour}:{minute} {tz.key}", grace)
+    return JobSpec(job_id, trigger, f"{job_id} cron {day_of_week} {hour}:{minute} {tz.key}", grace,
+                   f"{what} ({when})")
 
 
 def job_specs(config: ServiceConfig, tz: ZoneInfo) -> list[JobSpec]:
     """Every job the service runs, with its trigger in local time `tz`."""
     return [
-        _interval("watch-changes", config.watch_every_seconds),
-        _interval("push-programmes", config.push_every_seconds),
-        _interval("flag-silent-stations", config.monitor_every_seconds),
-        _cron("build-next-week", tz, config.build_at, 24 * HOUR, day_of_week=config.build_day),
+        _interval("watch-changes", config.watch_every_seconds, "đọc bản tin mới duyệt, lập lại lịch khi có thay đổi"),
+        _interval("push-programmes", config.push_every_seconds, "gửi lịch mới xuống đài"),
+        _interval("flag-silent-stations", config.monitor_every_seconds, "theo dõi đài mất liên lạc"),
+        _cron("build-next-week", tz, config.build_at, 24 * HOUR, "lập lịch tuần sau", day_of_week=config.build_day),
         # Hourly at :01, so bulletins lapse just after local midnight even if a run is missed.
-        _cron("expire-bulletins", tz, time(0, 1), HOUR, hour="*", minute="1"),
-        _cron("rollup-reports", tz, config.rollup_at, 12 * HOUR),
-        _interval("check-alerts", config.alert_every_seconds),
+        _cron("expire-bulletins", tz, time(0, 1), HOUR, "lưu trữ bản tin hết hạn", hour="*", minute="1"),
+        _cron("rollup-reports", tz, config.rollup_at, 12 * HOUR, "tổng hợp số liệu báo cáo"),
+        _interval("check-alerts", config.alert_every_seconds, "kiểm tra cảnh báo"),
         # Hourly from the summary time on: the body sends once a local day, so a failed send is retried.
-        _cron("alert-summary", tz, config.alert_summary_at, HOUR, hour="*"),
+        _cron("alert-summary", tz, config.alert_summary_at, HOUR, "gửi bản tóm tắt cảnh báo trong ngày", hour="*"),
     ]
 
 

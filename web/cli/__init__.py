@@ -6,8 +6,13 @@ Loading lazily keeps `loaxa agent` free of Flask and SQLAlchemy on a station's r
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
+
+from web.cli import click_vi
+
+click_vi.install()  # before the decorators below: version_option reads its help text when applied
 
 # name -> "module:attribute"; each module owns one area's commands.
 COMMANDS: dict[str, str] = {
@@ -26,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "emergency": "web.cli.programme_cmds:emergency",
     "cap": "web.cli.cap_cmds:cap_group",
     "source": "web.cli.cap_cmds:source",
+    "apikey": "web.cli.apikey_cmds:apikey",
     "commune": "web.cli.commune_cmds:commune",
     "report": "web.cli.report_cmds:report",
     "playlist": "web.cli.playlist_cmds:playlist",
@@ -33,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "backup": "web.cli.ops_cmds:backup",
     "restore": "web.cli.ops_cmds:restore",
     "alert": "web.cli.alert_cmds:alert",
+    "care": "web.cli.care_cmds:care",
+    "agent-package": "web.cli.care_cmds:agent_package",
 }
 
 
@@ -53,6 +61,7 @@ SUMMARIES: dict[str, str] = {
     "emergency": "Phát khẩn cấp.",
     "cap": "Cảnh báo CAP 1.2 vào và ra.",
     "source": "Nguồn cấp trên và khóa API.",
+    "apikey": "Khóa API đọc dữ liệu (API mở).",
     "commune": "Xã: chính sách nhận tin của tuyến trên.",
     "report": "Báo cáo thời lượng phát sóng.",
     "playlist": "Danh sách phát trong ngày: xem, xác nhận đã phát.",
@@ -60,6 +69,8 @@ SUMMARIES: dict[str, str] = {
     "backup": "Sao lưu dữ liệu và âm thanh.",
     "restore": "Khôi phục từ bản sao lưu.",
     "alert": "Cảnh báo tới người phụ trách (thư, Zalo, Telegram).",
+    "care": "Chăm sóc đài từ xa: khởi động lại, ampli, âm lượng, cập nhật.",
+    "agent-package": "Phát hành gói phần mềm đầu thu để cập nhật từ xa.",
 }
 
 
@@ -77,12 +88,36 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
-        command = getattr(importlib.import_module(module_name), attr)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            # The base install (`pip install loaxa`, a receiver box) has only the agent's libraries.
+            raise click.ClickException(
+                f"Lệnh «loaxa {cmd_name}» cần bản cài cho máy chủ (thiếu thư viện {exc.name}): "
+                "chạy «pip install 'loaxa[server]'» rồi thử lại."
+            ) from None
+        command = getattr(module, attr)
         assert isinstance(command, click.Command)
-        return command
+        return click_vi.localise(command)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if "sqlalchemy" not in sys.modules:  # no database touched: not a schema problem
+                raise
+            from web.cli.context import schema_hint
+
+            hint = schema_hint(exc)
+            if hint is None:
+                raise
+            raise click.ClickException(hint) from None
 
 
 @click.group(cls=LazyGroup, help="loaxa — lập lịch phát thanh cho hệ thống thông tin cơ sở (loa xã).")
 @click.version_option(package_name="loaxa")
 def main() -> None:
     pass
+
+
+click_vi.localise(main)

@@ -28,11 +28,11 @@ def normalize(variant: str | None, lexicon: Path | None) -> None:
 
 
 @click.command(help="Đọc tệp văn bản thành tệp MP3 sẵn sàng phát sóng.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="TỆP", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Tệp MP3 kết quả.")
 @click.option("--engine", default=None, help="gtts, edge hoặc espeak (mặc định: thứ tự trong cấu hình).")
-@click.option("--voice", default=None)
-@click.option("--language", default="vi")
+@click.option("--voice", default=None, help="Giọng đọc của công cụ đã chọn (bỏ trống: giọng mặc định).")
+@click.option("--language", default="vi", show_default=True, help="Mã ngôn ngữ của văn bản (vi: tiếng Việt).")
 def speak(file: Path, output: Path, engine: str | None, voice: str | None, language: str) -> None:
     from audio.errors import AudioError
     from audio.pipeline import render_text_to_file

@@ -41,7 +41,7 @@ def _read(where: str) -> bytes:
 
 @cap_group.command("import", help="Nhận một cảnh báo CAP 1.2 (tệp, «-» hoặc địa chỉ http/https): kiểm tra theo "
                                   "lược đồ, chọn đài theo vùng, tạo lệnh khẩn cấp chờ người duyệt cho phát.")
-@click.argument("where")
+@click.argument("where", metavar="NGUỒN")
 @click.option("--source", "source_name", default=None, help="Tên nguồn gửi (đã tạo bằng «loaxa source add»).")
 def cap_import(where: str, source_name: str | None) -> None:
     env = load_env()
@@ -69,7 +69,7 @@ def cap_import(where: str, source_name: str | None) -> None:
 
 
 @cap_group.command("export", help="Xuất một lệnh khẩn cấp thành cảnh báo CAP 1.2 (XML).")
-@click.argument("emergency_id", type=int)
+@click.argument("emergency_id", metavar="SỐ_LỆNH", type=int)
 @click.option("-o", "--output", default="-", show_default=True, help="Tệp kết quả; «-» để in ra màn hình.")
 def cap_export(emergency_id: int, output: str) -> None:
     env = load_env()
@@ -91,7 +91,7 @@ def source() -> None:
 
 
 @source.command("add", help="Tạo nguồn và in khóa API của nó (chỉ hiện một lần).")
-@click.argument("name")
+@click.argument("name", metavar="TÊN_NGUỒN")
 def source_add(name: str) -> None:
     env = load_env()
     try:
@@ -104,7 +104,7 @@ def source_add(name: str) -> None:
 
 
 @source.command("key", help="Cấp khóa API mới cho nguồn (khóa cũ hết hiệu lực ngay).")
-@click.argument("name")
+@click.argument("name", metavar="TÊN_NGUỒN")
 def source_key(name: str) -> None:
     env = load_env()
     try:

@@ -13,7 +13,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.db.session import make_engine, make_session_factory
+from scheduler.db.session import make_engine, make_session_factory, schema_state
 from scheduler.settings import Settings
 
 T = TypeVar("T")
@@ -34,6 +34,36 @@ class Env:
 
 def load_env() -> Env:
     return Env(Settings.from_env())
+
+
+SCHEMA_HINTS = {
+    "empty": "Cơ sở dữ liệu {url} chưa được khởi tạo: chạy «loaxa init» trước (hoặc «loaxa demo» để có dữ liệu mẫu).",
+    "old": "Cơ sở dữ liệu {url} còn ở phiên bản cũ: chạy «loaxa init» để nâng cấp rồi thử lại.",
+}
+
+
+def _schema_message(env: Env) -> str | None:
+    template = SCHEMA_HINTS.get(schema_state(env.engine))
+    return template.format(url=env.engine.url.render_as_string(hide_password=True)) if template else None
+
+
+def require_schema(env: Env) -> None:
+    """Stop a long-running command at once, in one sentence, when the schema is missing or behind."""
+    message = _schema_message(env)
+    if message is not None:
+        raise click.ClickException(message)
+
+
+def schema_hint(exc: BaseException) -> str | None:
+    """The sentence to print instead of a database traceback caused by a missing or old schema."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    try:
+        return _schema_message(load_env())
+    except Exception:  # the database itself is unreachable: let the original error speak
+        return None
 
 
 def progress(items: Iterable[T], total: int, label: str) -> Iterator[T]:

@@ -19,10 +19,11 @@ def mqtt() -> None:
     pass
 
 
-@mqtt.command("acl", help="Ghi tệp mật khẩu (passwd), tệp quyền (acl) và loaxa.conf cho Mosquitto vào thư mục DIR. "
+@mqtt.command("acl", help="Ghi tệp mật khẩu (passwd), tệp quyền (acl) và loaxa.conf cho Mosquitto vào thư mục -o. "
                           "Mỗi đài chỉ đọc được chủ đề của mình. Chạy lại sau khi thêm đài hoặc cấp mã mới, "
                           "rồi nạp lại Mosquitto (kill -HUP).")
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục ghi các tệp cấu hình.")
 @click.option("--server-user", default=None, help=f"Tài khoản của máy chủ loaxa (mặc định lấy từ LOAXA_MQTT_URL, "
                                                    f"hoặc {SERVER_USER}).")
 @click.option("--server-password", default=None,
@@ -63,9 +64,9 @@ def push() -> None:
 
 
 @mqtt.command("send", help="Gửi lệnh tới một đài: stop (dừng phát), volume N (âm lượng 0-100), resync (tải lại hết).")
-@click.argument("station_code")
-@click.argument("kind", type=click.Choice(["stop", "volume", "resync"]))
-@click.argument("level", required=False, type=click.IntRange(0, 100))
+@click.argument("station_code", metavar="MÃ_ĐÀI")
+@click.argument("kind", metavar="LỆNH", type=click.Choice(["stop", "volume", "resync"]))
+@click.argument("level", metavar="[MỨC]", required=False, type=click.IntRange(0, 100))
 def send(station_code: str, kind: str, level: int | None) -> None:
     from scheduler.delivery.commands import send_command
     from web.app import system_clock

@@ -43,7 +43,7 @@ def import_group() -> None:
 @import_group.command(
     "stations", help="Nhập đài từ CSV/XLSX: code,name,commune,area,province,languages,windows,lat,lon,speakers"
 )
-@click.argument("file", type=FILE)
+@click.argument("file", metavar="TỆP", type=FILE)
 def stations(file: Path) -> None:
     env = load_env()
     try:
@@ -57,7 +57,7 @@ def stations(file: Path) -> None:
 
 
 @import_group.command("bulletins", help="Nhập bản tin từ CSV/XLSX (xem docs/csv-formats.md).")
-@click.argument("file", type=FILE)
+@click.argument("file", metavar="TỆP", type=FILE)
 @click.option("--approve-as", default=None, help="Đánh dấu các bản tin là đã duyệt bởi người dùng này.")
 def bulletins(file: Path, approve_as: str | None) -> None:
     env = load_env()

@@ -1,4 +1,4 @@
-"""`loaxa backup -o DIR` and `loaxa restore DIR`: the database and the media files together."""
+"""`loaxa backup -o DIR` and `loaxa restore BACKUP_DIR`: the database and the media files together."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
 
 
-@click.command(help="Sao lưu cơ sở dữ liệu và thư mục media vào thư mục DIR (mới hoặc trống).")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.command(help="Sao lưu cơ sở dữ liệu và thư mục media vào thư mục -o (mới hoặc trống).")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục sao lưu (mới hoặc trống).")
 def backup(out_dir: Path) -> None:
     env = load_env()
     try:
@@ -32,8 +33,8 @@ def backup(out_dir: Path) -> None:
     )
 
 
-@click.command(help="Khôi phục bản sao lưu DIR vào cơ sở dữ liệu trống và thư mục media đang cấu hình.")
-@click.argument("backup_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.command(help="Khôi phục bản sao lưu THƯ_MỤC_SAO_LƯU vào cơ sở dữ liệu trống và thư mục media đang cấu hình.")
+@click.argument("backup_dir", metavar="THƯ_MỤC_SAO_LƯU", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Xóa toàn bộ dữ liệu hiện có rồi thay bằng bản sao lưu.")
 def restore(backup_dir: Path, force: bool) -> None:
     env = load_env()

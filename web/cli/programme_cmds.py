@@ -101,7 +101,8 @@ def write_atomically(target: Path, data: bytes) -> None:
 @programme.command("export", help="Xuất lịch tuần của một đài: json (manifest), m3u, ics (lịch) hoặc pdf (bản in).")
 @click.option("--week", "week_text", required=True, help="Tuần dạng NĂM-Wtuần, ví dụ 2026-W48.")
 @click.option("--station", required=True, help="Mã đài.")
-@click.option("--format", "fmt", type=click.Choice(["json", "m3u", "ics", "pdf"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "m3u", "ics", "pdf"]), default="json", show_default=True,
+              help="Định dạng tệp: json (như đài nhận), m3u (danh sách phát), ics (lịch), pdf (bản in).")
 @click.option("-o", "--output", required=True, help="Tệp kết quả; «-» để in ra màn hình (trừ pdf).")
 def export(week_text: str, station: str, fmt: str, output: str) -> None:
     env = load_env()
@@ -121,7 +122,8 @@ def export(week_text: str, station: str, fmt: str, output: str) -> None:
 @programme.command("explain", help="Giải thích lịch tuần: số lượt đã xếp so với yêu cầu, và lý do thiếu.")
 @click.option("--week", "week_text", default=None, help=WEEK_HELP)
 @click.option("--station", default=None, help="Chỉ xem đài có mã này.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: để đọc; json: cho chương trình khác.")
 def explain_cmd(week_text: str | None, station: str | None, fmt: str) -> None:
     env = load_env()
     now = system_clock()
@@ -278,8 +280,9 @@ def emergency_list() -> None:
 
 
 @emergency.command("status", help="Bảng theo dõi một lệnh khẩn cấp: trạng thái của từng đài.")
-@click.argument("emergency_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.argument("emergency_id", metavar="SỐ_LỆNH", type=int)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: để đọc; json: cho chương trình khác.")
 def emergency_status(emergency_id: int, fmt: str) -> None:
     from scheduler.emergencies import tracking
 
@@ -336,28 +339,28 @@ def _act(emergency_id: int, username: str | None, action: str) -> None:
 
 
 @emergency.command("cancel", help="Hủy một lệnh khẩn cấp: bỏ các lần phát chưa diễn ra, dừng đài đang phát nó.")
-@click.argument("emergency_id", type=int)
+@click.argument("emergency_id", metavar="SỐ_LỆNH", type=int)
 @click.option("--user", "username", default=None, help="Người hủy lệnh (ghi vào nhật ký).")
 def emergency_cancel(emergency_id: int, username: str | None) -> None:
     _act(emergency_id, username, "cancel")
 
 
 @emergency.command("hold", help="Tạm dừng một lệnh khẩn cấp (tiếp tục bằng «loaxa emergency resume»).")
-@click.argument("emergency_id", type=int)
+@click.argument("emergency_id", metavar="SỐ_LỆNH", type=int)
 @click.option("--user", "username", default=None, help="Người ra lệnh (ghi vào nhật ký).")
 def emergency_hold(emergency_id: int, username: str | None) -> None:
     _act(emergency_id, username, "hold")
 
 
 @emergency.command("resume", help="Tiếp tục một lệnh đã tạm dừng: đài chưa phát sẽ phát ngay.")
-@click.argument("emergency_id", type=int)
+@click.argument("emergency_id", metavar="SỐ_LỆNH", type=int)
 @click.option("--user", "username", default=None, help="Người ra lệnh (ghi vào nhật ký).")
 def emergency_resume(emergency_id: int, username: str | None) -> None:
     _act(emergency_id, username, "resume")
 
 
 @emergency.command("release", help="Cho phát một lệnh đang chờ duyệt (yêu cầu của biên tập viên, cảnh báo CAP).")
-@click.argument("emergency_id", type=int)
+@click.argument("emergency_id", metavar="SỐ_LỆNH", type=int)
 @click.option("--user", "username", default=None, help="Người duyệt (ghi vào nhật ký).")
 def emergency_release(emergency_id: int, username: str | None) -> None:
     _act(emergency_id, username, "release")

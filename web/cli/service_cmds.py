@@ -8,15 +8,15 @@ import threading
 from types import FrameType
 
 import click
-from sqlalchemy import inspect
 
 from web.app import system_clock
-from web.cli.context import load_env
+from web.cli import logs
+from web.cli.context import load_env, require_schema
 
 
 @click.command(help="Chạy máy chủ web (trang quản trị và API cho các đài) bằng waitress, nhiều luồng.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe; 0.0.0.0 cho mọi địa chỉ.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Cổng lắng nghe.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Số luồng xử lý.")
 @click.option("--connections", default=2000, show_default=True, type=click.IntRange(100, 20000),
               help="Số kết nối mở cùng lúc tối đa: mỗi đài giữ một kết nối HTTP (keep-alive).")
@@ -26,11 +26,15 @@ def serve(host: str, port: int, threads: int, connections: int) -> None:
     from web.app import create_app
 
     env = load_env()
-    app = create_app(env.settings)
+    require_schema(env)
+    app = create_app(env.settings, threads=threads)
     click.echo(f"loaxa đang phục vụ tại http://{host}:{port} ({threads} luồng). Nhấn Ctrl+C để dừng.", err=True)
     # waitress accepts only 100 connections by default: with more stations than that keeping their
     # connection open, the rest would wait minutes (an emergency's audio download among them).
-    waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa", connection_limit=connections)
+    # poll(), not select(): select() cannot watch a descriptor numbered 1024 or more, and with a thousand
+    # stations connected waitress's loop died on the first one ("filedescriptor out of range").
+    waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa", connection_limit=connections,
+                   asyncore_use_poll=True)
 
 
 @click.command(help="Chạy dịch vụ lập lịch nền (tạo âm thanh, lập lịch tuần, gửi lịch, theo dõi đài). "
@@ -40,27 +44,22 @@ def scheduler(verbose: bool) -> None:
     from scheduler.service.config import ServiceConfig
     from scheduler.service.runner import run_service
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING if not verbose else logging.DEBUG)
     env = load_env()
     try:
         config = ServiceConfig.from_env()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    if "service_heartbeat" not in inspect(env.engine).get_table_names():
-        raise click.ClickException("Cơ sở dữ liệu chưa được khởi tạo hoặc còn phiên bản cũ: chạy «loaxa init» trước.")
+    require_schema(env)
     env.engine.dispose()
+    logs.setup("bộ lập lịch", verbose)
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger(__name__).info("signal %s: stopping", signum)
+        logging.getLogger(__name__).info("Nhận tín hiệu %s: đang dừng.", signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, _stop)
     try:
         run_service(env.settings, config, stop, system_clock)
     except ValueError as exc:

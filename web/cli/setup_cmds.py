@@ -41,11 +41,13 @@ def _read_password(password_file: Path | None) -> str:
 
 @user.command("add", help="Thêm tài khoản. Vai trò: admin, editor, approver, operator, viewer. "
                           "Phạm vi: --commune (một xã) hoặc --area (một khu vực); bỏ trống là toàn tỉnh.")
-@click.argument("username")
-@click.option("--role", required=True, type=click.Choice(sorted(accounts.ROLES)))
+@click.argument("username", metavar="TÊN")
+@click.option("--role", required=True, type=click.Choice(sorted(accounts.ROLES)),
+              help="Vai trò: " + ", ".join(f"{k} ({v})" for k, v in sorted(accounts.ROLES.items())) + ".")
 @click.option("--commune", default=None, help="Xã: phạm vi làm việc (bắt buộc với vai trò operator).")
 @click.option("--area", default=None, help="Khu vực (huyện cũ): phạm vi làm việc của biên tập viên, người duyệt.")
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Tệp chứa mật khẩu (dòng đầu); bỏ trống để nhập từ bàn phím.")
 def user_add(username: str, role: str, commune: str | None, area: str | None, password_file: Path | None) -> None:
     from scheduler.access import describe
 
@@ -92,8 +94,8 @@ def user_list() -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
 
 
-@user.command("disable", help="Khóa tài khoản NAME: không đăng nhập được nữa, lịch sử vẫn giữ.")
-@click.argument("name")
+@user.command("disable", help="Khóa tài khoản TÊN: không đăng nhập được nữa, lịch sử vẫn giữ.")
+@click.argument("name", metavar="TÊN")
 def user_disable(name: str) -> None:
     env = load_env()
     now = system_clock()
@@ -116,8 +118,8 @@ def user_disable(name: str) -> None:
     click.echo(f"Đã khóa tài khoản «{name}».")
 
 
-@user.command("enable", help="Mở khóa tài khoản NAME.")
-@click.argument("name")
+@user.command("enable", help="Mở khóa tài khoản TÊN.")
+@click.argument("name", metavar="TÊN")
 def user_enable(name: str) -> None:
     env = load_env()
     with transaction(env.sessions) as session:
@@ -131,9 +133,10 @@ def user_enable(name: str) -> None:
     click.echo(f"Đã mở khóa tài khoản «{name}».")
 
 
-@user.command("passwd", help="Đặt lại mật khẩu cho tài khoản NAME.")
-@click.argument("name")
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@user.command("passwd", help="Đặt lại mật khẩu cho tài khoản TÊN.")
+@click.argument("name", metavar="TÊN")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Tệp chứa mật khẩu (dòng đầu); bỏ trống để nhập từ bàn phím.")
 def user_passwd(name: str, password_file: Path | None) -> None:
     env = load_env()
     with env.sessions() as session:
@@ -156,9 +159,9 @@ def station() -> None:
 
 
 @station.command(
-    "token", help="In mã truy cập mới cho đài CODE, hoặc với --all ghi mã mọi đài vào tệp CSV. Mã cũ bị thu hồi."
+    "token", help="In mã truy cập mới cho đài MÃ_ĐÀI, hoặc với --all ghi mã mọi đài vào tệp CSV. Mã cũ bị thu hồi."
 )
-@click.argument("code", required=False)
+@click.argument("code", metavar="[MÃ_ĐÀI]", required=False)
 @click.option("--all", "all_stations", is_flag=True, help="Cấp mã mới cho mọi đài đang hoạt động.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Tệp CSV (code,token) để ghi mã khi dùng --all; chỉ chủ tệp đọc được (0600).")

@@ -48,6 +48,8 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("stations.index", "Đài và cụm loa", "stations.view"),
     ("fleetmap.index", "Bản đồ", "stations.view"),
     ("emergencies.index", "Phát khẩn cấp", "emergencies.view"),
+    ("live.index", "Phát trực tiếp", "live.start"),
+    ("choices.index", "Tin tuyến trên", "choices.decide"),
     ("alerts.index", "Cảnh báo", "alerts.view"),
     ("reports.index", "Báo cáo", "reports.view"),
     ("audit.index", "Nhật ký", "audit.view"),

@@ -109,7 +109,7 @@ def test_disk_clock_and_relay_rules_with_zalo_and_telegram_formats(
     assert all(h.body["recipient"] == {"user_id": "8844"} for h in zalo)
     texts = " ".join(h.body["message"]["text"] for h in zalo)
     assert "Còn trống 120 MB (ngưỡng 200 MB)" in texts
-    assert "Đồng hồ đầu thu chậm 95.0 giây" in texts
+    assert "Đồng hồ đầu thu nhanh 95,0 giây so với máy chủ (ngưỡng 5 giây)" in texts
     assert "Không mở được luồng tiếp sóng." in texts
     [tg] = webhooks.at("/tg")  # this recipient hears of disk alerts only
     assert tg.body["chat_id"] == "-1001" and "IAGRAI-02" in tg.body["text"]
@@ -128,6 +128,14 @@ def test_disk_clock_and_relay_rules_with_zalo_and_telegram_formats(
     back = check_alerts(province, alert_settings, NOW + timedelta(minutes=3))
     assert sorted(back.recovered) == ["clock:IADER-01", "relay:CHUPAH-01"]
     assert open_keys(province) == {"disk:IAGRAI-02"}
+    # The box's relay watchdog reports the stream down now: an alert at once, over when it clears.
+    fault = {"title": "Thời sự VOV1", "kind": "relay", "reason": "luồng im lặng quá 20 giây"}
+    contact(province, NOW + timedelta(minutes=4), "IADER-01", stream_fault=fault)
+    assert check_alerts(province, alert_settings, NOW + timedelta(minutes=4)).opened == ["relay:IADER-01"]
+    assert "Luồng tiếp sóng đang hỏng: «Thời sự VOV1» — luồng im lặng quá 20 giây" in \
+        webhooks.at("/zalo")[-1].body["message"]["text"]
+    contact(province, NOW + timedelta(minutes=5), "IADER-01", stream_fault=None)
+    assert check_alerts(province, alert_settings, NOW + timedelta(minutes=5)).recovered == ["relay:IADER-01"]
 
 
 def test_a_threshold_change_and_a_rule_turned_off(

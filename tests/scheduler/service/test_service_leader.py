@@ -139,7 +139,7 @@ def test_a_standby_scheduler_takes_over_when_the_leader_is_killed(
     leader, leader_log = spawn("leader")
     _wait_for(lambda: _leader_pid(sessions) == leader.pid, 60, "the first scheduler to lead")
     standby, standby_log = spawn("standby")
-    _wait_for(lambda: "đang dự phòng" in standby_log.read_text(), 60, "the second scheduler to stand by")
+    _wait_for(lambda: "Đang dự phòng" in standby_log.read_text(), 60, "the second scheduler to stand by")
     with sessions() as s:
         first_beat = heartbeat.read(s)
     assert first_beat is not None and first_beat.beat_at is not None
@@ -149,12 +149,12 @@ def test_a_standby_scheduler_takes_over_when_the_leader_is_killed(
     leader.send_signal(signal.SIGKILL)
     leader.wait(timeout=30)
     _wait_for(lambda: _leader_pid(sessions) == standby.pid, 60, "the standby to take over")
-    assert "đang chạy chính" in standby_log.read_text()
-    assert "các việc định kỳ:" in standby_log.read_text()  # it started the job scheduler on the shared job store
+    assert "Bộ lập lịch nền bắt đầu làm việc" in standby_log.read_text()
+    assert "Các việc định kỳ:" in standby_log.read_text()  # it started the job scheduler on the shared job store
 
     standby.send_signal(signal.SIGTERM)
     assert standby.wait(timeout=60) == 0, standby_log.read_text()
-    assert "đang chạy chính" in leader_log.read_text()
+    assert "Bộ lập lịch nền bắt đầu làm việc" in leader_log.read_text()
 
 
 def _beat(sessions: sessionmaker[Session]) -> datetime | None:
