@@ -3,8 +3,9 @@
 `decide` is pure: programme items, play-log rows, emergency airtime, declined bulletins and one
 `now` in, a verdict per item out. `load_states` is its database edge. The operator's day page,
 `loaxa playlist today` and every week grid call these, so they always agree; the airtime reports
-count the same way (tests/scheduler/test_item_states.py checks it): an item is *aired* when a
-play answering it was `played` or `partial`, *missed* otherwise.
+count the same way (tests/scheduler/delivery/test_operator_day.py checks it; each rule is tested in
+tests/scheduler/test_item_state_rules.py): an item is *aired* when a play answering it was `played` or
+`partial`, *missed* otherwise.
 
 A play answers an item when it is the same station's and names the item's id or, when its id
 answers no item (the programme was rebuilt since), the item's scheduled start — as in

@@ -3,7 +3,8 @@
 A leaf module of pure standard library: the server (scheduler.manifest, scheduler.delivery, web.api)
 and the station agent (scheduler.agent) both import it, so the two ends cannot drift apart, as
 LibreTime's player/events.py types its events. Documented for people in docs/station-api.md; the
-manifest's JSON Schema is docs/manifest.schema.json.
+manifest's JSON Schema is scheduler/manifest.schema.json (docs/manifest.schema.json links to it), which the
+OpenAPI document of /api/v1/openapi.json embeds (web/openapi.py).
 """
 
 from __future__ import annotations
@@ -24,8 +25,14 @@ CMD_TOPIC = "cmd"
 STATUS_TOPIC = "status"
 EVENT_TOPIC = "event"  # station -> server, QoS 1, not retained: what became of an emergency
 
-CommandKind = Literal["play", "stop", "volume", "resync"]
-COMMAND_KINDS: tuple[str, ...] = ("play", "stop", "volume", "resync")
+CommandKind = Literal["play", "stop", "volume", "resync", "restart", "reboot", "amplifier", "update"]
+COMMAND_KINDS: tuple[str, ...] = ("play", "stop", "volume", "resync", "restart", "reboot", "amplifier", "update")
+# Remote care (scheduler.delivery.care on the server, scheduler.agent.care on the box): each answered by a
+# CareResult in the station's status.
+CARE_KINDS: tuple[str, ...] = ("restart", "reboot", "amplifier", "volume", "resync", "update")
+AMPLIFIER_STATES: tuple[str, ...] = ("on", "off")
+# The agent process exits with this code to be started again (by `loaxa agent --supervise` or systemd).
+RESTART_EXIT_CODE = 75
 # A command that reaches a station later than this is not obeyed: a persistent MQTT session
 # may hand over an emergency hours old after a long outage, and airing it then would mislead.
 DEFAULT_COMMAND_TTL = timedelta(minutes=15)
@@ -53,6 +60,12 @@ PLAYLOG_PATH = f"{API_PREFIX}/playlog"
 STATUS_PATH = f"{API_PREFIX}/status"
 MQTT_PATH = f"{API_PREFIX}/mqtt"
 EMERGENCY_REPORTS_PATH = f"{API_PREFIX}/emergency-reports"
+OPENAPI_PATH = f"{API_PREFIX}/openapi.json"  # the OpenAPI 3.1 document of this API and the open read API
+
+
+def agent_package_path(sha256: str) -> str:
+    """Where a box downloads a published agent package (a wheel), with its token."""
+    return f"{API_PREFIX}/agent-package/{sha256}.whl"
 
 MANIFEST_FORMAT = 1
 
@@ -262,6 +275,9 @@ class Command:
     stop: stop what is playing now (with `emergency` set: only if that emergency is what plays).
     volume: set `volume` 0-100 (in a play: the play's own volume; None = the station's).
     resync: re-fetch and re-verify all.
+    restart: restart the agent process; reboot: run the box's configured reboot command;
+    amplifier: switch the amplifier `state` on or off (the box's configured command);
+    update: install the agent package at `package_url` (checked against `sha256`), version `version`.
     """
 
     kind: CommandKind
@@ -276,6 +292,9 @@ class Command:
     volume: int | None = None
     emergency: int | None = None
     airing: int | None = None
+    state: str | None = None  # amplifier: on | off
+    package_url: str | None = None  # update
+    version: str | None = None  # update
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
@@ -312,6 +331,11 @@ class Command:
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise ValueError(f"Trường {key} «{value}» không hợp lệ; cần số nguyên không âm.")
         sha = data.get("sha256")
+        state = data.get("state")
+        if kind == "amplifier" and state not in AMPLIFIER_STATES:
+            raise ValueError(f"Trạng thái ampli «{state}» không hợp lệ; dùng on hoặc off.")
+        if kind == "update" and not (sha and data.get("package_url") and data.get("version")):
+            raise ValueError("Lệnh cập nhật phần mềm thiếu package_url, sha256 hoặc version.")
         if kind == "play" and not (sha or data.get("stream_url")):
             raise ValueError("Lệnh phát khẩn cấp thiếu sha256 của tệp âm thanh hoặc stream_url.")
         if sha is not None and not is_sha256(str(sha)):
@@ -336,7 +360,43 @@ class Command:
             volume=volume,
             emergency=data.get("emergency"),
             airing=data.get("airing"),
+            state=str(state) if state is not None else None,
+            package_url=str(data["package_url"]) if data.get("package_url") else None,
+            version=str(data["version"])[:64] if data.get("version") else None,
         )
+
+
+CareState = Literal["ok", "failed", "running"]
+
+
+@dataclass(frozen=True)
+class CareResult:
+    """What became of one remote-care command on the box, carried in the status (`care`, latest first)."""
+
+    id: str  # the command's id
+    kind: str
+    result: CareState
+    at: str  # ISO instant with offset
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CareResult:
+        """Parse and validate; ValueError (Vietnamese)."""
+        if not isinstance(data, dict):
+            raise ValueError("Kết quả lệnh phải là đối tượng JSON.")
+        if data.get("result") not in ("ok", "failed", "running"):
+            raise ValueError(f"Kết quả lệnh «{data.get('result')}» không hợp lệ.")
+        try:
+            if datetime.fromisoformat(str(data.get("at"))).tzinfo is None:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"Thời điểm «{str(data.get('at'))[:40]}» của kết quả lệnh không hợp lệ.") from None
+        return cls(id=str(data.get("id") or "")[:64], kind=str(data.get("kind") or "")[:20], result=data["result"],
+                   at=str(data["at"]),
+                   message="".join(c for c in str(data.get("message") or "") if c.isprintable())[:500])
 
 
 EmergencyState = Literal["received", "playing", "played", "failed", "stopped", "expired"]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from scheduler.db.models import Emergency, Source, Station
-from scheduler.delivery import station_api
+from scheduler.delivery import care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
 from scheduler.manifest import build_manifest
@@ -213,10 +213,13 @@ def status() -> Response:
     except ValueError as exc:
         session.rollback()
         return error(400, str(exc))
-    # The station's contact is how it learns of emergencies when it has no live MQTT link.
+    body = json_body()
+    care.record_results(session, station, body.get("care") if isinstance(body, dict) else None, when)
+    # The station's contact is how it learns of emergencies and care commands when it has no live MQTT link.
     commands = [c.to_dict() for c in station_commands(session, station, when)]
+    care_commands = [c.to_dict() for c in care.pending_commands(session, station, when)]
     _commit(session)
-    return jsonify(ok=True, server_time=when.isoformat(), emergencies=commands)
+    return jsonify(ok=True, server_time=when.isoformat(), emergencies=commands, commands=care_commands)
 
 
 @bp.post("/emergency-reports")
@@ -240,13 +243,18 @@ def mqtt() -> Response:
     return jsonify(station_api.mqtt_config(current_station(), settings()))
 
 
-def _source() -> Source | None:
-    """The upstream source named by the request's API key (X-API-Key, or Authorization: Bearer)."""
+def request_api_key() -> str:
+    """The API key an outside system sent: X-API-Key, or Authorization: Bearer (sources and read consumers)."""
     key = request.headers.get("X-API-Key", "").strip()
     if not key:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         key = token.strip() if scheme.lower() == "bearer" else ""
-    return source_for_key(db(), key, now())
+    return key
+
+
+def _source() -> Source | None:
+    """The upstream source named by the request's API key."""
+    return source_for_key(db(), request_api_key(), now())
 
 
 SOURCE_KEY_MISSING = ("Thiếu hoặc sai khóa API của nguồn (tiêu đề X-API-Key: <khóa>). "

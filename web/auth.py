@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stations.view": frozenset({"admin", "editor", "approver", "operator"}),
     "stations.edit": frozenset({"admin"}),
     "stations.token": frozenset({"admin", "operator"}),
+    # restart, reboot, amplifier, volume, resync (scheduler.delivery.care)
+    "stations.care": frozenset({"admin", "operator"}),
+    "stations.update": frozenset({"admin"}),  # install a new agent package on a box
     "emergencies.view": frozenset({"admin", "approver", "editor", "operator"}),
     "emergencies.start": frozenset({"admin", "approver"}),  # scheduler.emergencies.lifecycle.STARTERS
     "emergencies.request": frozenset({"admin", "approver", "editor"}),  # an editor's order waits for approval

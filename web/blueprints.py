@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from web import api, health, reports, views
+from web import api, health, open_api, reports, views
 from web.context import close_db
 from web.views import alerts, auditlog, bulletins, choices, emergencies, fleetmap, programmes, stations, today, users
 
 # Each area owns its module and its blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (
     api.bp,
+    open_api.bp,
     views.bp,
     today.bp,
     today.listen_bp,

@@ -23,6 +23,7 @@ import requests
 
 from scheduler import wire
 from scheduler.agent.audio_cache import AudioCache
+from scheduler.agent.care import Care, CareConfig
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
 from scheduler.agent.emergency import EmergencyReports
 from scheduler.agent.mqtt_link import MqttConfig, MqttLink
@@ -61,6 +62,7 @@ class AgentConfig:
     default_volume: int = 80
     intervals: SyncIntervals = field(default_factory=SyncIntervals)
     watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
+    care: CareConfig = field(default_factory=CareConfig)  # remote care: reboot, amplifier, updates
 
 
 @dataclass
@@ -124,6 +126,10 @@ class Agent:
         self._reload_slots()
         self.handled = self.store.handled_keys()
         self._recover(clock())
+        self.exit_code = 0  # wire.RESTART_EXIT_CODE once a restart was asked for
+        self._stop: threading.Event | None = None
+        self.care = Care(self.store, config.care, self._request_restart)
+        self.care.started(clock())
 
     # -- start-up -------------------------------------------------------------------------------
 
@@ -220,16 +226,8 @@ class Agent:
             return
         # Marked before acting: a repeated delivery (QoS 1, or after a restart) is not obeyed twice.
         self._handle(key, now)
-        if cmd.kind == "volume" and cmd.volume is not None:
-            self.volume = cmd.volume
-            self.store.set_value("volume", str(cmd.volume))
-        elif cmd.kind == "resync":
-            self.syncer.state.force = True
-            self.syncer.state.next_status = None
-            for sha in self.cache.cached():
-                self.cache.verify(sha, force=True)
-            self._net_next = None
-            self.net_wake.set()
+        if cmd.kind in wire.CARE_KINDS:
+            self._care(cmd, now)
         elif cmd.kind == "stop":
             playing = self.current
             # A stop naming an emergency (hold, cancel) only ends that emergency, never the programme.
@@ -242,6 +240,33 @@ class Agent:
                 self._announce(now)
         else:
             self._emergency(cmd, key, now)
+
+    def _care(self, cmd: wire.Command, now: datetime) -> None:
+        """Remote care (scheduler.agent.care); the result goes out with a status sent at once."""
+        if cmd.expired(now):
+            self.care.record(cmd, "failed", "Lệnh đến đầu thu quá muộn (đã hết hạn) nên không thực hiện.", now)
+        elif cmd.kind == "volume" and cmd.volume is not None:
+            self.volume = cmd.volume
+            self.store.set_value("volume", str(cmd.volume))
+            self.care.record(cmd, "ok", f"Đã đặt âm lượng {cmd.volume}.", now)
+        elif cmd.kind == "resync":
+            self.syncer.state.force = True
+            bad = [sha for sha in self.cache.cached() if not self.cache.verify(sha, force=True)]
+            self.care.record(cmd, "ok", "Đã kiểm tra lại lịch phát và âm thanh"
+                             + (f"; {len(bad)} tệp hỏng sẽ được tải lại." if bad else "; mọi tệp đều đúng."), now)
+        else:
+            self.care.handle(cmd, now)
+        self.syncer.state.next_status = None
+        self._net_next = None
+        self.net_wake.set()
+
+    def _request_restart(self) -> None:
+        """Stop the loops and exit with wire.RESTART_EXIT_CODE: the launcher or systemd starts the agent again."""
+        self.exit_code = wire.RESTART_EXIT_CODE
+        if self._stop is not None:
+            self._stop.set()
+        self.wake.set()
+        self.net_wake.set()
 
     def _emergency(self, cmd: wire.Command, key: str, now: datetime) -> None:
         duration = cmd.duration_ms or (
@@ -597,7 +622,7 @@ class Agent:
             "clock_offset_ms": self.syncer.state.clock_offset_ms,
             "disk_free_mb": self.cache.free_bytes() // (1024 * 1024),
             "volume": self.volume,
-            **self.hardware(),
+            **self._hardware(),
             "player": self.player.name,
             "playing": None if playing is None else {
                 "title": playing.slot.title, "kind": playing.slot.kind, "bulletin": playing.slot.bulletin,
@@ -608,7 +633,15 @@ class Agent:
             "plays_set_aside": self.store.set_aside_count(),
             "stream_fault": None if self.fault is None else self.fault.as_status(),
             "mqtt": self._mqtt_connected(),
+            "care": self.care.results()[:10],
         }
+
+    def _hardware(self) -> dict[str, Any]:
+        """The hardware probe; an amplifier it cannot see is reported as last switched by command."""
+        data = self.hardware()
+        if data.get("amplifier", "unknown") == "unknown" and self.care.amplifier is not None:
+            data = {**data, "amplifier": self.care.amplifier}
+        return data
 
     def ensure_mqtt(self, now: datetime) -> None:
         """Connect to the broker the server names (cached for offline restarts); never raises."""
@@ -684,6 +717,7 @@ class Agent:
     def run_forever(self, stop: threading.Event, threaded: bool = True, tick: float = 0.25) -> None:
         """The real loop. Threaded: playback wakes every `tick` s or at once on a command; the network
         runs beside it. Not threaded: run_once then the injected sleep (simulation)."""
+        self._stop = stop
         if not threaded:
             sleep = self._sleep or (lambda s: stop.wait(s) and None)
             while not stop.is_set():

@@ -274,7 +274,9 @@ class Syncer:
         after = clock()
         server_time = answer.get("server_time") if isinstance(answer, dict) else None
         # Emergencies ride on the status answer: how a box without a live MQTT link learns of them.
-        commands = answer.get("emergencies") if isinstance(answer, dict) else None
+        # Remote care commands too (`commands`), for a box without a live MQTT link.
+        commands = [*(answer.get("emergencies") or []), *(answer.get("commands") or [])] \
+            if isinstance(answer, dict) else None
         if commands and self._on_commands is not None:
             self._on_commands(list(commands))
         if server_time:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduler.settings import DEFAULT_SILENT_MINUTES
+from scheduler.station_status import number
 
 SILENT, EMERGENCY, RELAY, DISK, CLOCK = "silent", "emergency", "relay", "disk", "clock"
 KINDS: tuple[str, ...] = (SILENT, EMERGENCY, RELAY, DISK, CLOCK)
@@ -31,7 +32,8 @@ RULE_KINDS: dict[str, RuleKind] = {
     EMERGENCY: RuleKind(EMERGENCY, "Tin khẩn cấp không phát được ở đài", "", 0, 0, 0),
     RELAY: RuleKind(RELAY, "Tiếp sóng bị lỗi", "lần lỗi liên tiếp", 1, 1, 50),
     DISK: RuleKind(DISK, "Đầu thu sắp hết dung lượng", "MB còn trống", 200, 1, 1_000_000),
-    CLOCK: RuleKind(CLOCK, "Đồng hồ đầu thu lệch giờ", "giây", 30, 1, 86_400),
+    # The same defaults as the station page's warnings (scheduler.station_status): 200 MB, 5 s.
+    CLOCK: RuleKind(CLOCK, "Đồng hồ đầu thu lệch giờ", "giây", 5, 1, 86_400),
 }
 
 
@@ -115,9 +117,10 @@ def evaluate(stations: Iterable[StationFacts], rules: Mapping[str, Rule], now: d
         if rule is not None and rule.enabled:
             offset = s.clock_offset_ms
             firing = None if offset is None else abs(offset) > rule.threshold * 1000
-            ahead = "nhanh" if (offset or 0) > 0 else "chậm"
+            # The agent measures server time minus its own: positive means the box runs behind.
+            way = "chậm" if (offset or 0) > 0 else "nhanh"
             out.append(Condition(f"{CLOCK}:{s.code}", CLOCK, s.code, firing,
-                                 f"Đồng hồ đầu thu {ahead} {abs(offset or 0) / 1000:.1f} giây so với máy chủ "
+                                 f"Đồng hồ đầu thu {way} {number(abs(offset or 0) / 1000, 1)} giây so với máy chủ "
                                  f"(ngưỡng {rule.threshold} giây)."))
         rule = rules.get(RELAY)
         if rule is not None and rule.enabled:

@@ -293,6 +293,20 @@ class Source(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class ApiConsumer(Base):
+    """A system allowed to read loaxa's open API (the province's dashboards, an upstream source system),
+    with its own API key and scopes such as read:stations (scheduler.apikeys)."""
+
+    __tablename__ = "api_consumer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128), index=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class CommuneDecision(Base):
     """A commune's answer to a bulletin from above under its `chon` policy: nhan (air it) or khong.
 
@@ -533,3 +547,37 @@ class Alert(Base):
     errors: Mapped[str] = mapped_column(Text, default="")
 
     station: Mapped[Station | None] = relationship()
+
+
+class StationCommand(Base):
+    """One remote-care command to a station (scheduler.delivery.care): restart, reboot, amplifier, volume,
+    resync, update. Sent over MQTT, and handed over HTTP on the station's status until it answers;
+    `result` is what the box reported (CareResult): "" while waiting, then running | ok | failed."""
+
+    __tablename__ = "station_command"
+    __table_args__ = (Index("ix_station_command_station", "station_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    command_id: Mapped[str] = mapped_column(String(64), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the wire Command
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    via: Mapped[str] = mapped_column(String(10), default="")  # mqtt | http
+    result: Mapped[str] = mapped_column(String(10), default="")
+    result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class AgentPackage(Base):
+    """A station agent release the server publishes (a wheel under the media dir), for `update` commands."""
+
+    __tablename__ = "agent_package"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))  # relative to the media dir
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by: Mapped[str] = mapped_column(String(80), default="")

@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from openapi_check import CheckedClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import ACCOUNTS, PASSWORD, STATIONS, World
@@ -21,6 +22,12 @@ from scheduler.db.session import transaction
 from scheduler.settings import Settings
 from web.app import create_app
 from web.auth import session_fingerprint
+
+
+@pytest.fixture(autouse=True)
+def _openapi_checked_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app's test client in these tests checks each /api/v1 answer against the OpenAPI document."""
+    monkeypatch.setattr(Flask, "test_client_class", CheckedClient)
 
 
 @pytest.fixture(scope="session")

@@ -184,3 +184,16 @@ def _commune_id(sessions: sessionmaker[Session]) -> int:
 
     with sessions() as s:
         return s.scalars(select(Commune.id).where(Commune.name == "Xã Ia Dêr")).one()
+
+
+def test_the_days_report_shows_the_manual_play_and_the_missed_reason(as_user: Client, day: dict[str, int],
+                                                                     clock: FakeClock) -> None:
+    operator = as_user("vanhanh")
+    operator.post(f"/hom-nay/muc/{day['Tin một cửa']}/da-phat")
+    operator.post(f"/hom-nay/muc/{day['Tin tiêm chủng']}/khong-phat-duoc", data={"ly_do": "mat-dien"})
+    html = as_user("quantri").get("/bao-cao/?from=23/11/2026&to=23/11/2026&by=source").get_data(as_text=True)
+    text = text_of(html)
+    assert "3 lượt theo kế hoạch 1 lượt đã phát 2 lượt bỏ lỡ" in text
+    assert "Xác nhận thủ công 1 1 0" in text  # the operator's "đã phát" counts as aired, by hand
+    assert "IADER-01 Xã Ia Dêr Bản tin Tin tiêm chủng" in text and "Bỏ qua Mất điện" in text
+    assert "Tin một cửa" not in text[text.index("Lượt bỏ lỡ và lý do"):]  # confirmed: not among the missed

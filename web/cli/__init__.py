@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "emergency": "web.cli.programme_cmds:emergency",
     "cap": "web.cli.cap_cmds:cap_group",
     "source": "web.cli.cap_cmds:source",
+    "apikey": "web.cli.apikey_cmds:apikey",
     "commune": "web.cli.commune_cmds:commune",
     "report": "web.cli.report_cmds:report",
     "playlist": "web.cli.playlist_cmds:playlist",
@@ -38,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "backup": "web.cli.ops_cmds:backup",
     "restore": "web.cli.ops_cmds:restore",
     "alert": "web.cli.alert_cmds:alert",
+    "care": "web.cli.care_cmds:care",
 }
 
 
@@ -58,6 +60,7 @@ SUMMARIES: dict[str, str] = {
     "emergency": "Phát khẩn cấp.",
     "cap": "Cảnh báo CAP 1.2 vào và ra.",
     "source": "Nguồn cấp trên và khóa API.",
+    "apikey": "Khóa API đọc dữ liệu (API mở).",
     "commune": "Xã: chính sách nhận tin của tuyến trên.",
     "report": "Báo cáo thời lượng phát sóng.",
     "playlist": "Danh sách phát trong ngày: xem, xác nhận đã phát.",
@@ -65,6 +68,7 @@ SUMMARIES: dict[str, str] = {
     "backup": "Sao lưu dữ liệu và âm thanh.",
     "restore": "Khôi phục từ bản sao lưu.",
     "alert": "Cảnh báo tới người phụ trách (thư, Zalo, Telegram).",
+    "care": "Chăm sóc đài từ xa: khởi động lại, ampli, âm lượng, cập nhật.",
 }
 
 

@@ -48,12 +48,17 @@ def _system_clock() -> datetime:
               help="Số giây chờ trước khi thử lại luồng hỏng (trong khi khối tiếp sóng còn giờ).")
 @click.option("--ffmpeg", default=None, envvar="LOAXA_AGENT_FFMPEG",
               help="Đường dẫn ffmpeg dùng để theo dõi luồng (mặc định: ffmpeg trong PATH).")
+@click.option("--reboot-cmd", default=None, envvar="LOAXA_AGENT_REBOOT_CMD",
+              help="Lệnh khởi động lại đầu thu khi trung tâm yêu cầu, ví dụ \"sudo /sbin/reboot\".")
+@click.option("--amplifier-cmd", default=None, envvar="LOAXA_AGENT_AMPLIFIER_CMD",
+              help="Lệnh bật/tắt ampli, có {state} (on hoặc off), ví dụ \"/usr/local/bin/ampli {state}\".")
 @click.option("-v", "--verbose", is_flag=True, help="Ghi nhật ký chi tiết.")
 def agent(server: str, station: str, token: str, cache_dir: Path, player: str, player_cmd: str | None,
           mqtt_url: str | None, no_mqtt: bool, poll: int, upload_every: int, status_every: int, volume: int,
           hardware_cmd: str | None, stream_silence: int, stream_retry: int, ffmpeg: str | None,
-          verbose: bool) -> None:
+          reboot_cmd: str | None, amplifier_cmd: str | None, verbose: bool) -> None:
     from scheduler.agent.agent import Agent, AgentConfig
+    from scheduler.agent.care import CareConfig
     from scheduler.agent.players import make_player
     from scheduler.agent.status import command_hardware, no_hardware
     from scheduler.agent.sync import SyncIntervals
@@ -70,6 +75,7 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
         intervals=SyncIntervals(poll=timedelta(seconds=poll), upload=timedelta(seconds=upload_every),
                                 status=timedelta(seconds=status_every)),
         watchdog=WatchdogSettings(silence=timedelta(seconds=stream_silence), retry=timedelta(seconds=stream_retry)),
+        care=CareConfig(reboot_cmd=reboot_cmd, amplifier_cmd=amplifier_cmd),
     )
     hardware = command_hardware(hardware_cmd) if hardware_cmd else no_hardware
     station_agent = Agent(config, clock=_system_clock, player=backend, hardware=hardware,
@@ -84,3 +90,6 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
         signal.signal(signum, _stop)
     click.echo(f"Đầu thu đài {station} đang chạy (máy chủ {server}, trình phát {player}). Ctrl+C để dừng.", err=True)
     station_agent.run_forever(stop)
+    if station_agent.exit_code:
+        click.echo("Phần mềm đầu thu dừng để khởi động lại theo lệnh của trung tâm.", err=True)
+        raise SystemExit(station_agent.exit_code)

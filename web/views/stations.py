@@ -10,7 +10,8 @@ from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response
 
 from scheduler import stations as service
-from scheduler.db.models import Commune, Programme, Station
+from scheduler.db.models import AgentPackage, Commune, Programme, Station
+from scheduler.delivery import care
 from scheduler.liveness import box_warnings, last_contact
 from scheduler.planning.windows import check_windows, parse_windows
 from scheduler.programmes import current_weeks, windows_spec
@@ -110,6 +111,12 @@ def _show(station: Station, form: StationForm, token: str | None = None, warning
         warnings=[*(warnings or []), *box_warnings(station)],
         may_edit=can(user, "stations.edit"),
         may_token=can(user, "stations.token") and service.may_manage_token(user, station),
+        may_care=can(user, "stations.care"),
+        may_update=can(user, "stations.update"),
+        care_rows=care.recent_commands(db, station),
+        care_labels=care.LABELS,
+        result_labels=care.RESULT_LABELS,
+        packages=list(db.scalars(select(AgentPackage).order_by(AgentPackage.id.desc()).limit(5))),
     )
 
 
@@ -170,3 +177,35 @@ def rotate_token(code: str) -> Response:
     response = make_response(_show(station, _form_for(station), token=token))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/<code>/cham-soc", methods=["POST"])
+@requires("stations.care")
+def care_command(code: str) -> Response:
+    """Send a remote-care command (scheduler.delivery.care); errors come back in Vietnamese."""
+    station = _station(code)
+    db, now, settings, user = context.db(), context.now(), context.settings(), signed_in_user()
+    kind = request.form.get("kind", "")
+    if kind == "update" and not can(user, "stations.update"):
+        abort(403)
+    package = None
+    if kind == "update":
+        sha = request.form.get("package", "")
+        package = db.scalar(select(AgentPackage).where(AgentPackage.sha256 == sha)) if sha else care.latest_package(db)
+    raw_volume = request.form.get("volume", "").strip()
+    try:
+        volume = int(raw_volume) if kind == "volume" else None
+    except ValueError:
+        flash(f"Âm lượng «{raw_volume}» không hợp lệ; dùng số nguyên từ 0 đến 100.", "error")
+        return redirect(url_for("stations.show", code=code, _anchor="care"), code=303)
+    try:
+        command = care.care_command(kind, now, settings, volume=volume, state=request.form.get("state"),
+                                    package=package)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("stations.show", code=code, _anchor="care"), code=303)
+    with saving(db):
+        row = care.send_care(db, settings, station, command, user, now)
+    how = "qua MQTT" if row.via == "mqtt" else "ở lần báo trạng thái kế tiếp của đầu thu"
+    flash(f"Đã gửi lệnh «{care.LABELS[kind]}» tới đài {station.code} ({how}).", "ok")
+    return redirect(url_for("stations.show", code=code, _anchor="care"), code=303)

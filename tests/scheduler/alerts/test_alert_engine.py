@@ -109,7 +109,7 @@ def test_disk_clock_and_relay_rules_with_zalo_and_telegram_formats(
     assert all(h.body["recipient"] == {"user_id": "8844"} for h in zalo)
     texts = " ".join(h.body["message"]["text"] for h in zalo)
     assert "Còn trống 120 MB (ngưỡng 200 MB)" in texts
-    assert "Đồng hồ đầu thu chậm 95.0 giây" in texts
+    assert "Đồng hồ đầu thu nhanh 95,0 giây so với máy chủ (ngưỡng 5 giây)" in texts
     assert "Không mở được luồng tiếp sóng." in texts
     [tg] = webhooks.at("/tg")  # this recipient hears of disk alerts only
     assert tg.body["chat_id"] == "-1001" and "IAGRAI-02" in tg.body["text"]

@@ -214,3 +214,28 @@ def test_the_day_is_the_local_day_across_midnight(day_world: dict[str, int], ses
         monday = day_rows(s, [station], (MONDAY + LOCAL).date(), NOW)
     assert [r.item.title for r in sunday] == ["Khuya chủ nhật"] and len(monday) == 9
     assert monday[0].item.title == "Tự động"
+
+
+def test_the_airtime_report_counts_the_day_as_the_states_do(day_world: dict[str, int], settings: Settings,
+                                                            sessions: sessionmaker[Session]) -> None:
+    from scheduler.db.models import Station
+    from scheduler.item_states import ItemState
+    from scheduler.reports.figures import Figures
+    from scheduler.reports.raw import raw_facts, raw_missed
+
+    loaxa(settings, "confirm", "--station", "IADER-01", "--item", str(day_world["Phát tay"]), "--by", "vanhanh",
+          "--now", AS_OF)
+    loaxa(settings, "missed", "--station", "IADER-01", "--item", str(day_world["Mất điện"]), "--reason", "mat-dien",
+          "--by", "vanhanh", "--now", AS_OF)
+    with sessions() as s:
+        station = s.scalars(select(Station).where(Station.code == "IADER-01")).one()
+        rows = day_rows(s, [station], (MONDAY + LOCAL).date(), NOW)
+        total = Figures()
+        for fact in raw_facts(s, MONDAY, MONDAY + timedelta(days=1), now=NOW):
+            total.add(fact.figures)
+        missed = {m.title: m.reason for m in raw_missed(s, MONDAY, MONDAY + timedelta(days=1), now=NOW)}
+    states = [r.verdict.state for r in rows]
+    assert total.aired_items == sum(1 for st in states if st.aired) == 3
+    assert total.missed_items == sum(1 for st in states if st in (ItemState.MISSED, ItemState.REPLACED)) == 4
+    assert missed["Mất điện"] == "Mất điện"
+    assert "Phát tay" not in missed

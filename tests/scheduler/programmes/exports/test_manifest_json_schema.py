@@ -12,7 +12,7 @@ import pytest
 from export_world import manifest_of
 from sqlalchemy.orm import Session, sessionmaker
 
-SCHEMA_PATH = Path(__file__).resolve().parents[4] / "docs" / "manifest.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[4] / "scheduler" / "manifest.schema.json"
 
 
 @pytest.fixture(scope="module")
