@@ -79,7 +79,12 @@ FIGURES: dict[str, Schema] = {
 def _schemas() -> dict[str, Schema]:
     item_states = [s.value for s in ItemState]
     schemas: dict[str, Schema] = {
-        "Error": obj({"error": {**STRING, "description": "Lời báo lỗi tiếng Việt: sai gì, với giá trị nào, làm gì."}}),
+        "Error": obj({
+            "error": {**STRING, "description": "Lời báo lỗi tiếng Việt: sai gì, với giá trị nào, làm gì."},
+            "invalid": {"type": "array", "description": "POST /playlog: từng bản ghi sai và trường sai",
+                        "items": obj({"row": INT, "play_id": nullable(STRING), "field": STRING, "error": STRING},
+                                     extra=True)},
+        }, required=["error"]),
         "Paging": obj({"total": INT, "limit": INT, "offset": INT,
                        "next_offset": {**nullable(INT), "description": "offset của trang sau; null ở trang cuối"}}),
         "Station": obj({
@@ -155,7 +160,11 @@ def _schemas() -> dict[str, Schema]:
             "bulletin": nullable(STRING), "volume": nullable(INT), "emergency": nullable(INT), "airing": nullable(INT),
         }, required=["kind", "id"], extra=True),
         "StatusResponse": obj({"ok": {"const": True}, "server_time": INSTANT,
-                               "emergencies": {"type": "array", "items": ref("Command")}}),
+                               "emergencies": {"type": "array", "items": ref("Command"),
+                                               "description": "lệnh khẩn cấp đang chờ đài"},
+                               "commands": {"type": "array", "items": ref("Command"),
+                                            "description": "lệnh chăm sóc từ xa chưa được đài trả lời"}},
+                              required=["ok", "server_time", "emergencies"]),
         "EmergencyReport": obj({
             "id": STRING, "emergency": INT, "state": {"enum": list(EMERGENCY_STATES)}, "at": INSTANT,
             "airing": nullable(INT), "scheduled": nullable(INSTANT), "reason": STRING,

@@ -197,3 +197,46 @@ def test_the_days_report_shows_the_manual_play_and_the_missed_reason(as_user: Cl
     assert "Xác nhận thủ công 1 1 0" in text  # the operator's "đã phát" counts as aired, by hand
     assert "IADER-01 Xã Ia Dêr Bản tin Tin tiêm chủng" in text and "Bỏ qua Mất điện" in text
     assert "Tin một cửa" not in text[text.index("Lượt bỏ lỡ và lý do"):]  # confirmed: not among the missed
+
+
+def test_the_days_queries_do_not_grow_with_the_communes_stations(app: Flask, as_user: Client, day: dict[str, int],
+                                                                sessions: sessionmaker[Session],
+                                                                clock: FakeClock) -> None:
+    from sqlalchemy import event
+
+    from scheduler.db.models import Commune
+
+    def grow(n: int, prefix: str) -> None:
+        now = clock()
+        with sessions.begin() as s:
+            commune = s.scalars(select(Commune).where(Commune.name == "Xã Ia Dêr")).one()
+            for k in range(n):
+                station = Station(code=f"IADER-{prefix}{k:02d}", name=f"Cụm loa {k}", commune=commune, status={})
+                programme = Programme(station=station, week="2026-W48", version=1, built_at=now)
+                s.add_all([station, programme])
+                for minutes in (-30, 30, 24 * 60):
+                    start = now + timedelta(minutes=minutes)
+                    programme.items.append(ProgrammeItem(start=start, end=start + timedelta(minutes=2),
+                                                         kind="bulletin", title=f"Tin {k}"))
+
+    def statements() -> int:
+        seen: list[str] = []
+        engine = app.extensions["loaxa"]["engine"]
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/hom-nay/").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    client = as_user("vanhanh")
+    grow(1, "A")
+    small = statements()
+    grow(20, "B")  # 23 stations: a commune's operator still sees them all, in the same number of queries
+    html = client.get("/hom-nay/").get_data(as_text=True)
+    assert "IADER-B19" in html and "Chọn một đài" not in html
+    assert statements() == small

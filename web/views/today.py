@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 
-from scheduler.access import in_scope
+from scheduler.access import describe, in_scope, scope_of
 from scheduler.db.models import AudioAsset, Commune, ProgrammeItem, Station
 from scheduler.delivery import audio_links
 from scheduler.delivery.operator import (
@@ -48,7 +48,7 @@ bp = Blueprint("today", __name__, url_prefix="/hom-nay")
 listen_bp = Blueprint("listen", __name__)  # signed audio links: no login, so no require_login here
 require_login(bp, "today.view")
 
-ALL_AT_ONCE = 12  # a scope with more stations than this picks one station at a time
+ALL_AT_ONCE = 12  # an area or province account with more stations than this picks one station at a time
 
 
 @dataclass
@@ -100,7 +100,9 @@ def _build(stations: Sequence[Station], day: date, title: str) -> Day:
 def index() -> Any:
     db = context.db()
     code = request.args.get("dai", "").strip()
-    total = db.scalar(select(func.count()).select_from(_scoped_stations().subquery())) or 0
+    # A commune's operator always sees all of the commune's stations (a few dozen at most).
+    commune_only = scope_of(signed_in_user()).level == "commune"
+    total = 0 if commune_only else db.scalar(select(func.count()).select_from(_scoped_stations().subquery())) or 0
     if code:
         stations = [_station(code)]
     elif total <= ALL_AT_ONCE:
@@ -118,6 +120,7 @@ def index() -> Any:
     return render_template(
         "today/index.html", days=days, chosen=code, many=total > ALL_AT_ONCE,
         may_answer=can(signed_in_user(), "playlog.confirm"), reasons=MISSED_REASONS,
+        scope_label=describe(signed_in_user()),
     )  # fmt: skip
 
 

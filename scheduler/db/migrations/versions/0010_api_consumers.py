@@ -1,7 +1,7 @@
 """api consumers: per-consumer keys and scopes of the open read API
 
-Revision ID: 0009_api_consumers
-Revises: 0008_alerts
+Revision ID: 0010_api_consumers
+Revises: 0009_remote_care
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import scheduler.db.types
 
-revision: str = "0009_api_consumers"
-down_revision: str | None = "0008_alerts"
+revision: str = "0010_api_consumers"
+down_revision: str | None = "0009_remote_care"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
