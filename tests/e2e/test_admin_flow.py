@@ -74,7 +74,7 @@ def test_write_approve_schedule_and_broadcast_an_emergency(
     expect(spoken).to_contain_text("hai mươi tám tháng chín năm hai nghìn không trăm hai mươi mốt", timeout=10_000)
     expect(spoken).to_contain_text("Ủy ban nhân dân tỉnh về tuyên truyền cải cách hành chính")
     shot(page, artifacts, "02-viet-ban-tin")
-    page.click("text=Lưu bản nháp")
+    page.click("button:has-text('Lưu bản nháp')")
     expect(page.locator(".flash-ok")).to_contain_text("Đã lưu bản tin")
     page.click("button:has-text('Gửi duyệt')")
     expect(page.locator(".flash-ok")).to_contain_text("Đã gửi bản tin")
