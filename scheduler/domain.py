@@ -53,7 +53,9 @@ class BulletinStatus(enum.StrEnum):
 
 
 def priority_label(code: str) -> str:
-    """The Vietnamese label of a priority code; an unknown code shows as it is."""
+    """The Vietnamese label of a priority code (and of live broadcasts' own); an unknown code shows as it is."""
+    if code == "truc_tiep":  # scheduler.wire.LIVE_PRIORITY: plays only, never a bulletin's priority
+        return "Trực tiếp"
     try:
         return Priority(code).label
     except ValueError:

@@ -32,6 +32,7 @@ from scheduler.agent.status import Hardware, agent_version, no_hardware
 from scheduler.agent.store import PlayRow, Store, iso, parse_iso
 from scheduler.agent.sync import Syncer, SyncIntervals
 from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
+from scheduler.agent.updater import Updater
 from scheduler.agent.watchdog import MonitorFactory, StreamMonitor, WatchdogSettings
 from scheduler.domain import DEFAULT_TZ, kind_label
 
@@ -130,6 +131,8 @@ class Agent:
         self._stop: threading.Event | None = None
         self.care = Care(self.store, config.care, self._request_restart)
         self.care.started(clock())
+        self.updater = Updater(config.care.home, self.client, self.care)
+        self.updater.report(clock())
 
     # -- start-up -------------------------------------------------------------------------------
 
@@ -231,10 +234,18 @@ class Agent:
         elif cmd.kind == "stop":
             playing = self.current
             # A stop naming an emergency (hold, cancel) only ends that emergency, never the programme.
-            if cmd.emergency is None or (playing is not None and playing.slot.emergency == cmd.emergency):
+            def aimed(slot: Cue) -> bool:
+                if cmd.live is not None:
+                    return slot.live == cmd.live
+                return cmd.emergency is None or slot.emergency == cmd.emergency
+
+            if playing is not None and aimed(playing.slot) and cmd.live is not None:
+                self.player.stop()  # the speaker ended it: the live play is whole
+                self._finish(now, "played", "Người nói đã kết thúc buổi phát trực tiếp.")
+            elif playing is not None and aimed(playing.slot):
                 self._interrupt(now, "Dừng theo lệnh của trung tâm.", allow_replay=False)
             fault = self.fault
-            if fault is not None and (cmd.emergency is None or fault.slot.emergency == cmd.emergency):
+            if fault is not None and aimed(fault.slot):
                 self._handle(fault.slot.key, now)  # a failed stream stopped by the centre is not retried
                 self.fault = None
                 self._announce(now)
@@ -254,6 +265,9 @@ class Agent:
             bad = [sha for sha in self.cache.cached() if not self.cache.verify(sha, force=True)]
             self.care.record(cmd, "ok", "Đã kiểm tra lại lịch phát và âm thanh"
                              + (f"; {len(bad)} tệp hỏng sẽ được tải lại." if bad else "; mọi tệp đều đúng."), now)
+        elif cmd.kind == "update":
+            if self.updater.update(cmd, now):
+                self._request_restart()
         else:
             self.care.handle(cmd, now)
         self.syncer.state.next_status = None
@@ -269,12 +283,18 @@ class Agent:
         self.net_wake.set()
 
     def _emergency(self, cmd: wire.Command, key: str, now: datetime) -> None:
+        """A play-now command: an emergency, or a live broadcast (same pre-emption, its own kind and priority)."""
         duration = cmd.duration_ms or (
             int(STREAM_EMERGENCY_DEFAULT.total_seconds() * 1000) if cmd.stream_url else 0)
-        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
-                    title=cmd.title, bulletin=cmd.bulletin, priority="khan_cap", sha256=cmd.sha256,
-                    stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
-                    volume=cmd.volume)
+        live = cmd.live is not None
+        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration),
+                   kind=wire.LIVE_KIND if live else "emergency", title=cmd.title, bulletin=cmd.bulletin,
+                   priority=wire.LIVE_PRIORITY if live else "khan_cap", sha256=cmd.sha256,
+                   stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
+                   volume=cmd.volume, live=cmd.live)
+        if live and self.current is not None and self.current.emergency and self.current.slot.kind != wire.LIVE_KIND:
+            self._log_closed(slot, now, "skipped", "Không phát trực tiếp vì đài đang phát bản tin khẩn cấp.", key)
+            return
         if cmd.expired(now):
             self._log_closed(slot, now, "skipped",
                              f"Lệnh phát khẩn cấp gửi lúc {self._local(datetime.fromisoformat(cmd.sent_at))} "
@@ -284,7 +304,8 @@ class Agent:
             return  # the same play reached the box both ways (MQTT, HTTP, programme)
         self._report(slot, "received", now)
         # Silence what plays first: the pre-emption must not wait for a download.
-        self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{cmd.title}».", allow_replay=True)
+        self._interrupt(now, f"Bị ngắt để phát {'trực tiếp' if live else 'bản tin khẩn cấp'} «{cmd.title}».",
+                        allow_replay=True)
         covered = self._programme_slot_for(cmd.sha256, now)
         if covered is not None:
             # The same emergency is in the programme too: this play stands for that item.
@@ -465,7 +486,7 @@ class Agent:
                 self.player.stop()
                 self._finish(now, "played", "Trình phát không tự dừng; đầu thu đã dừng nó.")
             else:
-                urgent = None if playing.emergency else self._due_emergency(now)
+                urgent = None if playing.emergency and slot.kind != wire.LIVE_KIND else self._due_emergency(now)
                 if urgent is None:
                     self._stream_recovered(playing, now)
                     if now - playing.last_progress >= PROGRESS_EVERY:
@@ -682,8 +703,11 @@ class Agent:
             return
         try:
             self.ensure_mqtt(now)
-            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock) and self.mqtt:
-                self.mqtt.publish_status(self.status(now))
+            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock):
+                if self.mqtt:
+                    self.mqtt.publish_status(self.status(now))
+                if self.updater.network_ok(now):
+                    self.syncer.state.next_status = None  # the update's result goes out at once
             self.reports.flush(self.client)
             self._backoff = timedelta(0)
             self._net_next = None

@@ -32,6 +32,13 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _fault(value: object) -> str | None:
+    """The relay watchdog's report (scheduler.agent: `stream_fault`), as the reason shown in the alert."""
+    if not isinstance(value, dict):
+        return None
+    return f"«{value.get('title') or ''}» — {value.get('reason') or 'không rõ lý do'}"
+
+
 def gather(session: Session, stations: list[Station], now: datetime,
            silent_thresholds: Iterable[int]) -> list[StationFacts]:
     """The facts of each station in `stations`, for the rules as configured."""
@@ -75,6 +82,8 @@ def gather(session: Session, stations: list[Station], now: datetime,
             clock_offset_ms=_int(status.get("clock_offset_ms")),
             relay_results=[r.result for r in mine],
             relay_reason=mine[0].reason if mine and mine[0].result in ("failed", "skipped") else "",
+            stream_fault=_fault(status.get("stream_fault")),
+            stream_watched="stream_fault" in status,
             emergencies=sorted(emergencies.get(s.id, []), key=lambda e: e.emergency),
         ))
     return out

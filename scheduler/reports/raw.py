@@ -27,7 +27,7 @@ from scheduler.db.types import UTCDateTime
 from scheduler.reports.figures import DIMENSIONS, MEASURES, Fact, fact_from_row, merge_facts
 from scheduler.reports.scope import Scope
 
-PLANNED_KINDS = ("bulletin", "relay", "emergency")
+PLANNED_KINDS = ("bulletin", "relay", "emergency", "live")  # live: plays only (Phát trực tiếp), never planned
 AIRED_RESULTS = ("played", "partial")
 # The range is bound at execution time, so each statement is built (and compiled) once per scope.
 START = bindparam("r_start", type_=UTCDateTime())
@@ -232,7 +232,8 @@ def facts_query(scope: Scope, skip_stations: frozenset[str] = frozenset()) -> Se
         .group_by(*planned_dims)
     )
     play_source = case(
-        (plays.c.kind == "relay", "relay"), (plays.c.source == "manual", "manual"), else_="own"
+        (plays.c.kind == "relay", "relay"), (plays.c.kind == "live", "live"), (plays.c.source == "manual", "manual"),
+        else_="own",
     )
     play_dims = [
         plays.c.station_code, plays.c.commune, plays.c.area, plays.c.topic, plays.c.language,

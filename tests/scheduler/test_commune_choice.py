@@ -24,6 +24,7 @@ from scheduler.domain import IsoWeek
 from scheduler.imports import import_stations
 from scheduler.item_states import ItemState, load_states, week_items
 from scheduler.programmes import build_week
+from scheduler.programmes.explain import explain_week, format_rows, unplaced_for
 from scheduler.programmes.inputs import bulletin_inputs, load_stations
 from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
@@ -258,3 +259,25 @@ def test_loaxa_commune_policy_sets_and_prints_the_policy(
     assert bad.exit_code == 1 and "Không tìm thấy xã «Xã Không Có»" in bad.output
     hours = run(main, ["commune", "policy", "Xã Ia Grai", "--deadline-hours", "9999"])
     assert hours.exit_code == 1 and "từ 1 đến 336 giờ" in hours.output
+
+
+def test_explain_says_which_bulletins_wait_for_the_commune_and_which_it_declined(
+    world: sessionmaker[Session], clock: FakeClock
+) -> None:
+    set_policy(world, clock(), mode="chon", deadline_hours=24)
+    with world() as s:
+        station = s.scalars(select(Station).where(Station.code == "IAGRAI-01")).one()
+        rows = unplaced_for(s, station, WEEK, clock(), TZ).rows
+        assert [(r.code, r.reasons) for r in rows] == [("TREN-01", (
+            "Đang chờ xã chọn «Nhận phát» hay «Không phát» (Thông tư 39/2020/TT-BTTTT); hạn 05:00 24/11/2026.",))]
+    decide(world, clock(), "TREN-01", "khong")
+    with world() as s:
+        station = s.scalars(select(Station).where(Station.code == "IAGRAI-01")).one()
+        rows = unplaced_for(s, station, WEEK, clock(), TZ).rows
+        assert [r.reasons[0] for r in rows] == [
+            "Xã đã chọn «Không phát» tin này của tuyến trên (Thông tư 39/2020/TT-BTTTT)."]
+        text = format_rows(explain_week(s, WEEK, clock(), TZ, 30))
+    lines = [line.split() for line in text.splitlines()]
+    assert ["IAGRAI-02", "TREN-01", "0/3", "XÃ", "TỪ", "CHỐI", "Tin", "TREN-01"] in lines
+    assert not any(line[:2] == ["CHUPAH-01", "TREN-01"] and "CHỐI" in line for line in lines)
+    assert text.endswith("2 cặp xã không phát hoặc chưa chọn (Thông tư 39).")

@@ -307,3 +307,37 @@ def test_only_approved_bulletins_are_read_newest_change_first(
     assert naive.status_code == 400 and "cần múi giờ" in naive.get_json()["error"]
     one = get(client, "/api/v1/bulletins?topic=tthc", k).get_json()["data"][0]
     assert one["topic_label"] and one["targets"] == ["Xã Ia Dêr"] and one["audio"] is None
+
+
+def test_query_counts_do_not_grow_with_the_fleet(
+    app: Flask, fleet: Fleet, key: Callable[[str], str], sessions: sessionmaker[Session], clock: Callable[[], datetime]
+) -> None:
+    from test_query_counts import counting
+
+    from scheduler.db.models import Commune, Programme, ProgrammeItem, Station
+
+    client, k = app.test_client(), key(ALL_SCOPES)
+    paths = ("/api/v1/stations", "/api/v1/stations?state=truc_tuyen", "/api/v1/programmes?week=2026-W48",
+             "/api/v1/airtime/daily?from=2026-11-22&to=2026-11-23", "/api/v1/bulletins")
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for path in paths:
+            with counting(app) as statements:
+                assert get(client, path, k).status_code == 200, path
+            found[path] = len(statements)
+        return found
+
+    counts()  # the key's last use is stamped once a minute: the first call writes it
+    small = counts()
+    with transaction(sessions) as s:
+        commune = s.get_one(Commune, fleet.communes["Xã Chư Pưh"])
+        for n in range(30):
+            station = Station(code=f"X-{n:02d}", name=f"Cụm {n}", commune=commune, status={}, lat=13.5, lon=108.0,
+                              last_status_at=clock())
+            programme = Programme(station=station, week="2026-W48", built_at=clock())
+            s.add_all([station, programme])
+            start = clock() - timedelta(hours=1)
+            programme.items.append(ProgrammeItem(start=start, end=start + timedelta(minutes=5), kind="bulletin",
+                                                 title="Tin"))
+    assert counts() == small

@@ -128,6 +128,14 @@ def test_disk_clock_and_relay_rules_with_zalo_and_telegram_formats(
     back = check_alerts(province, alert_settings, NOW + timedelta(minutes=3))
     assert sorted(back.recovered) == ["clock:IADER-01", "relay:CHUPAH-01"]
     assert open_keys(province) == {"disk:IAGRAI-02"}
+    # The box's relay watchdog reports the stream down now: an alert at once, over when it clears.
+    fault = {"title": "Thời sự VOV1", "kind": "relay", "reason": "luồng im lặng quá 20 giây"}
+    contact(province, NOW + timedelta(minutes=4), "IADER-01", stream_fault=fault)
+    assert check_alerts(province, alert_settings, NOW + timedelta(minutes=4)).opened == ["relay:IADER-01"]
+    assert "Luồng tiếp sóng đang hỏng: «Thời sự VOV1» — luồng im lặng quá 20 giây" in \
+        webhooks.at("/zalo")[-1].body["message"]["text"]
+    contact(province, NOW + timedelta(minutes=5), "IADER-01", stream_fault=None)
+    assert check_alerts(province, alert_settings, NOW + timedelta(minutes=5)).recovered == ["relay:IADER-01"]
 
 
 def test_a_threshold_change_and_a_rule_turned_off(
