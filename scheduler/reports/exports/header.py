@@ -65,4 +65,5 @@ def summary_lines(report: AirtimeReport) -> list[str]:
         f"{vn_number(t.aired_minutes, 1)} phút; tỷ lệ: {ratio}.",
         f"Tiếp sóng bị mất (luồng hỏng, im lặng, đài không hoạt động): "
         f"{vn_number(report.relay_lost_ms / 60000, 1)} phút.",
-    ]
+    ] + ([f"Tin tuyến trên xã chọn không phát (Thông tư 39): {vn_number(len(report.declined))} bản tin, "
+          f"{vn_number(report.declined_pairs)} lượt đài × bản tin."] if report.declined else [])
