@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session, selectinload
 
 from scheduler.db.models import Commune, Emergency, Station
+from scheduler.delivery.audio_links import signed_audio_path
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
 from scheduler.settings import Settings
@@ -18,20 +19,22 @@ from scheduler.wire import DEFAULT_COMMAND_TTL, Command
 log = logging.getLogger("loaxa.delivery.commands")
 
 
-def emergency_command(emergency: Emergency, airing: int, play_at: datetime) -> Command:
+def emergency_command(emergency: Emergency, airing: int, play_at: datetime, secret: str | None = None) -> Command:
     """The play-now command for one play (`airing`) of an emergency, due at `play_at`; it expires
     `emergency.expires_minutes` later. The id is the same whichever way it travels (MQTT or HTTP),
-    so a station obeys it once. ValueError (Vietnamese) if the bulletin has no audio."""
+    so a station obeys it once. With the server's `secret`, it carries a signed download path for
+    the audio until it expires. ValueError (Vietnamese) if the bulletin has no audio."""
     bulletin = emergency.bulletin
     if bulletin.audio is None:
         raise ValueError(
             f"Bản tin khẩn cấp «{bulletin.code}» chưa có âm thanh. Hãy tạo âm thanh (loaxa render) rồi gửi lại."
         )
+    expires_at = play_at + timedelta(minutes=emergency.expires_minutes)
     return Command(
         kind="play",
         id=f"emergency-{emergency.id}-{airing}",
         sent_at=play_at.isoformat(),
-        expires_at=(play_at + timedelta(minutes=emergency.expires_minutes)).isoformat(),
+        expires_at=expires_at.isoformat(),
         sha256=bulletin.audio.sha256,
         duration_ms=bulletin.audio.duration_ms,
         title=bulletin.title,
@@ -39,6 +42,7 @@ def emergency_command(emergency: Emergency, airing: int, play_at: datetime) -> C
         volume=100 if emergency.full_volume else None,
         emergency=emergency.id,
         airing=airing,
+        audio_path=signed_audio_path(secret, bulletin.audio.sha256, expires_at) if secret else None,
     )
 
 
