@@ -162,13 +162,12 @@ class Ear:
 
 
 def latencies(mic: Mic, ear: Ear) -> list[float]:
-    """Pair each microphone burst with the first loudspeaker onset after it (within 10 s)."""
-    result = []
-    for onset in mic.onsets:
-        heard = [e for e in ear.onsets if onset < e < onset + 10]
-        if heard:
-            result.append(heard[0] - onset)
-    return result
+    """Pair the k-th microphone burst with the k-th loudspeaker onset. The ear hears nothing loud before the
+    first burst (the mic is silent until then), and every burst must be heard once, so the pairing cannot
+    slip by a burst even if the latency were longer than the 3 s between bursts."""
+    if len(ear.onsets) != len(mic.onsets):
+        raise SystemExit(f"heard {len(ear.onsets)} bursts for {len(mic.onsets)} spoken: {ear.onsets} {mic.onsets}")
+    return [e - m for m, e in zip(mic.onsets, ear.onsets, strict=True)]
 
 
 def baseline(ice_source: str, ice_listen: str, workdir: Path, bursts: int) -> list[float]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.alerts.rules import EmergencyFact, StationFacts
 from scheduler.db.models import Commune, Emergency, EmergencyStation, PlayLog, Station
 from scheduler.emergencies.tracking import FAILED, PLAYED, UNREACHABLE, shown_state
-from scheduler.liveness import is_online, last_contact
+from scheduler.liveness import is_online, last_contact, storage_full
 
 RELAY_LOOKBACK = timedelta(days=1)
 EMERGENCY_LOOKBACK = timedelta(days=1)
@@ -79,6 +79,7 @@ def gather(session: Session, stations: list[Station], now: datetime,
             last_contact=last_contact(s),
             online_within={m: is_online(s, now, m) for m in thresholds},
             disk_free_mb=_int(status.get("disk_free_mb")),
+            disk_full=storage_full(s) if "storage" in status else None,
             clock_offset_ms=_int(status.get("clock_offset_ms")),
             relay_results=[r.result for r in mine],
             relay_reason=mine[0].reason if mine and mine[0].result in ("failed", "skipped") else "",

@@ -2,7 +2,7 @@
 Mosquitto and Icecast (scripts/icecast.sh), and two real `loaxa agent` boxes whose player captures
 what they play with ffmpeg. The tone reaches both boxes; stopping ends it on both; the play log, the
 airtime report and the recording show it. Every wait is a timeout, never a timing assertion
-(latency is measured in benchmarks/live_latency.py)."""
+(latency is measured in benchmarks/bench_live.py)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from scheduler.imports import import_stations
 from scheduler.item_states import ItemState, load_states, week_items
 from scheduler.programmes import build_week
 from scheduler.programmes.explain import explain_week, format_rows, unplaced_for
-from scheduler.programmes.inputs import bulletin_inputs, load_stations
+from scheduler.programmes.inputs import bulletin_inputs, load_stations, policy_for
 from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
 from web.cli import main
@@ -281,3 +281,16 @@ def test_explain_says_which_bulletins_wait_for_the_commune_and_which_it_declined
     assert ["IAGRAI-02", "TREN-01", "0/3", "XÃ", "TỪ", "CHỐI", "Tin", "TREN-01"] in lines
     assert not any(line[:2] == ["CHUPAH-01", "TREN-01"] and "CHỐI" in line for line in lines)
     assert text.endswith("2 cặp xã không phát hoặc chưa chọn (Thông tư 39).")
+
+
+def test_the_planner_learns_which_bulletins_are_the_communes_own_and_its_priority_order(
+    world: sessionmaker[Session], clock: FakeClock
+) -> None:
+    with world() as s:
+        own = {b.code: b.own_commune for b in bulletin_inputs(s, WEEK, load_stations(s))}
+        assert own == {"TREN-01": "", "UT-01": "", "XA-01": "Xã Ia Grai"}
+        assert {st.code: policy_for(st).own_priority_first for st in load_stations(s)} == dict.fromkeys(EVERY, False)
+    set_policy(world, clock(), priority_order="xa-truoc")
+    with world() as s:
+        firsts = {st.code: policy_for(st).own_priority_first for st in load_stations(s)}
+    assert firsts == {"IAGRAI-01": True, "IAGRAI-02": True, "CHUPAH-01": False}
