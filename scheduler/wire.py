@@ -305,7 +305,7 @@ class Command:
     state: str | None = None  # amplifier: on | off
     package_url: str | None = None  # update
     version: str | None = None  # update
-    # play: this play's own download path for `sha256` (audio_path plus a signature valid until the
+    # play: this play's own download path for `sha256` (audio_path plus a link signed until the
     # play expires, scheduler.delivery.audio_links): a thousand boxes fetch it with no lookup each.
     audio_path: str | None = None
 

@@ -10,13 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session, selectinload
 
 from scheduler.db.models import Commune, Emergency, Station
-from scheduler.delivery.audio_links import signed_audio_path
+from scheduler.delivery import audio_links
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
 from scheduler.settings import Settings
-from scheduler.wire import DEFAULT_COMMAND_TTL, Command
+from scheduler.wire import DEFAULT_COMMAND_TTL, Command, audio_path
 
 log = logging.getLogger("loaxa.delivery.commands")
+
+
+def signed_audio_path(secret: str, sha256: str, now: datetime, lifetime: timedelta) -> str:
+    """The station API's path of one audio file with a signed link (scheduler.delivery.audio_links)
+    valid from `now` for `lifetime`: the server hands the file over without looking up the station."""
+    return f"{audio_path(sha256)}?link={audio_links.sign(secret, sha256, now, lifetime)}"
 
 
 def emergency_command(emergency: Emergency, airing: int, play_at: datetime, secret: str | None = None) -> Command:
@@ -42,7 +48,7 @@ def emergency_command(emergency: Emergency, airing: int, play_at: datetime, secr
         volume=100 if emergency.full_volume else None,
         emergency=emergency.id,
         airing=airing,
-        audio_path=signed_audio_path(secret, bulletin.audio.sha256, expires_at) if secret else None,
+        audio_path=signed_audio_path(secret, bulletin.audio.sha256, play_at, expires_at - play_at) if secret else None,
     )
 
 

@@ -158,10 +158,10 @@ def test_an_emergency_commands_signed_path_serves_its_audio_without_lookups_unti
         api: FlaskClient, api_world: ApiWorld, settings: Settings, clock: FakeClock) -> None:
     from sqlalchemy import event
 
-    from scheduler.delivery.audio_links import signed_audio_path
+    from scheduler.delivery.commands import signed_audio_path
 
     sha = api_world.private_b_sha
-    path = signed_audio_path(settings.secret_key, sha, clock() + timedelta(minutes=15))
+    path = signed_audio_path(settings.secret_key, sha, clock(), timedelta(minutes=15))
     statements: list[str] = []
     engine = api.application.extensions["loaxa"]["engine"]
     listener = lambda *args: statements.append(args[2])  # noqa: E731
@@ -174,7 +174,7 @@ def test_an_emergency_commands_signed_path_serves_its_audio_without_lookups_unti
     assert statements == []
     tampered = path.replace(sha, api_world.shared_sha)  # the signature names one file only
     assert api.get(tampered).status_code == 401
-    assert api.get(path.replace("sig=", "sig=0")).status_code == 401
+    assert api.get(path[:-1] + ("0" if path[-1] != "0" else "1")).status_code == 401
     clock.advance(minutes=16)
     expired = api.get(path, headers=auth(api_world.token_a))  # then only the usual token check counts
     assert expired.status_code == 404 and "GL-IADER-01" in expired.get_json()["error"]
