@@ -183,6 +183,16 @@ def _author_communes(session: Session, bulletins: Iterable[Bulletin]) -> dict[in
     return {r[0]: r[1] for r in session.execute(select(User.id, User.commune_id).where(User.id.in_(ids)))}
 
 
+def own_communes(session: Session, bulletins: Sequence[Bulletin]) -> dict[int, str]:
+    """Per bulletin id, the name of the commune whose own bulletin it is (written by an account tied to it)."""
+    ids = sorted({b.author_id for b in bulletins if b.author_id is not None})
+    if not ids:
+        return {}
+    names = {r[0]: r[1] for r in session.execute(
+        select(User.id, Commune.name).join(Commune, Commune.id == User.commune_id).where(User.id.in_(ids)))}
+    return {b.id: names[b.author_id] for b in bulletins if b.author_id in names}
+
+
 @dataclass(frozen=True)
 class Held:
     """Why a bulletin from above is kept off a station: the commune's choice, and when the default applies."""

@@ -7,6 +7,7 @@ the network run in separate threads so a slow download never delays an item.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -29,8 +30,9 @@ from scheduler.agent.emergency import EmergencyReports
 from scheduler.agent.mqtt_link import MqttConfig, MqttLink
 from scheduler.agent.players import Player
 from scheduler.agent.status import Hardware, agent_version, no_hardware
+from scheduler.agent.storage import DEFAULT_RESERVE_BYTES, DiskFull, DiskGuard
 from scheduler.agent.store import PlayRow, Store, iso, parse_iso
-from scheduler.agent.sync import Syncer, SyncIntervals
+from scheduler.agent.sync import Syncer, SyncIntervals, manifest_shas
 from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
 from scheduler.agent.updater import Updater
 from scheduler.agent.watchdog import MonitorFactory, StreamMonitor, WatchdogSettings
@@ -63,6 +65,7 @@ class AgentConfig:
     default_volume: int = 80
     intervals: SyncIntervals = field(default_factory=SyncIntervals)
     watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
+    reserve_bytes: int = DEFAULT_RESERVE_BYTES  # kept free for the play log (scheduler.agent.storage)
     care: CareConfig = field(default_factory=CareConfig)  # remote care: reboot, amplifier, updates
 
 
@@ -107,10 +110,12 @@ class Agent:
         self._sleep = sleep
         self.store = Store(config.cache_dir / "agent.sqlite3")
         self.cache = AudioCache(config.cache_dir)
+        self.disk = DiskGuard(config.cache_dir, self.cache, self._needed_audio, clock, config.reserve_bytes)
+        self.store.on_full = self.disk.on_full
         self.client = ServerClient(config.server, config.token, http)
         self.syncer = Syncer(config.station, self.store, self.cache, self.client, config.intervals,
                              on_active_changed=self._reload_slots, mqtt_connected=self._mqtt_connected,
-                             on_commands=self._http_commands)
+                             on_commands=self._http_commands, disk=self.disk)
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.wake = threading.Event()  # playback: a command arrived
         self.net_wake = threading.Event()  # network: a notice arrived
@@ -461,8 +466,18 @@ class Agent:
 
     def _keep_alive(self, now: datetime) -> None:
         if self._last_alive is None or now - self._last_alive >= ALIVE_EVERY:
-            self.store.set_value("alive_at", iso(now) or "")
             self._last_alive = now
+            with contextlib.suppress(DiskFull):  # only dates an outage; playing matters more
+                self.store.set_value("alive_at", iso(now) or "")
+
+    def _needed_audio(self) -> set[str]:
+        """Audio an item still to air needs, and what plays now: all a full disk may not evict."""
+        manifests = self.store.manifests("active") + self.store.manifests("pending")
+        needed = set(manifest_shas(manifests, self.clock()))
+        playing = self.current
+        if playing is not None and playing.slot.sha256:
+            needed.add(playing.slot.sha256)
+        return needed
 
     def step_playback(self, now: datetime) -> None:
         """Finish what ended, log what was missed, start what is due."""
@@ -651,6 +666,7 @@ class Agent:
             },
             "manifests": manifests,
             "outbox": self.store.outbox_size(),
+            "storage": self.disk.status(),
             "plays_set_aside": self.store.set_aside_count(),
             "stream_fault": None if self.fault is None else self.fault.as_status(),
             "mqtt": self._mqtt_connected(),
@@ -753,7 +769,10 @@ class Agent:
         network.start()
         try:
             while not stop.is_set():
-                self.tick_playback(self.clock())
+                try:
+                    self.tick_playback(self.clock())
+                except Exception:  # a crash here restarts the box into the same fault: log and carry on
+                    log.exception("Lỗi không lường trước ở phần phát; tiếp tục.")
                 self.wake.wait(tick)
                 self.wake.clear()
         finally:

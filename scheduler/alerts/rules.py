@@ -78,6 +78,7 @@ class StationFacts:
     last_contact: datetime | None
     online_within: Mapping[int, bool] = field(default_factory=dict)  # minutes -> scheduler.liveness.is_online
     disk_free_mb: int | None = None
+    disk_full: bool | None = None  # the box said "đầy bộ nhớ" (None: an agent that does not say)
     clock_offset_ms: int | None = None
     relay_results: Sequence[str] = ()  # latest relay plays first: played | partial | skipped | failed
     relay_reason: str = ""
@@ -113,8 +114,13 @@ def evaluate(stations: Iterable[StationFacts], rules: Mapping[str, Rule], now: d
         rule = rules.get(DISK)
         if rule is not None and rule.enabled:
             free = s.disk_free_mb
-            out.append(Condition(f"{DISK}:{s.code}", DISK, s.code, None if free is None else free < rule.threshold,
-                                 f"Còn trống {free} MB (ngưỡng {rule.threshold} MB)."))
+            low = None if free is None else free < rule.threshold
+            detail = f"Còn trống {free} MB (ngưỡng {rule.threshold} MB)."
+            if s.disk_full:
+                # Full whatever the figure: a write failed for want of space (scheduler.agent.storage).
+                detail = (f"Đầu thu đầy bộ nhớ: vẫn phát âm thanh đang có nhưng không tải được âm thanh mới. "
+                          f"{detail}")
+            out.append(Condition(f"{DISK}:{s.code}", DISK, s.code, True if s.disk_full else low, detail))
         rule = rules.get(CLOCK)
         if rule is not None and rule.enabled:
             offset = s.clock_offset_ms

@@ -176,7 +176,7 @@ def record_status(station: Station, body: Any, now: datetime) -> dict[str, Any]:
     checks: dict[str, tuple[type, ...]] = {
         "agent_version": (str,), "clock_offset_ms": (int, type(None)), "disk_free_mb": (int, type(None)),
         "volume": (int, type(None)), "amplifier": (str,), "power": (str,), "playing": (dict, type(None)),
-        "outbox": (int,), "plays_set_aside": (int,),
+        "outbox": (int,), "plays_set_aside": (int,), "storage": (dict, type(None)),
     }
     for key, types in checks.items():
         if key in body and (not isinstance(body[key], types) or isinstance(body[key], bool)):

@@ -76,6 +76,9 @@ def test_editor_records_a_bulletin_with_the_microphone_on_a_phone_and_it_airs_wi
     page = approver.new_page()
     log_in(page, base, "duyet")
     page.goto(bulletin_url)
+    # The approver hears the recording as it will air (checked and loudness-processed) before approving.
+    page.click("button:has-text('Tạo âm thanh ngay')")
+    expect(page.locator("[data-listen] audio[data-listen-player]")).to_be_visible(timeout=30_000)
     page.click("button:has-text('Duyệt')")
     expect(page.locator(".flash-ok")).to_contain_text("Đã duyệt bản tin")
     approver.close()

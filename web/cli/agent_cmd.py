@@ -48,6 +48,8 @@ def _system_clock() -> datetime:
               help="Số giây chờ trước khi thử lại luồng hỏng (trong khi khối tiếp sóng còn giờ).")
 @click.option("--ffmpeg", default=None, envvar="LOAXA_AGENT_FFMPEG",
               help="Đường dẫn ffmpeg dùng để theo dõi luồng (mặc định: ffmpeg trong PATH).")
+@click.option("--disk-reserve", default=8, show_default=True, type=click.IntRange(0, 4096),
+              help="Số MB để dành trên đĩa cho nhật ký phát khi bộ nhớ đầy (đầu thu tự giải phóng khi cần).")
 @click.option("--reboot-cmd", default=None, envvar="LOAXA_AGENT_REBOOT_CMD",
               help="Lệnh khởi động lại đầu thu khi trung tâm yêu cầu, ví dụ \"sudo /sbin/reboot\".")
 @click.option("--amplifier-cmd", default=None, envvar="LOAXA_AGENT_AMPLIFIER_CMD",
@@ -65,7 +67,7 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
           mqtt_url: str | None, no_mqtt: bool, poll: int, upload_every: int, status_every: int, volume: int,
           hardware_cmd: str | None, stream_silence: int, stream_retry: int, ffmpeg: str | None,
           reboot_cmd: str | None, amplifier_cmd: str | None, home: Path | None, supervise: bool, health_timeout: int,
-          verbose: bool) -> None:
+          disk_reserve: int, verbose: bool) -> None:
     from scheduler.agent.agent import Agent, AgentConfig
     from scheduler.agent.care import CareConfig
     from scheduler.agent.players import make_player
@@ -88,6 +90,7 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
                                 status=timedelta(seconds=status_every)),
         watchdog=WatchdogSettings(silence=timedelta(seconds=stream_silence), retry=timedelta(seconds=stream_retry)),
         care=CareConfig(reboot_cmd=reboot_cmd, amplifier_cmd=amplifier_cmd, home=home),
+        reserve_bytes=disk_reserve * 1024 * 1024,
     )
     hardware = command_hardware(hardware_cmd) if hardware_cmd else no_hardware
     station_agent = Agent(config, clock=_system_clock, player=backend, hardware=hardware,

@@ -145,6 +145,96 @@
         clock.textContent = "";
       });
     }
+    // Listening before submitting or approving (the server renders with the offline engine in seconds).
+    var postJson = function (url, body) {
+      return fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "Accept": "application/json",
+                  "X-CSRFToken": token ? token.content : ""},
+        body: JSON.stringify(body || {})
+      }).then(function (r) { return r.json(); });
+    };
+    var play = function (box, data) {
+      var player = box.querySelector("[data-listen-player]");
+      var note = box.querySelector("[data-listen-note]");
+      if (data.error) { if (note) { note.textContent = data.error; } return; }
+      player.preload = "metadata";
+      player.src = data.url;
+      player.hidden = false;
+      if (note) {
+        note.textContent = (data.broadcast ? "Bản sẽ phát: " : "Nghe thử (giọng đọc ngoại tuyến " + data.engine +
+          "): ") + data.seconds + " giây." + (data.broadcast ? " Nghe hết rồi duyệt." : "");
+      }
+      var approve = document.querySelector("[data-approve]");
+      if (approve && data.broadcast) { approve.disabled = false; approve.removeAttribute("title"); }
+    };
+    var textBox = document.querySelector("[data-listen-text]");
+    if (textBox) {
+      textBox.querySelector("[data-listen-button]").addEventListener("click", function (event) {
+        var button = event.currentTarget;
+        var source = document.querySelector("[data-preview-source]");
+        var lang = document.querySelector("[data-preview-language]");
+        var title = document.querySelector('input[name="title"]');
+        var note = textBox.querySelector("[data-listen-note]");
+        button.disabled = true;
+        note.textContent = "Đang đọc thử…";
+        postJson(textBox.getAttribute("data-listen-text"), {text: source ? source.value : "",
+          language: lang ? lang.value : "vi", title: title ? title.value : ""})
+          .then(function (data) { play(textBox, data); })
+          .catch(function () { note.textContent = "Không đọc thử được. Kiểm tra kết nối rồi bấm lại."; })
+          .then(function () { button.disabled = false; });
+      });
+    }
+    document.querySelectorAll("form[data-listen-form]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.fetch) { return; }
+        event.preventDefault();
+        var box = form.closest("[data-listen]");
+        var button = form.querySelector("button");
+        var note = box.querySelector("[data-listen-note]");
+        button.disabled = true;
+        if (note) { note.textContent = "Đang tạo âm thanh, vui lòng chờ vài giây…"; }
+        postJson(form.action).then(function (data) {
+          play(box, data);
+          if (!data.error) { form.hidden = true; }
+        }).catch(function () {
+          if (note) { note.textContent = "Không tạo được âm thanh. Kiểm tra kết nối rồi bấm lại."; }
+        }).then(function () { button.disabled = false; });
+      });
+    });
+    var waiting = document.querySelector("[data-audio-status]");
+    if (waiting && window.fetch) {
+      var listenBox = waiting.closest("[data-listen]");
+      var poll = setInterval(function () {
+        fetch(waiting.getAttribute("data-audio-status"), {credentials: "same-origin", cache: "no-store"})
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!data) { return; }
+            if (data.ready) {
+              clearInterval(poll);
+              play(listenBox, data);
+              var form = listenBox.querySelector("[data-listen-form]");
+              if (form) { form.hidden = true; }
+            } else if (data.error) {
+              var note = listenBox.querySelector("[data-listen-note]");
+              if (note) { note.textContent = "Chưa tạo được âm thanh: " + data.error; }
+            }
+          }).catch(function () {});
+      }, 3000);
+    }
+    // Targets picker: add the chosen commune or station to the targets box.
+    var pick = document.querySelector("[data-target-pick]");
+    var targets = document.querySelector("[data-targets]");
+    if (pick && targets) {
+      document.querySelector("[data-target-add]").addEventListener("click", function () {
+        var value = pick.value;
+        if (!value) { return; }
+        var have = targets.value.split(/[;\n,]/).map(function (s) { return s.trim(); }).filter(Boolean);
+        if (have.indexOf(value) < 0) { have.push(value); }
+        targets.value = have.join("; ");
+        pick.value = "";
+      });
+    }
     // Phát trực tiếp: pick stations, speak; the recording goes up in quarter-second chunks, in order.
     var liveBox = document.querySelector("[data-live]");
     if (liveBox) {

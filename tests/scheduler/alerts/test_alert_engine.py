@@ -257,3 +257,20 @@ def test_recipients_are_checked_with_vietnamese_errors(province: sessionmaker[Se
     assert errors["commune"].startswith("Không có xã «Không Có»") and "«bão»" in errors["kinds"]
     with pytest.raises(AlertConfigInvalid, match="Cần ít nhất một kênh"), transaction(province) as s:
         add_recipient(s, RecipientInput(name="Y"), None, NOW)
+
+
+def test_a_box_saying_its_disk_is_full_raises_the_disk_alert_whatever_its_free_figure(
+    province: sessionmaker[Session], alert_settings: Settings, webhooks: WebhookReceiver
+) -> None:
+    recipient(province, name="Kỹ thuật", webhook_url=webhooks.url("/kt"), kinds=["disk"])
+    with transaction(province) as s:
+        set_rule(s, "disk", True, 2, None, NOW)
+    contact(province, NOW, "IAGRAI-01", "IAGRAI-02", "IADER-01", "CHUPAH-01", disk_free_mb=3,
+            storage={"state": "ok"})
+    contact(province, NOW, "IAGRAI-01", storage={"state": "full", "label": "đầy bộ nhớ", "since": NOW.isoformat()})
+    outcome = check_alerts(province, alert_settings, NOW)
+    assert outcome.opened == ["disk:IAGRAI-01"]
+    [hook] = webhooks.at("/kt")
+    assert "Đầu thu đầy bộ nhớ" in str(hook.body) and "Còn trống 3 MB" in str(hook.body)
+    contact(province, NOW + timedelta(minutes=1), "IAGRAI-01", disk_free_mb=40, storage={"state": "ok"})
+    assert check_alerts(province, alert_settings, NOW + timedelta(minutes=2)).recovered == ["disk:IAGRAI-01"]
