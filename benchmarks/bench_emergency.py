@@ -380,15 +380,16 @@ def main() -> None:
                    "LOAXA_MEDIA_DIR": str(workdir / "media"), "LOAXA_MQTT_URL": broker, "LOAXA_TTS_ENGINES": "espeak",
                    "LOAXA_PUBLIC_URL": f"http://127.0.0.1:{port}"}
             loaxa = Path(sys.executable).with_name("loaxa")
+            server_log = workdir / "serve.log"
             server = subprocess.Popen([str(loaxa), "serve", "--host", "127.0.0.1", "--port", str(port),
                                        "--threads", "16"], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
+                                      stderr=server_log.open("wb"))
             boxes = None
             try:
                 wait_port(port)
                 base = f"http://127.0.0.1:{port}"
                 print(f"{args.agents} hộp mô phỏng đang kết nối…", flush=True)
-                boxes = BoxPool(base, broker, tokens, cache_root, processes=max(1, args.agents // 125))
+                boxes = BoxPool(base, broker, tokens, cache_root, processes=max(1, -(-args.agents // 125)))
                 http = requests.Session()
                 login = http.get(f"{base}/dang-nhap").text
                 csrf = re.search(r'name="csrf_token" value="([^"]+)"', login)
@@ -416,6 +417,10 @@ def main() -> None:
                 print(f"  page answer  mean {statistics.mean(answers):.2f} s (render + store + MQTT publish)")
                 print(f"  ratio p99    {percentile(loaxa_all, 99) / percentile(raw_all, 99):.1f}×")
             finally:
+                problems = [line for line in server_log.read_text(errors="replace").splitlines()
+                            if not line.startswith(("INFO", "WARNING:waitress.queue"))][1:]
+                if problems or server.poll() is not None:  # say why boxes went missing
+                    print(f"loaxa serve (exit code {server.poll()}):", *problems[-40:], sep="\n", file=sys.stderr)
                 if boxes is not None:
                     boxes.close()
                 server.terminate()

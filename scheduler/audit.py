@@ -19,13 +19,16 @@ def record(
     entity_id: object = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> None:
-    """Add an audit row in the caller's transaction, so it commits or rolls back with the change."""
+    """Add an audit row in the caller's transaction, so it commits or rolls back with the change.
+
+    Without a user the row names `actor` (e.g. «nguồn STTTT-GL», an upstream source), else «hệ thống»."""
     session.add(
         AuditLog(
             at=now,
             user_id=user.id if user else None,
-            username=user.username if user else "hệ thống",
+            username=user.username if user else (actor or "hệ thống")[:80],
             action=action,
             entity=entity,
             entity_id=str(entity_id),

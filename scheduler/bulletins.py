@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import access, audit
-from scheduler.catalogue import LANGUAGES, TOPICS
+from scheduler.catalogue import LANGUAGES, TOPICS, close_choices, match_choice
 from scheduler.db.models import AuditLog, Bulletin, Commune, Station, User
 from scheduler.domain import DEFAULT_TZ, BulletinStatus, Priority
 
@@ -105,7 +105,12 @@ def validate(session: Session, draft: BulletinDraft, bulletin: Bulletin | None =
             f"Nội dung dài {_grouped(len(text))} ký tự, tối đa {_grouped(MAX_TEXT)}. Hãy chia thành nhiều bản tin."
         )
     if draft.topic not in TOPICS:
-        errors["topic"] = f"Chủ đề «{draft.topic}» không có trong danh mục. Hãy chọn một chủ đề trong danh sách."
+        near = close_choices(draft.topic, TOPICS)
+        errors["topic"] = (
+            f"Chủ đề «{draft.topic}» khớp nhiều chủ đề: {'; '.join(near)}. Hãy ghi rõ hơn." if len(near) > 1 else
+            f"Chủ đề «{draft.topic}» không có trong danh mục. Ghi tên chủ đề (ví dụ «{TOPICS['dvc_truc_tuyen']}») "
+            "hoặc mã của nó (dvc_truc_tuyen); danh mục ở docs/csv-formats.md."
+        )
     if draft.language not in LANGUAGES:
         errors["language"] = f"Ngôn ngữ «{draft.language}» không được hỗ trợ. Hãy chọn trong danh sách."
     if draft.priority not in {p.value for p in Priority}:
@@ -154,7 +159,7 @@ def resolve_targets(session: Session, targets: Iterable[str]) -> list[str]:
     """Check targets (station codes, commune names, '*'); raise ValueError for unknown ones."""
     clean = [t.strip() for t in targets if t.strip()]
     if not clean:
-        raise ValueError("chưa chọn nơi phát (targets): ghi mã đài, tên xã, hoặc * cho tất cả")
+        raise ValueError("chưa chọn nơi phát: ghi mã đài, tên xã, hoặc * cho tất cả các đài")
     codes = set(session.scalars(select(Station.code)))
     communes = set(session.scalars(select(Commune.name)))
     unknown = [t for t in clean if t != "*" and t not in codes and t not in communes]
@@ -196,6 +201,17 @@ def _int_field(value: object, label: str) -> int | None:
         raise ValueError(f"{label} «{text[:30]}» không phải số nguyên. Hãy nhập một số, ví dụ 3.") from None
 
 
+PRIORITY_LABELS = {p.value: p.label for p in Priority}
+
+
+def _typed_choice(value: object, choices: dict[str, str], blank: str) -> str:
+    """A code, or a label as typed (scheduler.catalogue.match_choice); unmatched text stays for validate to name."""
+    text = str(value or "").strip()
+    if not text:
+        return blank
+    return match_choice(text, choices) or text
+
+
 def draft_from_fields(fields: Mapping[str, Any]) -> tuple[BulletinDraft, dict[str, str]]:
     """A draft from plain data (text cells, JSON values or typed values) and the fields that did not parse.
 
@@ -217,12 +233,16 @@ def draft_from_fields(fields: Mapping[str, Any]) -> tuple[BulletinDraft, dict[st
             errors[name] = str(exc)
     targets = fields.get("targets") or []
     recording = fields.get("recording_file")
+    # A person typing a file writes labels ("Dịch vụ công trực tuyến", "Ưu tiên", "Tiếng Việt"): read them as codes.
+    topic = _typed_choice(fields.get("topic"), TOPICS, "")
+    language = _typed_choice(fields.get("language"), LANGUAGES, "vi")
+    priority = _typed_choice(fields.get("priority"), PRIORITY_LABELS, Priority.NORMAL.value)
     draft = BulletinDraft(
         title=str(fields.get("title") or ""),
         text=str(fields.get("text") or ""),
-        topic=str(fields.get("topic") or ""),
-        language=str(fields.get("language") or "vi"),
-        priority=str(fields.get("priority") or Priority.NORMAL.value),
+        topic=topic,
+        language=language,
+        priority=priority,
         valid_from=parsed["valid_from"],
         valid_to=parsed["valid_to"],
         plays_per_week=parsed["plays_per_week"],

@@ -37,3 +37,35 @@ def topic_label(code: str) -> str:
 def language_label(code: str) -> str:
     """The Vietnamese name of a language code; an unknown code shows as it is."""
     return LANGUAGES.get(code, code)
+
+
+def _loose(text: str) -> str:
+    """What a person typing in Excel may vary: case, spacing, punctuation, diacritics, đ/d."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join("".join(c if c.isalnum() else " " for c in bare).split())
+
+
+def match_choice(typed: str, choices: dict[str, str]) -> str | None:
+    """The code a person meant by `typed`: the code itself, its label, or the start of exactly one label
+    (\"Dịch vụ công trực tuyến\" for dvc_truc_tuyen), ignoring case, spacing, punctuation and diacritics.
+    None when nothing, or more than one choice, fits."""
+    text = typed.strip()
+    if text in choices:
+        return text
+    loose = _loose(text)
+    if not loose:
+        return None
+    for code, label in choices.items():
+        if loose in (_loose(code), _loose(label)):
+            return code
+    starts = [code for code, label in choices.items() if _loose(label).startswith(loose + " ")]
+    return starts[0] if len(starts) == 1 else None
+
+
+def close_choices(typed: str, choices: dict[str, str]) -> list[str]:
+    """Labels that begin like `typed` (to suggest when it fits more than one)."""
+    loose = _loose(typed)
+    return [label for label in choices.values() if loose and _loose(label).startswith(loose)]

@@ -176,17 +176,6 @@ def _policy_dict(commune: Commune) -> dict[str, object]:
 # -- what the planner reads -----------------------------------------------------------------------
 
 
-def _answers(session: Session, bulletin_ids: Iterable[int]) -> dict[tuple[int, int], str]:
-    ids = sorted(set(bulletin_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(CommuneDecision.bulletin_id, CommuneDecision.commune_id, CommuneDecision.decision)
-        .where(CommuneDecision.bulletin_id.in_(ids))
-    )
-    return {(b, c): d for b, c, d in rows if b is not None}
-
-
 def _author_communes(session: Session, bulletins: Iterable[Bulletin]) -> dict[int, int | None]:
     ids = sorted({b.author_id for b in bulletins if b.author_id is not None})
     if not ids:
@@ -194,28 +183,68 @@ def _author_communes(session: Session, bulletins: Iterable[Bulletin]) -> dict[in
     return {r[0]: r[1] for r in session.execute(select(User.id, User.commune_id).where(User.id.in_(ids)))}
 
 
-def withheld(
+def own_communes(session: Session, bulletins: Sequence[Bulletin]) -> dict[int, str]:
+    """Per bulletin id, the name of the commune whose own bulletin it is (written by an account tied to it)."""
+    ids = sorted({b.author_id for b in bulletins if b.author_id is not None})
+    if not ids:
+        return {}
+    names = {r[0]: r[1] for r in session.execute(
+        select(User.id, Commune.name).join(Commune, Commune.id == User.commune_id).where(User.id.in_(ids)))}
+    return {b.id: names[b.author_id] for b in bulletins if b.author_id in names}
+
+
+@dataclass(frozen=True)
+class Held:
+    """Why a bulletin from above is kept off a station: the commune's choice, and when the default applies."""
+
+    choice: Choice
+    due: datetime
+    by_default: bool = False
+
+    def reason(self, tz: ZoneInfo = LOCAL_TZ) -> str:
+        if self.choice == Choice.DECLINED:
+            how = " (mặc định khi quá hạn)" if self.by_default else ""
+            return f"Xã đã chọn «Không phát» tin này của tuyến trên{how} (Thông tư 39/2020/TT-BTTTT)."
+        return (f"Đang chờ xã chọn «Nhận phát» hay «Không phát» (Thông tư 39/2020/TT-BTTTT); "
+                f"hạn {self.due.astimezone(tz):%H:%M %d/%m/%Y}.")
+
+
+def held_back(
     session: Session, bulletins: Sequence[Bulletin], stations: Sequence[Station], targeted: Mapping[int, frozenset[str]]
-) -> dict[int, frozenset[str]]:
-    """Per bulletin id, the codes of its targeted stations whose commune has not (yet) chosen to air it."""
+) -> dict[tuple[int, str], Held]:
+    """(bulletin id, station code) -> Held, for every targeted station whose commune has not (yet) chosen to air it."""
     choosing = [s for s in stations if s.commune.upstream_mode == "chon"]
     normal = [b for b in bulletins if b.priority == Priority.NORMAL.value]
     if not choosing or not normal:
         return {}
-    answers = _answers(session, (b.id for b in normal))
+    ids = [b.id for b in normal]
+    answers = {(d.bulletin_id, d.commune_id): d for d in session.scalars(
+        select(CommuneDecision).where(CommuneDecision.bulletin_id.in_(ids)))}  # fmt: skip
     authors = _author_communes(session, normal)
-    out: dict[int, frozenset[str]] = {}
+    out: dict[tuple[int, str], Held] = {}
     for b in normal:
         author_commune = authors.get(b.author_id) if b.author_id is not None else None
-        codes = frozenset(
-            s.code for s in choosing
-            if s.code in targeted.get(b.id, frozenset())
-            and not choice(held(b.priority, from_above(author_commune, s.commune_id), policy_of(s.commune)),
-                           answers.get((b.id, s.commune_id))).airs
-        )  # fmt: skip
-        if codes:
-            out[b.id] = codes
+        for s in choosing:
+            if s.code not in targeted.get(b.id, frozenset()):
+                continue
+            policy = policy_of(s.commune)
+            row = answers.get((b.id, s.commune_id))
+            found = choice(held(b.priority, from_above(author_commune, s.commune_id), policy),
+                           row.decision if row else None)
+            if not found.airs:
+                out[(b.id, s.code)] = Held(found, deadline(b.approved_at or b.updated_at, policy),
+                                           bool(row and row.by_default))
     return out
+
+
+def withheld(
+    session: Session, bulletins: Sequence[Bulletin], stations: Sequence[Station], targeted: Mapping[int, frozenset[str]]
+) -> dict[int, frozenset[str]]:
+    """Per bulletin id, the codes of its targeted stations whose commune has not (yet) chosen to air it."""
+    out: dict[int, set[str]] = {}
+    for bulletin_id, code in held_back(session, bulletins, stations, targeted):
+        out.setdefault(bulletin_id, set()).add(code)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def declined_pairs(session: Session, station_ids: Iterable[int], bulletin_codes: Iterable[str]) -> set[tuple[str, str]]:

@@ -53,7 +53,9 @@ class BulletinStatus(enum.StrEnum):
 
 
 def priority_label(code: str) -> str:
-    """The Vietnamese label of a priority code; an unknown code shows as it is."""
+    """The Vietnamese label of a priority code (and of live broadcasts' own); an unknown code shows as it is."""
+    if code == "truc_tiep":  # scheduler.wire.LIVE_PRIORITY: plays only, never a bulletin's priority
+        return "Trực tiếp"
     try:
         return Priority(code).label
     except ValueError:
@@ -115,6 +117,8 @@ class Policy:
     max_session_minutes: int | None = None
     jingle_ms: int = 0  # opening and closing jingle (nhạc hiệu), each
     gap_ms: int = 2000  # silence between items
+    # TT 39: where ưu tiên items meet, the commune's own go first (True) or those from above do (False).
+    own_priority_first: bool = False
     # Holidays: date -> replacement windows for that day (an empty tuple means silence).
     holidays: dict[date, tuple[WeeklyWindow, ...]] = field(default_factory=dict)
 
@@ -141,6 +145,7 @@ class BulletinInput:
     stations: frozenset[str]  # resolved target station codes
     audio_sha256: str | None = None
     topic: str = ""
+    own_commune: str = ""  # the commune whose own bulletin this is; "" = from above (scheduler.commune_choice)
 
 
 @dataclass(frozen=True)

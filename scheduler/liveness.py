@@ -7,7 +7,8 @@ made contact is offline. Contact times are written here and nowhere else (`recor
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import contextlib
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from sqlalchemy import and_, or_
@@ -21,7 +22,7 @@ CONTACT_COLUMNS: dict[str, str] = {"manifest": "last_manifest_at", "status": "la
 CONTACT_RESOLUTION = timedelta(seconds=60)
 __all__ = [
     "DEFAULT_SILENT_MINUTES", "box_warnings", "is_online", "last_contact", "never_seen_clause", "online_clause",
-    "record_contact",
+    "record_contact", "storage_full",
 ]
 
 
@@ -64,7 +65,7 @@ def never_seen_clause() -> Any:
     return and_(Station.last_manifest_at.is_(None), Station.last_status_at.is_(None), Station.last_log_at.is_(None))
 
 
-def box_warnings(station: Station) -> list[str]:
+def box_warnings(station: Station, tz: tzinfo) -> list[str]:
     """What the box says is wrong with it, from its latest status report (Vietnamese, for people)."""
     status = station.status or {}
     warnings = []
@@ -74,4 +75,19 @@ def box_warnings(station: Station) -> list[str]:
             f"Đầu thu đang giữ riêng {set_aside} bản ghi nhật ký phát mà máy chủ từ chối vì sai dữ liệu "
             "(xem nhật ký của đầu thu); các bản ghi khác vẫn được gửi bình thường."
         )
+    if storage_full(station):
+        since = ""
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            since = f" từ {datetime.fromisoformat(status['storage']['since']).astimezone(tz):%H:%M ngày %d/%m/%Y}"
+        warnings.append(
+            f"Đầu thu đầy bộ nhớ{since}: vẫn phát âm thanh đang có, đã xóa tệp tải dở và âm thanh không còn cần, "
+            "nhưng không tải được âm thanh mới. Giải phóng bộ nhớ hoặc thay thẻ nhớ lớn hơn; đầu thu tự tải lại "
+            "khi có chỗ trống."
+        )
     return warnings
+
+
+def storage_full(station: Station) -> bool:
+    """The box said, in its latest status, that its disk is full ("đầy bộ nhớ")."""
+    storage = (station.status or {}).get("storage")
+    return isinstance(storage, dict) and storage.get("state") == "full"

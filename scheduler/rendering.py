@@ -1,9 +1,15 @@
-"""Turn approved bulletins into broadcast-ready audio assets (background work, never a web request)."""
+"""Turn bulletins into broadcast-ready audio assets.
+
+The background service renders every submitted or approved bulletin (`render_pending`). A person
+may not wait for it: `render_for_broadcast` does the same for one bulletin at once, and
+`listen_preview` lets an editor hear a draft through the offline engine (a few seconds, no network)
+without making that sound the one that airs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +25,7 @@ from scheduler.db.session import transaction
 from scheduler.domain import BulletinStatus
 
 RENDERABLE = (BulletinStatus.APPROVED.value, BulletinStatus.SUBMITTED.value)
+OFFLINE_ENGINES = ("espeak",)  # always installed (espeakng-loader), needs no network
 
 
 @dataclass
@@ -103,3 +110,33 @@ def render_pending(
             if rendered.warnings:
                 summary.warnings[code] = list(rendered.warnings)
     return summary
+
+
+def render_for_broadcast(session: Session, bulletin: Bulletin, media_dir: Path, settings: AudioSettings,
+                         now: datetime) -> AudioAsset:
+    """What `render_pending` does for one submitted or approved bulletin, now, in the caller's transaction.
+    Raises AudioError (a Vietnamese message) and records it on the bulletin as the service would."""
+    if bulletin.audio is not None:
+        return bulletin.audio
+    try:
+        rendered = render_one(bulletin, media_dir, settings, load_lexicon(session))
+    except AudioError as exc:
+        bulletin.render_error = str(exc)
+        raise
+    bulletin.audio = store_asset(session, rendered, now)
+    bulletin.render_error = None
+    return bulletin.audio
+
+
+def listen_preview(session: Session, text: str, language: str, title: str, recording_file: str | None,
+                   media_dir: Path, settings: AudioSettings, now: datetime) -> AudioAsset:
+    """Sound for a person to hear before submitting: the recording, or the text through the offline engine.
+
+    The asset is stored (content-addressed, so asking again is instant) but attached to no bulletin: the
+    sound that airs is rendered with the configured engines once the bulletin is submitted."""
+    if recording_file:
+        rendered = ingest_recording(media_dir / recording_file, title=title, media_dir=media_dir, settings=settings)
+    else:
+        rendered = render_speech(text, language=language, title=title, media_dir=media_dir,
+                                 settings=replace(settings, engines=OFFLINE_ENGINES), lexicon=load_lexicon(session))
+    return store_asset(session, rendered, now)

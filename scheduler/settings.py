@@ -55,6 +55,10 @@ class Settings:
     map_tiles: str = ""  # tile URL template for the map page; empty: a coordinate plot without tiles
     map_attribution: str = ""
     audio: AudioSettings = field(default_factory=AudioSettings)
+    # Live broadcasts (scheduler.live): Icecast with the source password, e.g. http://source:SECRET@127.0.0.1:8000;
+    # None: the Phát trực tiếp page says live broadcasts are not set up. Stations listen at icecast_public_url.
+    icecast_url: str | None = None
+    icecast_public_url: str | None = None
     smtp_url: str | None = None  # alerts by e-mail (scheduler.alerts.channels): smtp://host:25 …
     alert_from: str = "loaxa <canhbao@localhost>"
 
@@ -90,6 +94,8 @@ class Settings:
             map_tiles=_tile_url(env),
             map_attribution=env.get("LOAXA_MAP_ATTRIBUTION", "").strip(),
             audio=audio,
+            icecast_url=env.get("LOAXA_ICECAST_URL") or None,
+            icecast_public_url=(env.get("LOAXA_ICECAST_PUBLIC_URL") or "").rstrip("/") or None,
             smtp_url=env.get("LOAXA_SMTP_URL") or None,
             alert_from=env.get("LOAXA_ALERT_FROM") or "loaxa <canhbao@localhost>",
         )

@@ -25,6 +25,9 @@ CMD_TOPIC = "cmd"
 STATUS_TOPIC = "status"
 EVENT_TOPIC = "event"  # station -> server, QoS 1, not retained: what became of an emergency
 
+LIVE_KIND = "live"  # play-log kind and programme source of a live broadcast (trực tiếp)
+LIVE_PRIORITY = "truc_tiep"  # above ưu tiên, below khẩn cấp: it pre-empts the programme, emergencies pre-empt it
+
 CommandKind = Literal["play", "stop", "volume", "resync", "restart", "reboot", "amplifier", "update"]
 COMMAND_KINDS: tuple[str, ...] = ("play", "stop", "volume", "resync", "restart", "reboot", "amplifier", "update")
 # Remote care (scheduler.delivery.care on the server, scheduler.agent.care on the box): each answered by a
@@ -60,12 +63,16 @@ PLAYLOG_PATH = f"{API_PREFIX}/playlog"
 STATUS_PATH = f"{API_PREFIX}/status"
 MQTT_PATH = f"{API_PREFIX}/mqtt"
 EMERGENCY_REPORTS_PATH = f"{API_PREFIX}/emergency-reports"
+# Upstream source systems (their own API keys, scheduler.sources): CAP alerts and bulletins in.
+CAP_PATH = f"{API_PREFIX}/cap"
+UPSTREAM_BULLETINS_PATH = f"{API_PREFIX}/upstream/bulletins"
 OPENAPI_PATH = f"{API_PREFIX}/openapi.json"  # the OpenAPI 3.1 document of this API and the open read API
 
 
 def agent_package_path(sha256: str) -> str:
     """Where a box downloads a published agent package (a wheel), with its token."""
     return f"{API_PREFIX}/agent-package/{sha256}.whl"
+
 
 MANIFEST_FORMAT = 1
 
@@ -272,7 +279,9 @@ class Command:
 
     play: air `sha256` (or `stream_url`) at once, pre-empting the programme (khẩn cấp); `emergency`
     and `airing` name the emergency and which of its plays this is, so the station can report on it.
-    stop: stop what is playing now (with `emergency` set: only if that emergency is what plays).
+    With `live` set it is a live broadcast: the station plays `stream_url` at LIVE_PRIORITY (it
+    pre-empts the programme; an emergency pre-empts it) until a stop naming the same `live`.
+    stop: stop what is playing now (with `emergency` or `live` set: only if that is what plays).
     volume: set `volume` 0-100 (in a play: the play's own volume; None = the station's).
     resync: re-fetch and re-verify all.
     restart: restart the agent process; reboot: run the box's configured reboot command;
@@ -292,6 +301,7 @@ class Command:
     volume: int | None = None
     emergency: int | None = None
     airing: int | None = None
+    live: int | None = None  # a live broadcast (Phát trực tiếp): play `stream_url` at LIVE_PRIORITY until stopped
     state: str | None = None  # amplifier: on | off
     package_url: str | None = None  # update
     version: str | None = None  # update
@@ -326,7 +336,7 @@ class Command:
             raise ValueError(f"Âm lượng «{volume}» không hợp lệ; dùng số nguyên từ 0 đến 100.")
         if kind == "volume" and volume is None:
             raise ValueError("Lệnh đặt âm lượng thiếu trường volume (0-100).")
-        for key in ("emergency", "airing"):
+        for key in ("emergency", "airing", "live"):
             value = data.get(key)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise ValueError(f"Trường {key} «{value}» không hợp lệ; cần số nguyên không âm.")
@@ -360,6 +370,7 @@ class Command:
             volume=volume,
             emergency=data.get("emergency"),
             airing=data.get("airing"),
+            live=data.get("live"),
             state=str(state) if state is not None else None,
             package_url=str(data["package_url"]) if data.get("package_url") else None,
             version=str(data["version"])[:64] if data.get("version") else None,

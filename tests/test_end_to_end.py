@@ -129,3 +129,25 @@ def test_bulletin_from_csv_airs_on_a_station_and_is_counted_in_the_report(
     assert any("E2E-01" in row for row in rows)
 
 
+
+
+def test_programme_build_names_approved_bulletins_left_out_for_want_of_audio(
+    cli_env: CliRunner, tmp_path: Path
+) -> None:
+    runner = cli_env
+    week = IsoWeek.of(datetime.now(UTC).date()).next()
+    monday = week.monday()
+    (tmp_path / "stations.csv").write_text(STATIONS, encoding="utf-8")
+    (tmp_path / "bulletins.csv").write_text(
+        BULLETINS.format(first=monday, last=monday + timedelta(days=13)), encoding="utf-8")
+    (tmp_path / "pw").write_text("mat-khau-duyet\n", encoding="utf-8")
+    run(runner, "user", "add", "duyet", "--role", "approver", "--password-file", str(tmp_path / "pw"))
+    run(runner, "import", "stations", str(tmp_path / "stations.csv"))
+    run(runner, "import", "bulletins", str(tmp_path / "bulletins.csv"), "--approve-as", "duyet")
+
+    before = run(runner, "programme", "build", "--week", str(week))
+    assert (f"2 bản tin đã duyệt chưa có âm thanh nên chưa được xếp vào lịch tuần {week}: E2E-B1, E2E-B2. "
+            f"Chạy «loaxa render» rồi «loaxa programme build --week {week}»") in before
+    run(runner, "render")
+    after = run(runner, "programme", "build", "--week", str(week))
+    assert "chưa có âm thanh" not in after

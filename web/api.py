@@ -7,24 +7,35 @@ Contract: docs/station-api.md.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 
+from scheduler import upstream
+from scheduler.bulletins import BulletinInvalid
 from scheduler.db.models import Emergency, Source, Station
-from scheduler.delivery import care, station_api
+from scheduler.delivery import agent_packages, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
+from scheduler.live.broadcasts import station_commands as live_commands
+from scheduler.live.broadcasts import sweep as live_sweep
 from scheduler.manifest import build_manifest
 from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
 from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH
 from web.auth import can, current_user
 from web.context import db, now, settings
+from web.forms import MAX_RECORDING_BYTES
+from web.views.uploads import discard_recording, read_recording, save_recording
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
@@ -153,6 +164,17 @@ def audio(sha256: str) -> Response:
     return response
 
 
+@bp.get("/agent-package/<sha256>.whl")
+@station_required
+def agent_package(sha256: str) -> Response:
+    """A published agent package, for a box obeying an `update` command (scheduler.delivery.agent_packages)."""
+    package = agent_packages.package_for(db(), sha256)
+    path = settings().media_dir / package.file_name if package is not None else None
+    if path is None or not path.is_file():
+        return error(404, f"Không có gói phần mềm đầu thu {sha256[:64]} trên máy chủ.")
+    return send_media(path, mimetype="application/octet-stream", conditional=True, etag=sha256)
+
+
 @bp.post("/ack")
 @station_required
 def ack() -> Response:
@@ -217,6 +239,8 @@ def status() -> Response:
     care.record_results(session, station, body.get("care") if isinstance(body, dict) else None, when)
     # The station's contact is how it learns of emergencies and care commands when it has no live MQTT link.
     commands = [c.to_dict() for c in station_commands(session, station, when)]
+    live_sweep(session, settings(), when)  # a live broadcast whose speaker went quiet ends even with no page open
+    commands += [c.to_dict() for c in live_commands(session, station, when)]  # live broadcasts: the same path
     care_commands = [c.to_dict() for c in care.pending_commands(session, station, when)]
     _commit(session)
     return jsonify(ok=True, server_time=when.isoformat(), emergencies=commands, commands=care_commands)
@@ -298,6 +322,84 @@ def cap_export(emergency_id: int) -> Response:
     _commit(session)  # the source's last use
     return Response(data, mimetype="application/cap+xml",
                     headers={"Content-Disposition": f'inline; filename="khan-cap-{emergency_id}.xml"'})
+
+
+UPSTREAM_MAX_BYTES = MAX_RECORDING_BYTES * 4 // 3 + 256 * 1024  # base64 audio and the fields around it
+
+
+def _upstream_request() -> tuple[Any, FileStorage | None]:
+    """The request's bulletin fields and its audio: JSON (audio as base64) or multipart (a `bulletin` JSON
+    part and an `audio` file). ValueError (Vietnamese) when the body cannot be read at all."""
+    if request.mimetype == "application/json":
+        payload = request.get_json(silent=True)
+        if payload is None:
+            raise ValueError("Nội dung không phải JSON hợp lệ. Kiểm tra dấu ngoặc, dấu phẩy và mã hóa UTF-8.")
+        return payload, None
+    if request.mimetype == "multipart/form-data":
+        try:
+            payload = json.loads(request.form.get("bulletin", ""))
+        except ValueError:
+            raise ValueError("Phần «bulletin» của biểu mẫu phải là JSON hợp lệ (các trường của bản tin).") from None
+        upload = request.files.get("audio")
+        if upload is not None and isinstance(payload, dict) and "audio" in payload:
+            raise ValueError("Gửi âm thanh một lần thôi: hoặc tệp «audio», hoặc trường audio.content_base64.")
+        return payload, upload
+    raise ValueError("Nội dung phải là JSON (Content-Type: application/json) hoặc multipart/form-data.")
+
+
+def _base64_audio(payload: dict[str, Any]) -> FileStorage | None:
+    audio = payload.get("audio")
+    if audio is None:
+        return None
+    try:
+        data = base64.b64decode(audio["content_base64"], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("audio.content_base64 không phải chuỗi base64 hợp lệ. Mã hóa lại tệp âm thanh.") from None
+    return FileStorage(stream=io.BytesIO(data), filename=audio["filename"])
+
+
+def _invalid(errors: dict[str, str]) -> Response:
+    return error(400, "Bản tin không hợp lệ, không lưu gì: " + " ".join(errors.values()), errors=errors)
+
+
+@bp.post("/upstream/bulletins")
+def upstream_bulletin() -> Response:
+    """A bulletin from an upstream source system, stored approved by that source (docs/upstream-api.md)."""
+    session, when = db(), now()
+    source = _source()
+    if source is None:
+        return error(401, SOURCE_KEY_MISSING)
+    if (request.content_length or 0) > UPSTREAM_MAX_BYTES:
+        return error(413, f"Nội dung gửi lên quá lớn; âm thanh tối đa {MAX_RECORDING_BYTES // (1024 * 1024)} MB.")
+    try:
+        payload, upload = _upstream_request()
+    except ValueError as exc:
+        return _invalid({"body": str(exc)})
+    if shape := upstream.shape_errors(payload):
+        return _invalid(shape)
+    media = settings().media_dir
+    recording, fresh = None, False
+    try:
+        found = read_recording(upload or _base64_audio(payload))
+    except ValueError as exc:
+        return _invalid({"audio": str(exc)})
+    if found is not None:
+        recording, fresh = save_recording(found[0], found[1], media)
+    try:
+        received = upstream.receive(session, payload, source, when, recording)
+        bulletin = received.bulletin
+        result = {"id": bulletin.id, "code": bulletin.code, "external_id": bulletin.external_id,
+                  "status": bulletin.status, "created": received.created,
+                  "url": f"{settings().public_url}/ban-tin/{bulletin.id}"}
+        _commit(session)
+    except BulletinInvalid as exc:
+        session.rollback()
+        if fresh and recording:
+            discard_recording(recording, media)
+        return _invalid(exc.errors)
+    response = jsonify(result)
+    response.status_code = 201 if received.created else 200
+    return response
 
 
 @bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

@@ -17,7 +17,9 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings | None = None, clock: Clock = system_clock, testing: bool = False) -> Flask:
+def create_app(settings: Settings | None = None, clock: Clock = system_clock, testing: bool = False,
+               threads: int | None = None) -> Flask:
+    """The application; `threads` is how many requests the server runs at once (sizes the database pool)."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
@@ -29,7 +31,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, te
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
         JSON_AS_ASCII=False,
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, threads=threads)
     app.extensions["loaxa"] = {
         "settings": settings,
         "engine": engine,

@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "emergencies.view": frozenset({"admin", "approver", "editor", "operator"}),
     "emergencies.start": frozenset({"admin", "approver"}),  # scheduler.emergencies.lifecycle.STARTERS
     "emergencies.request": frozenset({"admin", "approver", "editor"}),  # an editor's order waits for approval
+    "live.start": frozenset({"admin", "approver"}),  # Phát trực tiếp: speak to the stations in scope
     "choices.decide": frozenset({"admin", "approver"}),  # Nhận phát / Không phát for content from above (TT 39)
     "communes.policy": frozenset({"admin"}),
     "audit.view": frozenset({"admin", "approver"}),

@@ -6,7 +6,19 @@ from flask import Blueprint, Flask
 
 from web import api, health, open_api, reports, views
 from web.context import close_db
-from web.views import alerts, auditlog, bulletins, choices, emergencies, fleetmap, programmes, stations, today, users
+from web.views import (
+    alerts,
+    auditlog,
+    bulletins,
+    choices,
+    emergencies,
+    fleetmap,
+    live,
+    programmes,
+    stations,
+    today,
+    users,
+)
 
 # Each area owns its module and its blueprint.
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -20,6 +32,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     stations.bp,
     fleetmap.bp,
     emergencies.bp,
+    live.bp,
     choices.bp,
     auditlog.bp,
     users.bp,

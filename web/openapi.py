@@ -2,7 +2,7 @@
 station API (web/api.py), so an adapter for the province's or the nation's source system can map onto it.
 
 Tests validate the document with openapi-spec-validator and check every /api/v1 JSON answer the suite
-receives against it (tests/web/openapi_check.py). The manifest's own JSON Schema
+receives against it (tests/openapi_check.py). The manifest's own JSON Schema
 (scheduler/manifest.schema.json) is embedded, its $defs lifted into components.
 """
 
@@ -23,6 +23,7 @@ from scheduler.reports import BY_CHOICES
 from scheduler.wire import API_PREFIX, COMMAND_KINDS, EMERGENCY_STATES
 
 MANIFEST_SCHEMA = Path(scheduler.__file__).resolve().parent / "manifest.schema.json"
+UPSTREAM_SCHEMA = Path(scheduler.__file__).resolve().parent / "upstream_bulletin.schema.json"  # docs/ links here
 VERSION = "1.0.0"
 
 Schema = dict[str, Any]
@@ -153,11 +154,18 @@ def _schemas() -> dict[str, Schema]:
             "agent_version": STRING, "clock_offset_ms": nullable(INT), "disk_free_mb": nullable(INT),
             "volume": nullable({"type": "integer", "minimum": 0, "maximum": 100}), "amplifier": STRING,
             "power": STRING, "playing": nullable({"type": "object"}),
+            "care": {"type": "array", "items": ref("CareResult")},
         }, required=[], extra=True),
+        "CareResult": obj({
+            "id": STRING, "kind": STRING, "result": {"enum": ["ok", "failed", "running"]}, "at": INSTANT,
+            "message": STRING,
+        }, required=["id", "result", "at"]),
         "Command": obj({
             "kind": {"enum": list(COMMAND_KINDS)}, "id": STRING, "sent_at": STRING, "expires_at": STRING,
             "sha256": nullable(STRING), "stream_url": nullable(STRING), "duration_ms": INT, "title": STRING,
             "bulletin": nullable(STRING), "volume": nullable(INT), "emergency": nullable(INT), "airing": nullable(INT),
+            "state": nullable({"enum": ["on", "off"]}), "package_url": nullable(STRING),
+            "version": nullable(STRING),
         }, required=["kind", "id"], extra=True),
         "StatusResponse": obj({"ok": {"const": True}, "server_time": INSTANT,
                                "emergencies": {"type": "array", "items": ref("Command"),
@@ -180,6 +188,17 @@ def _schemas() -> dict[str, Schema]:
                                   "stations": {**INT, "description": "số đài nhận lệnh"}, "url": STRING}),
     }
     schemas.update(_manifest_schemas())
+    upstream = json.loads(UPSTREAM_SCHEMA.read_text(encoding="utf-8"))
+    for key in ("$schema", "$id"):
+        upstream.pop(key, None)
+    schemas["UpstreamBulletin"] = upstream
+    schemas["UpstreamBulletinResponse"] = obj({
+        "id": INT, "code": STRING, "external_id": STRING, "status": STRING,
+        "created": {"type": "boolean", "description": "false: đã nhận bản tin này trước đó (gửi lại)"},
+        "url": STRING})  # fmt: skip
+    schemas["FieldErrors"] = obj({
+        "error": {**STRING, "description": "Lời báo lỗi tiếng Việt cho cả yêu cầu."},
+        "errors": {"type": "object", "additionalProperties": STRING, "description": "Lỗi của từng trường."}})
     return schemas
 
 
@@ -274,7 +293,12 @@ def _document() -> dict[str, Any]:
                          body="AckRequest", codes=(400, 401, 404)),
         "/playlog": _station("post", "Gửi nhật ký phát (mỗi play_id lưu một lần)", _json(ref("PlaylogResponse")),
                              body="PlaylogRequest", codes=(400, 401, 413)),
-        "/status": _station("post", "Báo trạng thái máy thu; trả giờ máy chủ và lệnh khẩn cấp đang chờ",
+        "/agent-package/{sha256}.whl": _station("get", "Gói phần mềm đầu thu đã phát hành (lệnh update)", {
+            "description": "Gói wheel", "content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}},
+            params=[{"name": "sha256", "in": "path", "required": True,
+                     "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}], codes=(401, 404), more=UNCHANGED),
+        "/status": _station("post", "Báo trạng thái máy thu; trả giờ máy chủ, lệnh khẩn cấp và lệnh chăm sóc đang chờ",
                             _json(ref("StatusResponse")), body="StatusRequest"),
         "/emergency-reports": _station("post", "Báo cáo diễn biến lệnh khẩn cấp tại đài",
                                        _json(ref("EmergencyReportsResponse")), body="EmergencyReportsRequest"),
@@ -286,6 +310,22 @@ def _document() -> dict[str, Any]:
                                                           "application/xml": {"schema": STRING}}},
             "responses": {"200": _json(ref("CapImportResponse"), "Đã có, cập nhật"),
                           "201": _json(ref("CapImportResponse"), "Đã tạo"), **_errors(400, 401, 413)},
+        }},
+        "/upstream/bulletins": {"post": {
+            "summary": "Nhận bản tin từ hệ thống thông tin nguồn (đã duyệt bởi nguồn; xã áp dụng Thông tư 39)",
+            "tags": ["Nguồn cấp trên"], "security": [{"sourceKey": []}],
+            "description": ("Gửi lại cùng external_id với cùng nội dung: trả bản tin đã có (200). "
+                            "Xem docs/upstream-api.md."),
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": ref("UpstreamBulletin")},
+                "multipart/form-data": {"schema": {"type": "object", "required": ["bulletin"], "properties": {
+                    "bulletin": {**STRING, "description": "Các trường của bản tin (JSON, không có audio)."},
+                    "audio": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"200": _json(ref("UpstreamBulletinResponse"), "Đã có (gửi lại)"),
+                          "201": _json(ref("UpstreamBulletinResponse"), "Đã nhận"),
+                          "400": {"description": "Nội dung sai; không lưu gì",
+                                  "content": {"application/json": {"schema": ref("FieldErrors")}}},
+                          **_errors(401, 413)},
         }},
         "/cap/{emergency_id}.xml": {"get": {
             "summary": "Một lệnh khẩn cấp dưới dạng CAP 1.2", "tags": ["Nguồn cấp trên"],

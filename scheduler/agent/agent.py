@@ -7,6 +7,7 @@ the network run in separate threads so a slow download never delays an item.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -29,9 +30,11 @@ from scheduler.agent.emergency import EmergencyReports
 from scheduler.agent.mqtt_link import MqttConfig, MqttLink
 from scheduler.agent.players import Player
 from scheduler.agent.status import Hardware, agent_version, no_hardware
+from scheduler.agent.storage import DEFAULT_RESERVE_BYTES, DiskFull, DiskGuard
 from scheduler.agent.store import PlayRow, Store, iso, parse_iso
-from scheduler.agent.sync import Syncer, SyncIntervals
+from scheduler.agent.sync import Syncer, SyncIntervals, manifest_shas
 from scheduler.agent.timeline import Cue, due, may_replay, merge_cues, start_deadline
+from scheduler.agent.updater import Updater
 from scheduler.agent.watchdog import MonitorFactory, StreamMonitor, WatchdogSettings
 from scheduler.domain import DEFAULT_TZ, kind_label
 
@@ -62,6 +65,7 @@ class AgentConfig:
     default_volume: int = 80
     intervals: SyncIntervals = field(default_factory=SyncIntervals)
     watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
+    reserve_bytes: int = DEFAULT_RESERVE_BYTES  # kept free for the play log (scheduler.agent.storage)
     care: CareConfig = field(default_factory=CareConfig)  # remote care: reboot, amplifier, updates
 
 
@@ -106,10 +110,12 @@ class Agent:
         self._sleep = sleep
         self.store = Store(config.cache_dir / "agent.sqlite3")
         self.cache = AudioCache(config.cache_dir)
+        self.disk = DiskGuard(config.cache_dir, self.cache, self._needed_audio, clock, config.reserve_bytes)
+        self.store.on_full = self.disk.on_full
         self.client = ServerClient(config.server, config.token, http)
         self.syncer = Syncer(config.station, self.store, self.cache, self.client, config.intervals,
                              on_active_changed=self._reload_slots, mqtt_connected=self._mqtt_connected,
-                             on_commands=self._http_commands)
+                             on_commands=self._http_commands, disk=self.disk)
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.wake = threading.Event()  # playback: a command arrived
         self.net_wake = threading.Event()  # network: a notice arrived
@@ -130,6 +136,8 @@ class Agent:
         self._stop: threading.Event | None = None
         self.care = Care(self.store, config.care, self._request_restart)
         self.care.started(clock())
+        self.updater = Updater(config.care.home, self.client, self.care)
+        self.updater.report(clock())
 
     # -- start-up -------------------------------------------------------------------------------
 
@@ -231,10 +239,18 @@ class Agent:
         elif cmd.kind == "stop":
             playing = self.current
             # A stop naming an emergency (hold, cancel) only ends that emergency, never the programme.
-            if cmd.emergency is None or (playing is not None and playing.slot.emergency == cmd.emergency):
+            def aimed(slot: Cue) -> bool:
+                if cmd.live is not None:
+                    return slot.live == cmd.live
+                return cmd.emergency is None or slot.emergency == cmd.emergency
+
+            if playing is not None and aimed(playing.slot) and cmd.live is not None:
+                self.player.stop()  # the speaker ended it: the live play is whole
+                self._finish(now, "played", "Người nói đã kết thúc buổi phát trực tiếp.")
+            elif playing is not None and aimed(playing.slot):
                 self._interrupt(now, "Dừng theo lệnh của trung tâm.", allow_replay=False)
             fault = self.fault
-            if fault is not None and (cmd.emergency is None or fault.slot.emergency == cmd.emergency):
+            if fault is not None and aimed(fault.slot):
                 self._handle(fault.slot.key, now)  # a failed stream stopped by the centre is not retried
                 self.fault = None
                 self._announce(now)
@@ -254,6 +270,9 @@ class Agent:
             bad = [sha for sha in self.cache.cached() if not self.cache.verify(sha, force=True)]
             self.care.record(cmd, "ok", "Đã kiểm tra lại lịch phát và âm thanh"
                              + (f"; {len(bad)} tệp hỏng sẽ được tải lại." if bad else "; mọi tệp đều đúng."), now)
+        elif cmd.kind == "update":
+            if self.updater.update(cmd, now):
+                self._request_restart()
         else:
             self.care.handle(cmd, now)
         self.syncer.state.next_status = None
@@ -269,12 +288,18 @@ class Agent:
         self.net_wake.set()
 
     def _emergency(self, cmd: wire.Command, key: str, now: datetime) -> None:
+        """A play-now command: an emergency, or a live broadcast (same pre-emption, its own kind and priority)."""
         duration = cmd.duration_ms or (
             int(STREAM_EMERGENCY_DEFAULT.total_seconds() * 1000) if cmd.stream_url else 0)
-        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration), kind="emergency",
-                    title=cmd.title, bulletin=cmd.bulletin, priority="khan_cap", sha256=cmd.sha256,
-                    stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
-                    volume=cmd.volume)
+        live = cmd.live is not None
+        slot = Cue(key=key, start=now, end=now + timedelta(milliseconds=duration),
+                   kind=wire.LIVE_KIND if live else "emergency", title=cmd.title, bulletin=cmd.bulletin,
+                   priority=wire.LIVE_PRIORITY if live else "khan_cap", sha256=cmd.sha256,
+                   stream_url=cmd.stream_url, duration_ms=duration, emergency=cmd.emergency, airing=cmd.airing,
+                   volume=cmd.volume, live=cmd.live)
+        if live and self.current is not None and self.current.emergency and self.current.slot.kind != wire.LIVE_KIND:
+            self._log_closed(slot, now, "skipped", "Không phát trực tiếp vì đài đang phát bản tin khẩn cấp.", key)
+            return
         if cmd.expired(now):
             self._log_closed(slot, now, "skipped",
                              f"Lệnh phát khẩn cấp gửi lúc {self._local(datetime.fromisoformat(cmd.sent_at))} "
@@ -284,7 +309,8 @@ class Agent:
             return  # the same play reached the box both ways (MQTT, HTTP, programme)
         self._report(slot, "received", now)
         # Silence what plays first: the pre-emption must not wait for a download.
-        self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{cmd.title}».", allow_replay=True)
+        self._interrupt(now, f"Bị ngắt để phát {'trực tiếp' if live else 'bản tin khẩn cấp'} «{cmd.title}».",
+                        allow_replay=True)
         covered = self._programme_slot_for(cmd.sha256, now)
         if covered is not None:
             # The same emergency is in the programme too: this play stands for that item.
@@ -440,8 +466,18 @@ class Agent:
 
     def _keep_alive(self, now: datetime) -> None:
         if self._last_alive is None or now - self._last_alive >= ALIVE_EVERY:
-            self.store.set_value("alive_at", iso(now) or "")
             self._last_alive = now
+            with contextlib.suppress(DiskFull):  # only dates an outage; playing matters more
+                self.store.set_value("alive_at", iso(now) or "")
+
+    def _needed_audio(self) -> set[str]:
+        """Audio an item still to air needs, and what plays now: all a full disk may not evict."""
+        manifests = self.store.manifests("active") + self.store.manifests("pending")
+        needed = set(manifest_shas(manifests, self.clock()))
+        playing = self.current
+        if playing is not None and playing.slot.sha256:
+            needed.add(playing.slot.sha256)
+        return needed
 
     def step_playback(self, now: datetime) -> None:
         """Finish what ended, log what was missed, start what is due."""
@@ -465,7 +501,7 @@ class Agent:
                 self.player.stop()
                 self._finish(now, "played", "Trình phát không tự dừng; đầu thu đã dừng nó.")
             else:
-                urgent = None if playing.emergency else self._due_emergency(now)
+                urgent = None if playing.emergency and slot.kind != wire.LIVE_KIND else self._due_emergency(now)
                 if urgent is None:
                     self._stream_recovered(playing, now)
                     if now - playing.last_progress >= PROGRESS_EVERY:
@@ -630,6 +666,7 @@ class Agent:
             },
             "manifests": manifests,
             "outbox": self.store.outbox_size(),
+            "storage": self.disk.status(),
             "plays_set_aside": self.store.set_aside_count(),
             "stream_fault": None if self.fault is None else self.fault.as_status(),
             "mqtt": self._mqtt_connected(),
@@ -682,8 +719,11 @@ class Agent:
             return
         try:
             self.ensure_mqtt(now)
-            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock) and self.mqtt:
-                self.mqtt.publish_status(self.status(now))
+            if self.syncer.cycle(now, self.slots, lambda: self.status(now), self.clock):
+                if self.mqtt:
+                    self.mqtt.publish_status(self.status(now))
+                if self.updater.network_ok(now):
+                    self.syncer.state.next_status = None  # the update's result goes out at once
             self.reports.flush(self.client)
             self._backoff = timedelta(0)
             self._net_next = None
@@ -729,7 +769,10 @@ class Agent:
         network.start()
         try:
             while not stop.is_set():
-                self.tick_playback(self.clock())
+                try:
+                    self.tick_playback(self.clock())
+                except Exception:  # a crash here restarts the box into the same fault: log and carry on
+                    log.exception("Lỗi không lường trước ở phần phát; tiếp tục.")
                 self.wake.wait(tick)
                 self.wake.clear()
         finally:

@@ -96,6 +96,14 @@ class AudioCache:
                     del self._verified[sha]
         return removed
 
+    def drop_parts(self) -> int:
+        """Delete every partial download (they are fetched again, whole, when there is room)."""
+        removed = 0
+        for path in self.root.glob("*/*.part"):
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
     def free_bytes(self) -> int:
         st = os.statvfs(self.root)
         return st.f_bavail * st.f_frsize

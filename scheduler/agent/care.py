@@ -62,10 +62,13 @@ class Care:
         return list(data) if isinstance(data, list) else []
 
     def record(self, cmd: wire.Command, result: wire.CareState, message: str, now: datetime) -> None:
-        entry = wire.CareResult(cmd.id, cmd.kind, result, iso(now) or "", message).to_dict()
-        rest = [r for r in self.results() if r.get("id") != cmd.id]
+        self.record_id(cmd.id, cmd.kind, result, message, now)
+
+    def record_id(self, command_id: str, kind: str, result: wire.CareState, message: str, now: datetime) -> None:
+        entry = wire.CareResult(command_id, kind, result, iso(now) or "", message).to_dict()
+        rest = [r for r in self.results() if r.get("id") != command_id]
         self.store.set_json(RESULTS_KEY, [entry, *rest][:KEEP_RESULTS])
-        (log.info if result != "failed" else log.error)("Lệnh %s (%s): %s", cmd.kind, cmd.id[:12], message)
+        (log.info if result != "failed" else log.error)("Lệnh %s (%s): %s", kind, command_id[:12], message)
 
     def started(self, now: datetime) -> None:
         """At start-up: a restart or reboot asked for before is now done."""

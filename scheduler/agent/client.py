@@ -119,6 +119,23 @@ class ServerClient:
                 raise ServerUnavailable(f"Tải tệp {sha256[:12]}… bị gián đoạn: {exc}") from exc
         return have if mode == "ab" else 0
 
+    def fetch_to(self, path: str, dest: Path, limit: int = 200 * 1024 * 1024) -> int:
+        """GET `path` (with the token) into `dest`, at most `limit` bytes; fsync; returns the size."""
+        response = self._request("GET", path, stream=True)
+        size = 0
+        with response, open(dest, "wb") as fh:
+            try:
+                for chunk in response.iter_content(CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise ServerUnavailable(f"Tệp {path} lớn quá {limit // (1024 * 1024)} MB.")
+                    fh.write(chunk)
+            except requests.RequestException as exc:
+                raise ServerUnavailable(f"Tải {path} bị gián đoạn: {exc}") from exc
+            fh.flush()
+            os.fsync(fh.fileno())
+        return size
+
 
 def _json_or_none(response: requests.Response) -> Any:
     try:

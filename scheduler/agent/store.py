@@ -10,14 +10,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from scheduler.agent.storage import DiskFull, is_disk_full
 from scheduler.wire import PLAY_TEXT_LIMITS, Manifest, clamp_ms, clean_text
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (
@@ -125,17 +129,49 @@ class StoredManifest:
 _ROW_FIELDS = tuple(f.name for f in fields(PlayRow))
 
 
+def _retry_once_when_full(method: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
+    """A write that failed for want of space runs once more after `on_full` freed what it could."""
+
+    def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except DiskFull:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def clean_row(row: PlayRow) -> PlayRow:
+    """What the box records is what the server accepts: a player's stderr may carry NUL bytes."""
+    data = asdict(row)
+    for name in ("title", "reason", "bulletin", "kind", "language", "priority", "week"):
+        if data[name] is not None:
+            data[name] = clean_text(data[name], PLAY_TEXT_LIMITS[name])
+    data["played_ms"], data["scheduled_ms"] = clamp_ms(row.played_ms), clamp_ms(row.scheduled_ms)
+    return PlayRow(**data)
+
+
 class Store:
-    """Thread-safe access to the agent's SQLite file (one connection, one lock)."""
+    """Thread-safe access to the agent's SQLite file (one connection, one lock).
+
+    On a full disk, play rows that cannot be written are held in memory (uploaded from there and
+    written once there is room) so no play is lost while the process lives; `on_full` is told first.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.on_full: Callable[[str], None] | None = None
+        self._held: dict[str, PlayRow] = {}  # play rows not yet on disk, by play_id
+        self._held_handled: dict[str, datetime] = {}
         self._lock = threading.RLock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        # A short write-ahead log (about 400 KB before it starts over) so the disk reserve
+        # (scheduler.agent.storage) is always enough for the play log.
+        self._db.execute("PRAGMA wal_autocheckpoint=100")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -144,14 +180,23 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One immediate transaction; a failure for want of space is told to `on_full` and raised as DiskFull."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if not is_disk_full(exc):
+                    raise
+                if self.on_full is not None:
+                    self.on_full("không ghi được nhật ký phát")
+                raise DiskFull(str(exc)) from exc
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -163,6 +208,7 @@ class Store:
         rows = self._query("SELECT value FROM kv WHERE key = ?", (key,))
         return str(rows[0]["value"]) if rows else default
 
+    @_retry_once_when_full
     def set_value(self, key: str, value: str) -> None:
         with self._tx() as db:
             db.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
@@ -190,6 +236,7 @@ class Store:
         return StoredManifest(row["week"], row["slot"], row["version"], row["etag"], json.loads(row["body"]),
                               row["fetched_at"])
 
+    @_retry_once_when_full
     def put_manifest(self, week: str, slot: str, version: int, etag: str, body: Manifest,
                      now: datetime) -> None:
         with self._tx() as db:
@@ -200,12 +247,14 @@ class Store:
                 (week, slot, version, etag, json.dumps(body, ensure_ascii=False), iso(now)),
             )
 
+    @_retry_once_when_full
     def promote(self, week: str) -> None:
         """The pending version of `week` becomes the active one, in one transaction."""
         with self._tx() as db:
             db.execute("DELETE FROM manifest WHERE week = ? AND slot = 'active'", (week,))
             db.execute("UPDATE manifest SET slot = 'active' WHERE week = ? AND slot = 'pending'", (week,))
 
+    @_retry_once_when_full
     def drop_manifest(self, week: str, slot: str | None = None) -> None:
         with self._tx() as db:
             if slot is None:
@@ -217,44 +266,99 @@ class Store:
 
     def start_play(self, row: PlayRow) -> None:
         """Written before the player starts, so a crash mid-item leaves a trace to recover."""
-        with self._tx() as db:
-            self._insert(db, row)
+        row = clean_row(row)
+        try:
+            self._write_rows([row], {})
+        except DiskFull:
+            with self._lock:
+                self._held[row.play_id] = row
 
     def progress(self, play_id: str, at: datetime) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE outbox SET progress_at = ? WHERE play_id = ?", (iso(at), play_id))
+        with self._lock:
+            if play_id in self._held:
+                self._held[play_id].progress_at = iso(at)
+                return
+        try:
+            with self._tx() as db:
+                db.execute("UPDATE outbox SET progress_at = ? WHERE play_id = ?", (iso(at), play_id))
+        except DiskFull:
+            pass  # a progress mark is a hint for crash recovery, never worth stopping for
 
     def finish_play(self, play_id: str, end: datetime, played_ms: int, result: str, reason: str,
                     handled_key: str | None) -> None:
         """Close a play row and, unless the item may be aired again, mark its item handled."""
-        with self._tx() as db:
-            db.execute(
-                "UPDATE outbox SET actual_end = ?, played_ms = ?, result = ?, reason = ?, progress_at = ? "
-                "WHERE play_id = ?",
-                (iso(end), clamp_ms(played_ms), result, clean_text(reason, PLAY_TEXT_LIMITS["reason"]), iso(end),
-                 play_id),
-            )
-            if handled_key is not None:
-                self._handle(db, handled_key, end)
+        closing = {"actual_end": iso(end), "played_ms": clamp_ms(played_ms), "result": result,
+                   "reason": clean_text(reason, PLAY_TEXT_LIMITS["reason"]), "progress_at": iso(end)}
+        handled = {handled_key: end} if handled_key is not None else {}
+        with self._lock:
+            held = self._held.get(play_id)
+            if held is None:
+                try:
+                    with self._tx() as db:
+                        db.execute(
+                            "UPDATE outbox SET actual_end = ?, played_ms = ?, result = ?, reason = ?, progress_at = ? "
+                            "WHERE play_id = ?",
+                            (*closing.values(), play_id),
+                        )
+                        for key, at in handled.items():
+                            self._handle(db, key, at)
+                    return
+                except DiskFull:
+                    found = self._query("SELECT * FROM outbox WHERE play_id = ?", (play_id,))
+                    if not found:
+                        return
+                    held = self._row(found[0])
+            closed = replace(held, **closing)  # type: ignore[arg-type]
+            try:
+                self._write_rows([closed], handled)
+                self._held.pop(play_id, None)
+            except DiskFull:
+                self._held[play_id] = closed
+                self._held_handled.update(handled)
 
     def log_closed(self, row: PlayRow, handled_key: str | None) -> None:
         """A row that is complete when written (skipped, failed)."""
+        row = clean_row(row)
+        handled = {handled_key: datetime.fromisoformat(row.actual_start)} if handled_key is not None else {}
+        try:
+            self._write_rows([row], handled)
+        except DiskFull:
+            with self._lock:
+                self._held[row.play_id] = row
+                self._held_handled.update(handled)
+
+    @_retry_once_when_full
+    def _write_rows(self, rows: list[PlayRow], handled: dict[str, datetime]) -> None:
         with self._tx() as db:
-            self._insert(db, row)
-            if handled_key is not None:
-                self._handle(db, handled_key, datetime.fromisoformat(row.actual_start))
+            for row in rows:
+                self._insert(db, row)
+            for key, at in handled.items():
+                self._handle(db, key, at)
+
+    def flush_held(self) -> int:
+        """Write the rows held in memory while the disk was full; how many are still held."""
+        with self._lock:
+            if not self._held and not self._held_handled:
+                return 0
+            try:
+                self._write_rows(list(self._held.values()), dict(self._held_handled))
+            except DiskFull:
+                return len(self._held)
+            self._held.clear()
+            self._held_handled.clear()
+            return 0
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
 
     @staticmethod
     def _insert(db: sqlite3.Connection, row: PlayRow) -> None:
         data = asdict(row)
-        # What the box records is what the server accepts: a player's stderr may carry NUL bytes.
-        for name in ("title", "reason", "bulletin", "kind", "language", "priority", "week"):
-            if data[name] is not None:
-                data[name] = clean_text(data[name], PLAY_TEXT_LIMITS[name])
-        data["played_ms"], data["scheduled_ms"] = clamp_ms(data["played_ms"]), clamp_ms(data["scheduled_ms"])
         cols = ", ".join(_ROW_FIELDS)
         marks = ", ".join("?" for _ in _ROW_FIELDS)
-        db.execute(f"INSERT INTO outbox ({cols}) VALUES ({marks})", [data[f] for f in _ROW_FIELDS])
+        # OR REPLACE: a row held in memory replaces its own earlier, still open, copy on disk.
+        db.execute(f"INSERT OR REPLACE INTO outbox ({cols}) VALUES ({marks})", [data[f] for f in _ROW_FIELDS])
 
     def open_plays(self) -> list[PlayRow]:
         return [self._row(r) for r in self._query("SELECT * FROM outbox WHERE result = 'playing'")]
@@ -263,7 +367,13 @@ class Store:
         rows = self._query(
             "SELECT * FROM outbox WHERE result != 'playing' ORDER BY actual_start, play_id LIMIT ?", (limit,)
         )
-        return [self._row(r) for r in rows]
+        found = [self._row(r) for r in rows]
+        with self._lock:
+            held = [r for r in self._held.values() if r.result != "playing"]
+        if not held:
+            return found
+        merged = {r.play_id: r for r in found} | {r.play_id: r for r in held}
+        return sorted(merged.values(), key=lambda r: (r.actual_start, r.play_id))[:limit]
 
     def all_plays(self) -> list[PlayRow]:
         return [self._row(r) for r in self._query("SELECT * FROM outbox ORDER BY actual_start, play_id")]
@@ -272,10 +382,16 @@ class Store:
     def _row(row: sqlite3.Row) -> PlayRow:
         return PlayRow(**{f: row[f] for f in _ROW_FIELDS})
 
+    @_retry_once_when_full
     def delete_plays(self, play_ids: Iterable[str]) -> int:
         """Remove rows the server confirmed; rows still playing are never removed."""
         ids = list(play_ids)
         deleted = 0
+        with self._lock:
+            for play_id in ids:
+                if play_id in self._held and self._held[play_id].result != "playing":
+                    del self._held[play_id]
+                    deleted += 1
         with self._tx() as db:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
@@ -285,8 +401,9 @@ class Store:
         return deleted
 
     def outbox_size(self) -> int:
-        return int(self._query("SELECT COUNT(*) AS n FROM outbox")[0]["n"])
+        return int(self._query("SELECT COUNT(*) AS n FROM outbox")[0]["n"]) + self.held
 
+    @_retry_once_when_full
     def set_aside(self, play_id: str, error: str, at: datetime) -> bool:
         """Move a closed row the server refused as invalid out of the outbox, keeping it (and why) so
         the rows behind it flow; True if a row moved."""
@@ -315,12 +432,16 @@ class Store:
         db.execute("INSERT OR IGNORE INTO handled (item_key, at) VALUES (?, ?)", (key, iso(at)))
 
     def mark_handled(self, key: str, at: datetime) -> None:
-        with self._tx() as db:
-            self._handle(db, key, at)
+        try:
+            self._write_rows([], {key: at})
+        except DiskFull:
+            with self._lock:
+                self._held_handled[key] = at
 
     def handled_keys(self) -> set[str]:
         return {str(r["item_key"]) for r in self._query("SELECT item_key FROM handled")}
 
+    @_retry_once_when_full
     def prune_handled(self, before: datetime) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM handled WHERE at < ?", (iso(before),))

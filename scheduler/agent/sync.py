@@ -15,6 +15,7 @@ from typing import Any
 from scheduler import wire
 from scheduler.agent.audio_cache import AudioCache
 from scheduler.agent.client import ServerClient, ServerRefused, ServerUnavailable
+from scheduler.agent.storage import DiskGuard, is_disk_full
 from scheduler.agent.store import PlayRow, Store, StoredManifest, iso
 from scheduler.agent.timeline import Cue, merge_cues, upcoming
 from scheduler.domain import IsoWeek
@@ -50,6 +51,7 @@ class SyncState:
     downloads: int = 0
     resumed_bytes: int = 0
     upload_backoff: timedelta = timedelta(0)
+    no_room: set[str] = field(default_factory=set)  # downloads that failed for want of space
 
 
 def manifest_shas(manifests: list[StoredManifest], now: datetime) -> list[str]:
@@ -66,7 +68,7 @@ class Syncer:
     def __init__(self, station: str, store: Store, cache: AudioCache, client: ServerClient,
                  intervals: SyncIntervals, on_active_changed: Callable[[], None],
                  mqtt_connected: Callable[[], bool],
-                 on_commands: Callable[[list[Any]], None] | None = None) -> None:
+                 on_commands: Callable[[list[Any]], None] | None = None, disk: DiskGuard | None = None) -> None:
         self.station = station
         self.store = store
         self.cache = cache
@@ -76,6 +78,7 @@ class Syncer:
         self._on_active_changed = on_active_changed
         self._mqtt_connected = mqtt_connected
         self._on_commands = on_commands
+        self.disk = disk
 
     # -- manifests ------------------------------------------------------------------------------
 
@@ -155,6 +158,8 @@ class Syncer:
                 self.cache.verify(slot.sha256)  # a corrupt file is deleted here and fetched below
         manifests = self.store.manifests("active") + self.store.manifests("pending")
         for sha in manifest_shas(manifests, now):
+            if self.disk is not None and self.disk.full:
+                return  # nothing starts on a full disk: what is held keeps playing
             if self.cache.present(sha):
                 continue
             retry_at = self.state.bad_files.get(sha)
@@ -167,11 +172,20 @@ class Syncer:
         part = self.cache.prepare(sha)
         try:
             kept = self.client.download(sha, part)
+            whole = self.cache.complete(sha)
         except ServerRefused as exc:
             log.error("Máy chủ từ chối tệp %s: %s", sha[:12], exc.message)
             self.state.bad_files[sha] = now + BAD_FILE_RETRY
             return False
-        if not self.cache.complete(sha):
+        except OSError as exc:
+            if not is_disk_full(exc) or self.disk is None:
+                raise
+            part.unlink(missing_ok=True)
+            self.disk.on_full(f"không đủ chỗ để tải tệp âm thanh {sha[:12]}…")
+            self.state.bad_files[sha] = now + BAD_FILE_RETRY
+            self.state.no_room.add(sha)  # tried again as soon as space returns
+            return False
+        if not whole:
             log.error("Tệp %s tải về sai mã kiểm tra sha256; sẽ tải lại.", sha[:12])
             self.state.bad_files[sha] = now + BAD_FILE_RETRY
             return False
@@ -313,6 +327,11 @@ class Syncer:
     def cycle(self, now: datetime, slots: list[Cue], status: Callable[[], dict[str, Any]],
               clock: Callable[[], datetime]) -> bool:
         """One pass over everything; True if a status was sent. Raises ServerUnavailable when offline."""
+        if self.disk is not None and self.disk.settle():
+            for sha in self.state.no_room:
+                self.state.bad_files.pop(sha, None)
+            self.state.no_room.clear()
+        self.store.flush_held()
         self.refresh_manifests(now)
         self.download_missing(now, slots)
         self.promote_and_ack(now)

@@ -50,6 +50,7 @@ class Cue:
     emergency: int | None = None  # emergency plays: which emergency (the station reports on it)
     airing: int | None = None  # which of its plays, when a command says so
     volume: int | None = None  # this play's own volume; None = the station's
+    live: int | None = None  # a live broadcast's id (commands only)
 
     @property
     def play_ms(self) -> int:

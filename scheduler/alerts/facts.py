@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.alerts.rules import EmergencyFact, StationFacts
 from scheduler.db.models import Commune, Emergency, EmergencyStation, PlayLog, Station
 from scheduler.emergencies.tracking import FAILED, PLAYED, UNREACHABLE, shown_state
-from scheduler.liveness import is_online, last_contact
+from scheduler.liveness import is_online, last_contact, storage_full
 
 RELAY_LOOKBACK = timedelta(days=1)
 EMERGENCY_LOOKBACK = timedelta(days=1)
@@ -32,20 +32,28 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _fault(value: object) -> str | None:
+    """The relay watchdog's report (scheduler.agent: `stream_fault`), as the reason shown in the alert."""
+    if not isinstance(value, dict):
+        return None
+    return f"«{value.get('title') or ''}» — {value.get('reason') or 'không rõ lý do'}"
+
+
 def gather(session: Session, stations: list[Station], now: datetime,
            silent_thresholds: Iterable[int]) -> list[StationFacts]:
     """The facts of each station in `stations`, for the rules as configured."""
     ids = [s.id for s in stations]
-    relays: dict[int, list[PlayLog]] = defaultdict(list)
+    relays: dict[int, list[tuple[str, str]]] = defaultdict(list)  # station id -> (result, reason), latest first
     if ids:
-        for row in session.scalars(
-            select(PlayLog).where(PlayLog.station_id.in_(ids), PlayLog.kind == "relay",
-                                  PlayLog.actual_start >= now - RELAY_LOOKBACK)
+        # Plain rows, not entities: a national fleet has a relay play per station and day.
+        for station_id, result, reason in session.execute(
+            select(PlayLog.station_id, PlayLog.result, PlayLog.reason)
+            .where(PlayLog.kind == "relay", PlayLog.actual_start >= now - RELAY_LOOKBACK,
+                   PlayLog.station_id.is_not(None))
             .order_by(PlayLog.station_id, PlayLog.actual_start.desc())
         ):
-            assert row.station_id is not None
-            if len(relays[row.station_id]) < MAX_RELAYS:
-                relays[row.station_id].append(row)
+            if station_id is not None and len(relays[station_id]) < MAX_RELAYS:
+                relays[station_id].append((result, reason))
     emergencies: dict[int, list[EmergencyFact]] = defaultdict(list)
     if ids:
         rows = session.execute(
@@ -72,9 +80,12 @@ def gather(session: Session, stations: list[Station], now: datetime,
             last_contact=last_contact(s),
             online_within={m: is_online(s, now, m) for m in thresholds},
             disk_free_mb=_int(status.get("disk_free_mb")),
+            disk_full=storage_full(s) if "storage" in status else None,
             clock_offset_ms=_int(status.get("clock_offset_ms")),
-            relay_results=[r.result for r in mine],
-            relay_reason=mine[0].reason if mine and mine[0].result in ("failed", "skipped") else "",
+            relay_results=[result for result, _ in mine],
+            relay_reason=mine[0][1] if mine and mine[0][0] in ("failed", "skipped") else "",
+            stream_fault=_fault(status.get("stream_fault")),
+            stream_watched="stream_fault" in status,
             emergencies=sorted(emergencies.get(s.id, []), key=lambda e: e.emergency),
         ))
     return out

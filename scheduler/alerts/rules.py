@@ -78,9 +78,12 @@ class StationFacts:
     last_contact: datetime | None
     online_within: Mapping[int, bool] = field(default_factory=dict)  # minutes -> scheduler.liveness.is_online
     disk_free_mb: int | None = None
+    disk_full: bool | None = None  # the box said "đầy bộ nhớ" (None: an agent that does not say)
     clock_offset_ms: int | None = None
     relay_results: Sequence[str] = ()  # latest relay plays first: played | partial | skipped | failed
     relay_reason: str = ""
+    stream_fault: str | None = None  # the box's relay watchdog says the stream is down now (its reason)
+    stream_watched: bool = False  # the box reports on its relay watchdog at all (stream_fault, even null)
     emergencies: Sequence[EmergencyFact] = ()
 
 
@@ -111,8 +114,13 @@ def evaluate(stations: Iterable[StationFacts], rules: Mapping[str, Rule], now: d
         rule = rules.get(DISK)
         if rule is not None and rule.enabled:
             free = s.disk_free_mb
-            out.append(Condition(f"{DISK}:{s.code}", DISK, s.code, None if free is None else free < rule.threshold,
-                                 f"Còn trống {free} MB (ngưỡng {rule.threshold} MB)."))
+            low = None if free is None else free < rule.threshold
+            detail = f"Còn trống {free} MB (ngưỡng {rule.threshold} MB)."
+            if s.disk_full:
+                # Full whatever the figure: a write failed for want of space (scheduler.agent.storage).
+                detail = (f"Đầu thu đầy bộ nhớ: vẫn phát âm thanh đang có nhưng không tải được âm thanh mới. "
+                          f"{detail}")
+            out.append(Condition(f"{DISK}:{s.code}", DISK, s.code, True if s.disk_full else low, detail))
         rule = rules.get(CLOCK)
         if rule is not None and rule.enabled:
             offset = s.clock_offset_ms
@@ -126,12 +134,19 @@ def evaluate(stations: Iterable[StationFacts], rules: Mapping[str, Rule], now: d
         if rule is not None and rule.enabled:
             latest = list(s.relay_results[: rule.threshold])
             firing = None
-            if latest:
+            detail = f"{rule.threshold} lần tiếp sóng gần nhất bị lỗi. {s.relay_reason}".strip()
+            if s.stream_fault is not None:
+                firing, detail = True, f"Luồng tiếp sóng đang hỏng: {s.stream_fault}".strip()
+            elif latest:
                 bad = [r in ("failed", "skipped") for r in latest]
-                # Firing needs `threshold` failures in a row; one good relay clears it.
-                firing = True if len(latest) == rule.threshold and all(bad) else (False if not bad[0] else None)
-            out.append(Condition(f"{RELAY}:{s.code}", RELAY, s.code, firing,
-                                 f"{rule.threshold} lần tiếp sóng gần nhất bị lỗi. {s.relay_reason}".strip()))
+                # Firing needs `threshold` failures in a row; one good relay (or a watchdog at ease) clears it.
+                if len(latest) == rule.threshold and all(bad):
+                    firing = True
+                elif not bad[0] or s.stream_watched:
+                    firing = False
+            elif s.stream_watched:
+                firing = False
+            out.append(Condition(f"{RELAY}:{s.code}", RELAY, s.code, firing, detail))
         rule = rules.get(EMERGENCY)
         if rule is not None and rule.enabled:
             for e in s.emergencies:

@@ -329,6 +329,29 @@ class CommuneDecision(Base):
     decided_by: Mapped[User | None] = relationship()
 
 
+class LiveBroadcast(Base):
+    """A live microphone broadcast (Phát trực tiếp): a person speaks in the browser, the stations play
+    the Icecast mount at once until stopped. state: dang_phat (on air), da_ket_thuc (ended)."""
+
+    __tablename__ = "live_broadcast"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)  # as chosen (station codes, commune names)
+    stations: Mapped[list[str]] = mapped_column(JSON, default=list)  # the station codes they resolved to
+    mount: Mapped[str] = mapped_column(String(120))
+    stream_url: Mapped[str] = mapped_column(String(500))  # what the stations play
+    state: Mapped[str] = mapped_column(String(12), default="dang_phat", index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(String(300), default="")
+    recording_file: Mapped[str | None] = mapped_column(String(255))  # media-relative MP3 of what was said
+    received_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the mount was on air; stations told
+    last_chunk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # quiet too long: the speaker has gone
+    started_by: Mapped[User | None] = relationship()
+
+
 class PlayLog(Base):
     """As-run log: one row per play, at its actual start, with what was scheduled beside it.
 

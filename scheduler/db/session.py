@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with SQLite made safe for a web server, a scheduler and an importer at once."""
+def make_engine(url: str, *, threads: int | None = None, **kwargs: Any) -> Engine:
+    """An engine with SQLite made safe for a web server, a scheduler and an importer at once.
+    `threads`: how many threads share it (the web server's); on PostgreSQL each keeps its own pooled
+    connection instead of opening and closing one per request when the default pool of 5 runs out."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -33,6 +35,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if threads is not None:
+        kwargs.setdefault("pool_size", max(5, threads))
+        kwargs.setdefault("max_overflow", max(10, threads))
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -127,27 +127,23 @@ def touch(station: Station, kind: ContactKind, now: datetime) -> bool:
 
 
 def audio_for_station(session: Session, station: Station, sha256: str) -> AudioAsset | None:
-    """The asset if this station's programmes (or an emergency aimed at it) use it; else None."""
+    """The asset if this station's programmes (or an emergency aimed at it) use it; else None.
+    One query: a thousand boxes fetch a new emergency's audio in the same seconds."""
     if not is_sha256(sha256):
         return None
-    asset = session.scalar(select(AudioAsset).where(AudioAsset.sha256 == sha256))
-    if asset is None:
-        return None
-    in_programme = session.scalar(select(exists().where(
+    in_programme = exists().where(
         ProgrammeItem.audio_sha256 == sha256,
         ProgrammeItem.programme_id == Programme.id,
         Programme.station_id == station.id,
-    )))
-    if in_programme:
-        return asset
-    aimed = session.scalar(select(exists().where(
+    )
+    aimed = exists().where(
         EmergencyStation.station_id == station.id,
         EmergencyStation.emergency_id == Emergency.id,
         Emergency.bulletin_id == Bulletin.id,
-        Bulletin.audio_asset_id == asset.id,
+        Bulletin.audio_asset_id == AudioAsset.id,
         Emergency.cancelled_at.is_(None),
-    )))
-    return asset if aimed else None
+    )
+    return session.scalar(select(AudioAsset).where(AudioAsset.sha256 == sha256, in_programme | aimed))
 
 
 def record_ack(session: Session, station: Station, body: Any, now: datetime) -> Programme:
@@ -180,7 +176,7 @@ def record_status(station: Station, body: Any, now: datetime) -> dict[str, Any]:
     checks: dict[str, tuple[type, ...]] = {
         "agent_version": (str,), "clock_offset_ms": (int, type(None)), "disk_free_mb": (int, type(None)),
         "volume": (int, type(None)), "amplifier": (str,), "power": (str,), "playing": (dict, type(None)),
-        "outbox": (int,), "plays_set_aside": (int,),
+        "outbox": (int,), "plays_set_aside": (int,), "storage": (dict, type(None)),
     }
     for key, types in checks.items():
         if key in body and (not isinstance(body[key], types) or isinstance(body[key], bool)):

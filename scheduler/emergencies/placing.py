@@ -80,11 +80,11 @@ def _free_start(programme: Programme, start: datetime, duration: timedelta) -> d
     return start
 
 
-def bump(programmes: Iterable[Programme], now: datetime) -> None:
+def bump(programmes: Iterable[Programme], now: datetime, codes: dict[int, str] | None = None) -> None:
     """New versions for the touched programmes (scheduler.programmes.store), and a rebuild soon to
-    place displaced bulletins again."""
+    place displaced bulletins again. `codes` (station id -> code) spares loading each station."""
     for programme in programmes:
-        store.bump(programme, now)
+        store.bump(programme, now, (codes or {}).get(programme.station_id) or None)
         store.mark_stale(programme)
 
 
@@ -96,9 +96,14 @@ def place_plays(
     assert bulletin.audio is not None
     duration = timedelta(milliseconds=bulletin.audio.duration_ms)
     cache: dict[tuple[int, str], Programme | None] = {}
+    zones = {station.id: station_zone(station) for station in stations}
+    # Every programme this touches, locked and loaded in one query per week (not one per station).
+    weeks = {(station.id, str(IsoWeek.of(instant.astimezone(zones[station.id]).date())))
+             for station in stations for play in plays for instant in (play, play + duration)}
+    store.preload_for_write(session, weeks, cache)
     displaced: list[dict[str, Any]] = []
     for station in stations:
-        tz = station_zone(station)
+        tz = zones[station.id]
         for play in plays:
             week = IsoWeek.of(play.astimezone(tz).date())
             programme = store.programme_for_write(session, station, week, now, cache)
@@ -130,7 +135,7 @@ def place_plays(
                     emergency=emergency,
                 )
             )
-    bump([p for p in cache.values() if p is not None], now)
+    bump([p for p in cache.values() if p is not None], now, {station.id: station.code for station in stations})
     return displaced
 
 

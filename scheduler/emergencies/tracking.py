@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import access
@@ -64,12 +64,11 @@ def ensure_rows(session: Session, emergency: Emergency, stations: Sequence[Stati
     """One board row per target station (kept when it exists: a resume does not forget what aired)."""
     have = set(session.scalars(select(EmergencyStation.station_code)
                                .where(EmergencyStation.emergency_id == emergency.id)))
-    session.add_all(
-        EmergencyStation(emergency_id=emergency.id, station_id=s.id, station_code=s.code, commune=s.commune.name,
-                         state=QUEUED, airing=0, via="", plays=0, reason="", updated_at=now)
-        for s in stations if s.code not in have
-    )
-    session.flush()
+    rows = [dict(emergency_id=emergency.id, station_id=s.id, station_code=s.code, commune=s.commune.name,
+                 state=QUEUED, airing=0, via="", plays=0, reason="", updated_at=now)
+            for s in stations if s.code not in have]
+    if rows:  # one multi-row INSERT: a province has thousands of stations
+        session.execute(insert(EmergencyStation), rows)
 
 
 def board_stations(session: Session, emergency: Emergency) -> list[Station]:
@@ -161,9 +160,10 @@ def mark_sent(session: Session, emergency: Emergency, confirmed: Mapping[str, bo
     codes = [code for code, ok in confirmed.items() if ok]
     if not codes:
         return 0
+    ours = (EmergencyStation.emergency_id == emergency.id) & EmergencyStation.station_code.in_(codes)
+    waiting = (EmergencyStation.airing == airing) & (EmergencyStation.state == QUEUED)
     changed = 0
-    for row in session.scalars(select(EmergencyStation).where(
-            EmergencyStation.emergency_id == emergency.id, EmergencyStation.station_code.in_(codes))):
+    for row in session.scalars(select(EmergencyStation).where(ours & ~waiting)):
         if airing > row.airing:
             _restart(row, airing)
         if airing == row.airing and row.state == QUEUED:
@@ -172,6 +172,13 @@ def mark_sent(session: Session, emergency: Emergency, confirmed: Mapping[str, bo
         elif airing == row.airing and via not in row.via.split(","):  # it went out both ways
             row.via, row.updated_at = ",".join(filter(None, [row.via, via])), now
     session.flush()
+    # The usual case, every row still waiting for this play, is one UPDATE (not one per station).
+    result = session.execute(
+        update(EmergencyStation).where(ours & waiting)
+        .values(state=SENT, sent_at=now, via=via, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    changed += getattr(result, "rowcount", 0) or 0
     return changed
 
 

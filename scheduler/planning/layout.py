@@ -1,7 +1,8 @@
 """Give every packed play its time: jingles, bulletins in priority order, gaps, relays.
 
 Within each free part items play back to back from the part's start (the first moment allowed),
-uu_tien before thuong, then by bulletin code. The opening jingle starts the session's first part,
+uu_tien before thuong (within uu_tien, the commune's own after or before those from above, as the
+commune chose), then by bulletin code. The opening jingle starts the session's first part,
 the closing jingle follows the last item of its last part; both only when the session has bulletins.
 """
 
@@ -43,7 +44,7 @@ def lay_out(packer: Packer) -> list[Placement]:
             if part == open_part:
                 placements.append(Placement(t, t + jingle, "jingle", session.language))
                 t += jingle + gap
-            for i in sorted(packer.items[part], key=lambda i: (demands[i].cls, demands[i].code)):
+            for i in sorted(packer.items[part], key=lambda i: (demands[i].cls, demands[i].order, demands[i].code)):
                 duration = demands[i].cost - gap
                 placements.append(Placement(t, t + duration, "bulletin", i))
                 t += duration + gap

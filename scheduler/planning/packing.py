@@ -31,6 +31,7 @@ class Demand:
     index: int  # position in the caller's bulletin list
     code: str
     cls: int  # UU_TIEN or THUONG
+    order: int  # within the class, lower plays first (scheduler.planning.planner._order)
     cost: int  # duration + gap, ms
     need: int
     regions: list[int]  # eligible regions: language, validity, length

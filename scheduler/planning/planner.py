@@ -78,6 +78,14 @@ def _validate_policy(code: str, policy: Policy) -> None:
             raise ValueError(f"Trạm «{code}»: quy định {name} = {value} bị âm. Dùng số ≥ 0.")
 
 
+def _order(b: BulletinInput, station: StationInput, policy: Policy) -> int:
+    """Where a bulletin goes within its priority class (lower first): the commune's own ưu tiên items
+    after those from above, or before them when the commune says so (TT 39); thông thường by code only."""
+    if b.priority != Priority.PRIORITY or not b.own_commune or b.own_commune != station.commune:
+        return 0
+    return -1 if policy.own_priority_first else 1
+
+
 class _PolicyKeys:
     """Hashable keys for policies (they hold a dict), memoised per object. Only the holidays of
     the planned week enter the key, so policies differing in other weeks still group together."""
@@ -98,6 +106,7 @@ class _PolicyKeys:
             policy.jingle_ms,
             policy.gap_ms,
             tuple(sorted((d, w) for d, w in policy.holidays.items() if self._first <= d <= self._last)),
+            policy.own_priority_first,
         )
         self._keys[id(policy)] = (policy, key)
         return key
@@ -275,6 +284,7 @@ class _Planner:
                 index=index,
                 code=b.code,
                 cls=UU_TIEN if b.priority == Priority.PRIORITY else THUONG,
+                order=_order(b, rep, policy),
                 cost=cost,
                 need=max(0, b.plays_per_week - kept_plays.get(b.code, 0)),
                 regions=self.regions_for(problem, b, cost),

@@ -169,6 +169,7 @@ def _check_station(
 
     for host in by_session:
         out.extend(_check_session(station, sessions[host], items, kept, request))
+        out.extend(_check_priority_order(station, sessions[host], items, kept, bulletins, request))
     if policy.max_sessions_per_day is not None:
         per_day: dict[date, int] = defaultdict(int)
         for host in by_session:
@@ -186,6 +187,35 @@ def _check_station(
         kept_count = sum(1 for k in kept if k.bulletin == bulletin_code and k in items)
         if b is not None and count > max(b.plays_per_week, kept_count):
             out.append(f"Trạm {code}: bản tin {bulletin_code} phát {count} lần, quá {b.plays_per_week}.")
+    return out
+
+
+def _check_priority_order(
+    station: StationInput, occ: _Occurrence, items: list[PlannedItem], kept: set[PlannedItem],
+    bulletins: dict[str, BulletinInput], request: PlanRequest,
+) -> list[str]:
+    """Where ưu tiên items meet (back to back, nothing between them but the gap), the commune's own come
+    after those from above, or before them when the commune chose so (TT 39)."""
+    label = f"Trạm {station.code}, buổi {occ.start.astimezone(request.tz):%d/%m %H:%M}"
+    gap = timedelta(milliseconds=station.policy.gap_ms)
+    inside = [i for i in items if occ.start <= i.start < occ.end]
+    out: list[str] = []
+    run: list[PlannedItem] = []
+    for item in [*inside, None]:
+        joined = item is not None and item.kind == "bulletin" and item.priority == Priority.PRIORITY \
+            and item not in kept and (not run or item.start - run[-1].end <= gap)
+        if joined and item is not None:
+            run.append(item)
+            continue
+        tiers = []
+        for i in run:
+            b = bulletins.get(i.bulletin or "")
+            own = b is not None and bool(b.own_commune) and b.own_commune == station.commune
+            tiers.append(int(own) if not station.policy.own_priority_first else int(not own))
+        if tiers != sorted(tiers):
+            out.append(f"{label}: tin ưu tiên của xã và của tuyến trên không theo thứ tự xã đã chọn.")
+        run = [item] if item is not None and item.kind == "bulletin" and item.priority == Priority.PRIORITY \
+            and item not in kept else []
     return out
 
 

@@ -2,8 +2,10 @@
 
 Both the CLI (`loaxa programme explain`) and the station's week page read a dry run
 (scheduler.programmes.build.dry_run: no locks, no writes) and word its shortfalls with
-scheduler.planning.shortfalls. Bulletins still waiting for their audio are listed too: the
-planner never sees them. While a rebuild is pending the page must not claim all is placed.
+scheduler.planning.shortfalls. Bulletins still waiting for their audio are listed too, and so are
+bulletins from above that a station's commune declined or has not chosen yet (TT 39,
+scheduler.commune_choice): the planner never sees them there. While a rebuild is pending the page
+must not claim all is placed.
 """
 
 from __future__ import annotations
@@ -15,13 +17,33 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from scheduler.commune_choice import held_back
 from scheduler.db.models import Station
 from scheduler.domain import IsoWeek
 from scheduler.planning.shortfalls import explain
 from scheduler.programmes.build import dry_run
-from scheduler.programmes.inputs import targets_station, week_bulletins
+from scheduler.programmes.inputs import load_stations, target_codes, targets_station, week_bulletins
 
 NO_AUDIO = "Bản tin đã duyệt nhưng chưa có âm thanh (đang chờ tạo ở chế độ nền); chưa thể xếp lịch."
+HELD_CODE = "commune_choice"
+
+
+def held_rows(
+    session: Session, week: IsoWeek, stations: list[Station], tz: ZoneInfo
+) -> dict[str, list[dict[str, Any]]]:
+    """Per station code, rows for the week's bulletins its commune keeps off it (declined, or not chosen yet)."""
+    bulletins = list(session.scalars(week_bulletins(week, rendered=True)))
+    targeted = {b.id: target_codes(b.targets, stations) for b in bulletins}
+    by_id = {b.id: b for b in bulletins}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for (bulletin_id, code), held in sorted(held_back(session, bulletins, stations, targeted).items(),
+                                            key=lambda kv: (kv[0][1], by_id[kv[0][0]].code)):
+        b = by_id[bulletin_id]
+        out.setdefault(code, []).append({
+            "station": code, "bulletin": b.code, "title": b.title, "quota": b.plays_per_week, "planned": 0,
+            "codes": (HELD_CODE, held.choice.value), "reasons": held.reason(tz),
+        })  # fmt: skip
+    return out
 
 
 def explain_week(
@@ -32,11 +54,13 @@ def explain_week(
     result = dry_run(session, week, now, tz, horizon_minutes, [station_code] if station_code else None)
     assert result.plan is not None and result.request is not None
     plan, request = result.plan, result.request
+    held = held_rows(session, week, load_stations(session, station_code), tz)
     rows = []
     for station in sorted(s.code for s in request.stations):
         for bulletin in sorted(request.bulletins, key=lambda b: b.code):
             if station in bulletin.stations:
                 rows.extend(explain(plan, request, station=station, bulletin=bulletin.code))
+        rows.extend(held.get(station, []))
     return rows
 
 
@@ -45,16 +69,20 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "Không có bản tin nào được xếp cho tuần này (chưa có bản tin đã duyệt, có âm thanh, còn hiệu lực)."
     lines = []
-    short = sum(1 for r in rows if r["planned"] < r["quota"])
+    held = [r for r in rows if HELD_CODE in r["codes"]]
+    short = sum(1 for r in rows if r["planned"] < r["quota"] and r not in held)
     for row in rows:
         mark = "THIẾU" if row["planned"] < row["quota"] else "đủ"
+        if row in held:
+            mark = "XÃ TỪ CHỐI" if "khong" in row["codes"] else "CHỜ XÃ"
         lines.append(
-            f"{row['station']:<16} {row['bulletin']:<14} {row['planned']:>3}/{row['quota']:<3} {mark:<5} "
+            f"{row['station']:<16} {row['bulletin']:<14} {row['planned']:>3}/{row['quota']:<3} {mark:<10} "
             f"{row['title']}"
         )
         if row["planned"] < row["quota"]:
             lines.append(f"{'':<16} ↳ {row['reasons']}")
-    lines.append(f"Tổng: {len(rows)} cặp đài–bản tin, {short} cặp thiếu lượt phát.")
+    total = f"Tổng: {len(rows)} cặp đài–bản tin, {short} cặp thiếu lượt phát"
+    lines.append(total + (f", {len(held)} cặp xã không phát hoặc chưa chọn (Thông tư 39)." if held else "."))
     return "\n".join(lines)
 
 
@@ -95,6 +123,8 @@ def unplaced_for(
         return result
     assert run.plan is not None and run.request is not None
     result.pending = station.code in run.stale
+    for row in held_rows(session, week, [station], tz).get(station.code, []):
+        result.rows.append(UnplacedRow(row["bulletin"], row["title"], row["quota"], 0, (row["reasons"],)))
     for row in explain(run.plan, run.request, station=station.code):
         result.rows.append(UnplacedRow(row["bulletin"], row["title"], row["quota"], row["planned"], (row["reasons"],)))
     return result

@@ -21,7 +21,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.calendar_vn import holiday_windows
-from scheduler.commune_choice import withheld
+from scheduler.commune_choice import own_communes, withheld
 from scheduler.db.models import Bulletin, Commune, Station
 from scheduler.domain import BulletinInput, BulletinStatus, IsoWeek, Policy, Priority, StationInput
 from scheduler.planning.windows import format_windows, parse_windows
@@ -42,6 +42,7 @@ def policy_for(station: Station) -> Policy:
         jingle_ms=int(merged.get("jingle_ms", 0)),
         gap_ms=int(merged.get("gap_ms", 2000)),
         holidays=holiday_windows(merged.get("holidays", {})),
+        own_priority_first=station.commune.priority_order == "xa-truoc",
     )
 
 
@@ -94,6 +95,7 @@ def bulletin_inputs(session: Session, week: IsoWeek, stations: Sequence[Station]
     rows = list(session.scalars(week_bulletins(week, rendered=True).options(selectinload(Bulletin.audio))))
     targeted = {b.id: target_codes(b.targets, stations) for b in rows}
     held = withheld(session, rows, stations, targeted)
+    own = own_communes(session, rows)
     return [
         BulletinInput(
             code=b.code,
@@ -107,6 +109,7 @@ def bulletin_inputs(session: Session, week: IsoWeek, stations: Sequence[Station]
             stations=targeted[b.id] - held.get(b.id, frozenset()),
             audio_sha256=b.audio.sha256 if b.audio else None,
             topic=b.topic,
+            own_commune=own.get(b.id, ""),
         )
         for b in rows
     ]
@@ -130,17 +133,18 @@ def _policy_fields(policy: Policy, week: IsoWeek) -> list[Any]:
     # of that week may run into this Monday).
     first, last = week.monday() - timedelta(days=7), week.monday() + timedelta(days=6)
     holidays = [[d.isoformat(), format_windows(w)] for d, w in sorted(policy.holidays.items()) if first <= d <= last]
-    return [
+    fields: list[Any] = [
         str(policy.quiet_before), str(policy.quiet_after), policy.max_sessions_per_day, policy.max_session_minutes,
         policy.jingle_ms, policy.gap_ms, holidays,
     ]  # fmt: skip
+    return fields + ["own_priority_first"] if policy.own_priority_first else fields  # digests stay as they were
 
 
 def inputs_digest(station: StationInput, bulletins: Sequence[BulletinInput], week: IsoWeek) -> str:
     """A hash of everything the planner reads for `station` in `week`: equal digests, equal programmes."""
     mine = [
         [b.code, b.title, b.language, b.priority.value, b.valid_from.isoformat(), b.valid_to.isoformat(),
-         b.plays_per_week, b.duration_ms, b.audio_sha256, b.topic]
+         b.plays_per_week, b.duration_ms, b.audio_sha256, b.topic] + ([b.own_commune] if b.own_commune else [])
         for b in sorted(bulletins, key=lambda b: b.code)
         if station.code in b.stations
     ]  # fmt: skip

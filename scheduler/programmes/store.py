@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal, overload
 from zoneinfo import ZoneInfo
@@ -104,18 +104,47 @@ def programme_for_write(
     """The station's programme of `week`, locked, created empty if missing (unless not `create`);
     memoised in `cache`."""
     key = (station.id, str(week))
-    if key not in cache or (cache[key] is None and create):
-        programme = session.scalar(
+    if key not in cache:
+        cache[key] = session.scalar(
             select(Programme)
             .options(selectinload(Programme.items))
             .where(Programme.station_id == station.id, Programme.week == str(week))
             .with_for_update()  # a rebuild running meanwhile must not overwrite this change
         )
-        if programme is None and create:
-            programme = Programme(station=station, week=str(week), version=0, built_at=now, items=[])
-            session.add(programme)
+    if cache[key] is None and create:
+        programme = Programme(station=station, week=str(week), version=0, built_at=now, items=[])
+        session.add(programme)
         cache[key] = programme
     return cache[key]
+
+
+def preload_for_write(
+    session: Session, keys: Iterable[tuple[int, str]], cache: dict[tuple[int, str], Programme | None]
+) -> None:
+    """Lock and load (with their items) the programmes of many (station id, week) pairs at once,
+    one query per week instead of one per station; `programme_for_write` then finds them in `cache`.
+    Pairs without a programme are cached as None, so `programme_for_write` creates them without asking again."""
+    by_week: dict[str, set[int]] = {}
+    for station_id, week in keys:
+        if (station_id, week) not in cache:
+            by_week.setdefault(week, set()).add(station_id)
+    for week, ids in by_week.items():
+        for station_id in ids:
+            cache[(station_id, week)] = None
+        for chunk in _chunks(sorted(ids), 1000):
+            for programme in session.scalars(
+                select(Programme)
+                .options(selectinload(Programme.items))
+                .where(Programme.week == week, Programme.station_id.in_(chunk))
+                .order_by(Programme.station_id)  # the same lock order as any other batch writer
+                .with_for_update()
+            ):
+                cache[(programme.station_id, week)] = programme
+
+
+def _chunks(values: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def neighbour_items(

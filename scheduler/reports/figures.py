@@ -16,8 +16,9 @@ MEASURES: tuple[str, ...] = (
 
 # Where the airtime came from: the centre's own bulletins, a relay of VOV/provincial radio,
 # or a bulletin an operator confirmed by hand (studio without a receiver box).
-SOURCES: dict[str, str] = {"own": "Tự sản xuất", "relay": "Tiếp sóng", "manual": "Xác nhận thủ công"}
-KINDS: dict[str, str] = {"bulletin": "Bản tin", "relay": "Tiếp sóng", "emergency": "Khẩn cấp"}
+SOURCES: dict[str, str] = {"own": "Tự sản xuất", "relay": "Tiếp sóng", "live": "Trực tiếp",
+                           "manual": "Xác nhận thủ công"}
+KINDS: dict[str, str] = {"bulletin": "Bản tin", "relay": "Tiếp sóng", "emergency": "Khẩn cấp", "live": "Trực tiếp"}
 RESULTS: dict[str, str] = {
     "": "Không có nhật ký phát",
     "skipped": "Bỏ qua",

@@ -27,7 +27,7 @@ from scheduler.db.types import UTCDateTime
 from scheduler.reports.figures import DIMENSIONS, MEASURES, Fact, fact_from_row, merge_facts
 from scheduler.reports.scope import Scope
 
-PLANNED_KINDS = ("bulletin", "relay", "emergency")
+PLANNED_KINDS = ("bulletin", "relay", "emergency", "live")  # live: plays only (Phát trực tiếp), never planned
 AIRED_RESULTS = ("played", "partial")
 # The range is bound at execution time, so each statement is built (and compiled) once per scope.
 START = bindparam("r_start", type_=UTCDateTime())
@@ -185,6 +185,9 @@ class _Parts:
                 match.c.item_id,
                 func.max(match.c.ok).label("aired"),
                 func.max(match.c.ms).label("aired_ms"),
+                # A relay the watchdog dropped and retried airs in pieces, one agent row each: they add up
+                # (an operator's confirmation of the same block is the same airtime, not more).
+                func.sum(case((match.c.source == "agent", match.c.ms), else_=0)).label("agent_pieces_ms"),
                 ok_by["agent"].label("agent_ok"),
                 ok_by["manual"].label("manual_ok"),
                 *failure,
@@ -222,7 +225,9 @@ def facts_query(scope: Scope, skip_stations: frozenset[str] = frozenset()) -> Se
             func.count().label("planned_items"),
             func.sum(items.c.planned_ms).label("planned_ms"),
             func.sum(aired).label("aired_items"),
-            func.sum(func.coalesce(per.c.aired_ms, 0)).label("aired_ms"),
+            func.sum(case((and_(items.c.kind == "relay", func.coalesce(per.c.agent_pieces_ms, 0)
+                               > func.coalesce(per.c.aired_ms, 0)), per.c.agent_pieces_ms),
+                          else_=func.coalesce(per.c.aired_ms, 0))).label("aired_ms"),
             func.sum(case((and_(aired == 0, items.c.over == 1), 1), else_=0)).label("missed_items"),
             func.sum(case((and_(_is_emergency(items.c.kind, items.c.priority), aired == 1), 1), else_=0)).label(
                 "emergency_items"
@@ -232,7 +237,8 @@ def facts_query(scope: Scope, skip_stations: frozenset[str] = frozenset()) -> Se
         .group_by(*planned_dims)
     )
     play_source = case(
-        (plays.c.kind == "relay", "relay"), (plays.c.source == "manual", "manual"), else_="own"
+        (plays.c.kind == "relay", "relay"), (plays.c.kind == "live", "live"), (plays.c.source == "manual", "manual"),
+        else_="own",
     )
     play_dims = [
         plays.c.station_code, plays.c.commune, plays.c.area, plays.c.topic, plays.c.language,

@@ -24,6 +24,7 @@ from scheduler.accounts import hash_password
 from scheduler.db.models import Commune, Province, Station, User
 from scheduler.db.session import transaction
 from scheduler.settings import Settings
+from tests.tone import write_tone_wav
 from web.app import create_app
 
 CHROMIUM = os.environ.get("LOAXA_CHROMIUM", "/usr/bin/chromium")
@@ -38,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).with_name("artifacts")
 USERS = {"quantri": "admin", "bientap": "editor", "duyet": "approver"}
+TONE_HZ = 660.0  # what Chromium's fake microphone says (mic_browser)
 
 
 @pytest.fixture(params=["sqlite"])
@@ -59,14 +61,21 @@ def _chromium_or_skip() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    path = _chromium_or_skip()
+def playwright_driver() -> Iterator[Any]:
+    """One Playwright driver per run: its sync API refuses a second driver in the same thread."""
+    _chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    path = _chromium_or_skip()
+    browser = playwright_driver.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")
@@ -116,3 +125,15 @@ def live_server(settings: Settings, clock: Callable[[], datetime], seeded: Seede
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def mic_browser(tmp_path: Path, playwright_driver: Any) -> Iterator[Any]:
+    """Chromium whose microphone says a TONE_HZ tone (a looped WAV) and which never asks for permission."""
+    path = _chromium_or_skip()
+    tone = write_tone_wav(tmp_path / "tone.wav", TONE_HZ, 2.0)
+    args = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={tone}"]
+    browser = playwright_driver.chromium.launch(executable_path=path, args=args, headless=True)
+    yield browser
+    browser.close()

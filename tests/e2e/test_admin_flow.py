@@ -74,7 +74,7 @@ def test_write_approve_schedule_and_broadcast_an_emergency(
     expect(spoken).to_contain_text("hai mươi tám tháng chín năm hai nghìn không trăm hai mươi mốt", timeout=10_000)
     expect(spoken).to_contain_text("Ủy ban nhân dân tỉnh về tuyên truyền cải cách hành chính")
     shot(page, artifacts, "02-viet-ban-tin")
-    page.click("text=Lưu bản nháp")
+    page.click("button:has-text('Lưu bản nháp')")
     expect(page.locator(".flash-ok")).to_contain_text("Đã lưu bản tin")
     page.click("button:has-text('Gửi duyệt')")
     expect(page.locator(".flash-ok")).to_contain_text("Đã gửi bản tin")
@@ -89,17 +89,22 @@ def test_write_approve_schedule_and_broadcast_an_emergency(
     shot(page, artifacts, "03-tong-quan")
     page.goto(bulletin_url)
     page.fill('textarea[name="comment"]', "Nội dung đúng, đồng ý phát.")
+    # Duyệt waits until there is sound to hear; the background service makes it, or the approver asks now.
+    expect(page.locator("button[data-approve]")).to_be_disabled()
     shot(page, artifacts, "04-duyet-ban-tin")
+    page.click("button:has-text('Tạo âm thanh ngay')")
+    expect(page.locator("audio[data-listen-player]")).to_be_visible(timeout=30_000)
+    expect(page.locator("button[data-approve]")).to_be_enabled()
     page.click("button:has-text('Duyệt')")
     expect(page.locator(".flash-ok")).to_contain_text("Đã duyệt bản tin")
     expect(page.locator(".page-head")).to_contain_text("Đã duyệt")
     log_out(page)
 
-    # The background render job turns it into sound (never the web request).
+    # The background render job finds nothing left to do: the approver's sound is the one that airs.
     summary = render_pending(sessions, settings.media_dir, settings.audio, clock)
     with sessions() as s:
-        code = s.scalars(select(Bulletin.code).where(Bulletin.title == TITLE)).one()
-    assert code in summary.rendered, summary.failed
+        bulletin = s.scalars(select(Bulletin).where(Bulletin.title == TITLE)).one()
+        assert bulletin.audio_asset_id is not None and bulletin.code not in summary.rendered
 
     # The admin rebuilds the week and finds the bulletin in the grid.
     log_in(page, base, "quantri")

@@ -4,12 +4,11 @@ loudness processing as an uploaded recording, and the rendered audio carries the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM_ARGS, _chromium_or_skip
+from conftest import TONE_HZ
 from e2e_support import PASSWORD, Seeded
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,27 +18,11 @@ from scheduler.db.models import AudioAsset, Bulletin
 from scheduler.rendering import render_pending
 from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
-from tests.tone import tone_seconds, write_tone_wav
+from tests.tone import tone_seconds
 
 pytestmark = pytest.mark.browser
 
-TONE_HZ = 660.0
 TITLE = "Thông báo của trưởng thôn ghi âm trên điện thoại"
-
-
-@pytest.fixture
-def mic_browser(tmp_path: Path) -> Iterator[Any]:
-    """Chromium whose microphone is a WAV with a known tone (and which never asks for permission)."""
-    path = _chromium_or_skip()
-    tone = write_tone_wav(tmp_path / "tone.wav", TONE_HZ, 2.0)
-    from playwright.sync_api import sync_playwright
-
-    args = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={tone}"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=args, headless=True)
-        yield browser
-        browser.close()
 
 
 def log_in(page: Any, base: str, username: str) -> None:
@@ -93,6 +76,9 @@ def test_editor_records_a_bulletin_with_the_microphone_on_a_phone_and_it_airs_wi
     page = approver.new_page()
     log_in(page, base, "duyet")
     page.goto(bulletin_url)
+    # The approver hears the recording as it will air (checked and loudness-processed) before approving.
+    page.click("button:has-text('Tạo âm thanh ngay')")
+    expect(page.locator("[data-listen] audio[data-listen-player]")).to_be_visible(timeout=30_000)
     page.click("button:has-text('Duyệt')")
     expect(page.locator(".flash-ok")).to_contain_text("Đã duyệt bản tin")
     approver.close()

@@ -173,3 +173,47 @@ def test_the_map_draws_tiles_from_the_configured_server(
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def test_a_big_fleet_is_drawn_on_one_canvas_on_a_phone(
+    browser: Any, settings: Settings, sessions: sessionmaker[Session], clock: FakeClock, artifacts: Path
+) -> None:
+    """600 more stations: drawn on a canvas (no SVG element per dot), coloured, the page still 390 px wide."""
+    from sqlalchemy import select
+
+    from scheduler.db.models import Commune, Station
+
+    seed(sessions, clock)
+    with transaction(sessions) as s:
+        commune = s.scalars(select(Commune).where(Commune.name == "Xã Chư Pưh")).one()
+        s.add_all(Station(code=f"N-{n:03d}", name=f"Cụm loa {n}", commune=commune, status={}, languages="vi",
+                          lat=13.0 + (n % 30) * 0.02, lon=107.8 + (n // 30) * 0.02,
+                          last_status_at=clock() if n % 3 else None) for n in range(600))
+    base, server, thread = serve(settings, clock)
+    try:
+        context = browser.new_context(viewport=SCREENS["dien-thoai"], locale="vi-VN", is_mobile=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/dang-nhap")
+        page.fill('input[name="username"]', "quantri")
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('button[type="submit"]')
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/ban-do/")
+        page.wait_for_selector('#fleet-map[data-ready="604"]', state="attached")
+        assert errors == []
+        assert page.locator("#fleet-map canvas").count() == 1
+        assert page.locator("path.station-dot").count() == 0
+        # Grey (offline) and green (online) dots really were painted on the canvas.
+        painted = page.evaluate("""() => { const c = document.querySelector('#fleet-map canvas');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const seen = new Set();
+            for (let i = 0; i < d.length; i += 4) { if (d[i + 3] > 200) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]); }
+            return Array.from(seen); }""")
+        assert any(abs(int(r) - 30) < 12 and abs(int(g) - 122) < 12 for r, g, _ in (p.split(",") for p in painted))
+        assert_fits(page, SCREENS["dien-thoai"]["width"], "/ban-do/ 604 đài")
+        page.screenshot(path=str(artifacts / "ban-do-dien-thoai-604-dai.png"), full_page=False)
+        context.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -510,3 +510,44 @@ def test_emergency_command_errors_are_clear_and_store_nothing(world: sessionmake
     assert "số 99" in _cli(settings, "emergency", "cancel", "99").output
     with world() as s:
         assert s.scalar(select(func.count()).select_from(Emergency)) == 0
+
+
+def test_starting_an_emergency_takes_as_many_queries_for_many_stations_as_for_few(
+        world: sessionmaker[Session], clock: FakeClock) -> None:
+    """A province has thousands of stations: programmes, plays and board rows go in batches, not one by one.
+    (SQLite's driver inserts rows one statement at a time; PostgreSQL batches those too.)"""
+    from sqlalchemy import event
+
+    def queries_to_start(code: str) -> tuple[int, int]:
+        """(statements other than INSERT, INSERT statements) of one start on every station."""
+        statements: list[str] = []
+        with transaction(world) as s:
+            add_bulletin(s, code, f"{STORM} Bản tin {code}.", clock())
+        with transaction(world) as s:
+            engine = s.get_bind()
+            listener = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(engine, "before_cursor_execute", listener)
+            try:
+                start(s, code, ["*"], RepeatRule(), clock())
+                s.flush()
+            finally:
+                event.remove(engine, "before_cursor_execute", listener)
+        clock.advance(minutes=5)
+        inserts = sum(1 for q in statements if q.lstrip().upper().startswith("INSERT"))
+        return len(statements) - inserts, inserts
+
+    queries_to_start("KC-T1")  # every station now holds a programme
+    few = queries_to_start("KC-T2")
+    with transaction(world) as s:
+        station = s.scalars(select(Station)).first()
+        assert station is not None
+        for n in range(12):  # five times as many stations
+            s.add(Station(code=f"IAGRAI-X{n:02d}", name=f"Cụm loa {n}", commune_id=station.commune_id, status={}))
+    queries_to_start("KC-T3")
+    many = queries_to_start("KC-T4")
+    with world() as s:
+        assert s.scalar(select(func.count()).select_from(ProgrammeItem).where(ProgrammeItem.kind == "emergency")) \
+            == 3 + 3 + 15 + 15
+    assert many[0] == few[0]
+    if world.kw["bind"].dialect.name == "postgresql":
+        assert many[1] == few[1]

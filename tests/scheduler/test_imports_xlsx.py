@@ -144,3 +144,44 @@ def test_a_file_that_is_not_a_workbook_is_refused_in_vietnamese(data: bytes) -> 
     assert failed.value.errors == [
         "Tệp không đọc được như bảng tính XLSX. Mở bằng Excel hoặc LibreOffice rồi lưu lại dạng .xlsx."
     ]
+
+
+def test_topics_priorities_and_languages_typed_as_words_import_like_their_codes(
+    sessions: sessionmaker[Session], media_dir: Path, tmp_path: Path
+) -> None:
+    """A person filling the sheet in Excel writes «Dịch vụ công trực tuyến», not dvc_truc_tuyen."""
+    with transaction(sessions) as s:
+        import_stations(s, "code,name,commune,area,province,languages,windows,lat,lon,speakers\n"
+                           "IGR-01,Cụm loa trung tâm,Xã Ia Grai,,Gia Lai,vi;jra,T2-CN 05:30-06:00,,,10\n")  # fmt: skip
+    typed = [
+        ("B-1", "Dịch vụ công trực tuyến", "Ưu tiên", "Tiếng Việt", "dvc_truc_tuyen", "uu_tien", "vi"),
+        ("B-2", "  đường dây nóng, phản ánh kiến nghị ", "thông thường", "", "duong_day_nong", "thuong", "vi"),
+        ("B-3", "Cai cach the che", "KHẨN CẤP", "tiếng jrai", "the_che", "khan_cap", "jra"),
+        ("B-4", "tthc", "uu_tien", "vi", "tthc", "uu_tien", "vi"),
+    ]
+    data = workbook(list(BULLETIN_COLUMNS), *[
+        [code, f"Bản tin {code}", "Nội dung đọc thử.", topic, language, priority, date(2026, 11, 23),
+         date(2026, 11, 30), 2, "IGR-01", None] for code, topic, priority, language, *_ in typed])  # fmt: skip
+    with transaction(sessions) as s:
+        assert import_bulletins(s, read_xlsx(data), tmp_path, media_dir, NOW).created == 4
+    with sessions() as s:
+        stored = {b.code: (b.topic, b.priority, b.language) for b in s.scalars(select(Bulletin))}
+    assert stored == {code: (topic, priority, language) for code, *_, topic, priority, language in typed}
+
+
+@pytest.mark.parametrize(("topic", "expected"), [
+    ("Cải cách", "khớp nhiều chủ đề: Cải cách thể chế; Cải cách thủ tục hành chính;"),
+    ("Thời tiết", "Chủ đề «Thời tiết» không có trong danh mục. Ghi tên chủ đề (ví dụ «Dịch vụ công trực tuyến"),
+])  # fmt: skip
+def test_a_topic_word_that_fits_several_or_none_is_refused_saying_why(
+    sessions: sessionmaker[Session], media_dir: Path, tmp_path: Path, topic: str, expected: str
+) -> None:
+    with transaction(sessions) as s:
+        import_stations(s, "code,name,commune,area,province,languages,windows,lat,lon,speakers\n"
+                           "IGR-01,Cụm loa trung tâm,Xã Ia Grai,,Gia Lai,vi,T2-CN 05:30-06:00,,,10\n")  # fmt: skip
+    csv_text = ",".join(BULLETIN_COLUMNS) + f"\nB-9,Tiêu đề,Nội dung,{topic},,,2026-11-23,2026-11-30,1,IGR-01,\n"
+    with transaction(sessions) as s, pytest.raises(ImportFailed) as failed:
+        import_bulletins(s, csv_text, tmp_path, media_dir, NOW)
+    assert expected in str(failed.value.errors)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Bulletin)) == 0

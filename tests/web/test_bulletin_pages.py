@@ -119,18 +119,78 @@ def test_full_workflow_submit_then_approve_by_another_user(as_user: Callable[[st
     assert editor.post(f"/ban-tin/{bulletin_id}/gui-duyet").status_code == 303
     approver = as_user("duyet")
     page = approver.get(f"/ban-tin/{bulletin_id}").get_data(as_text=True)
-    assert "Duyệt</button>" in page and "Trả lại</button>" in page
+    assert "Trả lại</button>" in page
+    # No sound yet: Duyệt waits, and the server refuses an approval nobody could have listened to.
+    assert 'data-approve disabled title="Chờ có âm thanh để nghe">Duyệt</button>' in page
+    assert "Tạo âm thanh ngay</button>" in page and "Nút «Duyệt» mở khi đã có âm thanh để nghe." in page
+    refused = approver.post(f"/ban-tin/{bulletin_id}/duyet", data={"comment": "Đồng ý phát."}, follow_redirects=True)
+    assert "Chưa có âm thanh để nghe nên chưa duyệt được" in text_of(refused.get_data(as_text=True))
+    with sessions() as s:
+        assert s.get(Bulletin, bulletin_id).status == BulletinStatus.SUBMITTED.value  # type: ignore[union-attr]
+    assert approver.get(f"/ban-tin/{bulletin_id}/am-thanh").get_json() == {"ready": False, "error": None}
+    # The approver has it made now (the background service would within a minute) and listens.
+    made = approver.post(f"/ban-tin/{bulletin_id}/nghe-thu", headers={"Accept": "application/json"}).get_json()
+    assert made["broadcast"] is True and made["seconds"] > 0
+    heard = approver.get(made["url"])
+    assert heard.status_code == 200 and heard.mimetype == "audio/mpeg" and len(heard.data) > 1000
+    assert approver.get(f"/ban-tin/{bulletin_id}/am-thanh").get_json()["ready"] is True
+    page = approver.get(f"/ban-tin/{bulletin_id}").get_data(as_text=True)
+    assert "data-approve>Duyệt</button>" in page and "Nghe hết bản tin trước khi bấm «Duyệt»." in page
     response = approver.post(f"/ban-tin/{bulletin_id}/duyet", data={"comment": "Đồng ý phát."}, follow_redirects=True)
-    assert "Đã duyệt bản tin" in response.get_data(as_text=True)
+    html = text_of(response.get_data(as_text=True))
+    assert "Đã duyệt bản tin" in html and "Âm thanh sẽ được tạo ở chế độ nền" not in html
     with sessions() as s:
         bulletin = s.get(Bulletin, bulletin_id)
         assert bulletin is not None
         assert bulletin.status == BulletinStatus.APPROVED.value
         assert bulletin.approver is not None and bulletin.approver.username == "duyet"
-        assert bulletin.audio_asset_id is None  # rendering is background work, never the request
+        assert bulletin.audio is not None and bulletin.audio.sha256 == made["sha256"]
     history = text_of(approver.get(f"/ban-tin/{bulletin_id}").get_data(as_text=True))
     for step in ("Tạo bản tin", "Gửi duyệt", "Duyệt bản tin"):
         assert step in history
+
+
+def test_an_editor_hears_a_draft_before_submitting_without_it_becoming_the_broadcast_sound(
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    bulletin_id = make_bulletin(sessions, clock())
+    editor = as_user("bientap")
+    page = text_of(editor.get(f"/ban-tin/{bulletin_id}").get_data(as_text=True))
+    assert "Nghe máy đọc bản tin này trước khi gửi duyệt" in page
+    assert "sau khi bản tin được gửi duyệt" not in page and "sau khi bản tin được duyệt" not in page
+    made = editor.post(f"/ban-tin/{bulletin_id}/nghe-thu", headers={"Accept": "application/json"}).get_json()
+    assert made["broadcast"] is False and made["engine"] == "espeak" and made["seconds"] > 0
+    assert editor.get(made["url"]).status_code == 200
+    with sessions() as s:
+        assert s.get(Bulletin, bulletin_id).audio_asset_id is None  # type: ignore[union-attr]
+    # Without JavaScript the button is a form: back on the page with the player.
+    response = editor.post(f"/ban-tin/{bulletin_id}/nghe-thu")
+    assert response.status_code == 303 and f"nghe={made['sha256']}" in response.location
+    page = editor.get(response.location.split("#")[0]).get_data(as_text=True)
+    assert made["url"] in page and "Nghe lại</button>" in page
+
+
+def test_the_edit_page_reads_unsaved_text_aloud(as_user: Callable[[str], FlaskClient]) -> None:
+    editor = as_user("bientap")
+    page = text_of(editor.get("/ban-tin/moi").get_data(as_text=True))
+    assert "Bấm «Nghe thử» để nghe ngay" in page and "âm thanh được tạo sau khi bản tin được duyệt" not in page
+    made = editor.post("/ban-tin/nghe-thu", json={"text": "Nộp hồ sơ trực tuyến tại xã.", "language": "vi"})
+    assert made.status_code == 200 and made.get_json()["broadcast"] is False
+    empty = editor.post("/ban-tin/nghe-thu", json={"text": "  "})
+    assert empty.status_code == 422 and empty.get_json()["error"] == "Chưa có nội dung để đọc. Hãy nhập nội dung bản tin."
+    assert as_user("xem").post("/ban-tin/nghe-thu", json={"text": "a"}).status_code == 403
+
+
+def test_the_targets_hint_shows_real_places_and_a_picker(as_user: Callable[[str], FlaskClient]) -> None:
+    html = as_user("bientap").get("/ban-tin/moi").get_data(as_text=True)
+    text = text_of(html)
+    assert "GL-IADER-01" not in text
+    assert "ví dụ: CHUPUH-01; Xã Ia Dêr. Dùng * để phát ở mọi đài." in text
+    for value in ("*", "Xã Ia Dêr", "IADER-01", "Xã Chư Pưh", "CHUPUH-01"):
+        assert f'<option value="{value}">' in html
+    missing = as_user("bientap").post("/ban-tin/moi", data=form(targets=""))
+    message = text_of(missing.get_data(as_text=True))
+    assert "Chưa chọn nơi phát: ghi mã đài" in message and "(targets)" not in message
 
 
 def test_return_needs_a_comment_and_the_author_sees_it(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:

@@ -7,12 +7,13 @@ bulletin from the province for everyone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from web_pages import PASSWORD, World, make_bulletin, text_of
+from web_pages import PASSWORD, World, make_asset, make_bulletin, text_of
 
 from scheduler.accounts import create_user
 from scheduler.db.models import AuditLog, Bulletin, Commune, CommuneDecision
@@ -142,3 +143,33 @@ def test_admins_set_a_communes_policy_on_the_page(
         assert audit.username == "quantri"
     page = text_of(as_user("quantri").get("/tin-tuyen-tren/chinh-sach").get_data(as_text=True))
     assert "hạn 48 giờ; quá hạn thì «Không phát»" in page
+
+
+def test_the_station_week_page_says_why_a_bulletin_from_above_is_not_in_the_grid(
+    as_user: Callable[[str], FlaskClient], tren: int, world: World, sessions: sessionmaker[Session],
+    clock: FakeClock, media_dir: Path,
+) -> None:
+    with transaction(sessions) as s:
+        asset = make_asset(media_dir, clock())
+        s.add(asset)
+        s.flush()
+        s.execute(update(Bulletin).where(Bulletin.id == tren).values(audio_asset_id=asset.id))
+    page = text_of(as_user("vanhanh").get("/lich-phat/?dai=IADER-01").get_data(as_text=True))
+    assert "Đang chờ xã chọn «Nhận phát» hay «Không phát»" in page
+    as_user("duyet_xa").post(f"/tin-tuyen-tren/{tren}/xa/{world.communes['Xã Ia Dêr']}", data={"answer": "khong"})
+    page = text_of(as_user("vanhanh").get("/lich-phat/?dai=IADER-01").get_data(as_text=True))
+    assert "Xã đã chọn «Không phát» tin này của tuyến trên" in page
+    other = text_of(as_user("quantri").get("/lich-phat/?dai=CHUPUH-01").get_data(as_text=True))
+    assert "Không phát" not in other
+
+
+def test_the_report_page_shows_planned_declined_and_aired(
+    as_user: Callable[[str], FlaskClient], tren: int, world: World
+) -> None:
+    as_user("duyet_xa").post(f"/tin-tuyen-tren/{tren}/xa/{world.communes['Xã Ia Dêr']}", data={"answer": "khong"})
+    page = text_of(as_user("quantri").get("/bao-cao/?period=thang&year=2026&index=11").get_data(as_text=True))
+    assert "lượt theo kế hoạch" in page and "lượt đã phát" in page
+    assert "2 đài × bản tin tuyến trên xã không phát" in page
+    assert "Xã Ia Dêr BT-TREN — Lịch tiếp công dân của tỉnh" in page and "duyet_xa quyết định" in page
+    other = text_of(as_user("vanhanh_cp").get("/bao-cao/?period=thang&year=2026&index=11").get_data(as_text=True))
+    assert "BT-TREN" not in other and "0 đài × bản tin" in other  # Chư Pưh's operator sees only Chư Pưh

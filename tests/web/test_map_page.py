@@ -67,7 +67,9 @@ def test_the_map_colours_every_station_by_its_state_and_fills_the_popups(
     data = map_data(html)
     states = {s["code"]: s["state"] for s in data["stations"]}
     assert states == {"A-01": "dang_phat", "B-01": "bo_lo_hom_nay", "C-01": "mat_ket_noi", "D-01": "truc_tuyen"}
-    a = next(s for s in data["stations"] if s["code"] == "A-01")
+    assert next(s for s in data["stations"] if s["code"] == "A-01")["state_label"] == "Đang phát"
+    client = signed_in(make_app(settings, clock), sessions, "quantri")
+    a = client.get("/ban-do/dai/A-01").get_json()  # the popup, fetched when it opens
     assert a["playing"] == "Tiếp sóng Đài tỉnh (từ 04:58, theo lịch)"
     assert a["today"] == "đã phát 1/3 mục, còn 1 sắp phát"
     assert [c[0] for c in a["contacts"]] == ["Nhận lịch", "Báo trạng thái", "Gửi nhật ký phát"]
@@ -109,6 +111,8 @@ def test_a_commune_operator_sees_only_their_commune(
     html = signed_in(make_app(settings, clock), sessions, "vanhanh").get("/ban-do/").get_data(as_text=True)
     assert {s["code"] for s in map_data(html)["stations"]} == {"A-01", "B-01"}
     assert "Xã Chư Pưh" not in html and "C-01" not in html
+    outside = signed_in(make_app(settings, clock), sessions, "vanhanh").get("/ban-do/dai/C-01")
+    assert outside.status_code == 404 and "Không có đài C-01 trong phạm vi của bạn." in outside.get_json()["error"]
     # Asking for another commune by its id gives nothing, not a leak.
     other = fleet.communes["Xã Chư Pưh"]
     html = signed_in(make_app(settings, clock), sessions, "vanhanh").get(f"/ban-do/?xa={other}").get_data(as_text=True)
@@ -155,3 +159,16 @@ def test_a_bad_tile_url_is_refused_in_vietnamese() -> None:
     with pytest.raises(ValueError, match="LOAXA_MAP_TILES"):
         Settings.from_env({"LOAXA_MAP_TILES": "tiles.example/{z}/{x}.png"})
     assert Settings.from_env({"LOAXA_MAP_TILES": "/tiles/{z}/{x}/{y}.png"}).map_tiles == "/tiles/{z}/{x}/{y}.png"
+
+
+def test_the_list_under_the_map_shows_the_most_urgent_stations_first(
+    settings: Settings, clock: Callable[[], datetime], sessions: sessionmaker[Session], fleet: Fleet,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from web.views import fleetmap
+
+    monkeypatch.setattr(fleetmap, "LIST_LIMIT", 3)
+    html = signed_in(make_app(settings, clock), sessions, "quantri").get("/ban-do/").get_data(as_text=True)
+    # offline, missed, then playing — E-01 before A-01: it has no coordinates, the list is its only place
+    assert re.findall(r'id="dai-([A-Z]-01)"', html) == ["C-01", "B-01", "E-01"]
+    assert "Hiện 3 đài cần chú ý nhất" in html and len(map_data(html)["stations"]) == 4  # the map keeps them all

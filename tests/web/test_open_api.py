@@ -1,6 +1,6 @@
 """The open read API (/api/v1/stations, /programmes, /airtime/daily, /bulletins) behind per-consumer keys
 with scopes, and the OpenAPI 3.1 document at /api/v1/openapi.json, validated with openapi-spec-validator.
-Every answer below is also checked against that document (tests/web/openapi_check.py)."""
+Every answer below is also checked against that document (tests/openapi_check.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from openapi_check import CheckedClient
 from openapi_spec_validator import validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +24,7 @@ from scheduler.reports import ReportRequest, build_report
 from scheduler.reports.periods import Period
 from scheduler.settings import Settings
 from scheduler.sources import add_source
+from tests.openapi_check import CheckedClient
 from tests.scheduler.fleet_world import TZ, Fleet, seed_fleet
 from web.app import create_app
 from web.cli import main
@@ -99,7 +99,7 @@ def test_a_broken_document_is_refused_by_the_validator(app: Flask) -> None:
 
 def test_answers_that_stray_from_the_document_are_caught() -> None:
     """The response check of every test can fail: a station without its status is refused."""
-    from openapi_check import check_answer
+    from tests.openapi_check import check_answer
 
     good = {"data": [], "paging": {"total": 0, "limit": 100, "offset": 0, "next_offset": None}}
     assert check_answer("GET", "/api/v1/stations", 200, "application/json", good)
@@ -108,6 +108,20 @@ def test_answers_that_stray_from_the_document_are_caught() -> None:
     with pytest.raises(AssertionError, match="status 418"):
         check_answer("GET", "/api/v1/stations", 418, "application/json", {"error": "?"})
     assert CheckedClient.checked >= 0
+
+
+def test_the_served_apps_middleware_keeps_what_strays() -> None:
+    """CheckedWsgi (round the real server the agents talk to) records a bad answer instead of hiding it."""
+    from tests.openapi_check import CheckedWsgi
+
+    def wrong(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"ok": true, "server_time": "not a time", "emergencies": []}']
+
+    checked = CheckedWsgi(wrong)
+    body = checked({"PATH_INFO": "/api/v1/status", "REQUEST_METHOD": "POST"}, lambda *a: None)
+    assert b"".join(body).startswith(b'{"ok"')  # the answer still reaches the caller
+    assert len(checked.problems) == 1 and "server_time" in checked.problems[0]
 
 
 # -- keys and scopes ------------------------------------------------------------------------------
@@ -307,3 +321,37 @@ def test_only_approved_bulletins_are_read_newest_change_first(
     assert naive.status_code == 400 and "cần múi giờ" in naive.get_json()["error"]
     one = get(client, "/api/v1/bulletins?topic=tthc", k).get_json()["data"][0]
     assert one["topic_label"] and one["targets"] == ["Xã Ia Dêr"] and one["audio"] is None
+
+
+def test_query_counts_do_not_grow_with_the_fleet(
+    app: Flask, fleet: Fleet, key: Callable[[str], str], sessions: sessionmaker[Session], clock: Callable[[], datetime]
+) -> None:
+    from test_query_counts import counting
+
+    from scheduler.db.models import Commune, Programme, ProgrammeItem, Station
+
+    client, k = app.test_client(), key(ALL_SCOPES)
+    paths = ("/api/v1/stations", "/api/v1/stations?state=truc_tuyen", "/api/v1/programmes?week=2026-W48",
+             "/api/v1/airtime/daily?from=2026-11-22&to=2026-11-23", "/api/v1/bulletins")
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for path in paths:
+            with counting(app) as statements:
+                assert get(client, path, k).status_code == 200, path
+            found[path] = len(statements)
+        return found
+
+    counts()  # the key's last use is stamped once a minute: the first call writes it
+    small = counts()
+    with transaction(sessions) as s:
+        commune = s.get_one(Commune, fleet.communes["Xã Chư Pưh"])
+        for n in range(30):
+            station = Station(code=f"X-{n:02d}", name=f"Cụm {n}", commune=commune, status={}, lat=13.5, lon=108.0,
+                              last_status_at=clock())
+            programme = Programme(station=station, week="2026-W48", built_at=clock())
+            s.add_all([station, programme])
+            start = clock() - timedelta(hours=1)
+            programme.items.append(ProgrammeItem(start=start, end=start + timedelta(minutes=5), kind="bulletin",
+                                                 title="Tin"))
+    assert counts() == small

@@ -9,11 +9,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from web_pages import World, make_asset, make_bulletin
+from web_pages import World, give_audio, make_asset, make_bulletin
 
 from scheduler.db.models import Bulletin
 from scheduler.db.session import transaction
 from scheduler.domain import BulletinStatus
+from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
 
 ALL = {"quantri", "bientap", "duyet", "vanhanh", "xem"}
@@ -108,9 +109,11 @@ def test_editor_cannot_approve(as_user: Callable[[str], FlaskClient], bulletin_i
 
 
 def test_approver_cannot_approve_their_own_bulletin(
-    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock, world: World
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock, world: World,
+    settings: Settings,
 ) -> None:
     bulletin_id = make_bulletin(sessions, clock(), author="duyet", status=BulletinStatus.SUBMITTED, code="BT-OWN")
+    give_audio(sessions, bulletin_id, settings.media_dir, clock())
     assert as_user("duyet").post(f"/ban-tin/{bulletin_id}/duyet").status_code == 403
     with sessions() as s:
         assert s.get(Bulletin, bulletin_id).status == BulletinStatus.SUBMITTED.value  # type: ignore[union-attr]

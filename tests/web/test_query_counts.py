@@ -18,7 +18,7 @@ from scheduler.db.models import Commune, Programme, ProgrammeItem, Station, User
 from scheduler.domain import BulletinStatus
 from tests.fake_clock import FakeClock
 
-PAGES = ("/", "/ban-tin/", "/dai/", "/lich-phat/?xa={commune}", "/nhat-ky/", "/nguoi-dung/", "/khan-cap/")
+PAGES = ("/", "/ban-tin/", "/dai/", "/ban-do/", "/lich-phat/?xa={commune}", "/nhat-ky/", "/nguoi-dung/", "/khan-cap/")
 
 
 @contextmanager

@@ -15,11 +15,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from web_pages import World, make_bulletin, text_of
+from web_pages import World, give_audio, make_bulletin, text_of
 
 from scheduler.db.models import Area, AuditLog, Bulletin, Commune, Station, User
 from scheduler.db.session import transaction
 from scheduler.domain import BulletinStatus
+from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
 
 
@@ -259,11 +260,13 @@ def _count(sessions: sessionmaker[Session]) -> int:
 
 
 def test_commune_approver_approval_is_audited_and_self_approval_still_refused(
-    as_user: Callable[[str], FlaskClient], place: Place, sessions: sessionmaker[Session], clock: FakeClock
+    as_user: Callable[[str], FlaskClient], place: Place, sessions: sessionmaker[Session], clock: FakeClock,
+    settings: Settings,
 ) -> None:
     own = make_bulletin(sessions, clock(), author="duyet_xa", status=BulletinStatus.SUBMITTED, code="BT-OWN",
                         targets=("IADER-02",))
     assert as_user("duyet_xa").post(f"/ban-tin/{own}/duyet").status_code == 403
+    give_audio(sessions, place.bulletins["xa"], settings.media_dir, clock())  # approvers approve what they heard
     assert as_user("duyet_xa").post(f"/ban-tin/{place.bulletins['xa']}/duyet").status_code == 303
     with sessions() as s:
         approved = s.get(Bulletin, place.bulletins["xa"])

@@ -4,9 +4,12 @@ on its status answer and its result shows on the page."""
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -15,6 +18,8 @@ from web_pages import World
 
 from scheduler.db.models import Station, StationCommand, User
 from scheduler.db.session import transaction
+from scheduler.delivery import agent_packages
+from scheduler.settings import Settings
 from scheduler.stations import rotate_token
 from tests.fake_clock import FakeClock
 
@@ -77,3 +82,29 @@ def test_update_without_a_published_package_is_refused_in_vietnamese(
     assert "Chưa có gói phần mềm đầu thu nào được phát hành. Dùng: loaxa agent-package publish TỆP.whl" in \
         answer.get_data(as_text=True)
     assert commands(sessions) == []
+
+
+def test_an_admin_publishes_a_package_and_sends_the_update_from_the_page(
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], world: World, clock: FakeClock,
+    settings: Settings, tmp_path: Path,
+) -> None:
+    wheel = tmp_path / "loaxa-0.2.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr("loaxa-0.2.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: loaxa\nVersion: 0.2.0\n")
+        z.writestr("scheduler/agent/__init__.py", "")
+    not_ours = tmp_path / "other-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(not_ours, "w") as z:
+        z.writestr("other-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: other\nVersion: 1.0\n")
+    with transaction(sessions) as s:
+        with pytest.raises(ValueError, match="không phải phần mềm loaxa"):
+            agent_packages.publish(s, settings.media_dir, not_ours, "quantri", clock())
+        package = agent_packages.publish(s, settings.media_dir, wheel, "quantri", clock())
+        assert agent_packages.publish(s, settings.media_dir, wheel, "quantri", clock()).id == package.id
+        sha = package.sha256
+    admin = as_user("quantri")
+    page = admin.get("/dai/IADER-01").get_data(as_text=True)
+    assert "0.2.0 · phát hành" in page
+    assert admin.post("/dai/IADER-01/cham-soc", data={"kind": "update", "package": sha}).status_code == 303
+    [sent] = commands(sessions)
+    assert (sent.kind, sent.payload["version"], sent.payload["sha256"]) == ("update", "0.2.0", sha)
+    assert sent.payload["package_url"] == f"{settings.public_url}/api/v1/agent-package/{sha}.whl"

@@ -159,3 +159,14 @@ def test_station_page_shows_a_failed_stream_the_box_reported(as_user: Callable[[
     banner = text_of(page.split('id="stream-fault"', 1)[1].split("</p>", 1)[0])
     assert "Luồng «Tiếp sóng VOV1» hỏng" in banner and "Luồng chỉ có im lặng 20 giây" in banner
     assert "đã hỏng 2 lần" in banner
+
+
+def test_station_page_says_the_box_is_full_dang_day_bo_nho(as_user: Callable[[str], FlaskClient],
+                                                          sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    client = as_user("vanhanh")
+    _touch(sessions, "IADER-01", status={"storage": {"state": "ok"}, "disk_free_mb": 900})
+    assert "đầy bộ nhớ" not in text_of(client.get("/dai/IADER-01").get_data(as_text=True))
+    _touch(sessions, "IADER-01", status={"storage": {"state": "full", "label": "đầy bộ nhớ",
+                                                     "since": clock().isoformat()}, "disk_free_mb": 0})
+    page = text_of(client.get("/dai/IADER-01").get_data(as_text=True))
+    assert "Đầu thu đầy bộ nhớ từ 05:00 ngày 23/11/2026: vẫn phát âm thanh đang có" in page

@@ -108,6 +108,19 @@ def make_asset(media_dir: Path, now: datetime, sha: str = "a" * 64, duration_ms:
     )  # fmt: skip
 
 
+def give_audio(sessions: sessionmaker[Session], bulletin_id: int, media_dir: Path, now: datetime,
+               sha: str = "b" * 64) -> None:
+    """Attach a (tiny, real) rendered sound to a bulletin, as the background render would: approvers
+    may approve only what they can hear."""
+    with transaction(sessions) as s:
+        asset = make_asset(media_dir, now, sha=sha)
+        s.add(asset)
+        s.flush()
+        bulletin = s.get(Bulletin, bulletin_id)
+        assert bulletin is not None
+        bulletin.audio_asset_id = asset.id
+
+
 def wav_bytes(seconds: float = 0.2, rate: int = 8000) -> bytes:
     """A valid silent PCM WAV file."""
     import io

@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "restore": "web.cli.ops_cmds:restore",
     "alert": "web.cli.alert_cmds:alert",
     "care": "web.cli.care_cmds:care",
+    "agent-package": "web.cli.care_cmds:agent_package",
 }
 
 
@@ -69,6 +70,7 @@ SUMMARIES: dict[str, str] = {
     "restore": "Khôi phục từ bản sao lưu.",
     "alert": "Cảnh báo tới người phụ trách (thư, Zalo, Telegram).",
     "care": "Chăm sóc đài từ xa: khởi động lại, ampli, âm lượng, cập nhật.",
+    "agent-package": "Phát hành gói phần mềm đầu thu để cập nhật từ xa.",
 }
 
 

@@ -48,15 +48,26 @@ def _system_clock() -> datetime:
               help="Số giây chờ trước khi thử lại luồng hỏng (trong khi khối tiếp sóng còn giờ).")
 @click.option("--ffmpeg", default=None, envvar="LOAXA_AGENT_FFMPEG",
               help="Đường dẫn ffmpeg dùng để theo dõi luồng (mặc định: ffmpeg trong PATH).")
+@click.option("--disk-reserve", default=8, show_default=True, type=click.IntRange(0, 4096),
+              help="Số MB để dành trên đĩa cho nhật ký phát khi bộ nhớ đầy (đầu thu tự giải phóng khi cần).")
 @click.option("--reboot-cmd", default=None, envvar="LOAXA_AGENT_REBOOT_CMD",
               help="Lệnh khởi động lại đầu thu khi trung tâm yêu cầu, ví dụ \"sudo /sbin/reboot\".")
 @click.option("--amplifier-cmd", default=None, envvar="LOAXA_AGENT_AMPLIFIER_CMD",
               help="Lệnh bật/tắt ampli, có {state} (on hoặc off), ví dụ \"/usr/local/bin/ampli {state}\".")
+@click.option("--home", "home", default=None, envvar="LOAXA_AGENT_HOME",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục các phiên bản phần mềm (cập nhật từ xa); --supervise đặt sẵn.")
+@click.option("--supervise", is_flag=True,
+              help="Chạy trình khởi chạy: chạy lại phần mềm khi dừng, cài phiên bản mới và tự quay lại phiên bản "
+                   "cũ nếu phiên bản mới không báo hoạt động tốt. Cần --home.")
+@click.option("--health-timeout", default=60, show_default=True, type=click.IntRange(1, 3600),
+              help="Số giây phiên bản mới phải báo hoạt động tốt, quá thì tự quay lại phiên bản cũ.")
 @click.option("-v", "--verbose", is_flag=True, help="Ghi nhật ký chi tiết.")
 def agent(server: str, station: str, token: str, cache_dir: Path, player: str, player_cmd: str | None,
           mqtt_url: str | None, no_mqtt: bool, poll: int, upload_every: int, status_every: int, volume: int,
           hardware_cmd: str | None, stream_silence: int, stream_retry: int, ffmpeg: str | None,
-          reboot_cmd: str | None, amplifier_cmd: str | None, verbose: bool) -> None:
+          reboot_cmd: str | None, amplifier_cmd: str | None, home: Path | None, supervise: bool, health_timeout: int,
+          disk_reserve: int, verbose: bool) -> None:
     from scheduler.agent.agent import Agent, AgentConfig
     from scheduler.agent.care import CareConfig
     from scheduler.agent.players import make_player
@@ -65,6 +76,9 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
     from scheduler.agent.watchdog import WatchdogSettings, monitor_factory
 
     logs.setup(f"đầu thu {station}", verbose)
+    if supervise:
+        _supervise(home, health_timeout)
+        return
     try:
         backend = make_player(player, _system_clock, player_cmd)
     except ValueError as exc:
@@ -75,7 +89,8 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
         intervals=SyncIntervals(poll=timedelta(seconds=poll), upload=timedelta(seconds=upload_every),
                                 status=timedelta(seconds=status_every)),
         watchdog=WatchdogSettings(silence=timedelta(seconds=stream_silence), retry=timedelta(seconds=stream_retry)),
-        care=CareConfig(reboot_cmd=reboot_cmd, amplifier_cmd=amplifier_cmd),
+        care=CareConfig(reboot_cmd=reboot_cmd, amplifier_cmd=amplifier_cmd, home=home),
+        reserve_bytes=disk_reserve * 1024 * 1024,
     )
     hardware = command_hardware(hardware_cmd) if hardware_cmd else no_hardware
     station_agent = Agent(config, clock=_system_clock, player=backend, hardware=hardware,
@@ -93,3 +108,44 @@ def agent(server: str, station: str, token: str, cache_dir: Path, player: str, p
     if station_agent.exit_code:
         click.echo("Phần mềm đầu thu dừng để khởi động lại theo lệnh của trung tâm.", err=True)
         raise SystemExit(station_agent.exit_code)
+
+
+LAUNCHER_ONLY = ("supervise", "health_timeout", "home")
+
+
+def _child_args(ctx: click.Context) -> list[str]:
+    """The options this command was given, minus the launcher's own, for the agent it runs."""
+    args: list[str] = []
+    for param in ctx.command.params:
+        name = param.name
+        if not isinstance(param, click.Option) or name is None or name in LAUNCHER_ONLY:
+            continue
+        source = ctx.get_parameter_source(name)
+        if source != click.core.ParameterSource.COMMANDLINE:  # the child inherits the environment itself
+            continue
+        value = ctx.params[name]
+        flag = max(param.opts, key=len)
+        if param.is_flag:
+            if value:
+                args.append(flag)
+        else:
+            args += [flag, str(value)]
+    return args
+
+
+def _supervise(home: Path | None, health_timeout: int) -> None:
+    from scheduler.agent.launcher import Launcher
+
+    if home is None:
+        raise click.ClickException("--supervise cần --home THƯ_MỤC (nơi giữ các phiên bản phần mềm đầu thu).")
+    launcher = Launcher(home=home.resolve(), agent_args=_child_args(click.get_current_context()),
+                        health_timeout=float(health_timeout))
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, _stop)
+    click.echo(f"Trình khởi chạy đầu thu đang chạy (thư mục {home}).", err=True)
+    raise SystemExit(launcher.run(stop))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from sqlalchemy import select
 
 from scheduler.db.models import AgentPackage, Station, StationCommand
 from scheduler.db.session import transaction
+from scheduler.delivery import agent_packages
 from scheduler.delivery import care as service
 from web.app import system_clock
 from web.cli.context import load_env
@@ -76,3 +78,48 @@ def care(code: str, action: str, value: str | None, wait_seconds: int) -> None:
             raise click.ClickException(
                 f"Đầu thu chưa trả lời sau {wait_seconds} giây; xem lại: loaxa care {code} history")
         time.sleep(1)
+
+
+@click.group("agent-package", help="Gói phần mềm đầu thu máy chủ phát hành để cập nhật từ xa (loaxa care CODE update).")
+def agent_package() -> None:
+    pass
+
+
+@agent_package.command("publish", help="Phát hành một gói wheel của loaxa (ví dụ dist/loaxa-0.2.0-py3-none-any.whl).")
+@click.argument("wheel", type=click.Path(dir_okay=False, path_type=Path))
+def package_publish(wheel: Path) -> None:
+    env = load_env()
+    try:
+        with transaction(env.sessions) as session:
+            package = agent_packages.publish(session, env.settings.media_dir, wheel, "", system_clock())
+            version, sha = package.version, package.sha256
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Đã phát hành phần mềm đầu thu phiên bản {version} (SHA-256 {sha}).")
+
+
+@agent_package.command("build", help="Đóng gói phần mềm từ mã nguồn (pip wheel) rồi phát hành.")
+@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Thư mục mã nguồn loaxa (có pyproject.toml).")
+def package_build(source: Path) -> None:
+    env = load_env()
+    try:
+        wheel = agent_packages.build_wheel(source.resolve())
+        with transaction(env.sessions) as session:
+            package = agent_packages.publish(session, env.settings.media_dir, wheel, "", system_clock())
+            version, sha = package.version, package.sha256
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Đã đóng gói và phát hành phần mềm đầu thu phiên bản {version} (SHA-256 {sha}).")
+
+
+@agent_package.command("list", help="Các gói đã phát hành, mới nhất trước.")
+def package_list() -> None:
+    env = load_env()
+    with env.sessions() as session:
+        rows = agent_packages.list_packages(session)
+        if not rows:
+            click.echo("Chưa phát hành gói nào. Dùng: loaxa agent-package build hoặc publish TỆP.whl")
+        for p in rows:
+            at = p.published_at.astimezone(env.settings.tz).strftime("%H:%M %d/%m/%Y")
+            click.echo(f"{p.version}  {at}  {p.size // 1024} KB  {p.sha256}")

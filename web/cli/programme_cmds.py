@@ -24,6 +24,7 @@ from scheduler.planning import collector_paused
 from scheduler.programmes import build_week, current_weeks
 from scheduler.programmes.explain import explain_week, format_rows
 from scheduler.programmes.exports import export_programme
+from scheduler.programmes.inputs import week_bulletins
 from web.app import system_clock
 from web.cli.context import load_env
 
@@ -56,6 +57,7 @@ def build(week_text: str | None, station: str | None) -> None:
         with transaction(env.sessions) as session, collector_paused():  # a batch: no web request shares it
             result = build_week(session, week, now, env.settings.tz, env.settings.no_change_minutes,
                                 station_code=station)
+            silent = [(b.code, b.render_error) for b in session.scalars(week_bulletins(week, rendered=False))]
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Tuần {week}: {len(result.changed)} đài có lịch mới, {len(result.unchanged)} đài không đổi.")
@@ -64,6 +66,15 @@ def build(week_text: str | None, station: str | None) -> None:
     if result.plan is not None and result.plan.shortfalls:
         click.echo(f"{len(result.plan.shortfalls)} cặp đài–bản tin thiếu lượt phát; xem «loaxa programme explain "
                    f"--week {week}».")
+    if silent:
+        # The planner only places bulletins that have audio (scheduler.programmes.inputs.week_bulletins).
+        shown = ", ".join(code for code, _ in silent[:10]) + (", …" if len(silent) > 10 else "")
+        click.echo(f"{len(silent)} bản tin đã duyệt chưa có âm thanh nên chưa được xếp vào lịch tuần {week}: {shown}. "
+                   f"Chạy «loaxa render» rồi «loaxa programme build --week {week}» (bộ lập lịch nền tự làm việc này "
+                   "khi đang chạy).")
+        for code, error in silent:
+            if error:
+                click.echo(f"  {code}: lần đọc trước bị lỗi: {error}")
 
 
 def _load_programme(session: Session, week: IsoWeek, station: str) -> Programme:

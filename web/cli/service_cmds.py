@@ -27,11 +27,14 @@ def serve(host: str, port: int, threads: int, connections: int) -> None:
 
     env = load_env()
     require_schema(env)
-    app = create_app(env.settings)
+    app = create_app(env.settings, threads=threads)
     click.echo(f"loaxa đang phục vụ tại http://{host}:{port} ({threads} luồng). Nhấn Ctrl+C để dừng.", err=True)
     # waitress accepts only 100 connections by default: with more stations than that keeping their
     # connection open, the rest would wait minutes (an emergency's audio download among them).
-    waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa", connection_limit=connections)
+    # poll(), not select(): select() cannot watch a descriptor numbered 1024 or more, and with a thousand
+    # stations connected waitress's loop died on the first one ("filedescriptor out of range").
+    waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa", connection_limit=connections,
+                   asyncore_use_poll=True)
 
 
 @click.command(help="Chạy dịch vụ lập lịch nền (tạo âm thanh, lập lịch tuần, gửi lịch, theo dõi đài). "

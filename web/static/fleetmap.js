@@ -3,6 +3,7 @@
 // communes' names. Popups are built from DOM nodes, never from HTML strings.
 (function () {
   "use strict";
+  var MANY = 500;
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -13,6 +14,12 @@
 
   function popup(s) {
     var box = el("div", "fleet-popup");
+    if (!s.contacts) {  // the dot's own data, until the details arrive
+      box.appendChild(el("strong", null, s.code + " · " + s.state_label));
+      box.appendChild(el("div", null, s.name));
+      box.appendChild(el("div", "muted", "Đang tải…"));
+      return box;
+    }
     var head = el("div", "fleet-popup-head");
     var link = el("a", null, s.code);
     link.href = s.url;
@@ -39,7 +46,15 @@
     if (!holder || !source || !window.L) { return; }
     var data = JSON.parse(source.textContent);
     var tiles = holder.getAttribute("data-tiles");
-    var map = L.map(holder, { zoomSnap: 0.25, attributionControl: !!tiles });
+    var detailsUrl = holder.getAttribute("data-details");
+    // The colours live once, in loaxa.css: read them off the legend's swatches.
+    var colours = {};
+    Array.prototype.forEach.call(document.querySelectorAll("[data-swatch]"), function (swatch) {
+      colours[swatch.getAttribute("data-swatch")] = getComputedStyle(swatch).backgroundColor;
+    });
+    // Thousands of SVG dots make a phone crawl: draw big fleets on one canvas.
+    var many = data.stations.length > MANY;
+    var map = L.map(holder, { zoomSnap: 0.25, attributionControl: !!tiles, preferCanvas: many });
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: holder.getAttribute("data-attribution") || "" }).addTo(map);
     }
@@ -62,12 +77,19 @@
     }
     data.stations.forEach(function (s) {
       var marker = L.circleMarker([s.lat, s.lon], {
-        radius: 9, weight: 2, fillOpacity: 0.9, className: "station-dot st-" + s.state
+        radius: many ? 6 : 9, weight: many ? 1 : 2, color: "#fff", fillColor: colours[s.state] || "#555",
+        fillOpacity: 0.9, className: "station-dot st-" + s.state
       });
-      marker.bindPopup(function () { return popup(s); }, { maxWidth: 280, autoPanPadding: [12, 12] });
+      marker.bindPopup(popup(s), { maxWidth: 280, autoPanPadding: [12, 12] });
+      marker.on("popupopen", function () {
+        fetch(detailsUrl.replace("CODE", encodeURIComponent(s.code)), { credentials: "same-origin" })
+          .then(function (r) { return r.json(); })
+          .then(function (d) { marker.setPopupContent(d.error ? el("div", null, d.error) : popup(d)); })
+          .catch(function () { marker.setPopupContent(el("div", null, "Không tải được thông tin đài. Thử lại sau.")); });
+      });
       marker.bindTooltip(s.code + " · " + s.state_label);
       marker.addTo(map);
-      marker.getElement().setAttribute("data-code", s.code);
+      if (!many) { marker.getElement().setAttribute("data-code", s.code); }
     });
     holder.setAttribute("data-ready", String(points.length));
   });

@@ -145,6 +145,188 @@
         clock.textContent = "";
       });
     }
+    // Listening before submitting or approving (the server renders with the offline engine in seconds).
+    var postJson = function (url, body) {
+      return fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "Accept": "application/json",
+                  "X-CSRFToken": token ? token.content : ""},
+        body: JSON.stringify(body || {})
+      }).then(function (r) { return r.json(); });
+    };
+    var play = function (box, data) {
+      var player = box.querySelector("[data-listen-player]");
+      var note = box.querySelector("[data-listen-note]");
+      if (data.error) { if (note) { note.textContent = data.error; } return; }
+      player.preload = "metadata";
+      player.src = data.url;
+      player.hidden = false;
+      if (note) {
+        note.textContent = (data.broadcast ? "Bản sẽ phát: " : "Nghe thử (giọng đọc ngoại tuyến " + data.engine +
+          "): ") + data.seconds + " giây." + (data.broadcast ? " Nghe hết rồi duyệt." : "");
+      }
+      var approve = document.querySelector("[data-approve]");
+      if (approve && data.broadcast) { approve.disabled = false; approve.removeAttribute("title"); }
+    };
+    var textBox = document.querySelector("[data-listen-text]");
+    if (textBox) {
+      textBox.querySelector("[data-listen-button]").addEventListener("click", function (event) {
+        var button = event.currentTarget;
+        var source = document.querySelector("[data-preview-source]");
+        var lang = document.querySelector("[data-preview-language]");
+        var title = document.querySelector('input[name="title"]');
+        var note = textBox.querySelector("[data-listen-note]");
+        button.disabled = true;
+        note.textContent = "Đang đọc thử…";
+        postJson(textBox.getAttribute("data-listen-text"), {text: source ? source.value : "",
+          language: lang ? lang.value : "vi", title: title ? title.value : ""})
+          .then(function (data) { play(textBox, data); })
+          .catch(function () { note.textContent = "Không đọc thử được. Kiểm tra kết nối rồi bấm lại."; })
+          .then(function () { button.disabled = false; });
+      });
+    }
+    document.querySelectorAll("form[data-listen-form]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.fetch) { return; }
+        event.preventDefault();
+        var box = form.closest("[data-listen]");
+        var button = form.querySelector("button");
+        var note = box.querySelector("[data-listen-note]");
+        button.disabled = true;
+        if (note) { note.textContent = "Đang tạo âm thanh, vui lòng chờ vài giây…"; }
+        postJson(form.action).then(function (data) {
+          play(box, data);
+          if (!data.error) { form.hidden = true; }
+        }).catch(function () {
+          if (note) { note.textContent = "Không tạo được âm thanh. Kiểm tra kết nối rồi bấm lại."; }
+        }).then(function () { button.disabled = false; });
+      });
+    });
+    var waiting = document.querySelector("[data-audio-status]");
+    if (waiting && window.fetch) {
+      var listenBox = waiting.closest("[data-listen]");
+      var poll = setInterval(function () {
+        fetch(waiting.getAttribute("data-audio-status"), {credentials: "same-origin", cache: "no-store"})
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!data) { return; }
+            if (data.ready) {
+              clearInterval(poll);
+              play(listenBox, data);
+              var form = listenBox.querySelector("[data-listen-form]");
+              if (form) { form.hidden = true; }
+            } else if (data.error) {
+              var note = listenBox.querySelector("[data-listen-note]");
+              if (note) { note.textContent = "Chưa tạo được âm thanh: " + data.error; }
+            }
+          }).catch(function () {});
+      }, 3000);
+    }
+    // Targets picker: add the chosen commune or station to the targets box.
+    var pick = document.querySelector("[data-target-pick]");
+    var targets = document.querySelector("[data-targets]");
+    if (pick && targets) {
+      document.querySelector("[data-target-add]").addEventListener("click", function () {
+        var value = pick.value;
+        if (!value) { return; }
+        var have = targets.value.split(/[;\n,]/).map(function (s) { return s.trim(); }).filter(Boolean);
+        if (have.indexOf(value) < 0) { have.push(value); }
+        targets.value = have.join("; ");
+        pick.value = "";
+      });
+    }
+    // Phát trực tiếp: pick stations, speak; the recording goes up in quarter-second chunks, in order.
+    var liveBox = document.querySelector("[data-live]");
+    if (liveBox) {
+      var csrf = token ? token.content : "";
+      var goBtn = liveBox.querySelector("[data-live-start]");
+      var endBtn = liveBox.querySelector("[data-live-stop]");
+      var liveNote = liveBox.querySelector("[data-live-note]");
+      var liveTime = liveBox.querySelector("[data-live-time]");
+      var session = null;
+      liveBox.querySelectorAll("[data-live-commune]").forEach(function (all) {
+        all.addEventListener("change", function () {
+          liveBox.querySelectorAll('[data-live-station][data-commune="' + all.value + '"]').forEach(function (box) {
+            box.checked = all.checked;
+          });
+        });
+      });
+      var say = function (text) { liveNote.textContent = text; };
+      var post = function (url, body, type) {
+        return fetch(url, {method: "POST", credentials: "same-origin", body: body,
+                           headers: {"Content-Type": type, "X-CSRFToken": csrf}})
+          .then(function (r) { return r.json(); });
+      };
+      var finish = function (why) {
+        var s = session;
+        session = null;
+        if (!s) { return; }
+        clearInterval(s.ticker);
+        if (s.media && s.media.state !== "inactive") { s.media.stop(); }
+        s.stream.getTracks().forEach(function (t) { t.stop(); });
+        s.queue.then(function () {
+          return post("/truc-tiep/" + s.id + "/dung", "{}", "application/json");
+        }).then(function () {
+          say(why || "Đã kết thúc buổi phát trực tiếp. Bản ghi có ở danh sách dưới khi tải lại trang.");
+        }).catch(function () { say("Không báo kết thúc được; máy chủ sẽ tự kết thúc sau 30 giây."); });
+        goBtn.disabled = false;
+        endBtn.disabled = true;
+        liveTime.textContent = "";
+      };
+      goBtn.addEventListener("click", function () {
+        var targets = [];
+        liveBox.querySelectorAll("[data-live-commune]:checked").forEach(function (b) { targets.push(b.value); });
+        liveBox.querySelectorAll("[data-live-station]:checked").forEach(function (b) {
+          var all = liveBox.querySelector('[data-live-commune][value="' + b.getAttribute("data-commune") + '"]');
+          if (!all || !all.checked) { targets.push(b.value); }
+        });
+        if (!targets.length) { say("Hãy chọn ít nhất một đài hoặc một xã."); return; }
+        if (!navigator.mediaDevices || !window.MediaRecorder) {
+          say("Trình duyệt này không ghi âm được. Hãy dùng Chrome, Edge hoặc Firefox bản mới.");
+          return;
+        }
+        goBtn.disabled = true;
+        say("Đang mở micrô…");
+        navigator.mediaDevices.getUserMedia({audio: {echoCancellation: true, noiseSuppression: true}})
+          .then(function (stream) {
+            var title = liveBox.querySelector("[data-live-title]").value;
+            return post(liveBox.getAttribute("data-start-url"), JSON.stringify({title: title, targets: targets}),
+                        "application/json").then(function (data) {
+              if (!data.ok) { stream.getTracks().forEach(function (t) { t.stop(); }); throw new Error(data.error); }
+              var type = MediaRecorder.isTypeSupported("audio/webm;codecs=opus") ? "audio/webm;codecs=opus" : "";
+              var media = new MediaRecorder(stream, type ? {mimeType: type, audioBitsPerSecond: 48000} : undefined);
+              session = {id: data.id, stream: stream, media: media, seq: 0, queue: Promise.resolve(),
+                         began: Date.now(), ticker: null, count: data.stations.length};
+              var s = session;
+              media.ondataavailable = function (e) {
+                if (!e.data || !e.data.size) { return; }
+                var n = s.seq++;
+                s.queue = s.queue.then(function () {
+                  return post("/truc-tiep/" + s.id + "/am-thanh?seq=" + n, e.data, "application/octet-stream");
+                }).then(function (answer) {
+                  if (!answer.ok) { finish(answer.error); return; }
+                  if (answer.on_air && session === s) {
+                    say("Đang phát trực tiếp tới " + s.count + " đài. Nói vào micrô; bấm «Kết thúc» khi xong.");
+                  }
+                }).catch(function () { say("Mất kết nối với máy chủ; đang thử gửi tiếp…"); });
+              };
+              media.start(250);
+              s.ticker = setInterval(function () {
+                var sec = Math.round((Date.now() - s.began) / 1000);
+                liveTime.textContent = "Đang nói " + Math.floor(sec / 60) + ":" + ("0" + sec % 60).slice(-2);
+              }, 500);
+              endBtn.disabled = false;
+              say("Đang kết nối tới các đài…");
+            });
+          })
+          .catch(function (err) {
+            goBtn.disabled = false;
+            say(err && err.message ? err.message : "Không dùng được micrô. Hãy cho phép trình duyệt dùng micrô.");
+          });
+      });
+      endBtn.addEventListener("click", function () { finish(); });
+      window.addEventListener("pagehide", function () { if (session) { finish(); } });
+    }
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
         if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }

@@ -48,6 +48,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("stations.index", "Đài và cụm loa", "stations.view"),
     ("fleetmap.index", "Bản đồ", "stations.view"),
     ("emergencies.index", "Phát khẩn cấp", "emergencies.view"),
+    ("live.index", "Phát trực tiếp", "live.start"),
     ("choices.index", "Tin tuyến trên", "choices.decide"),
     ("alerts.index", "Cảnh báo", "alerts.view"),
     ("reports.index", "Báo cáo", "reports.view"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
@@ -24,6 +25,13 @@ from web.views.helpers import saving
 
 bp = Blueprint("alerts", __name__, url_prefix="/canh-bao")
 require_login(bp, "alerts.view")
+
+
+@bp.app_template_filter("webhook_host")
+def webhook_host(url: str) -> str:
+    """Only where a webhook goes: its path may hold a secret (a Telegram bot token)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}/…" if parts.hostname else "…"
 RECENT = timedelta(days=7)
 
 

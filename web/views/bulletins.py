@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -10,12 +11,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from audio.errors import AudioError
 from scheduler import bulletins as service
 from scheduler.access import in_scope, places, reaches
 from scheduler.bulletins import split_targets
 from scheduler.catalogue import LANGUAGES, TOPICS
-from scheduler.db.models import Bulletin
+from scheduler.db.models import AudioAsset, Bulletin, Commune, Station, User
 from scheduler.domain import BulletinStatus, Priority
+from scheduler.rendering import RENDERABLE, listen_preview, render_for_broadcast
 from web import context
 from web.auth import can, can_approve, require_login, requires, signed_in_user
 from web.forms import BulletinForm, ReviewForm, attach_errors
@@ -137,7 +140,7 @@ def create() -> Any:
         flash(f"Đã lưu bản tin {bulletin.code} (bản nháp). Khi xong, bấm «Gửi duyệt».", "ok")
         return redirect(url_for("bulletins.show", bulletin_id=bulletin.id), code=303)
     status = 400 if request.method == "POST" else 200
-    return render_template("bulletins/edit.html", form=form, bulletin=None), status
+    return render_template("bulletins/edit.html", form=form, bulletin=None, **_target_help()), status
 
 
 @bp.route("/<int:bulletin_id>/sua", methods=["GET", "POST"])
@@ -154,7 +157,34 @@ def edit(bulletin_id: int) -> Any:
         flash(f"Đã lưu thay đổi của bản tin {bulletin.code}.", "ok")
         return redirect(url_for("bulletins.show", bulletin_id=bulletin.id), code=303)
     status = 400 if request.method == "POST" else 200
-    return render_template("bulletins/edit.html", form=form, bulletin=bulletin), status
+    return render_template("bulletins/edit.html", form=form, bulletin=bulletin, **_target_help()), status
+
+
+def _target_help() -> dict[str, Any]:
+    """Real examples for the targets hint and the picker's choices: the communes and stations the user may
+    target (scheduler.access), each commune followed by its stations."""
+    db, user = context.db(), signed_in_user()
+    inside = places(db, user)
+    rows = db.execute(
+        select(Commune.name, Station.code, Station.name).join(Station.commune).where(Station.active)
+        .order_by(Commune.name, Station.code)
+    ).all()
+    if inside is not None:
+        rows = [r for r in rows if r[0] in inside.communes]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for commune, code, name in rows:
+        groups.setdefault(commune, []).append((code, f"{code} — {name}"))
+    choices = [(commune, [(commune, f"{commune} (mọi đài của xã, {len(stations)} đài)"), *stations])
+               for commune, stations in groups.items()]
+    if inside is None:
+        choices.insert(0, ("Toàn tỉnh", [("*", "* — mọi đài")]))
+    if rows:
+        hint = f"Ghi mã đài hoặc tên xã, cách nhau bởi dấu ;, ví dụ: {rows[0][1]}; {rows[-1][0]}."
+    else:
+        hint = "Ghi mã đài hoặc tên xã, cách nhau bởi dấu ;. Chưa có đài nào: nhập đài trước ở trang Đài."
+    if inside is None:
+        hint += " Dùng * để phát ở mọi đài."
+    return {"target_hint": hint, "target_choices": choices}
 
 
 @bp.route("/<int:bulletin_id>")
@@ -170,7 +200,88 @@ def show(bulletin_id: int) -> str:
         and service.may_manage(context.db(), user, bulletin),
         may_review=can_approve(user, bulletin) and bulletin.status == BulletinStatus.SUBMITTED.value,
         own_bulletin=bulletin.author_id == user.id,
+        renderable=bulletin.status in RENDERABLE,
+        preview=_preview_asset(request.args.get("nghe", "")),
     )
+
+
+def _preview_asset(sha256: str) -> AudioAsset | None:
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        return None
+    return context.db().scalar(select(AudioAsset).where(AudioAsset.sha256 == sha256))
+
+
+def _may_listen(user: User | None) -> bool:
+    return can(user, "bulletins.edit") or can(user, "bulletins.approve")
+
+
+def _asset_json(asset: AudioAsset, broadcast: bool) -> dict[str, Any]:
+    return {"url": url_for("views.audio", sha256=asset.sha256), "sha256": asset.sha256,
+            "seconds": round(asset.duration_ms / 1000), "engine": asset.engine, "broadcast": broadcast}
+
+
+@bp.route("/<int:bulletin_id>/nghe-thu", methods=["POST"])
+def listen(bulletin_id: int) -> Any:
+    """Sound to hear now: the bulletin's broadcast audio (rendered at once if submitted or approved and not
+    made yet), or for a draft the offline engine's reading. JSON for the page's script, a redirect otherwise."""
+    bulletin = _get(bulletin_id)
+    if not _may_listen(signed_in_user()):
+        abort(403)
+    db, settings, now = context.db(), context.settings(), context.now()
+    broadcast = bulletin.audio is not None or bulletin.status in RENDERABLE
+    try:
+        with saving(db):
+            if broadcast:
+                asset = render_for_broadcast(db, bulletin, settings.media_dir, settings.audio, now)
+            else:
+                asset = listen_preview(db, bulletin.text, bulletin.language, bulletin.title, bulletin.recording_file,
+                                       settings.media_dir, settings.audio, now)
+    except AudioError as exc:
+        if broadcast:  # recorded as the background service would, for the page and the dashboard
+            with saving(db):
+                bulletin.render_error = str(exc)
+        message = f"Chưa tạo được âm thanh: {exc}"
+        if _wants_json():
+            return jsonify(error=message), 422
+        flash(message, "error")
+        return redirect(url_for("bulletins.show", bulletin_id=bulletin_id), code=303)
+    if _wants_json():
+        return jsonify(_asset_json(asset, broadcast))
+    target = url_for("bulletins.show", bulletin_id=bulletin_id, nghe=None if broadcast else asset.sha256)
+    return redirect(target + "#am-thanh", code=303)
+
+
+@bp.route("/nghe-thu", methods=["POST"])
+def listen_text() -> Any:
+    """The editor's unsaved text through the offline engine, to hear before saving or submitting."""
+    if not _may_listen(signed_in_user()):
+        abort(403)
+    payload = request.get_json(silent=True) or request.form
+    text = str(payload.get("text", ""))[:MAX_PREVIEW_CHARS]
+    if not text.strip():
+        return jsonify(error="Chưa có nội dung để đọc. Hãy nhập nội dung bản tin."), 422
+    language = str(payload.get("language", "vi"))
+    title = str(payload.get("title", ""))[:300] or "Nghe thử"
+    db, settings = context.db(), context.settings()
+    try:
+        with saving(db):
+            asset = listen_preview(db, text, language, title, None, settings.media_dir, settings.audio, context.now())
+    except AudioError as exc:
+        return jsonify(error=f"Chưa đọc thử được: {exc}"), 422
+    return jsonify(_asset_json(asset, broadcast=False))
+
+
+@bp.route("/<int:bulletin_id>/am-thanh")
+def audio_status(bulletin_id: int) -> Any:
+    """Whether the broadcast audio exists yet (the approval page asks every few seconds)."""
+    bulletin = _get(bulletin_id)
+    if bulletin.audio is not None:
+        return jsonify(ready=True, **_asset_json(bulletin.audio, broadcast=True))
+    return jsonify(ready=False, error=bulletin.render_error)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.is_json
 
 
 def _managed(bulletin_id: int) -> Bulletin:
@@ -187,7 +298,8 @@ def _transition(bulletin_id: int, action: str) -> Response:
     comment = ReviewForm().comment.data or ""
     messages = {
         "submit": f"Đã gửi bản tin {bulletin.code} cho người duyệt.",
-        "approve": f"Đã duyệt bản tin {bulletin.code}. Âm thanh sẽ được tạo ở chế độ nền rồi xếp vào lịch.",
+        "approve": f"Đã duyệt bản tin {bulletin.code}. Bản tin sẽ được xếp vào lịch phát ở lần lập lịch tới "
+                   "(bộ lập lịch nền tự làm trong vòng một phút).",
         "return": f"Đã trả lại bản tin {bulletin.code} cho người viết.",
         "archive": f"Đã lưu trữ bản tin {bulletin.code}.",
     }
@@ -223,6 +335,11 @@ def _reviewer_check(bulletin_id: int) -> None:
 @requires("bulletins.approve")
 def approve(bulletin_id: int) -> Response:
     _reviewer_check(bulletin_id)
+    if _get(bulletin_id).audio is None:
+        # The approver signs off what will air: the sound must exist for them to hear first.
+        flash("Chưa có âm thanh để nghe nên chưa duyệt được. Bấm «Tạo âm thanh ngay» (hoặc chờ trang tự cập nhật), "
+              "nghe hết bản tin rồi bấm «Duyệt».", "error")
+        return redirect(url_for("bulletins.show", bulletin_id=bulletin_id), code=303)
     return _transition(bulletin_id, "approve")
 
 

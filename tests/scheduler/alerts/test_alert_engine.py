@@ -128,6 +128,14 @@ def test_disk_clock_and_relay_rules_with_zalo_and_telegram_formats(
     back = check_alerts(province, alert_settings, NOW + timedelta(minutes=3))
     assert sorted(back.recovered) == ["clock:IADER-01", "relay:CHUPAH-01"]
     assert open_keys(province) == {"disk:IAGRAI-02"}
+    # The box's relay watchdog reports the stream down now: an alert at once, over when it clears.
+    fault = {"title": "Thời sự VOV1", "kind": "relay", "reason": "luồng im lặng quá 20 giây"}
+    contact(province, NOW + timedelta(minutes=4), "IADER-01", stream_fault=fault)
+    assert check_alerts(province, alert_settings, NOW + timedelta(minutes=4)).opened == ["relay:IADER-01"]
+    assert "Luồng tiếp sóng đang hỏng: «Thời sự VOV1» — luồng im lặng quá 20 giây" in \
+        webhooks.at("/zalo")[-1].body["message"]["text"]
+    contact(province, NOW + timedelta(minutes=5), "IADER-01", stream_fault=None)
+    assert check_alerts(province, alert_settings, NOW + timedelta(minutes=5)).recovered == ["relay:IADER-01"]
 
 
 def test_a_threshold_change_and_a_rule_turned_off(
@@ -249,3 +257,20 @@ def test_recipients_are_checked_with_vietnamese_errors(province: sessionmaker[Se
     assert errors["commune"].startswith("Không có xã «Không Có»") and "«bão»" in errors["kinds"]
     with pytest.raises(AlertConfigInvalid, match="Cần ít nhất một kênh"), transaction(province) as s:
         add_recipient(s, RecipientInput(name="Y"), None, NOW)
+
+
+def test_a_box_saying_its_disk_is_full_raises_the_disk_alert_whatever_its_free_figure(
+    province: sessionmaker[Session], alert_settings: Settings, webhooks: WebhookReceiver
+) -> None:
+    recipient(province, name="Kỹ thuật", webhook_url=webhooks.url("/kt"), kinds=["disk"])
+    with transaction(province) as s:
+        set_rule(s, "disk", True, 2, None, NOW)
+    contact(province, NOW, "IAGRAI-01", "IAGRAI-02", "IADER-01", "CHUPAH-01", disk_free_mb=3,
+            storage={"state": "ok"})
+    contact(province, NOW, "IAGRAI-01", storage={"state": "full", "label": "đầy bộ nhớ", "since": NOW.isoformat()})
+    outcome = check_alerts(province, alert_settings, NOW)
+    assert outcome.opened == ["disk:IAGRAI-01"]
+    [hook] = webhooks.at("/kt")
+    assert "Đầu thu đầy bộ nhớ" in str(hook.body) and "Còn trống 3 MB" in str(hook.body)
+    contact(province, NOW + timedelta(minutes=1), "IAGRAI-01", disk_free_mb=40, storage={"state": "ok"})
+    assert check_alerts(province, alert_settings, NOW + timedelta(minutes=2)).recovered == ["disk:IAGRAI-01"]

@@ -78,3 +78,64 @@ def test_command_to_a_dead_broker_returns_false_without_raising(sessions: sessio
         station, _ = add_station(s, "GL-A", clock())
         dead = replace(settings, mqtt_url=f"mqtt://127.0.0.1:{free_port()}")
         assert send_command(station, Command.make("stop", datetime(2026, 11, 23, tzinfo=UTC)), dead) is False
+
+
+def test_the_publisher_works_when_its_socket_number_is_above_1024(tmp_path: Path) -> None:
+    """A web server holding a thousand stations' connections hands the publisher descriptors past
+    select()'s limit; paho's own loop never saw the broker's answer there."""
+    import os
+    import resource
+
+    from scheduler.delivery.publisher import Message, MqttPublisher
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("the descriptor limit is below 1,200 here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200) if hard == resource.RLIM_INFINITY
+                                               else min(max(soft, 1200), hard), hard))
+    fillers: list[int] = []
+    # The broker and the test's own subscriber (paho's select loop) get their descriptors first.
+    with Broker(tmp_path) as broker, subscriber(broker.url, ["loaxa/test/#"]) as seen:
+        try:
+            source = os.open(os.devnull, os.O_RDONLY)
+            fillers.append(source)
+            while fillers[-1] < 1100:
+                fillers.append(os.dup(source))
+            with MqttPublisher(broker.url, timeout=10) as publisher:
+                sock = publisher.client.socket()
+                assert sock is not None and sock.fileno() > 1024
+                confirmed = publisher.publish_many([Message(f"loaxa/test/{n}", b"phat") for n in range(50)])
+            assert confirmed == [True] * 50
+            wait_for(lambda: len(seen) == 50)
+        finally:
+            for fd in fillers:
+                os.close(fd)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_remote_care_commands_go_over_mosquitto_and_the_agent_obeys_them(
+        sessions: sessionmaker[Session], settings: Settings, clock: FakeClock, tmp_path: Path) -> None:
+    from scheduler.agent.agent import Agent, AgentConfig
+    from scheduler.agent.players import NullPlayer
+    from scheduler.delivery import care
+
+    now = clock()
+    with Broker(tmp_path) as broker, transaction(sessions) as s:
+        station, _ = add_station(s, "GL-CARE", now)
+        with subscriber(broker.url, [station_topics(station).cmd]) as heard:
+            live = replace(settings, mqtt_url=broker.url)
+            row = care.send_care(s, live, station, care.care_command("volume", now, live, volume=42), None, now)
+            wait_for(lambda: len(heard) == 1)
+        pending = care.pending_commands(s, station, now)  # still handed over HTTP until the box answers
+    assert row.via == "mqtt" and [c.id for c in pending] == [row.command_id]
+    topic, payload, _ = heard[0]
+    agent = Agent(AgentConfig(server="http://127.0.0.1:9", station="GL-CARE", token="t", cache_dir=tmp_path / "box",
+                              mqtt=False), clock=clock, player=NullPlayer(clock))
+    agent.deliver(topic, payload)
+    agent.tick_playback(now)
+    assert agent.volume == 42
+    with transaction(sessions) as s:
+        station = s.merge(station)
+        assert care.record_results(s, station, agent.status(now)["care"], now) == 1
+        assert care.pending_commands(s, station, now) == []
+    agent.shutdown()
