@@ -43,16 +43,17 @@ def gather(session: Session, stations: list[Station], now: datetime,
            silent_thresholds: Iterable[int]) -> list[StationFacts]:
     """The facts of each station in `stations`, for the rules as configured."""
     ids = [s.id for s in stations]
-    relays: dict[int, list[PlayLog]] = defaultdict(list)
+    relays: dict[int, list[tuple[str, str]]] = defaultdict(list)  # station id -> (result, reason), latest first
     if ids:
-        for row in session.scalars(
-            select(PlayLog).where(PlayLog.station_id.in_(ids), PlayLog.kind == "relay",
-                                  PlayLog.actual_start >= now - RELAY_LOOKBACK)
+        # Plain rows, not entities: a national fleet has a relay play per station and day.
+        for station_id, result, reason in session.execute(
+            select(PlayLog.station_id, PlayLog.result, PlayLog.reason)
+            .where(PlayLog.kind == "relay", PlayLog.actual_start >= now - RELAY_LOOKBACK,
+                   PlayLog.station_id.is_not(None))
             .order_by(PlayLog.station_id, PlayLog.actual_start.desc())
         ):
-            assert row.station_id is not None
-            if len(relays[row.station_id]) < MAX_RELAYS:
-                relays[row.station_id].append(row)
+            if station_id is not None and len(relays[station_id]) < MAX_RELAYS:
+                relays[station_id].append((result, reason))
     emergencies: dict[int, list[EmergencyFact]] = defaultdict(list)
     if ids:
         rows = session.execute(
@@ -81,8 +82,8 @@ def gather(session: Session, stations: list[Station], now: datetime,
             disk_free_mb=_int(status.get("disk_free_mb")),
             disk_full=storage_full(s) if "storage" in status else None,
             clock_offset_ms=_int(status.get("clock_offset_ms")),
-            relay_results=[r.result for r in mine],
-            relay_reason=mine[0].reason if mine and mine[0].result in ("failed", "skipped") else "",
+            relay_results=[result for result, _ in mine],
+            relay_reason=mine[0][1] if mine and mine[0][0] in ("failed", "skipped") else "",
             stream_fault=_fault(status.get("stream_fault")),
             stream_watched="stream_fault" in status,
             emergencies=sorted(emergencies.get(s.id, []), key=lambda e: e.emergency),

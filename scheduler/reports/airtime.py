@@ -22,6 +22,7 @@ from scheduler.catalogue import LANGUAGES, TOPICS, language_label
 from scheduler.db.models import AirtimeMissed, AirtimeRollupDay, Area, Commune, ProgrammeItem, Province, Station
 from scheduler.domain import Priority, priority_label
 from scheduler.reports.breakdown import Groups, add_daily, add_facts, add_summaries, empty_groups, in_days
+from scheduler.reports.declined import DeclinedRow, declined_rows
 from scheduler.reports.figures import KINDS, SOURCES, Figures
 from scheduler.reports.periods import Period, day_bounds, month_days, months_within
 from scheduler.reports.raw import MISSED_COLUMNS, MissedRow, raw_facts, raw_missed
@@ -100,6 +101,19 @@ class AirtimeReport:
     rollup_days: int = 0  # closed days read from the roll-ups…
     rollup_months: int = 0  # …of which whole months from the monthly roll-up
     raw_days: int = 0  # days computed from the raw rows (today, days not rolled up yet)
+    declined: list[DeclinedRow] = field(default_factory=list)  # TT 39: bulletins from above a commune did not air
+
+    @property
+    def declined_pairs(self) -> int:
+        """Station × bulletin pairs kept off the air by a commune's «Không phát»."""
+        return sum(d.stations for d in self.declined)
+
+    @property
+    def relay_lost_ms(self) -> int:
+        """Relay airtime planned but not aired (a stream the watchdog dropped, a box that was down): the
+        lost minutes of relays, counted over the planned relay blocks of the period."""
+        return sum(max(r.figures.planned_ms - r.figures.aired_ms, 0)
+                   for r in self.breakdowns.get("source", []) if r.key == "relay")
 
     @property
     def missed_shown_all(self) -> bool:
@@ -282,4 +296,5 @@ def build_report(session: Session, request: ReportRequest, now: datetime, tz: Zo
         rollup_days=len(rolled),
         rollup_months=len(months),
         raw_days=len(raw_days),
+        declined=declined_rows(session, period, scope, tz),
     )

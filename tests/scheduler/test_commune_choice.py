@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from scheduler import commune_choice
@@ -26,6 +26,11 @@ from scheduler.item_states import ItemState, load_states, week_items
 from scheduler.programmes import build_week
 from scheduler.programmes.explain import explain_week, format_rows, unplaced_for
 from scheduler.programmes.inputs import bulletin_inputs, load_stations, policy_for
+from scheduler.reports.airtime import AirtimeReport, ReportRequest, build_report
+from scheduler.reports.exports.header import summary_lines
+from scheduler.reports.exports.json_file import report_dict
+from scheduler.reports.periods import Period
+from scheduler.reports.scope import Scope
 from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
 from web.cli import main
@@ -294,3 +299,29 @@ def test_the_planner_learns_which_bulletins_are_the_communes_own_and_its_priorit
     with world() as s:
         firsts = {st.code: policy_for(st).own_priority_first for st in load_stations(s)}
     assert firsts == {"IAGRAI-01": True, "IAGRAI-02": True, "CHUPAH-01": False}
+
+
+def test_the_airtime_report_lists_what_communes_declined_beside_planned_and_aired(
+    world: sessionmaker[Session], clock: FakeClock
+) -> None:
+    set_policy(world, clock(), mode="chon", deadline_hours=1, default="khong")
+    decide(world, clock(), "TREN-01", "khong")
+    november = Period.custom(date(2026, 11, 1), date(2026, 11, 30))
+
+    def report(scope: Scope, period: Period = november) -> AirtimeReport:
+        with world() as s:
+            return build_report(s, ReportRequest(period, scope=scope), clock(), TZ)
+
+    whole = report(Scope())
+    assert [(d.commune, d.bulletin_code, d.stations, d.by_default, d.decided_by) for d in whole.declined] == [
+        ("Xã Ia Grai", "TREN-01", 2, False, "duyet_xa")]
+    assert whole.declined_pairs == 2
+    assert "Tin tuyến trên xã chọn không phát (Thông tư 39): 1 bản tin, 2 lượt đài × bản tin." in summary_lines(whole)
+    data = report_dict(whole)
+    assert data["declined_pairs"] == 2 and data["declined"][0]["valid_to"] == "2026-12-31"
+    assert report(Scope("station", "IAGRAI-01")).declined_pairs == 1
+    assert report(Scope("commune", "Xã Chư Păh")).declined == []
+    assert report(Scope(), Period.custom(date(2027, 1, 1), date(2027, 1, 31))).declined == []  # after validity
+    with transaction(world) as s:  # the bulletin deleted: the decline still counts in the month it was made
+        s.execute(delete(Bulletin).where(Bulletin.code == "TREN-01"))
+    assert [d.title for d in report(Scope()).declined] == ["Tin TREN-01"]

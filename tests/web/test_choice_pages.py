@@ -161,3 +161,15 @@ def test_the_station_week_page_says_why_a_bulletin_from_above_is_not_in_the_grid
     assert "Xã đã chọn «Không phát» tin này của tuyến trên" in page
     other = text_of(as_user("quantri").get("/lich-phat/?dai=CHUPUH-01").get_data(as_text=True))
     assert "Không phát" not in other
+
+
+def test_the_report_page_shows_planned_declined_and_aired(
+    as_user: Callable[[str], FlaskClient], tren: int, world: World
+) -> None:
+    as_user("duyet_xa").post(f"/tin-tuyen-tren/{tren}/xa/{world.communes['Xã Ia Dêr']}", data={"answer": "khong"})
+    page = text_of(as_user("quantri").get("/bao-cao/?period=thang&year=2026&index=11").get_data(as_text=True))
+    assert "lượt theo kế hoạch" in page and "lượt đã phát" in page
+    assert "2 đài × bản tin tuyến trên xã không phát" in page
+    assert "Xã Ia Dêr BT-TREN — Lịch tiếp công dân của tỉnh" in page and "duyet_xa quyết định" in page
+    other = text_of(as_user("vanhanh_cp").get("/bao-cao/?period=thang&year=2026&index=11").get_data(as_text=True))
+    assert "BT-TREN" not in other and "0 đài × bản tin" in other  # Chư Pưh's operator sees only Chư Pưh

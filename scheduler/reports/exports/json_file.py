@@ -37,6 +37,7 @@ def report_dict(report: AirtimeReport) -> dict[str, Any]:
         "generated_at": report.generated_at.astimezone(tz).isoformat(),
         "as_of": report.as_of.astimezone(tz).isoformat(),
         "totals": report.totals.as_dict(),
+        "relay_lost_minutes": round(report.relay_lost_ms / 60000, 2),
         "rows": [_row(r) for r in report.rows],
         "breakdowns": {name: [_row(r) for r in rows] for name, rows in report.breakdowns.items()},
         "trend": {"unit": report.trend_unit,
@@ -44,6 +45,10 @@ def report_dict(report: AirtimeReport) -> dict[str, Any]:
                              for p in report.trend]},
         "missed": [{**asdict(m), "scheduled_start": m.scheduled_start.isoformat()} for m in report.missed],
         "missed_total": report.totals.missed_items,
+        "declined": [{**asdict(d), "valid_from": d.valid_from.isoformat() if d.valid_from else None,
+                      "valid_to": d.valid_to.isoformat() if d.valid_to else None,
+                      "decided_at": d.decided_at.astimezone(tz).isoformat()} for d in report.declined],
+        "declined_pairs": report.declined_pairs,
         "sources": {"rollup_days": report.rollup_days, "rollup_months": report.rollup_months,
                     "raw_days": report.raw_days},
     }  # fmt: skip

@@ -92,9 +92,10 @@ def _header(ws: Worksheet, report: AirtimeReport, width: int) -> int:
     _merged(ws, 6, 1, width, text.subtitle, Font(bold=True))
     _merged(ws, 7, 1, width, text.period, Font(italic=True))
     _merged(ws, 8, 1, width, f"{text.scope}. {text.as_of}.", Font(italic=True))
-    for n, line in enumerate(summary_lines(report)):
+    lines = summary_lines(report)
+    for n, line in enumerate(lines):
         ws.cell(row=9 + n, column=1, value=line)
-    return 12
+    return 10 + len(lines)  # a blank row, then the table
 
 
 def _signatures(ws: Worksheet, top: int, width: int) -> None:
