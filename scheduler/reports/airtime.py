@@ -109,6 +109,13 @@ class AirtimeReport:
         return sum(d.stations for d in self.declined)
 
     @property
+    def relay_lost_ms(self) -> int:
+        """Relay airtime planned but not aired (a stream the watchdog dropped, a box that was down): the
+        lost minutes of relays, counted over the planned relay blocks of the period."""
+        return sum(max(r.figures.planned_ms - r.figures.aired_ms, 0)
+                   for r in self.breakdowns.get("source", []) if r.key == "relay")
+
+    @property
     def missed_shown_all(self) -> bool:
         return len(self.missed) >= self.totals.missed_items
 

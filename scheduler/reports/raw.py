@@ -185,6 +185,9 @@ class _Parts:
                 match.c.item_id,
                 func.max(match.c.ok).label("aired"),
                 func.max(match.c.ms).label("aired_ms"),
+                # A relay the watchdog dropped and retried airs in pieces, one agent row each: they add up
+                # (an operator's confirmation of the same block is the same airtime, not more).
+                func.sum(case((match.c.source == "agent", match.c.ms), else_=0)).label("agent_pieces_ms"),
                 ok_by["agent"].label("agent_ok"),
                 ok_by["manual"].label("manual_ok"),
                 *failure,
@@ -222,7 +225,9 @@ def facts_query(scope: Scope, skip_stations: frozenset[str] = frozenset()) -> Se
             func.count().label("planned_items"),
             func.sum(items.c.planned_ms).label("planned_ms"),
             func.sum(aired).label("aired_items"),
-            func.sum(func.coalesce(per.c.aired_ms, 0)).label("aired_ms"),
+            func.sum(case((and_(items.c.kind == "relay", func.coalesce(per.c.agent_pieces_ms, 0)
+                               > func.coalesce(per.c.aired_ms, 0)), per.c.agent_pieces_ms),
+                          else_=func.coalesce(per.c.aired_ms, 0))).label("aired_ms"),
             func.sum(case((and_(aired == 0, items.c.over == 1), 1), else_=0)).label("missed_items"),
             func.sum(case((and_(_is_emergency(items.c.kind, items.c.priority), aired == 1), 1), else_=0)).label(
                 "emergency_items"

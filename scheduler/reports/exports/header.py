@@ -63,5 +63,7 @@ def summary_lines(report: AirtimeReport) -> list[str]:
         f"bỏ lỡ: {vn_number(t.missed_items)}; tin khẩn cấp đã phát: {vn_number(t.emergency_items)}.",
         f"Thời lượng kế hoạch: {vn_number(t.planned_minutes, 1)} phút; đã phát: "
         f"{vn_number(t.aired_minutes, 1)} phút; tỷ lệ: {ratio}.",
+        f"Tiếp sóng bị mất (luồng hỏng, im lặng, đài không hoạt động): "
+        f"{vn_number(report.relay_lost_ms / 60000, 1)} phút.",
     ] + ([f"Tin tuyến trên xã chọn không phát (Thông tư 39): {vn_number(len(report.declined))} bản tin, "
           f"{vn_number(report.declined_pairs)} lượt đài × bản tin."] if report.declined else [])

@@ -37,6 +37,7 @@ def report_dict(report: AirtimeReport) -> dict[str, Any]:
         "generated_at": report.generated_at.astimezone(tz).isoformat(),
         "as_of": report.as_of.astimezone(tz).isoformat(),
         "totals": report.totals.as_dict(),
+        "relay_lost_minutes": round(report.relay_lost_ms / 60000, 2),
         "rows": [_row(r) for r in report.rows],
         "breakdowns": {name: [_row(r) for r in rows] for name, rows in report.breakdowns.items()},
         "trend": {"unit": report.trend_unit,

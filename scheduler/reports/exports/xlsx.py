@@ -22,6 +22,7 @@ from scheduler.reports.exports.header import (
     header_text,
     summary_lines,
 )
+from scheduler.reports.exports.inert import inert_workbook
 from scheduler.reports.exports.table import (
     MISSED_HEADINGS,
     MISSED_KINDS,
@@ -91,9 +92,10 @@ def _header(ws: Worksheet, report: AirtimeReport, width: int) -> int:
     _merged(ws, 6, 1, width, text.subtitle, Font(bold=True))
     _merged(ws, 7, 1, width, text.period, Font(italic=True))
     _merged(ws, 8, 1, width, f"{text.scope}. {text.as_of}.", Font(italic=True))
-    for n, line in enumerate(summary_lines(report)):
+    lines = summary_lines(report)
+    for n, line in enumerate(lines):
         ws.cell(row=9 + n, column=1, value=line)
-    return 12
+    return 10 + len(lines)  # a blank row, then the table
 
 
 def _signatures(ws: Worksheet, top: int, width: int) -> None:
@@ -150,6 +152,7 @@ def xlsx_bytes(report: AirtimeReport) -> bytes:
         missed.cell(row=end + 1, column=1,
                     value=f"Chỉ liệt kê {len(report.missed)} trên tổng số {report.totals.missed_items} lượt bỏ lỡ.")
 
+    inert_workbook(wb)  # titles, reasons, names: text, never a live formula
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

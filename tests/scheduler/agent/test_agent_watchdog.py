@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from agent_world import CODE, SESSION, Station, seed, server_plays
@@ -22,6 +23,9 @@ from scheduler.agent.watchdog import StreamMonitor, WatchdogSettings, monitor_fa
 from scheduler.db.models import Programme
 from scheduler.db.models import Station as StationRow
 from scheduler.db.session import transaction
+from scheduler.reports import ReportRequest, build_report
+from scheduler.reports.exports import render_report
+from scheduler.reports.periods import Period
 from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
 from tests.stream_server import StreamServer
@@ -161,6 +165,14 @@ def test_a_relay_that_sends_silence_is_dropped_then_retried_and_recovers(
     aired = sum(p.played_ms or 0 for p in relays)
     assert 0 < aired < 120_000 - WATCH.retry.total_seconds() * 1000 + 1000
     agent.shutdown()
+    # The airtime report adds the pieces up and counts the rest of the block as lost.
+    with sessions() as s:
+        report = build_report(s, ReportRequest(Period.custom(date(2026, 11, 24), date(2026, 11, 24))),
+                              clock() + timedelta(hours=1), ZoneInfo("Asia/Ho_Chi_Minh"))
+    [relay_row] = [r for r in report.breakdowns["source"] if r.key == "relay"]
+    assert relay_row.figures.planned_ms == 120_000 and relay_row.figures.aired_ms == aired
+    assert report.relay_lost_ms == 120_000 - aired
+    assert render_report(report, "json").decode().count('"relay_lost_minutes": ' + str(round((120_000 - aired) / 60000, 2))) == 1
 
 
 def test_a_stalled_stream_counts_as_silence() -> None:
