@@ -2,7 +2,7 @@
 station API (web/api.py), so an adapter for the province's or the nation's source system can map onto it.
 
 Tests validate the document with openapi-spec-validator and check every /api/v1 JSON answer the suite
-receives against it (tests/web/openapi_check.py). The manifest's own JSON Schema
+receives against it (tests/openapi_check.py). The manifest's own JSON Schema
 (scheduler/manifest.schema.json) is embedded, its $defs lifted into components.
 """
 

@@ -11,7 +11,6 @@ from datetime import datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from openapi_check import CheckedClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web_pages import ACCOUNTS, PASSWORD, STATIONS, World
@@ -20,6 +19,7 @@ from scheduler.accounts import hash_password
 from scheduler.db.models import Commune, Province, Station, User
 from scheduler.db.session import transaction
 from scheduler.settings import Settings
+from tests.openapi_check import CheckedClient
 from web.app import create_app
 from web.auth import session_fingerprint
 

@@ -1,6 +1,6 @@
 """The open read API (/api/v1/stations, /programmes, /airtime/daily, /bulletins) behind per-consumer keys
 with scopes, and the OpenAPI 3.1 document at /api/v1/openapi.json, validated with openapi-spec-validator.
-Every answer below is also checked against that document (tests/web/openapi_check.py)."""
+Every answer below is also checked against that document (tests/openapi_check.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from openapi_check import CheckedClient
 from openapi_spec_validator import validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +24,7 @@ from scheduler.reports import ReportRequest, build_report
 from scheduler.reports.periods import Period
 from scheduler.settings import Settings
 from scheduler.sources import add_source
+from tests.openapi_check import CheckedClient
 from tests.scheduler.fleet_world import TZ, Fleet, seed_fleet
 from web.app import create_app
 from web.cli import main
@@ -99,7 +99,7 @@ def test_a_broken_document_is_refused_by_the_validator(app: Flask) -> None:
 
 def test_answers_that_stray_from_the_document_are_caught() -> None:
     """The response check of every test can fail: a station without its status is refused."""
-    from openapi_check import check_answer
+    from tests.openapi_check import check_answer
 
     good = {"data": [], "paging": {"total": 0, "limit": 100, "offset": 0, "next_offset": None}}
     assert check_answer("GET", "/api/v1/stations", 200, "application/json", good)
@@ -108,6 +108,20 @@ def test_answers_that_stray_from_the_document_are_caught() -> None:
     with pytest.raises(AssertionError, match="status 418"):
         check_answer("GET", "/api/v1/stations", 418, "application/json", {"error": "?"})
     assert CheckedClient.checked >= 0
+
+
+def test_the_served_apps_middleware_keeps_what_strays() -> None:
+    """CheckedWsgi (round the real server the agents talk to) records a bad answer instead of hiding it."""
+    from tests.openapi_check import CheckedWsgi
+
+    def wrong(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"ok": true, "server_time": "not a time", "emergencies": []}']
+
+    checked = CheckedWsgi(wrong)
+    body = checked({"PATH_INFO": "/api/v1/status", "REQUEST_METHOD": "POST"}, lambda *a: None)
+    assert b"".join(body).startswith(b'{"ok"')  # the answer still reaches the caller
+    assert len(checked.problems) == 1 and "server_time" in checked.problems[0]
 
 
 # -- keys and scopes ------------------------------------------------------------------------------

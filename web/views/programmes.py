@@ -308,7 +308,7 @@ def rebuild() -> BaseResponse:
         with saving(db):
             result = edits.rebuild(db, week, codes, user, _horizon())
         changed = len(result.changed)
-        flash(f"Đã lập lại lịch tuần {week} cho {len(codes)} đài; {changed} đài có lịch mới.", "ok")
+        flash(f"Đã lập lại lịch {week.label.lower()} cho {len(codes)} đài; {changed} đài có lịch mới.", "ok")
     except ValueError as exc:
         flash(f"Không lập được lịch: {exc}", "error")
     return redirect(back, code=303)
@@ -328,5 +328,6 @@ def download(programme_id: int, fmt: str) -> BaseResponse:
         abort(404)
     settings = context.settings()
     data = export_programme(programme, fmt, settings.tz, settings.public_url)
-    name = f"lich-{programme.station.code}-{programme.week}-v{programme.version}.{fmt}"
+    week = IsoWeek.parse(programme.week)
+    name = f"lich-phat_{programme.station.code}_tuan-{week.week:02d}-{week.year}_phien-ban-{programme.version}.{fmt}"
     return Response(data, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})

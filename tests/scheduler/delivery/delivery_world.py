@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from scheduler.accounts import issue_station_token
 from scheduler.db.models import AudioAsset, Commune, Programme, ProgrammeItem, Province, Station
 from scheduler.settings import Settings
+from tests.openapi_check import CheckedWsgi
 
 _MP3_CACHE: dict[tuple[float, int, str], bytes] = {}
 
@@ -120,6 +121,9 @@ class ServerThread:
         from web.app import create_app
 
         self.app = create_app(settings, clock=clock, testing=False)
+        # Every station-API answer the agents get is checked against the published OpenAPI document.
+        self.checked = CheckedWsgi(self.app.wsgi_app)
+        self.app.wsgi_app = self.checked  # type: ignore[method-assign]
         self.server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -132,10 +136,12 @@ class ServerThread:
         self._thread.start()
         return self
 
-    def __exit__(self, *_exc: Any) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.server.shutdown()
         self.server.server_close()
         self.app.extensions["loaxa"]["engine"].dispose()
+        if exc[0] is None:
+            assert self.checked.problems == [], "answers that stray from /api/v1/openapi.json"
 
 
 def free_port() -> int:

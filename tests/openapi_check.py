@@ -1,13 +1,16 @@
 """Every /api/v1 answer a test receives is checked against the OpenAPI document the server publishes.
 
-`CheckedClient` is the test client of the web tests' app (tests/web/conftest.py): after each request to a
-documented path and method, the status must be one the document lists for it, and a JSON body must
-match that status's schema (JSON Schema 2020-12, as OpenAPI 3.1 uses, with formats checked).
+`CheckedClient` is the test client of every app in the web tests (tests/web/conftest.py); `CheckedWsgi`
+wraps the real server that real agents talk to (tests/scheduler/delivery/delivery_world.py). For each
+request to a documented path and method, the status must be one the document lists for it, and a
+JSON body must match that status's schema (JSON Schema 2020-12, as OpenAPI 3.1 uses, formats checked).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -94,3 +97,39 @@ class CheckedClient(FlaskClient):
         if check_answer(request.method, request.path, response.status_code, response.content_type or "", body):
             CheckedClient.checked += 1
         return response
+
+
+class CheckedWsgi:
+    """WSGI middleware for a served app: checks each /api/v1 answer, keeping what strays in `problems`
+    (the server thread cannot fail the test itself; the owner asserts `problems == []` at the end)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.problems: list[str] = []
+        self.checked = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen: dict[str, Any] = {}
+
+        def remember(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
+            return start_response(status, headers, exc_info)
+
+        answer = self.app(environ, remember)
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if not path.startswith(API_PREFIX + "/") or "status" not in seen:
+            return answer
+        kind = seen["headers"].get("Content-Type", "")
+        body: Any = None
+        if kind.startswith("application/json"):
+            chunks = list(answer)
+            if hasattr(answer, "close"):
+                answer.close()
+            answer = chunks
+            body = json.loads(b"".join(chunks) or b"null")
+        try:
+            if check_answer(method, path, seen["status"], kind, body):
+                self.checked += 1
+        except AssertionError as exc:
+            self.problems.append(str(exc).splitlines()[0][:500])
+        return answer
