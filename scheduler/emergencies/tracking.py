@@ -32,6 +32,7 @@ from scheduler.db.models import Bulletin, Emergency, EmergencyStation, Station, 
 from scheduler.delivery.commands import announce_emergency, emergency_command, emergency_stop_command
 from scheduler.delivery.publisher import MqttPublisher
 from scheduler.emergencies.rules import MAX_SPAN
+from scheduler.reports.exports.inert import inert_text
 from scheduler.settings import Settings
 from scheduler.wire import Command, EmergencyReport
 
@@ -194,7 +195,8 @@ def dispatch(settings: Settings | None, session: Session, emergency: Emergency, 
         return {}
     if publisher is None and (settings is None or not settings.mqtt_url):
         return {}
-    command = emergency_command(emergency, airing, plays_of(emergency)[airing])
+    command = emergency_command(emergency, airing, plays_of(emergency)[airing],
+                                secret=settings.secret_key if settings is not None else None)
     confirmed = announce_emergency(settings, emergency, station_codes, command, publisher)
     mark_sent(session, emergency, confirmed, airing, "mqtt", now)
     return confirmed
@@ -346,12 +348,6 @@ CSV_HEADER = ("Mã đài", "Tên đài", "Xã", "Trạng thái", "Đường gử
               "Bắt đầu phát lúc", "Kết thúc lúc", "Số lượt đã phát", "Lý do")
 
 
-def _cell(value: object) -> str:
-    """Text no spreadsheet evaluates (OWASP CSV injection): a leading = + - @ gets a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def board_csv(result: Board, tz: Any) -> bytes:
     """The board as CSV (UTF-8 with BOM, local times), one row per station."""
     def local_time(value: str | None) -> str:
@@ -359,10 +355,10 @@ def board_csv(result: Board, tz: Any) -> bytes:
 
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([f"Lệnh khẩn cấp số {result.emergency}: {_cell(result.title)}", result.headline])
+    writer.writerow([f"Lệnh khẩn cấp số {result.emergency}: {inert_text(result.title)}", result.headline])
     writer.writerow(CSV_HEADER)
     for r in result.rows:
-        writer.writerow([_cell(r.station), _cell(r.name), _cell(r.commune), r.label, r.via, r.airing + 1,
+        writer.writerow([inert_text(r.station), inert_text(r.name), inert_text(r.commune), r.label, r.via, r.airing + 1,
                          local_time(r.sent_at), local_time(r.received_at), local_time(r.started_at),
-                         local_time(r.ended_at), r.plays, _cell(r.reason)])
+                         local_time(r.ended_at), r.plays, inert_text(r.reason)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

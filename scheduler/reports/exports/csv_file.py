@@ -6,6 +6,7 @@ import csv
 import io
 
 from scheduler.reports.airtime import AirtimeReport
+from scheduler.reports.exports.inert import inert_text
 from scheduler.reports.exports.table import columns_for, table_rows, total_row
 
 BOM = "\ufeff"
@@ -16,7 +17,8 @@ def csv_bytes(report: AirtimeReport) -> bytes:
     columns = columns_for(report.request.by)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.heading for c in columns])
+    writer.writerow([c.heading for c in columns])  # names and titles below may come from anyone: inert
     for cells in [*table_rows(report.rows, columns), total_row(report.totals, columns)]:
-        writer.writerow(["" if value is None else value for value in cells])
+        writer.writerow(["" if value is None else inert_text(value) if isinstance(value, str) else value
+                         for value in cells])
     return (BOM + out.getvalue()).encode("utf-8")

@@ -22,6 +22,7 @@ from scheduler.reports.exports.header import (
     header_text,
     summary_lines,
 )
+from scheduler.reports.exports.inert import inert_workbook
 from scheduler.reports.exports.table import (
     MISSED_HEADINGS,
     MISSED_KINDS,
@@ -151,6 +152,7 @@ def xlsx_bytes(report: AirtimeReport) -> bytes:
         missed.cell(row=end + 1, column=1,
                     value=f"Chỉ liệt kê {len(report.missed)} trên tổng số {report.totals.missed_items} lượt bỏ lỡ.")
 
+    inert_workbook(wb)  # titles, reasons, names: text, never a live formula
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

