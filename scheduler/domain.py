@@ -68,6 +68,7 @@ ITEM_KIND_LABELS: dict[str, str] = {
     "bulletin": "Bản tin",
     "jingle": "Nhạc hiệu",
     "relay": "Tiếp sóng",
+    "live": "Trực tiếp",  # a live broadcast (scheduler.live), shown in the grid from what was said, never planned
     "emergency": "Khẩn cấp",
 }
 
