@@ -46,10 +46,15 @@ def temp_path(directory: Path, suffix: str) -> Iterator[Path]:
         path.unlink(missing_ok=True)
 
 
+def content_name(sha256: str) -> str:
+    """Where the MP3 with this content lives, relative to media_dir."""
+    return f"{AUDIO_DIR}/{sha256}.mp3"
+
+
 def store_file(tmp: Path, media_dir: Path) -> tuple[str, str]:
     """Move a finished MP3 to its content address; return (file_name relative to media_dir, sha256)."""
     sha = file_sha256(tmp)
-    file_name = f"{AUDIO_DIR}/{sha}.mp3"
+    file_name = content_name(sha)
     os.replace(tmp, media_dir / file_name)
     return file_name, sha
 

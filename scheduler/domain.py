@@ -68,6 +68,7 @@ ITEM_KIND_LABELS: dict[str, str] = {
     "bulletin": "Bản tin",
     "jingle": "Nhạc hiệu",
     "relay": "Tiếp sóng",
+    "live": "Trực tiếp",  # a live broadcast (scheduler.live), shown in the grid from what was said, never planned
     "emergency": "Khẩn cấp",
 }
 
@@ -204,6 +205,14 @@ class IsoWeek:
 
     def next(self) -> IsoWeek:
         return IsoWeek.of(self.monday() + timedelta(days=7))
+
+    @property
+    def label(self) -> str:
+        """How a person reads the week, on pages, in PDFs and command output: «Tuần 49 (30/11 – 06/12/2026)».
+        `str(week)` (2026-W49) stays the form typed in options and URLs."""
+        first, last = self.monday(), self.monday() + timedelta(days=6)
+        start = f"{first:%d/%m}" if first.year == last.year else f"{first:%d/%m/%Y}"
+        return f"Tuần {self.week} ({start} – {last:%d/%m/%Y})"
 
     def __str__(self) -> str:
         return f"{self.year}-W{self.week:02d}"

@@ -305,6 +305,9 @@ class Command:
     state: str | None = None  # amplifier: on | off
     package_url: str | None = None  # update
     version: str | None = None  # update
+    # play: this play's own download path for `sha256` (audio_path plus a link signed until the
+    # play expires, scheduler.delivery.audio_links): a thousand boxes fetch it with no lookup each.
+    audio_path: str | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
@@ -350,6 +353,11 @@ class Command:
             raise ValueError("Lệnh phát khẩn cấp thiếu sha256 của tệp âm thanh hoặc stream_url.")
         if sha is not None and not is_sha256(str(sha)):
             raise ValueError(f"sha256 «{sha}» không hợp lệ (cần 64 ký tự hex thường).")
+        path = data.get("audio_path")
+        if path is not None and not (isinstance(path, str) and sha and len(path) <= 400
+                                     and path.startswith(audio_path(str(sha)) + "?")):
+            raise ValueError(f"Đường tải âm thanh «{str(path)[:80]}» không hợp lệ: "
+                             "phải là đường tải tệp sha256 của lệnh.")
         for key in ("sent_at", "expires_at"):
             if data.get(key):
                 try:
@@ -374,6 +382,7 @@ class Command:
             state=str(state) if state is not None else None,
             package_url=str(data["package_url"]) if data.get("package_url") else None,
             version=str(data["version"])[:64] if data.get("version") else None,
+            audio_path=path,
         )
 
 

@@ -146,7 +146,7 @@ def test_programme_build_names_approved_bulletins_left_out_for_want_of_audio(
     run(runner, "import", "bulletins", str(tmp_path / "bulletins.csv"), "--approve-as", "duyet")
 
     before = run(runner, "programme", "build", "--week", str(week))
-    assert (f"2 bản tin đã duyệt chưa có âm thanh nên chưa được xếp vào lịch tuần {week}: E2E-B1, E2E-B2. "
+    assert (f"2 bản tin đã duyệt chưa có âm thanh nên chưa được xếp vào lịch {week.label.lower()}: E2E-B1, E2E-B2. "
             f"Chạy «loaxa render» rồi «loaxa programme build --week {week}»") in before
     run(runner, "render")
     after = run(runner, "programme", "build", "--week", str(week))

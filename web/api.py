@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -20,10 +21,11 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 
+from audio.cache import content_name
 from scheduler import upstream
 from scheduler.bulletins import BulletinInvalid
 from scheduler.db.models import Emergency, Source, Station
-from scheduler.delivery import agent_packages, care, station_api
+from scheduler.delivery import audio_links, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
 from scheduler.live.broadcasts import station_commands as live_commands
@@ -149,9 +151,21 @@ def manifest(week: str) -> Response:
 
 
 @bp.get("/audio/<sha256>.mp3")
-@station_required
 def audio(sha256: str) -> Response:
-    """Audio by content hash, only if the station's programmes use it; immutable, with Range."""
+    """Audio by content hash, only if the station's programmes use it; immutable, with Range.
+    With an emergency command's signed link (scheduler.delivery.audio_links) it is served without the lookups."""
+    try:
+        signed = audio_links.verify(settings().secret_key, request.args.get("link", ""), now())
+    except audio_links.LinkError:
+        signed = None
+    path = settings().media_dir / content_name(sha256)
+    if signed == sha256 and path.is_file():
+        return _send_audio(path, sha256)
+    return _station_audio(sha256)
+
+
+@station_required
+def _station_audio(sha256: str) -> Response:
     asset = station_api.audio_for_station(db(), current_station(), sha256)
     if asset is None:
         return error(404, f"Không có tệp âm thanh {sha256[:64]} trong lịch phát của đài {current_station().code}.")
@@ -159,20 +173,13 @@ def audio(sha256: str) -> Response:
     if not path.is_file():
         return error(404, f"Tệp âm thanh {sha256} có trong lịch nhưng không còn trên máy chủ. "
                           "Báo quản trị viên tạo lại âm thanh cho bản tin.")
+    return _send_audio(path, sha256)
+
+
+def _send_audio(path: Path, sha256: str) -> Response:
     response = send_media(path, mimetype="audio/mpeg", conditional=True, etag=sha256, max_age=AUDIO_MAX_AGE)
     response.headers["Cache-Control"] = f"private, max-age={AUDIO_MAX_AGE}, immutable"
     return response
-
-
-@bp.get("/agent-package/<sha256>.whl")
-@station_required
-def agent_package(sha256: str) -> Response:
-    """A published agent package, for a box obeying an `update` command (scheduler.delivery.agent_packages)."""
-    package = agent_packages.package_for(db(), sha256)
-    path = settings().media_dir / package.file_name if package is not None else None
-    if path is None or not path.is_file():
-        return error(404, f"Không có gói phần mềm đầu thu {sha256[:64]} trên máy chủ.")
-    return send_media(path, mimetype="application/octet-stream", conditional=True, etag=sha256)
 
 
 @bp.post("/ack")

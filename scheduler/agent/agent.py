@@ -318,7 +318,7 @@ class Agent:
                            volume=cmd.volume)
         source = cmd.stream_url
         if cmd.sha256:
-            if self._emergency_audio(cmd.sha256, now):
+            if self._emergency_audio(cmd.sha256, now, cmd.audio_path):
                 source = str(self.cache.path(cmd.sha256))
             elif source is None:
                 self._log_closed(slot, now, "failed",
@@ -329,12 +329,12 @@ class Agent:
         self._begin(slot, source, now, volume=cmd.volume if cmd.volume is not None else self.volume, emergency=True,
                     scheduled=datetime.fromisoformat(cmd.sent_at) if cmd.sent_at else now)
 
-    def _emergency_audio(self, sha256: str, now: datetime) -> bool:
-        """An emergency's audio on the box, fetched now by the playback thread if missing: a warning
-        must not wait for the next network pass."""
+    def _emergency_audio(self, sha256: str, now: datetime, path: str | None = None) -> bool:
+        """An emergency's audio on the box, fetched now by the playback thread if missing (from the
+        command's signed `path` when it has one): a warning must not wait for the next network pass."""
         try:
             if not self.cache.verify(sha256, force=True):
-                self.syncer.fetch(sha256, now)
+                self.syncer.fetch(sha256, now, path)
         except (ServerUnavailable, OSError) as exc:
             log.error("Không tải được tệp khẩn cấp: %s", exc)
         return self.cache.verify(sha256)

@@ -93,14 +93,16 @@ class ServerClient:
         except ValueError as exc:
             raise ServerUnavailable(f"Máy chủ trả về nội dung không phải JSON ở {path}.") from exc
 
-    def download(self, sha256: str, part: Path, on_chunk: Callable[[int], None] | None = None) -> int:
+    def download(self, sha256: str, part: Path, on_chunk: Callable[[int], None] | None = None,
+                 path: str | None = None) -> int:
         """Fetch audio into `part`, resuming a partial file with a Range request; fsync before return.
+        `path`: a command's own (signed) path for this file instead of the usual one.
 
         Returns how many bytes of an earlier partial download were kept (0 when it started over)."""
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         try:
-            response = self._request("GET", wire.audio_path(sha256), headers=headers, stream=True)
+            response = self._request("GET", path or wire.audio_path(sha256), headers=headers, stream=True)
         except ServerRefused as exc:
             if exc.status == 416:  # the partial file is already whole (or bigger): start over
                 part.unlink(missing_ok=True)

@@ -167,11 +167,17 @@ class Syncer:
                 continue
             self.fetch(sha, now)
 
-    def fetch(self, sha: str, now: datetime) -> bool:
-        """Download one file; ServerUnavailable propagates (the caller backs off), a refusal is remembered."""
+    def fetch(self, sha: str, now: datetime, path: str | None = None) -> bool:
+        """Download one file (from a command's signed `path` if given, else the usual one, also when the
+        signed one is refused); ServerUnavailable propagates (the caller backs off), a refusal is remembered."""
         part = self.cache.prepare(sha)
         try:
-            kept = self.client.download(sha, part)
+            try:
+                kept = self.client.download(sha, part, path=path)
+            except ServerRefused:
+                if path is None:
+                    raise
+                kept = self.client.download(sha, part)
             whole = self.cache.complete(sha)
         except ServerRefused as exc:
             log.error("Máy chủ từ chối tệp %s: %s", sha[:12], exc.message)

@@ -10,28 +10,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session, selectinload
 
 from scheduler.db.models import Commune, Emergency, Station
+from scheduler.delivery import audio_links
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
 from scheduler.settings import Settings
-from scheduler.wire import DEFAULT_COMMAND_TTL, Command
+from scheduler.wire import DEFAULT_COMMAND_TTL, Command, audio_path
 
 log = logging.getLogger("loaxa.delivery.commands")
 
 
-def emergency_command(emergency: Emergency, airing: int, play_at: datetime) -> Command:
+def signed_audio_path(secret: str, sha256: str, now: datetime, lifetime: timedelta) -> str:
+    """The station API's path of one audio file with a signed link (scheduler.delivery.audio_links)
+    valid from `now` for `lifetime`: the server hands the file over without looking up the station."""
+    return f"{audio_path(sha256)}?link={audio_links.sign(secret, sha256, now, lifetime)}"
+
+
+def emergency_command(emergency: Emergency, airing: int, play_at: datetime, secret: str | None = None) -> Command:
     """The play-now command for one play (`airing`) of an emergency, due at `play_at`; it expires
     `emergency.expires_minutes` later. The id is the same whichever way it travels (MQTT or HTTP),
-    so a station obeys it once. ValueError (Vietnamese) if the bulletin has no audio."""
+    so a station obeys it once. With the server's `secret`, it carries a signed download path for
+    the audio until it expires. ValueError (Vietnamese) if the bulletin has no audio."""
     bulletin = emergency.bulletin
     if bulletin.audio is None:
         raise ValueError(
             f"Bản tin khẩn cấp «{bulletin.code}» chưa có âm thanh. Hãy tạo âm thanh (loaxa render) rồi gửi lại."
         )
+    expires_at = play_at + timedelta(minutes=emergency.expires_minutes)
     return Command(
         kind="play",
         id=f"emergency-{emergency.id}-{airing}",
         sent_at=play_at.isoformat(),
-        expires_at=(play_at + timedelta(minutes=emergency.expires_minutes)).isoformat(),
+        expires_at=expires_at.isoformat(),
         sha256=bulletin.audio.sha256,
         duration_ms=bulletin.audio.duration_ms,
         title=bulletin.title,
@@ -39,6 +48,7 @@ def emergency_command(emergency: Emergency, airing: int, play_at: datetime) -> C
         volume=100 if emergency.full_volume else None,
         emergency=emergency.id,
         airing=airing,
+        audio_path=signed_audio_path(secret, bulletin.audio.sha256, play_at, expires_at - play_at) if secret else None,
     )
 
 

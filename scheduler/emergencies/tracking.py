@@ -195,7 +195,8 @@ def dispatch(settings: Settings | None, session: Session, emergency: Emergency, 
         return {}
     if publisher is None and (settings is None or not settings.mqtt_url):
         return {}
-    command = emergency_command(emergency, airing, plays_of(emergency)[airing])
+    command = emergency_command(emergency, airing, plays_of(emergency)[airing],
+                                secret=settings.secret_key if settings is not None else None)
     confirmed = announce_emergency(settings, emergency, station_codes, command, publisher)
     mark_sent(session, emergency, confirmed, airing, "mqtt", now)
     return confirmed

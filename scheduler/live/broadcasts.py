@@ -181,3 +181,36 @@ def visible(session: Session, user: User | None, limit: int = 20) -> list[LiveBr
     rows = session.scalars(select(LiveBroadcast).order_by(LiveBroadcast.id.desc()).limit(200)).all()
     inside = access.places(session, user)
     return [r for r in rows if access.reaches(session, user, r.stations, inside)][:limit]
+
+
+@dataclass(frozen=True)
+class GridEntry:
+    """A live broadcast as the programme grid shows it, beside the planned items (read-only: it is not
+    one of them and the planner never moves it)."""
+
+    start: datetime
+    duration_ms: int
+    title: str
+    state: str
+    kind: str = "live"
+    priority: str = "truc_tiep"
+    language: str = "vi"
+    bulletin_code: str | None = None
+    locked: bool = False
+    id: None = None
+
+
+def grid_entries(session: Session, codes: list[str], start: datetime, end: datetime,
+                 now: datetime) -> dict[str, list[GridEntry]]:
+    """Station code -> the live broadcasts it was sent that began in [start, end)."""
+    rows = session.scalars(select(LiveBroadcast).where(LiveBroadcast.started_at >= start,
+                                                       LiveBroadcast.started_at < end)
+                           .order_by(LiveBroadcast.started_at)).all()
+    found: dict[str, list[GridEntry]] = {}
+    for row in rows:
+        ms = int(((row.ended_at or now) - row.started_at).total_seconds() * 1000)
+        entry = GridEntry(row.started_at, max(ms, 0), row.title, row.state)
+        for code in row.stations:
+            if code in codes:
+                found.setdefault(code, []).append(entry)
+    return found

@@ -48,7 +48,7 @@ def validate(request: PlanRequest) -> None:
     seen: set[str] = set()
     for station in request.stations:
         if station.code in seen:
-            raise ValueError(f"Mã trạm «{station.code}» bị lặp trong yêu cầu lập lịch. Mỗi trạm chỉ một lần.")
+            raise ValueError(f"Mã đài «{station.code}» bị lặp trong yêu cầu lập lịch. Mỗi đài chỉ một lần.")
         seen.add(station.code)
         _validate_policy(station.code, station.policy)
     seen.clear()

@@ -82,7 +82,7 @@ def shortfall_reasons(
 REASON_TEXT: dict[str, str] = {
     "expired": "Bản tin đã hết hiệu lực trước tuần này.",
     "not_yet_valid": "Bản tin chưa đến ngày hiệu lực trong tuần này.",
-    "no_window_in_validity": "Trong thời gian hiệu lực, trạm không có đủ buổi phát cho số lần yêu cầu.",
+    "no_window_in_validity": "Trong thời gian hiệu lực, đài không có đủ buổi phát cho số lần yêu cầu.",
     "language": "Trạm không có đủ buổi hoặc đoạn phát bằng ngôn ngữ của bản tin.",
     "too_long_for_window": "Bản tin dài hơn chỗ trống của các buổi hoặc đoạn phát phù hợp.",
     "horizon": (
@@ -93,7 +93,7 @@ REASON_TEXT: dict[str, str] = {
         "Các buổi phát phù hợp đã kín chỗ; bản tin ưu tiên và bản tin ngắn hơn được xếp trước. "
         "Có thể thêm buổi phát, kéo dài buổi hoặc giảm số lần phát."
     ),
-    "not_targeted": "Bản tin không được gửi tới trạm này.",
+    "not_targeted": "Bản tin không được gửi tới đài này.",
     "emergency": "Bản tin khẩn cấp được phát ngay khi ban hành, không xếp vào lịch tuần.",
     "unknown_station": "Trạm không có trong lần lập lịch này.",
     "unknown_bulletin": "Bản tin không có trong lần lập lịch này (chưa duyệt hoặc không còn hoạt động).",

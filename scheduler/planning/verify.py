@@ -111,7 +111,7 @@ def _check_station(
         if item.start.tzinfo is None or item.end <= item.start:
             out.append(f"Trạm {code}: mục lúc {item.start.isoformat()} có thời gian không hợp lệ.")
         if item.station != code:
-            out.append(f"Trạm {code}: mục mang mã trạm «{item.station}».")
+            out.append(f"Đài {code}: mục mang mã đài «{item.station}».")
 
     by_session: dict[int, list[PlannedItem]] = defaultdict(list)
     for item in items:
@@ -156,7 +156,7 @@ def _check_station(
             out.append(f"{where}: bản tin không có trong yêu cầu.")
             continue
         if code not in b.stations:
-            out.append(f"{where}: bản tin không gửi tới trạm này.")
+            out.append(f"{where}: bản tin không gửi tới đài này.")
         if b.priority == Priority.EMERGENCY:
             out.append(f"{where}: bản tin khẩn cấp không được xếp lịch.")
         # A session belongs to the local date it starts on, even the part after midnight.

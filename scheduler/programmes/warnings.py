@@ -72,7 +72,7 @@ def station_warnings(db: Session, week: IsoWeek, scope: Scope = _all) -> list[st
               .where(Station.active, Programme.id.is_(None)))
     )  # fmt: skip
     if missing:
-        warnings.append(f"{missing} đài chưa có lịch phát tuần {week}. Hãy lập lịch ở trang Lịch phát.")
+        warnings.append(f"{missing} đài chưa có lịch phát {week.label.lower()}. Hãy lập lịch ở trang Lịch phát.")
     # inputs_hash is cleared when something displaced items (an emergency); a changed input shows
     # on the station's week page, which computes its digest.
     pending = db.scalar(
@@ -80,11 +80,11 @@ def station_warnings(db: Session, week: IsoWeek, scope: Scope = _all) -> list[st
               .where(Station.active, Programme.inputs_hash.is_(None)))
     )  # fmt: skip
     if pending:
-        warnings.append(f"{pending} đài đang chờ lập lại lịch tuần {week} (tự động trong vòng một phút).")
+        warnings.append(f"{pending} đài đang chờ lập lại lịch {week.label.lower()} (tự động trong vòng một phút).")
     undelivered = db.scalar(
         scope(select(func.count()).select_from(Station).join(Programme, in_week)
               .where(Station.active, Programme.acked_version < Programme.version))
     )  # fmt: skip
     if undelivered:
-        warnings.append(f"{undelivered} đài chưa nhận phiên bản lịch mới nhất của tuần {week}.")
+        warnings.append(f"{undelivered} đài chưa nhận phiên bản lịch mới nhất của {week.label.lower()}.")
     return warnings

@@ -159,5 +159,10 @@ def test_an_approver_speaks_live_from_a_phone_and_both_stations_play_it_until_st
     assert "Trực tiếp" in text, text[:2000]
     page.reload()
     expect(page.locator(".live-list")).to_contain_text("Trưởng thôn thông báo họp dân")
+    # It stands in both stations' programme grids, as Trực tiếp.
+    for code in CODES:
+        page.goto(f"{system.url}/lich-phat/?dai={code}")
+        expect(page.locator(".item.kind-live")).to_contain_text("Trưởng thôn thông báo họp dân")
+    page.goto(f"{system.url}/truc-tiep/")
     page.screenshot(path=str(artifacts / "41-dien-thoai-truc-tiep-da-xong.png"), full_page=True)
     phone.close()

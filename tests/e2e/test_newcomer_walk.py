@@ -109,3 +109,29 @@ def test_an_editor_and_an_approver_hear_the_bulletin_before_acting(
         bulletin = s.scalars(select(Bulletin).where(Bulletin.title == title)).one()
         assert bulletin.status == "da_duyet" and bulletin.audio_asset_id is not None
         assert bulletin.targets == ["Xã Ia Dêr", "CHUPUH-01"]
+
+
+def test_the_week_reads_as_a_person_says_it_and_rebuilding_asks_first(
+    browser: Any, live_server: str, artifacts: Path, seeded: Seeded
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", is_mobile=True)
+    page = context.new_page()
+    _log_in(page, live_server, "quantri")
+    page.goto(f"{live_server}/lich-phat/?dai=IADER-01")
+    expect(page.locator(".weeknav strong, main strong").first).to_contain_text("Tuần 48 (23/11 – 29/11/2026)")
+    assert "2026-W48" not in page.inner_text("main")
+    asked: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.click("button:has-text('Lập lại lịch tuần')")
+    page.wait_for_timeout(300)
+    assert asked and "Lập lại lịch tuần 48 (23/11 – 29/11/2026) cho đài IADER-01?" in asked[0]
+    expect(page.locator(".flash-ok")).to_have_count(0)  # dismissed: nothing rebuilt
+    _check(page, artifacts, "31-390-lich-phat-tuan")
+    context.close()

@@ -154,6 +154,33 @@ def test_station_cannot_fetch_audio_only_another_station_uses(api: FlaskClient, 
     assert "GL-IADER-01" in refused.get_json()["error"]
 
 
+def test_an_emergency_commands_signed_path_serves_its_audio_without_lookups_until_it_expires(
+        api: FlaskClient, api_world: ApiWorld, settings: Settings, clock: FakeClock) -> None:
+    from sqlalchemy import event
+
+    from scheduler.delivery.commands import signed_audio_path
+
+    sha = api_world.private_b_sha
+    path = signed_audio_path(settings.secret_key, sha, clock(), timedelta(minutes=15))
+    statements: list[str] = []
+    engine = api.application.extensions["loaxa"]["engine"]
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        served = api.get(path)  # no token needed, and station A's programmes do not hold this file
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert served.status_code == 200 and served.mimetype == "audio/mpeg" and len(served.data) > 0
+    assert statements == []
+    tampered = path.replace(sha, api_world.shared_sha)  # the signature names one file only
+    assert api.get(tampered).status_code == 401
+    assert api.get(path[:-1] + ("0" if path[-1] != "0" else "1")).status_code == 401
+    clock.advance(minutes=16)
+    expired = api.get(path, headers=auth(api_world.token_a))  # then only the usual token check counts
+    assert expired.status_code == 404 and "GL-IADER-01" in expired.get_json()["error"]
+    assert api.get(path, headers=auth(api_world.token_b)).status_code == 200
+
+
 def test_ack_records_the_version_held_and_refuses_a_version_the_server_never_had(
         api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock: FakeClock) -> None:
     ok = api.post("/api/v1/ack", json={"week": "2026-W48", "version": 1}, headers=auth(api_world.token_a))

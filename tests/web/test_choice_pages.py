@@ -173,3 +173,14 @@ def test_the_report_page_shows_planned_declined_and_aired(
     assert "Xã Ia Dêr BT-TREN — Lịch tiếp công dân của tỉnh" in page and "duyet_xa quyết định" in page
     other = text_of(as_user("vanhanh_cp").get("/bao-cao/?period=thang&year=2026&index=11").get_data(as_text=True))
     assert "BT-TREN" not in other and "0 đài × bản tin" in other  # Chư Pưh's operator sees only Chư Pưh
+
+
+def test_the_dashboard_tells_a_commune_approver_what_waits(
+    as_user: Callable[[str], FlaskClient], tren: int, world: World
+) -> None:
+    page = text_of(as_user("duyet_xa").get("/").get_data(as_text=True))
+    assert "1 tin tuyến trên chờ xã chọn" in page
+    as_user("duyet_xa").post(f"/tin-tuyen-tren/{tren}/xa/{world.communes['Xã Ia Dêr']}", data={"answer": "nhan"})
+    assert "0 tin tuyến trên chờ xã chọn" in text_of(as_user("duyet_xa").get("/").get_data(as_text=True))
+    assert "tin tuyến trên chờ xã chọn" not in text_of(as_user("duyet_cp").get("/").get_data(as_text=True))
+    assert "tin tuyến trên chờ xã chọn" not in text_of(as_user("bientap").get("/").get_data(as_text=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -150,3 +151,25 @@ def test_a_broadcast_whose_browser_went_quiet_is_ended_by_the_sweep(
         assert broadcasts.sweep(s, settings, now + timedelta(seconds=broadcasts.QUIET_END + 1)) == 1
         row = s.scalars(select(LiveBroadcast)).one()
         assert row.state == broadcasts.ENDED and "Không nhận được âm thanh" in row.end_reason
+
+
+def test_a_live_broadcast_stands_in_the_programme_grid_of_its_stations_as_truc_tiep(
+        as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    now = clock()
+    with transaction(sessions) as s:
+        s.add(LiveBroadcast(title="Trưởng thôn thông báo họp dân", targets=["IADER-01"], stations=["IADER-01"],
+                            mount="/m.mp3", stream_url="http://ice/m.mp3", state=broadcasts.ENDED, started_at=now,
+                            ended_at=now + timedelta(minutes=4), end_reason="", received_bytes=0))
+    local = now.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).isocalendar()
+    week = f"{local.year}-W{local.week:02d}"
+    client = as_user("vanhanh")
+    page = client.get(f"/lich-phat/?dai=IADER-01&tuan={week}").get_data(as_text=True)
+    entry = text_of(page.split("kind-live", 1)[1].split("</article>", 1)[0])
+    assert "Trưởng thôn thông báo họp dân" in entry and "Trực tiếp" in entry and "05:00 · 4:00" in entry
+    assert "Sửa" not in entry  # not a planned item: nothing to pin, move or remove
+    other = client.get(f"/lich-phat/?dai=IADER-02&tuan={week}").get_data(as_text=True)
+    assert "kind-live" not in other
+    with sessions() as s:
+        commune_id = s.scalars(select(Commune.id).where(Commune.name == "Xã Ia Dêr")).one()
+    commune = client.get(f"/lich-phat/?xa={commune_id}&tuan={week}").get_data(as_text=True)
+    assert "Trưởng thôn thông báo họp dân" in commune

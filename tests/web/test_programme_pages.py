@@ -221,7 +221,7 @@ def test_week_navigation_and_a_bad_week_fall_back_to_this_week(as_user: Callable
     html = client.get("/lich-phat/?dai=IADER-01&tuan=2026-W49").get_data(as_text=True)
     assert "Chưa có lịch cho tuần này" in html and "tuan=2026-W48" in html and "tuan=2026-W50" in html
     bad = client.get("/lich-phat/?dai=IADER-01&tuan=tuần-sau").get_data(as_text=True)
-    assert "Tuần không hợp lệ" in bad and "Tuần 2026-W48" in bad
+    assert "Tuần không hợp lệ" in bad and "Tuần 48 (23/11 – 29/11/2026)" in bad
 
 
 def test_index_finds_communes_and_stations(as_user: Callable[[str], FlaskClient], world: World) -> None:

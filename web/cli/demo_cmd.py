@@ -42,7 +42,7 @@ def prepare(env: Env) -> str:
             # horizon 0: the trial station's session starts in two minutes and nothing was
             # delivered for it yet, so there is nothing the no-change horizon must protect.
             result = build_week(session, week, system_clock(), settings.tz, horizon_minutes=0)
-            click.echo(f"Lịch phát tuần {week}: {len(result.changed)} đài có lịch mới.")
+            click.echo(f"Lịch phát {week.label.lower()}: {len(result.changed)} đài có lịch mới.")
         station = session.scalar(select(Station).where(Station.code == TRIAL_STATION))
         assert station is not None
         return issue_station_token(station, system_clock())

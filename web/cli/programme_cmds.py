@@ -60,7 +60,7 @@ def build(week_text: str | None, station: str | None) -> None:
             silent = [(b.code, b.render_error) for b in session.scalars(week_bulletins(week, rendered=False))]
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Tuần {week}: {len(result.changed)} đài có lịch mới, {len(result.unchanged)} đài không đổi.")
+    click.echo(f"{week.label}: {len(result.changed)} đài có lịch mới, {len(result.unchanged)} đài không đổi.")
     for code in result.changed:
         click.echo(f"  mới: {code}")
     if result.plan is not None and result.plan.shortfalls:
@@ -69,9 +69,9 @@ def build(week_text: str | None, station: str | None) -> None:
     if silent:
         # The planner only places bulletins that have audio (scheduler.programmes.inputs.week_bulletins).
         shown = ", ".join(code for code, _ in silent[:10]) + (", …" if len(silent) > 10 else "")
-        click.echo(f"{len(silent)} bản tin đã duyệt chưa có âm thanh nên chưa được xếp vào lịch tuần {week}: {shown}. "
-                   f"Chạy «loaxa render» rồi «loaxa programme build --week {week}» (bộ lập lịch nền tự làm việc này "
-                   "khi đang chạy).")
+        click.echo(f"{len(silent)} bản tin đã duyệt chưa có âm thanh nên chưa được xếp vào lịch "
+                   f"{week.label.lower()}: {shown}. Chạy «loaxa render» rồi «loaxa programme build --week {week}» "
+                   "(bộ lập lịch nền tự làm việc này khi đang chạy).")
         for code, error in silent:
             if error:
                 click.echo(f"  {code}: lần đọc trước bị lỗi: {error}")

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from scheduler.access import covers, places, scope_of
-from scheduler.db.models import Bulletin, Emergency, Programme, ProgrammeItem, Station, User
+from scheduler import commune_choice
+from scheduler.access import commune_clause, covers, places, scope_of
+from scheduler.db.models import Bulletin, Commune, Emergency, Programme, ProgrammeItem, Station, User
 from scheduler.domain import BulletinStatus, IsoWeek, Priority
 from scheduler.emergencies import list_active
 from scheduler.emergencies.tracking import Board, board, visible_to
@@ -31,6 +32,7 @@ class Overview:
     emergencies: list[Emergency] = field(default_factory=list)
     emergency_boards: dict[int, Board] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    upstream_waiting: int | None = None  # TT 39: bulletins from above waiting for a commune's answer (deciders only)
 
     @property
     def stations_offline(self) -> int:
@@ -105,4 +107,10 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
     overview.emergencies = active_emergencies(db, user, now)
     overview.emergency_boards = {e.id: board(db, e, now, user=user, summary_only=True) for e in overview.emergencies}
     overview.warnings = planner_warnings(db, user, IsoWeek.of(today))
+    if user.role in commune_choice.DECIDERS:
+        choosing = list(db.scalars(select(Commune).options(selectinload(Commune.stations))
+                                   .where(commune_clause(user), Commune.upstream_mode == "chon")))
+        if choosing:
+            overview.upstream_waiting = sum(
+                1 for w in commune_choice.choices(db, now, choosing) if w.choice == commune_choice.Choice.PENDING)
     return overview

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from scheduler.access import commune_clause, in_scope, scope_of, station_clause
 from scheduler.db.models import Commune, Programme, ProgrammeItem, Station
 from scheduler.domain import IsoWeek
 from scheduler.item_states import Verdict, load_states
+from scheduler.live import broadcasts as live
 from scheduler.programmes import current_weeks, edits
 from scheduler.programmes.explain import Unplaced, unplaced_for
 from scheduler.programmes.exports import FORMATS, export_programme
@@ -87,16 +89,30 @@ def _commune(commune_id: int) -> Commune:
     return commune
 
 
-def _grid(programmes: list[Programme], week: IsoWeek) -> dict[int, dict[date, list[ProgrammeItem]]]:
-    """station id -> local day -> items, from programmes whose items are already loaded."""
+def _grid(programmes: list[Programme], week: IsoWeek,
+          stations: Sequence[Station] = ()) -> dict[int, dict[date, list[ProgrammeItem | live.GridEntry]]]:
+    """station id -> local day -> items, from programmes whose items are already loaded; the live
+    broadcasts sent to `stations` that week stand among them in time order (kind «Trực tiếp»)."""
     tz = context.settings().tz
-    grid: dict[int, dict[date, list[ProgrammeItem]]] = defaultdict(lambda: {d: [] for d in week.days()})
+    grid: dict[int, dict[date, list[ProgrammeItem | live.GridEntry]]] = defaultdict(
+        lambda: {d: [] for d in week.days()})
     for programme in programmes:
         days = grid[programme.station_id]
         for item in programme.items:
             day = item.start.astimezone(tz).date()
             if day in days:
                 days[day].append(item)
+    if stations:
+        first = datetime.combine(week.days()[0], time(0), tz)
+        entries = live.grid_entries(context.db(), [s.code for s in stations], first, first + timedelta(days=7),
+                                    context.now())
+        for station in stations:
+            days = grid[station.id]
+            for entry in entries.get(station.code, []):
+                day = entry.start.astimezone(tz).date()
+                if day in days:
+                    days[day].append(entry)
+                    days[day].sort(key=lambda i: i.start)
     return grid
 
 
@@ -147,7 +163,7 @@ def station_week(code: str, week: IsoWeek) -> str:
         .options(selectinload(Programme.items))
         .where(Programme.station_id == station.id, Programme.week == str(week))
     )
-    grid = _grid([programme] if programme else [], week)[station.id]
+    grid = _grid([programme] if programme else [], week, [station])[station.id]
     unplaced: Unplaced = unplaced_for(
         db, station, week, context.now(), context.settings().tz, context.settings().no_change_minutes
     )
@@ -191,7 +207,7 @@ def commune_week(commune_id: int, week: IsoWeek) -> str:
         **_week_context(week),
         commune=commune,
         page=page,
-        grid=_grid(programmes, week),
+        grid=_grid(programmes, week, list(page.items)),
         states=_states(programmes),
         versions={p.station_id: p for p in programmes},
         may_edit=can(signed_in_user(), "programmes.edit"),
@@ -292,7 +308,7 @@ def rebuild() -> BaseResponse:
         with saving(db):
             result = edits.rebuild(db, week, codes, user, _horizon())
         changed = len(result.changed)
-        flash(f"Đã lập lại lịch tuần {week} cho {len(codes)} đài; {changed} đài có lịch mới.", "ok")
+        flash(f"Đã lập lại lịch {week.label.lower()} cho {len(codes)} đài; {changed} đài có lịch mới.", "ok")
     except ValueError as exc:
         flash(f"Không lập được lịch: {exc}", "error")
     return redirect(back, code=303)
@@ -312,5 +328,6 @@ def download(programme_id: int, fmt: str) -> BaseResponse:
         abort(404)
     settings = context.settings()
     data = export_programme(programme, fmt, settings.tz, settings.public_url)
-    name = f"lich-{programme.station.code}-{programme.week}-v{programme.version}.{fmt}"
+    week = IsoWeek.parse(programme.week)
+    name = f"lich-phat_{programme.station.code}_tuan-{week.week:02d}-{week.year}_phien-ban-{programme.version}.{fmt}"
     return Response(data, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -17,6 +17,14 @@ from scheduler.wire import Manifest, ManifestItem
 FONT_FAMILY = "DejaVu"
 
 
+UNIT_WORDS = ("xã ", "phường ", "thị trấn ", "đặc khu ")
+
+
+def commune_unit(commune: str) -> str:
+    """«Xã Ia Grai» as it is; a bare «Ia Grai» becomes «Xã Ia Grai» (never «Xã Xã Ia Grai»)."""
+    return commune if commune.casefold().startswith(UNIT_WORDS) else f"Xã {commune}"
+
+
 def font_files() -> tuple[Path, Path]:
     """DejaVu Sans regular and bold, as shipped by matplotlib (server extra): full Vietnamese glyphs."""
     spec = importlib.util.find_spec("matplotlib")
@@ -68,7 +76,7 @@ def to_pdf(manifest: Manifest, station_name: str = "", commune: str = "") -> byt
 
     half = (pdf.w - pdf.l_margin - pdf.r_margin) / 2
     top = pdf.get_y()
-    unit = f"ĐÀI TRUYỀN THANH XÃ {commune.upper()}" if commune else "ĐÀI TRUYỀN THANH CƠ SỞ"
+    unit = f"ĐÀI TRUYỀN THANH {commune_unit(commune).upper()}" if commune else "ĐÀI TRUYỀN THANH CƠ SỞ"
     pdf.set_font(FONT_FAMILY, "B", 10)
     pdf.multi_cell(half, 5.5, _nfc(unit), align="C")
     pdf.set_xy(pdf.l_margin + half, top)
@@ -78,7 +86,7 @@ def to_pdf(manifest: Manifest, station_name: str = "", commune: str = "") -> byt
     pdf.ln(6)
 
     first, last = week.monday(), week.days()[-1]
-    text(15, f"LỊCH PHÁT THANH TUẦN {week.week:02d}/{week.year}", "B", "C")
+    text(15, f"LỊCH PHÁT THANH {week.label.upper()}", "B", "C")
     text(11, f"Từ {day_label(first)} đến {day_label(last)}", "", "C")
     station = f"{station_name} ({manifest['station']})" if station_name else str(manifest["station"])
     text(11, f"Đài: {station} — phiên bản {manifest['version']}", "", "C")

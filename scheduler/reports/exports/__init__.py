@@ -55,6 +55,11 @@ def write_report(report: AirtimeReport, fmt: str, path: Path) -> int:
 
 
 def file_name(report: AirtimeReport, fmt: str) -> str:
-    """e.g. bao-cao-phat-thanh_2026-11-01_2026-11-30_theo-station.xlsx"""
+    """e.g. bao-cao-phat-thanh_2026-11-01_2026-11-30_theo-dai.xlsx"""
     period = report.request.period
-    return f"bao-cao-phat-thanh_{period.first}_{period.last}_theo-{report.request.by}.{fmt}"
+    return f"bao-cao-phat-thanh_{period.first}_{period.last}_{BY_SLUGS.get(report.request.by, 'theo-nhom')}.{fmt}"
+
+
+# File-name words for each grouping of scheduler.reports.airtime.BY_CHOICES (no diacritics in file names).
+BY_SLUGS = {"station": "theo-dai", "commune": "theo-xa", "area": "theo-khu-vuc", "topic": "theo-chu-de",
+            "language": "theo-ngon-ngu", "priority": "theo-muc-uu-tien", "source": "theo-nguon"}

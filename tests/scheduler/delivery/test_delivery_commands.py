@@ -139,3 +139,20 @@ def test_remote_care_commands_go_over_mosquitto_and_the_agent_obeys_them(
         assert care.record_results(s, station, agent.status(now)["care"], now) == 1
         assert care.pending_commands(s, station, now) == []
     agent.shutdown()
+
+
+def test_a_play_command_carries_only_a_download_path_for_its_own_audio() -> None:
+    from scheduler.delivery.commands import signed_audio_path
+    from scheduler.wire import audio_path
+
+    sha, other = "a" * 64, "b" * 64
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    path = signed_audio_path("bí-mật", sha, now, timedelta(minutes=15))
+    assert path.startswith(audio_path(sha) + "?link=")
+    command = Command.make("play", now, sha256=sha, duration_ms=1000, emergency=1, airing=0, audio_path=path)
+    assert Command.from_json(command.to_json()).audio_path == path
+    for bad in (signed_audio_path("bí-mật", other, now, timedelta(minutes=1)), "https://evil.example/x.mp3",
+                audio_path(sha)):
+        forged = replace(command, audio_path=bad)
+        with pytest.raises(ValueError, match="Đường tải âm thanh"):
+            Command.from_json(forged.to_json())

@@ -104,4 +104,4 @@ def test_play_outside_validity_or_to_an_untargeted_station_is_flagged() -> None:
     other = replace(item, station="S2")
     problems = find_violations(Plan(items={"S1": [item], "S2": [other]}, shortfalls=[]), req)
     assert any("hiệu lực" in p for p in problems)
-    assert any("không gửi tới trạm" in p for p in problems)
+    assert any("không gửi tới đài" in p for p in problems)

@@ -199,7 +199,7 @@ def test_weeks_turn_at_monday_midnight_local_time(instant: datetime, expected: t
 
 # --- the `loaxa programme build|explain` commands (real clock: a week far ahead keeps them independent of it) ---
 
-FAR_WEEK = "2031-W10"
+FAR_WEEK = IsoWeek.parse("2031-W10")
 
 
 def _far_world(sessions: sessionmaker[Session], now: datetime) -> None:
@@ -225,12 +225,12 @@ def test_programme_build_command_reports_new_and_unchanged_stations(
     with transaction(sessions) as s:
         import_stations(s, STATIONS)
     _far_world(sessions, clock())
-    first = _invoke(settings, "programme", "build", "--week", FAR_WEEK)
+    first = _invoke(settings, "programme", "build", "--week", str(FAR_WEEK))
     assert first.exit_code == 0, first.output
-    assert f"Tuần {FAR_WEEK}: 3 đài có lịch mới, 0 đài không đổi." in first.output
+    assert f"{FAR_WEEK.label}: 3 đài có lịch mới, 0 đài không đổi." in first.output
     assert "thiếu lượt phát" in first.output
-    again = _invoke(settings, "programme", "build", "--week", FAR_WEEK, "--station", "CHUPAH-01")
-    assert f"Tuần {FAR_WEEK}: 0 đài có lịch mới, 1 đài không đổi." in again.output
+    again = _invoke(settings, "programme", "build", "--week", str(FAR_WEEK), "--station", "CHUPAH-01")
+    assert f"{FAR_WEEK.label}: 0 đài có lịch mới, 1 đài không đổi." in again.output
     wrong = _invoke(settings, "programme", "build", "--week", "2031-48")
     assert wrong.exit_code == 2 and "2026-W47" in wrong.output
 
@@ -243,14 +243,14 @@ def test_programme_explain_command_shows_quota_planned_and_why_short(
     with transaction(sessions) as s:
         import_stations(s, STATIONS)
     _far_world(sessions, clock())
-    result = _invoke(settings, "programme", "explain", "--week", FAR_WEEK, "--format", "json")
+    result = _invoke(settings, "programme", "explain", "--week", str(FAR_WEEK), "--format", "json")
     assert result.exit_code == 0, result.output
     rows = {(r["station"], r["bulletin"]): r for r in json.loads(result.output)["rows"]}
     assert set(rows) == {(st, b) for st in ("CHUPAH-01", "IAGRAI-01", "IAGRAI-02") for b in ("DVC-01", "MC-01")}
     assert rows[("IAGRAI-01", "MC-01")]["planned"] == rows[("IAGRAI-01", "MC-01")]["quota"] == 3
     short = rows[("CHUPAH-01", "DVC-01")]
     assert short["quota"] == 40 and short["planned"] < 40 and short["codes"]
-    text = _invoke(settings, "programme", "explain", "--week", FAR_WEEK, "--station", "CHUPAH-01")
+    text = _invoke(settings, "programme", "explain", "--week", str(FAR_WEEK), "--station", "CHUPAH-01")
     assert "THIẾU" in text.output and short["reasons"] in text.output
     with sessions() as s:  # explaining never stores anything
         assert s.scalar(select(Programme.id).limit(1)) is None
