@@ -173,11 +173,11 @@ def test_whoever_last_changed_the_content_may_not_approve_it(sessions: sessionma
         wf.approve_bulletin(s, s.get(Bulletin, bulletin_id), user(s, "quantri"), NOW)  # type: ignore[arg-type]
     # Changing only where it plays is not writing it: the content's last author stays the one refused.
     with transaction(sessions) as s:
-        bulletin = s.get(Bulletin, bulletin_id)
-        assert bulletin is not None
-        wf.update_bulletin(s, bulletin, draft(text="Nội dung do quản trị viên viết lại.", plays_per_week=3),
+        again = s.get(Bulletin, bulletin_id)
+        assert again is not None
+        wf.update_bulletin(s, again, draft(text="Nội dung do quản trị viên viết lại.", plays_per_week=3),
                            user(s, "bt2"), NOW)
-        wf.submit_bulletin(s, bulletin, user(s, "bt"), NOW)
+        wf.submit_bulletin(s, again, user(s, "bt"), NOW)
     with pytest.raises(wf.BulletinRefused, match="sửa nội dung"), transaction(sessions) as s:
         wf.approve_bulletin(s, s.get(Bulletin, bulletin_id), user(s, "quantri"), NOW)  # type: ignore[arg-type]
     with transaction(sessions) as s:
