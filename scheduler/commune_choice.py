@@ -291,13 +291,14 @@ def choices(session: Session, now: datetime, communes: Sequence[Commune] | None 
     if not communes:
         return []
     bulletins = list(session.scalars(
-        select(Bulletin).where(
+        select(Bulletin).options(selectinload(Bulletin.audio)).where(
             Bulletin.status == BulletinStatus.APPROVED.value, Bulletin.priority == Priority.NORMAL.value,
             Bulletin.valid_to >= today,
         ).order_by(Bulletin.approved_at, Bulletin.code)
     ))
     answers = {(d.bulletin_id, d.commune_id): d for d in session.scalars(
-        select(CommuneDecision).where(CommuneDecision.bulletin_id.in_([b.id for b in bulletins]))
+        select(CommuneDecision).options(selectinload(CommuneDecision.decided_by))
+        .where(CommuneDecision.bulletin_id.in_([b.id for b in bulletins]))
     )} if bulletins else {}  # fmt: skip
     authors = _author_communes(session, bulletins)
     found = []

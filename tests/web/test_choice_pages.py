@@ -173,3 +173,24 @@ def test_the_report_page_shows_planned_declined_and_aired(
     assert "Xã Ia Dêr BT-TREN — Lịch tiếp công dân của tỉnh" in page and "duyet_xa quyết định" in page
     other = text_of(as_user("vanhanh_cp").get("/bao-cao/?period=thang&year=2026&index=11").get_data(as_text=True))
     assert "BT-TREN" not in other and "0 đài × bản tin" in other  # Chư Pưh's operator sees only Chư Pưh
+
+
+def test_the_dashboard_tells_a_commune_approver_what_waits(
+    as_user: Callable[[str], FlaskClient], tren: int, world: World
+) -> None:
+    page = text_of(as_user("duyet_xa").get("/").get_data(as_text=True))
+    assert "1 tin tuyến trên chờ xã chọn" in page
+    as_user("duyet_xa").post(f"/tin-tuyen-tren/{tren}/xa/{world.communes['Xã Ia Dêr']}", data={"answer": "nhan"})
+    assert "0 tin tuyến trên chờ xã chọn" in text_of(as_user("duyet_xa").get("/").get_data(as_text=True))
+    assert "tin tuyến trên chờ xã chọn" not in text_of(as_user("duyet_cp").get("/").get_data(as_text=True))
+    assert "tin tuyến trên chờ xã chọn" not in text_of(as_user("bientap").get("/").get_data(as_text=True))
+
+
+def test_a_bulletin_outside_the_scope_does_not_exist_for_the_commune_approver(
+    as_user: Callable[[str], FlaskClient], tren: int, world: World, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    elsewhere = make_bulletin(sessions, clock(), status=BulletinStatus.APPROVED, code="BT-CP", targets=("CHUPUH-01",))
+    response = as_user("duyet_xa").post(f"/tin-tuyen-tren/{elsewhere}/xa/{world.communes['Xã Ia Dêr']}",
+                                        data={"answer": "khong"})
+    assert response.status_code == 404
+    assert _decisions(sessions) == []

@@ -22,7 +22,7 @@ from scheduler.delivery.operator import (
     missed_reason,
 )
 from scheduler.delivery.today import DayRow, day_rows, station_tz
-from scheduler.item_states import load_states
+from scheduler.item_states import NO_LOG_REASON, ItemState, load_states
 from scheduler.reports.periods import parse_local_date
 from scheduler.settings import Settings
 from web.auth import can
@@ -62,7 +62,9 @@ def _text_line(row: DayRow) -> str:
     item, tz = row.item, row.tz
     line = (f"{row.item.id:>7}  {item.start.astimezone(tz):%H:%M}–{item.end.astimezone(tz):%H:%M}  "
             f"{row.verdict.label:<26}  {item.title or item.kind}")
-    return line + (f" — {row.verdict.reason}" if row.verdict.reason and row.verdict.manual else "")
+    reason = row.verdict.reason
+    shown = reason and reason != NO_LOG_REASON and (row.verdict.manual or row.verdict.state != ItemState.AIRED)
+    return line + (f" — {reason}" if shown else "")
 
 
 @click.group(help="Danh sách phát trong ngày của một đài: xem, xác nhận đã phát, báo không phát được.")
@@ -104,6 +106,8 @@ def today(code: str, day_text: str | None, fmt: str, username: str | None, now_t
             click.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
             return
         click.echo(f"Đài {station.code} — {station.name}, ngày {day:%d/%m/%Y}: {len(rows)} mục.")
+        if rows:
+            click.echo(f"{'Số mục':>7}  {'Giờ':<11}  {'Trạng thái':<26}  Nội dung")
         for row in rows:
             click.echo(_text_line(row))
 

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from scheduler.access import covers, places, scope_of
-from scheduler.db.models import Bulletin, Emergency, Programme, ProgrammeItem, Station, User
+from scheduler import commune_choice
+from scheduler.access import commune_clause, covers, places, scope_of
+from scheduler.db.models import Bulletin, Commune, Emergency, Programme, ProgrammeItem, Station, User
 from scheduler.domain import BulletinStatus, IsoWeek, Priority
 from scheduler.emergencies import list_active
 from scheduler.emergencies.tracking import Board, board, visible_to
@@ -17,12 +18,14 @@ from scheduler.programmes.warnings import bulletin_warnings, station_warnings
 from web.views.helpers import day_bounds, local_today, online_clause, scope_stations
 
 LIST_LIMIT = 12
+ALL_UPCOMING_LIMIT = 2000  # «Xem tất cả»: the rest of today, bounded for a province of thousands of stations
 
 
 @dataclass
 class Overview:
     items_today: int = 0
     upcoming: list[ProgrammeItem] = field(default_factory=list)
+    upcoming_total: int = 0  # items still to start today; `upcoming` may show only the first few
     stations_total: int = 0
     stations_online: int = 0
     silent: list[Station] = field(default_factory=list)
@@ -31,6 +34,7 @@ class Overview:
     emergencies: list[Emergency] = field(default_factory=list)
     emergency_boards: dict[int, Board] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    upstream_waiting: int | None = None  # TT 39: bulletins from above waiting for a commune's answer (deciders only)
 
     @property
     def stations_offline(self) -> int:
@@ -58,11 +62,12 @@ def planner_warnings(db: Session, user: User, week: IsoWeek) -> list[str]:
     return warnings + station_warnings(db, week, lambda query: scope_stations(query, user))
 
 
-def build_overview(db: Session, user: User, now: datetime) -> Overview:
+def build_overview(db: Session, user: User, now: datetime, all_upcoming: bool = False) -> Overview:
     today = local_today()
     start, end = day_bounds(today)
     overview = Overview()
     overview.items_today = _count_items(db, user, start, end)
+    overview.upcoming_total = _count_items(db, user, now, end)
     # Ordered by start alone so the start index yields the first few without sorting the whole day.
     upcoming = (
         select(ProgrammeItem)
@@ -71,7 +76,7 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
         .where(ProgrammeItem.start >= now, ProgrammeItem.start < end)
         .options(contains_eager(ProgrammeItem.programme).contains_eager(Programme.station))
         .order_by(ProgrammeItem.start, ProgrammeItem.id)
-        .limit(LIST_LIMIT)
+        .limit(ALL_UPCOMING_LIMIT if all_upcoming else LIST_LIMIT)
     )
     overview.upcoming = list(db.scalars(scope_stations(upcoming, user)).unique())
     stations = scope_stations(select(func.count()).select_from(Station).where(Station.active), user)
@@ -105,4 +110,10 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
     overview.emergencies = active_emergencies(db, user, now)
     overview.emergency_boards = {e.id: board(db, e, now, user=user, summary_only=True) for e in overview.emergencies}
     overview.warnings = planner_warnings(db, user, IsoWeek.of(today))
+    if user.role in commune_choice.DECIDERS:
+        choosing = list(db.scalars(select(Commune).options(selectinload(Commune.stations))
+                                   .where(commune_clause(user), Commune.upstream_mode == "chon")))
+        if choosing:
+            overview.upstream_waiting = sum(
+                1 for w in commune_choice.choices(db, now, choosing) if w.choice == commune_choice.Choice.PENDING)
     return overview

@@ -112,6 +112,10 @@ def test_today_lists_each_item_of_the_local_day_with_its_live_state(day_world: d
     assert set(first) >= {"id", "start", "end", "title", "kind", "state"}
     assert (first["start"], first["end"], first["kind"]) == ("2026-11-23T05:30:00+07:00", "2026-11-23T05:32:00+07:00",
                                                              "bulletin")
+    text = loaxa(settings, "today", "--station", "IADER-01", "--now", AS_OF).output.splitlines()
+    assert text[0] == "Đài IADER-01 — Cụm loa IADER-01, ngày 23/11/2026: 9 mục."
+    assert text[1].split() == ["Số", "mục", "Giờ", "Trạng", "thái", "Nội", "dung"]
+    assert text[3].split()[1:] == ["05:40–05:42", "Phát", "dở", "Phát", "dở", "—", "Dừng", "theo", "lệnh"]
     tomorrow = states(settings, "--date", "24/11/2026")
     assert tomorrow == {"Sáng mai": ("sap_phat", "")}
 
