@@ -31,11 +31,15 @@ def record_contact(
 ) -> bool:
     """Stamp the station's last contact of `kind`; True if the row changed (at most once per `every`)."""
     attr = CONTACT_COLUMNS[kind]
-    last: datetime | None = getattr(station, attr)
-    if last is not None and timedelta(0) <= now - last < every:
+    if not stamp_due(getattr(station, attr), now, every):
         return False
     setattr(station, attr, now)
     return True
+
+
+def stamp_due(last: datetime | None, now: datetime, every: timedelta = CONTACT_RESOLUTION) -> bool:
+    """True if a contact stamp last written at `last` must be written again at `now`."""
+    return last is None or not timedelta(0) <= now - last < every
 
 
 def last_contact(station: Station) -> datetime | None:

@@ -32,7 +32,7 @@ from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.domain import IsoWeek
 from scheduler.emergencies.tracking import record_report
-from scheduler.liveness import ContactKind, record_contact
+from scheduler.liveness import ContactKind, record_contact, stamp_due
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
 from scheduler.wire import (
@@ -84,6 +84,22 @@ def etag_for(week: str, version: int, content_hash: str) -> str:
 
 def manifest_etag(programme: Programme) -> str:
     return etag_for(programme.week, programme.version, programme.content_hash)
+
+
+def unchanged_manifest_etag(session: Session, token: str, week: str, now: datetime) -> str | None:
+    """The ETag of the token's station's `week` in one plain query (no station object, no join to its
+    commune), for answering a poll 304: None when the token, station or programme is unknown, or when
+    the station's contact stamp is due again (the full path writes it: scheduler.liveness)."""
+    if not token:
+        return None
+    row = session.execute(
+        select(Programme.version, Programme.content_hash, Station.last_manifest_at)
+        .join(Station, Programme.station_id == Station.id)
+        .where(Station.token_hash == hash_token(token), Station.active, Programme.week == week)
+    ).first()
+    if row is None or stamp_due(row.last_manifest_at, now):
+        return None
+    return etag_for(week, row.version, row.content_hash)
 
 
 def check_week(text: str) -> str:

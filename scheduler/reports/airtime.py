@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -209,16 +209,21 @@ def _rows(groups: Groups, choice: str, stations: dict[str, StationInfo]) -> list
     return sorted(rows, key=_order(choice))
 
 
-def _trend(groups: Groups, unit: str) -> list[TrendPoint]:
+def _trend(groups: Groups, unit: str, period: Period) -> list[TrendPoint]:
+    """One point per day (or month) of the whole period, zero where nothing was planned or aired, so a
+    6-month report always shows six months."""
     buckets: dict[date, Figures] = {}
     for (iso,), figures in groups["bucket"].items():
         day = date.fromisoformat(iso[:10])
         start = day if unit == "day" else day.replace(day=1)
         buckets.setdefault(start, Figures()).add(figures)
+    days = (period.first + timedelta(days=i) for i in range((period.last - period.first).days + 1))
+    starts = {day if unit == "day" else day.replace(day=1) for day in days}
+
     def label(d: date) -> str:
         return f"{d.day:02d}/{d.month:02d}" if unit == "day" else f"{d.month:02d}/{d.year}"
 
-    return [TrendPoint(d, label(d), f) for d, f in sorted(buckets.items())]
+    return [TrendPoint(d, label(d), buckets.get(d, Figures())) for d in sorted({*starts, *buckets})]
 
 
 def _rolled_missed(session: Session, scope: Scope, days: list[date], limit: int) -> list[MissedRow]:
@@ -291,7 +296,7 @@ def build_report(session: Session, request: ReportRequest, now: datetime, tz: Zo
         rows=breakdowns[request.by],
         breakdowns=breakdowns,
         trend_unit=unit,
-        trend=_trend(groups, unit),
+        trend=_trend(groups, unit, period),
         missed=missed,
         rollup_days=len(rolled),
         rollup_months=len(months),

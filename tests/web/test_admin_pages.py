@@ -182,3 +182,23 @@ def test_operator_dashboard_counts_only_their_commune(as_user: Callable[[str], F
     html = text_of(as_user("vanhanh_cp").get("/").get_data(as_text=True))
     assert "0 đài trực tuyến" in html and "1 đài mất kết nối" in html
     assert "IADER-01" not in html and "bản tin chờ duyệt" not in html
+
+
+def test_dashboard_says_how_many_items_are_left_today_and_shows_them_all_on_request(
+    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    now = clock()
+    with sessions.begin() as s:
+        station = s.scalars(select(Station).where(Station.code == "IADER-01")).one()
+        programme = Programme(station=station, week="2026-W48", version=1, built_at=now)
+        s.add(programme)
+        for n in range(15):
+            start = now + timedelta(minutes=10 + 3 * n)
+            programme.items.append(ProgrammeItem(start=start, end=start + timedelta(minutes=2), kind="bulletin",
+                                                 title=f"Mục số {n + 1:02d}"))
+    client = as_user("quantri")
+    first = text_of(client.get("/").get_data(as_text=True))
+    assert "Đang hiện 12 trong 15 mục còn lại hôm nay." in first and "Xem tất cả 15 mục" in first
+    assert "Mục số 12" in first and "Mục số 13" not in first
+    every = text_of(client.get("/?sap_phat=tat_ca").get_data(as_text=True))
+    assert all(f"Mục số {n:02d}" in every for n in range(1, 16)) and "Đang hiện" not in every

@@ -91,6 +91,36 @@ def test_week_manifest_answers_304_while_the_station_holds_the_current_version(
     assert changed.headers["ETag"] != etag
 
 
+def test_an_unchanged_week_poll_is_one_query_and_still_stamps_contact_once_a_minute(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    from sqlalchemy import event
+
+    first = api.get("/api/v1/manifest/2026-W48", headers=auth(api_world.token_a))  # stamps the contact
+    poll = {**auth(api_world.token_a), "If-None-Match": first.headers["ETag"]}
+    engine = api.application.extensions["loaxa"]["engine"]
+
+    def statements_of(headers: dict[str, str]) -> tuple[int, list[str]]:
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            status = api.get("/api/v1/manifest/2026-W48", headers=headers).status_code
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return status, seen
+
+    clock.advance(seconds=30)
+    status, seen = statements_of(poll)
+    assert status == 304 and len(seen) == 1 and seen[0].lstrip().upper().startswith("SELECT")
+    assert statements_of({**poll, "Authorization": f"Bearer {api_world.token_b}"})[0] == 200  # B's own week
+    clock.advance(seconds=31)  # the stamp is due again: the full path writes it
+    status, seen = statements_of(poll)
+    assert status == 304 and any(q.lstrip().upper().startswith("UPDATE") for q in seen)
+    with sessions() as s:
+        assert s.scalar(select(Station.last_manifest_at).where(Station.code == "GL-IADER-01")) == clock()
+    assert statements_of({**poll, "Authorization": "Bearer sai-ma"})[0] == 401
+
+
 def test_manifest_index_answers_304_until_a_version_changes(api: FlaskClient, api_world: ApiWorld) -> None:
     first = api.get("/api/v1/manifest", headers=auth(api_world.token_a))
     again = api.get("/api/v1/manifest", headers={**auth(api_world.token_a), "If-None-Match": first.headers["ETag"]})

@@ -369,6 +369,23 @@
       endBtn.addEventListener("click", function () { finish(); });
       window.addEventListener("pagehide", function () { if (session) { finish(); } });
     }
+    // Tables read as stacked rows on a phone: each cell carries its column's name (shown by the CSS
+    // below 640 px), so nothing is squeezed to one letter per line and nothing scrolls sideways.
+    document.querySelectorAll("table.table:not(.commune-grid)").forEach(function (table) {
+      var heads = [];
+      table.querySelectorAll("thead tr:first-child th").forEach(function (th) {
+        for (var n = 0; n < (th.colSpan || 1); n++) { heads.push(th.textContent.trim()); }
+      });
+      if (!heads.length) { return; }
+      table.querySelectorAll("tbody tr, tfoot tr").forEach(function (tr) {
+        var column = 0;
+        Array.prototype.forEach.call(tr.children, function (cell) {
+          if (!cell.hasAttribute("data-label")) { cell.setAttribute("data-label", heads[column] || ""); }
+          column += cell.colSpan || 1;
+        });
+      });
+      table.classList.add("stacked");
+    });
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
         if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }

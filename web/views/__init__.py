@@ -170,7 +170,7 @@ def logout() -> Response:
 @requires("dashboard")
 def dashboard() -> str:
     user = signed_in_user()
-    overview = build_overview(context.db(), user, context.now())
+    overview = build_overview(context.db(), user, context.now(), all_upcoming=request.args.get("sap_phat") == "tat_ca")
     return render_template("dashboard.html", o=overview)
 
 

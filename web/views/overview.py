@@ -18,12 +18,14 @@ from scheduler.programmes.warnings import bulletin_warnings, station_warnings
 from web.views.helpers import day_bounds, local_today, online_clause, scope_stations
 
 LIST_LIMIT = 12
+ALL_UPCOMING_LIMIT = 2000  # «Xem tất cả»: the rest of today, bounded for a province of thousands of stations
 
 
 @dataclass
 class Overview:
     items_today: int = 0
     upcoming: list[ProgrammeItem] = field(default_factory=list)
+    upcoming_total: int = 0  # items still to start today; `upcoming` may show only the first few
     stations_total: int = 0
     stations_online: int = 0
     silent: list[Station] = field(default_factory=list)
@@ -60,11 +62,12 @@ def planner_warnings(db: Session, user: User, week: IsoWeek) -> list[str]:
     return warnings + station_warnings(db, week, lambda query: scope_stations(query, user))
 
 
-def build_overview(db: Session, user: User, now: datetime) -> Overview:
+def build_overview(db: Session, user: User, now: datetime, all_upcoming: bool = False) -> Overview:
     today = local_today()
     start, end = day_bounds(today)
     overview = Overview()
     overview.items_today = _count_items(db, user, start, end)
+    overview.upcoming_total = _count_items(db, user, now, end)
     # Ordered by start alone so the start index yields the first few without sorting the whole day.
     upcoming = (
         select(ProgrammeItem)
@@ -73,7 +76,7 @@ def build_overview(db: Session, user: User, now: datetime) -> Overview:
         .where(ProgrammeItem.start >= now, ProgrammeItem.start < end)
         .options(contains_eager(ProgrammeItem.programme).contains_eager(Programme.station))
         .order_by(ProgrammeItem.start, ProgrammeItem.id)
-        .limit(LIST_LIMIT)
+        .limit(ALL_UPCOMING_LIMIT if all_upcoming else LIST_LIMIT)
     )
     overview.upcoming = list(db.scalars(scope_stations(upcoming, user)).unique())
     stations = scope_stations(select(func.count()).select_from(Station).where(Station.active), user)

@@ -104,7 +104,9 @@ def trend_chart(report: AirtimeReport) -> bytes:
     step = max(1, len(points) // 12)
     ax.set_xticks(x[::step], [p.label for p in points][::step], rotation=45, ha="right")
     ax.set_ylabel("Phút")
-    ax.set_ylim(bottom=0)
+    top = max([p.figures.planned_minutes for p in points] + [p.figures.aired_minutes for p in points] + [1])
+    ax.set_ylim(bottom=0, top=top * 1.15)  # head-room: the highest point and its marker are never clipped
+    ax.set_xlim(-0.5, len(points) - 0.5)
     ax.legend()
     return _png(fig)
 

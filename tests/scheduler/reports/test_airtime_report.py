@@ -148,7 +148,7 @@ def test_daily_trend_for_short_periods(sessions: sessionmaker[Session]) -> None:
 @pytest.mark.parametrize(
     ("period", "unit", "trend"),
     [
-        (named_period("quy", 2026, 4), "month", ["11/2026"]),
+        (named_period("quy", 2026, 4), "month", ["10/2026", "11/2026", "12/2026"]),  # every month, aired or not
         (named_period("thang", 2026, 11), "day", None),
     ],
     ids=["quarter", "month"],
@@ -165,7 +165,10 @@ def test_whole_months_read_the_monthly_summary(sessions: sessionmaker[Session], 
         if trend is not None:
             assert [p.label for p in report.trend] == trend
         else:
-            assert len(report.trend) == 9  # 16–24 Nov: the days with a programme
+            # Every day of November is a point; only 16–24 Nov had a programme, the rest are zero.
+            assert [p.start.day for p in report.trend] == list(range(1, 31))
+            busy = [p.start.day for p in report.trend if p.figures.planned_ms or p.figures.aired_ms]
+            assert busy and set(busy) <= set(range(16, 25))
         _assert_matches_oracle(report, s)
 
 
