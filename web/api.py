@@ -25,7 +25,7 @@ from audio.cache import content_name
 from scheduler import upstream
 from scheduler.bulletins import BulletinInvalid
 from scheduler.db.models import Emergency, Source, Station
-from scheduler.delivery import audio_links, care, station_api
+from scheduler.delivery import agent_packages, audio_links, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
 from scheduler.live.broadcasts import station_commands as live_commands
@@ -33,7 +33,7 @@ from scheduler.live.broadcasts import sweep as live_sweep
 from scheduler.manifest import build_manifest
 from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
-from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH
+from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH, OPENAPI_PATH
 from web.auth import can, current_user
 from web.context import db, now, settings
 from web.forms import MAX_RECORDING_BYTES
@@ -48,7 +48,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ.",
     401: "Thiếu hoặc sai mã truy cập của đài.",
-    404: "Không có địa chỉ này trong API của đài. Xem docs/station-api.md.",
+    404: f"Không có địa chỉ này trong API. Xem tài liệu {OPENAPI_PATH} (và docs/station-api.md).",
     405: "Phương thức HTTP này không dùng được ở địa chỉ này.",
     413: "Nội dung gửi lên quá lớn.",
     415: "Nội dung phải là JSON (Content-Type: application/json).",
@@ -194,6 +194,17 @@ def _send_audio(path: Path, sha256: str) -> Response:
     response = send_media(path, mimetype="audio/mpeg", conditional=True, etag=sha256, max_age=AUDIO_MAX_AGE)
     response.headers["Cache-Control"] = f"private, max-age={AUDIO_MAX_AGE}, immutable"
     return response
+
+
+@bp.get("/agent-package/<sha256>.whl")
+@station_required
+def agent_package(sha256: str) -> Response:
+    """A published agent package, for a box obeying an `update` command (scheduler.delivery.agent_packages)."""
+    package = agent_packages.package_for(db(), sha256)
+    path = settings().media_dir / package.file_name if package is not None else None
+    if path is None or not path.is_file():
+        return error(404, f"Không có gói phần mềm đầu thu {sha256[:64]} trên máy chủ.")
+    return send_media(path, mimetype="application/octet-stream", conditional=True, etag=sha256)
 
 
 @bp.post("/ack")
