@@ -59,7 +59,7 @@ def active_emergencies(db: Session, user: User, now: datetime) -> list[Emergency
 
 
 def pending_emergencies(db: Session, user: User, now: datetime) -> list[Emergency]:
-    """Requests and CAP alerts waiting for release (scheduler.emergencies.list_pending), aimed inside the user's scope."""
+    """Requests and CAP alerts waiting for release (scheduler.emergencies.list_pending), aimed within scope."""
     return [e for e in list_pending(db, now) if visible_to(db, e, user)]
 
 
