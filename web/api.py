@@ -25,7 +25,7 @@ from audio.cache import content_name
 from scheduler import upstream
 from scheduler.bulletins import BulletinInvalid
 from scheduler.db.models import Emergency, Source, Station
-from scheduler.delivery import audio_links, care, station_api
+from scheduler.delivery import agent_packages, audio_links, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
 from scheduler.live.broadcasts import station_commands as live_commands
@@ -194,6 +194,17 @@ def _send_audio(path: Path, sha256: str) -> Response:
     response = send_media(path, mimetype="audio/mpeg", conditional=True, etag=sha256, max_age=AUDIO_MAX_AGE)
     response.headers["Cache-Control"] = f"private, max-age={AUDIO_MAX_AGE}, immutable"
     return response
+
+
+@bp.get("/agent-package/<sha256>.whl")
+@station_required
+def agent_package(sha256: str) -> Response:
+    """A published agent package, for a box obeying an `update` command (scheduler.delivery.agent_packages)."""
+    package = agent_packages.package_for(db(), sha256)
+    path = settings().media_dir / package.file_name if package is not None else None
+    if path is None or not path.is_file():
+        return error(404, f"Không có gói phần mềm đầu thu {sha256[:64]} trên máy chủ.")
+    return send_media(path, mimetype="application/octet-stream", conditional=True, etag=sha256)
 
 
 @bp.post("/ack")

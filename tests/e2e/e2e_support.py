@@ -31,12 +31,20 @@ SQUEEZED_CELLS_JS = """() => Array.from(document.querySelectorAll('td, th')).fil
 }).map(cell => cell.innerText.trim().slice(0, 40))"""
 
 
+# Boxes a person must scroll sideways inside (a wide table in an overflow wrapper).
+SIDEWAYS_BOXES_JS = """() => Array.from(document.querySelectorAll('main *')).filter(el => {
+  const style = getComputedStyle(el).overflowX;
+  return (style === 'auto' || style === 'scroll') && el.scrollWidth > el.clientWidth + 2 && el.offsetParent !== null;
+}).map(el => (el.className || el.tagName) + ' ' + el.scrollWidth + '>' + el.clientWidth)"""
+
+
 def readable_problems(page: object) -> list[str]:
     """English words, old messages, squeezed table cells and sideways scrolling on the page shown."""
     text: str = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")  # type: ignore[attr-defined]
     problems = [f"English «{w}»" for w in ENGLISH_WORDS if _has_word(text, w)]
     problems += [f"old message «{m}»" for m in OLD_MESSAGES if m in text]
     problems += [f"squeezed cell «{c}»" for c in page.evaluate(SQUEEZED_CELLS_JS)]  # type: ignore[attr-defined]
+    problems += [f"sideways scrolling in «{box}»" for box in page.evaluate(SIDEWAYS_BOXES_JS)]  # type: ignore[attr-defined]
     width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
     viewport = page.viewport_size["width"]  # type: ignore[attr-defined]
     if width > viewport:

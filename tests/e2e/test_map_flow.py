@@ -120,6 +120,10 @@ def check_popup(page: Any, screen: str) -> None:
     expect(popup).to_contain_text("đã phát 1/3 mục")
     expect(popup).to_contain_text("Báo trạng thái")
     expect(popup.locator("a")).to_have_attribute("href", "/dai/A-01")
+    # Once the details are in, Leaflet pans the map until the whole popup shows inside it.
+    page.wait_for_function("""() => { const p = document.querySelector('.leaflet-popup').getBoundingClientRect();
+        const m = document.getElementById('fleet-map').getBoundingClientRect();
+        return p.top >= m.top && p.bottom <= m.bottom && p.left >= m.left && p.right <= m.right; }""")
     box = popup.bounding_box()
     width = SCREENS[screen]["width"]
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width

@@ -135,3 +135,24 @@ def test_the_week_reads_as_a_person_says_it_and_rebuilding_asks_first(
     expect(page.locator(".flash-ok")).to_have_count(0)  # dismissed: nothing rebuilt
     _check(page, artifacts, "31-390-lich-phat-tuan")
     context.close()
+
+
+PHONE_TABLE_PAGES = [("32-390-dai", "/dai/"), ("33-390-ban-tin", "/ban-tin/"), ("34-390-bao-cao", "/bao-cao/"),
+                     ("35-390-nhat-ky", "/nhat-ky/"), ("36-390-nguoi-dung", "/nguoi-dung/"),
+                     ("37-390-dai-chi-tiet", "/dai/IADER-01"), ("38-390-lich-phat", "/lich-phat/?dai=IADER-01")]
+
+
+def test_tables_read_as_stacked_rows_on_a_phone(browser: Any, live_server: str, artifacts: Path, seeded: Seeded) -> None:
+    """No table cell squeezed to one letter per line, no sideways scrolling, on the pages with tables."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", is_mobile=True)
+    page = context.new_page()
+    _log_in(page, live_server, "quantri")
+    failures = []
+    for name, path in PHONE_TABLE_PAGES:
+        page.goto(live_server + path)
+        page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+        problems = readable_problems(page)
+        if problems:
+            failures.append(f"{path}: {problems}")
+    context.close()
+    assert failures == []

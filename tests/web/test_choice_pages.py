@@ -184,3 +184,13 @@ def test_the_dashboard_tells_a_commune_approver_what_waits(
     assert "0 tin tuyến trên chờ xã chọn" in text_of(as_user("duyet_xa").get("/").get_data(as_text=True))
     assert "tin tuyến trên chờ xã chọn" not in text_of(as_user("duyet_cp").get("/").get_data(as_text=True))
     assert "tin tuyến trên chờ xã chọn" not in text_of(as_user("bientap").get("/").get_data(as_text=True))
+
+
+def test_a_bulletin_outside_the_scope_does_not_exist_for_the_commune_approver(
+    as_user: Callable[[str], FlaskClient], tren: int, world: World, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    elsewhere = make_bulletin(sessions, clock(), status=BulletinStatus.APPROVED, code="BT-CP", targets=("CHUPUH-01",))
+    response = as_user("duyet_xa").post(f"/tin-tuyen-tren/{elsewhere}/xa/{world.communes['Xã Ia Dêr']}",
+                                        data={"answer": "khong"})
+    assert response.status_code == 404
+    assert _decisions(sessions) == []

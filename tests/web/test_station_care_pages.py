@@ -85,8 +85,8 @@ def test_update_without_a_published_package_is_refused_in_vietnamese(
 
 
 def test_an_admin_publishes_a_package_and_sends_the_update_from_the_page(
-    as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], world: World, clock: FakeClock,
-    settings: Settings, tmp_path: Path,
+    app: Flask, as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], world: World,
+    clock: FakeClock, settings: Settings, tmp_path: Path,
 ) -> None:
     wheel = tmp_path / "loaxa-0.2.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as z:
@@ -108,3 +108,14 @@ def test_an_admin_publishes_a_package_and_sends_the_update_from_the_page(
     [sent] = commands(sessions)
     assert (sent.kind, sent.payload["version"], sent.payload["sha256"]) == ("update", "0.2.0", sha)
     assert sent.payload["package_url"] == f"{settings.public_url}/api/v1/agent-package/{sha}.whl"
+
+    # The box downloads it with its token; nobody else does.
+    with transaction(sessions) as s:
+        admin_user = s.scalars(select(User).where(User.username == "quantri")).one()
+        token = rotate_token(s, s.get(Station, world.stations["IADER-01"]), admin_user, clock())  # type: ignore[arg-type]
+    api = app.test_client()
+    got = api.get(f"/api/v1/agent-package/{sha}.whl", headers={"Authorization": f"Bearer {token}"})
+    assert got.status_code == 200 and got.data == wheel.read_bytes()
+    assert api.get(f"/api/v1/agent-package/{sha}.whl").status_code == 401
+    missing = api.get(f"/api/v1/agent-package/{'0' * 64}.whl", headers={"Authorization": f"Bearer {token}"})
+    assert missing.status_code == 404 and "Không có gói phần mềm đầu thu" in missing.get_json()["error"]

@@ -47,6 +47,8 @@
     var data = JSON.parse(source.textContent);
     var tiles = holder.getAttribute("data-tiles");
     var detailsUrl = holder.getAttribute("data-details");
+    // Narrow enough to sit beside the zoom buttons on a 390 px phone.
+    var popupWidth = Math.max(180, Math.min(280, holder.clientWidth - 110));
     // The colours live once, in loaxa.css: read them off the legend's swatches.
     var colours = {};
     Array.prototype.forEach.call(document.querySelectorAll("[data-swatch]"), function (swatch) {
@@ -80,7 +82,8 @@
         radius: many ? 6 : 9, weight: many ? 1 : 2, color: "#fff", fillColor: colours[s.state] || "#555",
         fillOpacity: 0.9, className: "station-dot st-" + s.state
       });
-      marker.bindPopup(popup(s), { maxWidth: 280, autoPanPadding: [12, 12] });
+      // Padding on the left keeps the popup clear of the zoom buttons.
+      marker.bindPopup(popup(s), { maxWidth: popupWidth, autoPanPaddingTopLeft: [48, 12], autoPanPaddingBottomRight: [12, 12] });
       marker.on("popupopen", function () {
         fetch(detailsUrl.replace("CODE", encodeURIComponent(s.code)), { credentials: "same-origin" })
           .then(function (r) { return r.json(); })

@@ -48,8 +48,8 @@ def decide(bulletin_id: int, commune_id: int) -> Response:
     db, user, now = context.db(), signed_in_user(), context.now()
     commune = db.scalar(select(Commune).options(selectinload(Commune.stations)).where(Commune.id == commune_id))
     bulletin = db.get(Bulletin, bulletin_id)
-    if commune is None or bulletin is None or not in_scope(user, commune):
-        abort(404)  # outside the scope a commune does not exist
+    if commune is None or bulletin is None or not in_scope(user, commune) or not in_scope(user, bulletin):
+        abort(404)  # outside the scope a commune or a bulletin does not exist
     answer = request.form.get("answer", "")
     try:
         with saving(db):
