@@ -339,6 +339,7 @@ def create_bulletin(
         code=draft.code.strip() or next_code(session, now, tz),
         status=BulletinStatus.DRAFT.value,
         author_id=user.id,
+        content_by_id=user.id,
         created_at=now,
         updated_at=now,
         review_comment="",
@@ -368,6 +369,7 @@ def update_bulletin(session: Session, bulletin: Bulletin, draft: BulletinDraft, 
     if any(before[k] != after[k] for k in content_keys):
         bulletin.audio_asset_id = None  # the old sound no longer matches: render again
         bulletin.render_error = None
+        bulletin.content_by_id = user.id  # four eyes: this person may no longer approve it
     if status in (BulletinStatus.SUBMITTED, BulletinStatus.APPROVED) and before != after:
         bulletin.status = BulletinStatus.DRAFT.value
         bulletin.approver_id = None
@@ -403,6 +405,11 @@ def _check_reviewer(session: Session, bulletin: Bulletin, user: User, action: st
     if bulletin.author_id == user.id:
         raise BulletinRefused(
             f"Bạn là người viết bản tin «{bulletin.code}», không thể tự {action}. Hãy nhờ người duyệt khác."
+        )
+    if bulletin.content_by_id == user.id:
+        raise BulletinRefused(
+            f"Bạn là người sửa nội dung bản tin «{bulletin.code}» lần gần nhất, không thể tự {action}. "
+            "Hãy nhờ người duyệt khác."
         )
     if bulletin.status != BulletinStatus.SUBMITTED.value:
         label = BulletinStatus(bulletin.status).label

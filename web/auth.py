@@ -80,9 +80,11 @@ def can_approve(user: User | None, bulletin: Bulletin) -> bool:
 
 
 def session_fingerprint(user: User) -> str:
-    """Ties a login session to the password: changing it logs out every other browser."""
+    """Ties a login session to the password and the user's session epoch: changing the password, or
+    logging out (which raises the epoch), ends every session of that user, server-side."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+    basis = f"{user.password_hash}|{user.session_epoch or 0}"
+    return hmac.new(key, basis.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def load_user(db: Session) -> User | None:

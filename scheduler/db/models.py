@@ -113,6 +113,8 @@ class User(Base):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # In every session's fingerprint (web.auth): raised at logout, so no earlier cookie works any more.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     commune: Mapped[Commune | None] = relationship()
     area: Mapped[Area | None] = relationship()
 
@@ -151,6 +153,8 @@ class Bulletin(Base):
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)  # station codes, commune names, "*"
     status: Mapped[str] = mapped_column(String(12), default="nhap")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # Who last changed the content (title, text, language, recording): may not approve it, as the author may not.
+    content_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", name="fk_bulletin_content_by_id"))
     approver_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_comment: Mapped[str] = mapped_column(Text, default="")
@@ -162,6 +166,7 @@ class Bulletin(Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="SET NULL"))
     external_id: Mapped[str | None] = mapped_column(String(120))
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    content_by: Mapped[User | None] = relationship(foreign_keys=[content_by_id])
     approver: Mapped[User | None] = relationship(foreign_keys=[approver_id])
     audio: Mapped[AudioAsset | None] = relationship()
     source: Mapped[Source | None] = relationship()

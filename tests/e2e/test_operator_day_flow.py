@@ -77,7 +77,7 @@ def _no_sideways_scroll(page: Any, where: str) -> None:
 
 def test_operator_confirms_marks_missed_and_plays_todays_m3u_on_a_phone(
     browser: Any, live_server: str, artifacts: Path, operator_day: dict[str, int], sessions: sessionmaker[Session],
-    settings: Settings, tmp_path: Path,
+    settings: Settings, tmp_path: Path, clock: FakeClock,
 ) -> None:
     from playwright.sync_api import expect
 
@@ -113,6 +113,16 @@ def test_operator_confirms_marks_missed_and_plays_todays_m3u_on_a_phone(
     expect(page.locator(f"#muc-{missed_id}")).to_contain_text("Mất điện: cả thôn mất điện từ 05:45")
     _no_sideways_scroll(page, "Hôm nay, after answering")
     page.screenshot(path=str(artifacts / "42-dien-thoai-da-tra-loi.png"), full_page=True)
+
+    # The page keeps itself current: at 17:01 the evening item is on air and offers the answers, no reload.
+    evening = operator_day["Lịch cắt điện ngày mai"]
+    expect(page.locator(f"#muc-{evening} button")).to_have_count(0)
+    clock.advance(hours=10, minutes=51)
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # what the 20 s timer does
+    expect(page.locator(f"#muc-{evening} .badge")).to_have_text("Đang phát")
+    page.click(f"#muc-{evening} button:has-text('Đã phát')")  # the buttons copied in by the script post
+    expect(page.locator(".flash-ok")).to_contain_text("«Lịch cắt điện ngày mai» đã phát (xác nhận tay)")
+    expect(page.locator(f"#muc-{evening} .badge")).to_have_text("Đã phát (xác nhận tay)")
 
     with page.expect_download() as waiting:
         page.locator("a:has-text('Tải danh sách phát (M3U)')").first.click()

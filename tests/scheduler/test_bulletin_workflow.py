@@ -155,3 +155,31 @@ def test_archived_bulletins_cannot_be_edited_or_archived_again(sessions: session
             wf.update_bulletin(s, bulletin, draft(), user(s, "bt"), NOW)
         with pytest.raises(wf.BulletinRefused, match="đã được lưu trữ"):
             wf.archive_bulletin(s, bulletin, user(s, "bt"), NOW)
+
+
+def test_whoever_last_changed_the_content_may_not_approve_it(sessions: sessionmaker[Session],
+                                                             people: dict[str, int]) -> None:
+    with transaction(sessions) as s:
+        s.add(User(username="quantri", role="admin", password_hash="x", created_at=NOW))
+        s.add(User(username="duyet2", role="approver", password_hash="x", created_at=NOW))
+    with transaction(sessions) as s:
+        bulletin = wf.create_bulletin(s, draft(), user(s, "bt"), NOW)
+        wf.submit_bulletin(s, bulletin, user(s, "bt"), NOW)
+        # The administrator rewrites the editor's text, sends it again and tries to sign it off himself.
+        wf.update_bulletin(s, bulletin, draft(text="Nội dung do quản trị viên viết lại."), user(s, "quantri"), NOW)
+        wf.submit_bulletin(s, bulletin, user(s, "quantri"), NOW)
+        bulletin_id = bulletin.id
+    with pytest.raises(wf.BulletinRefused, match="sửa nội dung"), transaction(sessions) as s:
+        wf.approve_bulletin(s, s.get(Bulletin, bulletin_id), user(s, "quantri"), NOW)  # type: ignore[arg-type]
+    # Changing only where it plays is not writing it: the content's last author stays the one refused.
+    with transaction(sessions) as s:
+        again = s.get(Bulletin, bulletin_id)
+        assert again is not None
+        wf.update_bulletin(s, again, draft(text="Nội dung do quản trị viên viết lại.", plays_per_week=3),
+                           user(s, "bt2"), NOW)
+        wf.submit_bulletin(s, again, user(s, "bt"), NOW)
+    with pytest.raises(wf.BulletinRefused, match="sửa nội dung"), transaction(sessions) as s:
+        wf.approve_bulletin(s, s.get(Bulletin, bulletin_id), user(s, "quantri"), NOW)  # type: ignore[arg-type]
+    with transaction(sessions) as s:
+        approved = wf.approve_bulletin(s, s.get(Bulletin, bulletin_id), user(s, "duyet2"), NOW)  # type: ignore[arg-type]
+        assert approved.status == BulletinStatus.APPROVED.value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -50,6 +51,18 @@ def test_login_returns_to_the_page_asked_for_but_never_off_site(client: FlaskCli
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/\\/evil.example",
+                                    "https://evil.example/", "/ /evil.example", "\x00//evil.example", "///evil.example",
+                                    "javascript:alert(1)"])
+def test_login_never_redirects_off_site_even_after_a_browser_normalises_the_path(client: FlaskClient,
+                                                                                target: str) -> None:
+    page = client.get("/dang-nhap", query_string={"next": target})
+    assert page.status_code == 200
+    response = client.post("/dang-nhap", data={"username": "bientap", "password": PASSWORD, "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
 def test_inactive_account_cannot_log_in(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
         s.scalars(select(User).where(User.username == "bientap")).one().active = False
@@ -69,6 +82,21 @@ def test_logout_ends_the_session(as_user: Callable[[str], FlaskClient]) -> None:
     editor = as_user("bientap")
     assert editor.post("/dang-xuat").status_code == 302
     assert editor.get("/ban-tin/").status_code == 302
+
+
+def test_a_session_cookie_replayed_after_logout_no_longer_works(app: Flask) -> None:
+    browser = app.test_client()
+    login(browser, "bientap")
+    assert browser.get("/ban-tin/").status_code == 200
+    stolen = browser.get_cookie("session")
+    assert stolen is not None
+    assert browser.post("/dang-xuat").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", stolen.value)
+    response = replay.get("/ban-tin/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/dang-nhap")
+    login(browser, "bientap")  # logging in again works, with a new session
+    assert browser.get("/ban-tin/").status_code == 200
 
 
 def test_repeated_failures_lock_that_username_and_ip_until_the_window_passes(app: Flask, clock: FakeClock) -> None:

@@ -60,6 +60,11 @@ def _states(html: str) -> dict[str, str]:
     return found
 
 
+def _items(html: str) -> str:
+    """The page's item rows, without the answer buttons' template the polling script copies from."""
+    return "".join(re.findall(r'<li id="muc-\d+".*?</li>', html, flags=re.S))
+
+
 def test_operator_lands_on_their_day_today_first_with_states(client: FlaskClient, day: dict[str, int]) -> None:
     login(client, "vanhanh")  # lands on Hôm nay
     response = client.post("/dang-nhap", data={"username": "vanhanh", "password": "mat-khau-2026"})
@@ -69,7 +74,7 @@ def test_operator_lands_on_their_day_today_first_with_states(client: FlaskClient
     assert text.index("Hôm nay · Thứ Hai 23/11/2026") < text.index("Ngày mai · Thứ Ba 24/11/2026")
     assert _states(html) == {"Tin một cửa": "Bỏ lỡ", "Tin tiêm chủng": "Bỏ lỡ", "Tin ngày mai": "Sắp phát"}
     assert "Tin Chư Pưh" not in html and "IADER-02" in html  # the whole commune, nothing beyond it
-    assert html.count(">Đã phát</button>") == 2  # only begun, unanswered items offer the buttons
+    assert _items(html).count(">Đã phát</button>") == 2  # only begun, unanswered items offer the buttons
 
 
 def test_confirm_and_missed_are_one_tap_idempotent_and_audited(as_user: Client, day: dict[str, int],
@@ -87,7 +92,7 @@ def test_confirm_and_missed_are_one_tap_idempotent_and_audited(as_user: Client, 
     html = missed.get_data(as_text=True)
     assert _states(html)["Tin một cửa"] == "Đã phát (xác nhận tay)"
     assert _states(html)["Tin tiêm chủng"] == "Bỏ lỡ" and "Hỏng thiết bị: ampli cháy" in html
-    assert ">Đã phát</button>" not in html
+    assert ">Đã phát</button>" not in _items(html)
     with sessions() as s:
         rows = s.execute(select(PlayLog.title, PlayLog.result, PlayLog.source, PlayLog.reason)
                          .order_by(PlayLog.title)).all()
@@ -97,6 +102,43 @@ def test_confirm_and_missed_are_one_tap_idempotent_and_audited(as_user: Client, 
         ("Tin tiêm chủng", "skipped", "manual", "Hỏng thiết bị: ampli cháy"),
     ]
     assert sorted(audits) == ["playlog.confirm", "playlog.missed"]
+
+
+def _poll(client: FlaskClient, query: str = "") -> dict[str, tuple[str, str, bool]]:
+    response = client.get(f"/hom-nay/trang-thai.json{query}")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    return {str(i["id"]): (i["state"], i["state_label"], i["may_answer"]) for i in response.get_json()["items"]}
+
+
+def test_the_page_polls_states_that_move_with_the_clock_in_the_pages_scope(
+        as_user: Client, day: dict[str, int], sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    with sessions.begin() as s:  # one more IADER-01 item, at 06:40–06:42 (it is 06:30)
+        programme = s.scalars(select(Programme).join(Station).where(Station.code == "IADER-01")).one()
+        start = clock() + timedelta(minutes=10)
+        item = ProgrammeItem(start=start, end=start + timedelta(minutes=2), kind="bulletin", title="Tin sáu giờ bốn mươi")
+        programme.items.append(item)
+        s.flush()
+        soon = str(item.id)
+    operator = as_user("vanhanh")
+    html = operator.get("/hom-nay/").get_data(as_text=True)
+    assert 'data-today-poll="/hom-nay/trang-thai.json"' in html and "<template data-answer-template>" in html
+    ids = {str(v) for k, v in day.items() if k != "Tin Chư Pưh"} | {soon}
+    first = _poll(operator)
+    assert set(first) == ids  # the commune's stations, today and tomorrow, nothing beyond
+    assert first[soon] == ("sap_phat", "Sắp phát", False)
+    assert first[str(day["Tin một cửa"])] == ("bo_lo", "Bỏ lỡ", True)
+    assert first[str(day["Tin ngày mai"])] == ("sap_phat", "Sắp phát", False)
+    clock.advance(minutes=11)
+    assert _poll(operator)[soon] == ("dang_phat", "Đang phát", True)
+    clock.advance(minutes=2)
+    assert _poll(operator)[soon] == ("bo_lo", "Bỏ lỡ", True)
+    operator.post(f"/hom-nay/muc/{soon}/da-phat")
+    assert _poll(operator)[soon] == ("da_phat", "Đã phát (xác nhận tay)", False)
+    viewer = _poll(as_user("xem"))  # a reader looks at every station in scope, never answers
+    assert str(day["Tin Chư Pưh"]) in viewer and not any(answer for _, _, answer in viewer.values())
+    assert set(_poll(as_user("vanhanh_cp"))) == {str(day["Tin Chư Pưh"])}
+    assert as_user("vanhanh_cp").get("/hom-nay/trang-thai.json?dai=IADER-01").status_code == 404
+    assert set(_poll(as_user("xem"), "?dai=CHUPUH-01")) == {str(day["Tin Chư Pưh"])}
 
 
 def test_answers_are_scoped_and_readers_only_look(as_user: Client, day: dict[str, int],

@@ -91,6 +91,48 @@
       };
       setInterval(refresh, 3000);
     }
+    // Hôm nay: every 20 s ask for the items' states and update each label, reason and answer buttons in place.
+    var day = document.querySelector("[data-today-poll]");
+    if (day && window.fetch) {
+      var answerTemplate = day.querySelector("template[data-answer-template]");
+      var answerFor = function (id) {
+        var box = answerTemplate.content.firstElementChild.cloneNode(true);
+        box.querySelectorAll("form").forEach(function (form) {
+          form.action = form.getAttribute("action").replace("/muc/0/", "/muc/" + id + "/");
+        });
+        box.querySelectorAll("[id], label[for]").forEach(function (el) {
+          if (el.id) { el.id = el.id.replace(/-0$/, "-" + id); }
+          if (el.htmlFor) { el.htmlFor = el.htmlFor.replace(/-0$/, "-" + id); }
+        });
+        return box;
+      };
+      var update = function () {
+        if (document.hidden) { return; }
+        fetch(day.getAttribute("data-today-poll"), {credentials: "same-origin", cache: "no-store"})
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!data) { return; }
+            if (data.day !== day.getAttribute("data-today-day")) { window.location.reload(); return; }
+            data.items.forEach(function (item) {
+              var li = document.getElementById("muc-" + item.id);
+              if (!li) { return; }
+              li.className = "today-item state-" + item.state;
+              var badge = li.querySelector(".badge");
+              badge.textContent = item.state_label;
+              badge.className = "badge item-" + item.state;
+              var reason = li.querySelector('[data-field="reason"]');
+              reason.textContent = item.reason;
+              reason.hidden = !item.reason;
+              var actions = li.querySelector("[data-actions]");
+              if (item.may_answer && !actions && answerTemplate) { li.appendChild(answerFor(item.id)); }
+              if (!item.may_answer && actions) { actions.remove(); }
+            });
+          })
+          .catch(function () {});
+      };
+      setInterval(update, 20000);
+      document.addEventListener("visibilitychange", update);
+    }
     // Bulletin form: record with the microphone, listen back, and hand the file to the upload field,
     // so it is saved, checked and loudness-processed exactly as an uploaded recording.
     var recorder = document.querySelector("[data-recorder]");

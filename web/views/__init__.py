@@ -160,6 +160,8 @@ def logout() -> Response:
     if user is not None:
         db = context.db()
         with saving(db):
+            # Server-side: a copy of this session cookie (or any other of this user's) stops working now.
+            user.session_epoch = (user.session_epoch or 0) + 1
             audit.record(db, context.now(), user, "logout", "user", user.id)
     auth.logout_user()
     flash("Bạn đã đăng xuất.", "ok")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from flask import request
 from sqlalchemy import Select, func, select
@@ -119,7 +120,12 @@ def client_ip() -> str:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only follow local redirects after login (no //evil.example)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only follow same-site paths after login. Browsers drop tabs and line breaks from a URL and read a
+    backslash as a slash, so `/<tab>/evil.example` would become `//evil.example`: any control character,
+    space or backslash is refused, and what remains must parse as a bare path."""
+    if not target or any(c.isspace() or not c.isprintable() or c == "\\" for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target

@@ -17,7 +17,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
@@ -96,32 +96,56 @@ def _build(stations: Sequence[Station], day: date, title: str) -> Day:
     return Day(day, title, out)
 
 
-@bp.route("/")
-def index() -> Any:
+def _page_stations() -> tuple[list[Station] | None, bool]:
+    """The stations the page shows (None: the account must pick one first) and whether it has many to pick from."""
     db = context.db()
     code = request.args.get("dai", "").strip()
     # A commune's operator always sees all of the commune's stations (a few dozen at most).
     commune_only = scope_of(signed_in_user()).level == "commune"
     total = 0 if commune_only else db.scalar(select(func.count()).select_from(_scoped_stations().subquery())) or 0
     if code:
-        stations = [_station(code)]
-    elif total <= ALL_AT_ONCE:
-        stations = list(db.scalars(_scoped_stations().order_by(Station.code)))
-    else:  # a province or area account picks a station first
+        return [_station(code)], total > ALL_AT_ONCE
+    if total <= ALL_AT_ONCE:
+        return list(db.scalars(_scoped_stations().order_by(Station.code))), False
+    return None, True
+
+
+def _days(stations: Sequence[Station]) -> list[Day]:
+    today = local_today()
+    return [_build(stations, today, "Hôm nay"), _build(stations, today + timedelta(days=1), "Ngày mai")]
+
+
+@bp.route("/")
+def index() -> Any:
+    stations, many = _page_stations()
+    if stations is None:  # a province or area account picks a station first
         q = request.args.get("q", "").strip()
         query = _scoped_stations().order_by(Station.code)
         if q:
             pattern = "%" + q.replace("%", r"\%").replace("_", r"\_") + "%"
             query = query.where(or_(Station.code.ilike(pattern, escape="\\"), Station.name.ilike(pattern, escape="\\")))
-        page = paginate(db, query, page_number(), size=25)
+        page = paginate(context.db(), query, page_number(), size=25)
         return render_template("today/pick.html", page=page, q=q)
-    today = local_today()
-    days = [_build(stations, today, "Hôm nay"), _build(stations, today + timedelta(days=1), "Ngày mai")]
     return render_template(
-        "today/index.html", days=days, chosen=code, many=total > ALL_AT_ONCE,
+        "today/index.html", days=_days(stations), chosen=request.args.get("dai", "").strip(), many=many,
         may_answer=can(signed_in_user(), "playlog.confirm"), reasons=MISSED_REASONS,
         scope_label=describe(signed_in_user()),
     )  # fmt: skip
+
+
+@bp.route("/trang-thai.json")
+def states_json() -> Response:
+    """The page's items with their state now (same stations, same rows): the page polls it to stay current."""
+    stations, _ = _page_stations()
+    may_answer = can(signed_in_user(), "playlog.confirm")
+    today, now, zone = local_today(), context.now(), context.settings().timezone
+    rows = [r for day in (today, today + timedelta(days=1))
+            for r in day_rows(context.db(), stations or [], day, now, zone)]
+    items = [{"id": r.item.id, "state": r.verdict.state.value, "state_label": r.verdict.label,
+              "reason": r.verdict.reason, "may_answer": may_answer and r.may_answer} for r in rows]
+    response = jsonify({"day": today.isoformat(), "now": now.isoformat(), "items": items})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _answered(item_id: int, missed: bool) -> BaseResponse:
