@@ -484,6 +484,20 @@ class Agent:
             needed.add(playing.slot.sha256)
         return needed
 
+    def _next_is_on_the_clock(self, emergency: bool, slot: Cue, started: datetime, now: datetime) -> bool:
+        """True when this programme item's audio has played its whole length and the next item is due now
+        (only the player's own start-up and tail are left)."""
+        if emergency or slot.kind in ("relay", wire.LIVE_KIND) or now < started + timedelta(milliseconds=slot.play_ms):
+            return False
+        return due(self.slots, now, self.handled).start is not None
+
+    def seconds_to_next_start(self, now: datetime) -> float | None:
+        """How long until the next programme item not yet handled starts (the loop wakes then)."""
+        for slot in self.slots:
+            if slot.start > now and slot.key not in self.handled:
+                return (slot.start - now).total_seconds()
+        return None
+
     def step_playback(self, now: datetime) -> None:
         """Finish what ended, log what was missed, start what is due."""
         self._keep_alive(now)
@@ -505,6 +519,11 @@ class Agent:
             elif now >= playing.started + timedelta(milliseconds=slot.play_ms * 1.5) + HUNG_PLAYER_SLACK:
                 self.player.stop()
                 self._finish(now, "played", "Trình phát không tự dừng; đầu thu đã dừng nó.")
+            elif self._next_is_on_the_clock(playing.emergency, slot, playing.started, now):
+                # Back to back: the next item starts at its own time, not when this player reports its
+                # end (a player's start-up and tail would otherwise make every later item later still).
+                self.player.stop()
+                self._finish(now, "played")
             else:
                 urgent = None if playing.emergency and slot.kind != wire.LIVE_KIND else self._due_emergency(now)
                 if urgent is None:
@@ -799,7 +818,9 @@ class Agent:
                     self.tick_playback(self.clock())
                 except Exception:  # a crash here restarts the box into the same fault: log and carry on
                     log.exception("Lỗi không lường trước ở phần phát; tiếp tục.")
-                self.wake.wait(tick)
+                # Wake at the next item's start itself, not up to a tick after it.
+                nxt = self.seconds_to_next_start(self.clock())
+                self.wake.wait(tick if nxt is None else max(0.0, min(tick, nxt)))
                 self.wake.clear()
         finally:
             stop.set()
