@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import access, audit
@@ -115,6 +115,11 @@ def choice(is_held: bool, answer: str | None) -> Choice:
     if answer is None:
         return Choice.PENDING
     return Choice.ACCEPTED if answer == "nhan" else Choice.DECLINED
+
+
+def current(decided_at: datetime, approved_at: datetime | None) -> bool:
+    """An answer holds for the version approved before it: a bulletin edited and approved again is asked again."""
+    return approved_at is None or decided_at >= approved_at
 
 
 def overdue(is_held: bool, answer: str | None, due: datetime, now: datetime) -> bool:
@@ -229,6 +234,7 @@ def held_back(
                 continue
             policy = policy_of(s.commune)
             row = answers.get((b.id, s.commune_id))
+            row = row if row is not None and current(row.decided_at, b.approved_at) else None
             found = choice(held(b.priority, from_above(author_commune, s.commune_id), policy),
                            row.decision if row else None)
             if not found.airs:
@@ -255,7 +261,9 @@ def declined_pairs(session: Session, station_ids: Iterable[int], bulletin_codes:
     rows = session.execute(
         select(Station.code, CommuneDecision.bulletin_code)
         .join(CommuneDecision, CommuneDecision.commune_id == Station.commune_id)
-        .where(Station.id.in_(ids), CommuneDecision.decision == "khong", CommuneDecision.bulletin_code.in_(codes))
+        .outerjoin(Bulletin, Bulletin.id == CommuneDecision.bulletin_id)
+        .where(Station.id.in_(ids), CommuneDecision.decision == "khong", CommuneDecision.bulletin_code.in_(codes),
+               or_(Bulletin.approved_at.is_(None), CommuneDecision.decided_at >= Bulletin.approved_at))
     )
     return {(s, b) for s, b in rows}
 
@@ -310,6 +318,7 @@ def choices(session: Session, now: datetime, communes: Sequence[Commune] | None 
             if not is_held or not _reaches(session, b, commune):
                 continue
             row = answers.get((b.id, commune.id))
+            row = row if row is not None and current(row.decided_at, b.approved_at) else None
             due = deadline(b.approved_at or b.updated_at, policy)
             found.append(Waiting(b, commune, choice(True, row.decision if row else None), due, row))
     found.sort(key=lambda w: (w.choice != Choice.PENDING, w.due, w.bulletin.code, w.commune.name))

@@ -33,7 +33,7 @@ from scheduler.live.broadcasts import sweep as live_sweep
 from scheduler.manifest import build_manifest
 from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
-from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH
+from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH, OPENAPI_PATH
 from web.auth import can, current_user
 from web.context import db, now, settings
 from web.forms import MAX_RECORDING_BYTES
@@ -48,7 +48,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ.",
     401: "Thiếu hoặc sai mã truy cập của đài.",
-    404: "Không có địa chỉ này trong API của đài. Xem docs/station-api.md.",
+    404: f"Không có địa chỉ này trong API. Xem tài liệu {OPENAPI_PATH} (và docs/station-api.md).",
     405: "Phương thức HTTP này không dùng được ở địa chỉ này.",
     413: "Nội dung gửi lên quá lớn.",
     415: "Nội dung phải là JSON (Content-Type: application/json).",

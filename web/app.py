@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from scheduler.db.session import make_engine, make_session_factory
 from scheduler.settings import Settings
@@ -31,6 +32,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, te
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
         JSON_AS_ASCII=False,
     )
+    # JSON_AS_ASCII is ignored since Flask 2.3: the provider keeps Vietnamese readable in API answers.
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.ensure_ascii = False
     engine = make_engine(settings.database_url, threads=threads)
     app.extensions["loaxa"] = {
         "settings": settings,

@@ -107,6 +107,7 @@ class Agent:
         self.hardware = hardware
         self.monitors = monitors  # None: no silence watch (a stream is only seen failing when the player stops)
         self.fault: StreamFault | None = None
+        self.paused_live: Cue | None = None  # a live broadcast an emergency cut: it resumes after the emergency
         self._sleep = sleep
         self.store = Store(config.cache_dir / "agent.sqlite3")
         self.cache = AudioCache(config.cache_dir)
@@ -249,6 +250,8 @@ class Agent:
                 self._finish(now, "played", "Người nói đã kết thúc buổi phát trực tiếp.")
             elif playing is not None and aimed(playing.slot):
                 self._interrupt(now, "Dừng theo lệnh của trung tâm.", allow_replay=False)
+            if self.paused_live is not None and aimed(self.paused_live):
+                self.paused_live = None  # ended while an emergency played: nothing to resume
             fault = self.fault
             if fault is not None and aimed(fault.slot):
                 self._handle(fault.slot.key, now)  # a failed stream stopped by the centre is not retried
@@ -309,6 +312,8 @@ class Agent:
             return  # the same play reached the box both ways (MQTT, HTTP, programme)
         self._report(slot, "received", now)
         # Silence what plays first: the pre-emption must not wait for a download.
+        if not live:
+            self._pause_live(now)
         self._interrupt(now, f"Bị ngắt để phát {'trực tiếp' if live else 'bản tin khẩn cấp'} «{cmd.title}».",
                         allow_replay=True)
         covered = self._programme_slot_for(cmd.sha256, now)
@@ -479,6 +484,20 @@ class Agent:
             needed.add(playing.slot.sha256)
         return needed
 
+    def _next_is_on_the_clock(self, emergency: bool, slot: Cue, started: datetime, now: datetime) -> bool:
+        """True when this programme item's audio has played its whole length and the next item is due now
+        (only the player's own start-up and tail are left)."""
+        if emergency or slot.kind in ("relay", wire.LIVE_KIND) or now < started + timedelta(milliseconds=slot.play_ms):
+            return False
+        return due(self.slots, now, self.handled).start is not None
+
+    def seconds_to_next_start(self, now: datetime) -> float | None:
+        """How long until the next programme item not yet handled starts (the loop wakes then)."""
+        for slot in self.slots:
+            if slot.start > now and slot.key not in self.handled:
+                return (slot.start - now).total_seconds()
+        return None
+
     def step_playback(self, now: datetime) -> None:
         """Finish what ended, log what was missed, start what is due."""
         self._keep_alive(now)
@@ -500,6 +519,11 @@ class Agent:
             elif now >= playing.started + timedelta(milliseconds=slot.play_ms * 1.5) + HUNG_PLAYER_SLACK:
                 self.player.stop()
                 self._finish(now, "played", "Trình phát không tự dừng; đầu thu đã dừng nó.")
+            elif self._next_is_on_the_clock(playing.emergency, slot, playing.started, now):
+                # Back to back: the next item starts at its own time, not when this player reports its
+                # end (a player's start-up and tail would otherwise make every later item later still).
+                self.player.stop()
+                self._finish(now, "played")
             else:
                 urgent = None if playing.emergency and slot.kind != wire.LIVE_KIND else self._due_emergency(now)
                 if urgent is None:
@@ -508,8 +532,9 @@ class Agent:
                         self.store.progress(playing.play_id, now)
                         playing.last_progress = now
                     return
+                self._pause_live(now)
                 self._interrupt(now, f"Bị ngắt để phát bản tin khẩn cấp «{urgent.title}».", allow_replay=True)
-        if self._waiting_to_retry(now):
+        if self._resume_live(now) or self._waiting_to_retry(now):
             return
         for _ in range(len(self.slots) + 1):
             plan = due(self.slots, now, self.handled)
@@ -534,6 +559,26 @@ class Agent:
                 volume = own if own is not None else self.volume
                 self._begin(start, source, now, volume, emergency=start.kind == "emergency")
                 return
+
+    # -- live broadcasts around emergencies ------------------------------------------------------
+
+    def _pause_live(self, now: datetime) -> None:
+        """A live broadcast about to be cut by an emergency is remembered, to resume once the warning ends."""
+        playing = self.current
+        if playing is not None and playing.slot.kind == wire.LIVE_KIND and now < playing.slot.end:
+            self.paused_live = playing.slot
+
+    def _resume_live(self, now: datetime) -> bool:
+        """Nothing plays, no emergency is due, and the paused live broadcast still lasts: join it again."""
+        slot = self.paused_live
+        if slot is None or self.current is not None or self._due_emergency(now) is not None:
+            return False
+        self.paused_live = None
+        if now >= slot.end or slot.stream_url is None:
+            return False
+        self._begin(slot, slot.stream_url, now, slot.volume if slot.volume is not None else self.volume,
+                    emergency=True, reason="Tiếp tục phát trực tiếp sau bản tin khẩn cấp.")
+        return True
 
     # -- stream watchdog (scheduler.agent.watchdog; docs/agent.md, "Relay watchdog") ----------------
 
@@ -773,7 +818,9 @@ class Agent:
                     self.tick_playback(self.clock())
                 except Exception:  # a crash here restarts the box into the same fault: log and carry on
                     log.exception("Lỗi không lường trước ở phần phát; tiếp tục.")
-                self.wake.wait(tick)
+                # Wake at the next item's start itself, not up to a tick after it.
+                nxt = self.seconds_to_next_start(self.clock())
+                self.wake.wait(tick if nxt is None else max(0.0, min(tick, nxt)))
                 self.wake.clear()
         finally:
             stop.set()

@@ -57,6 +57,8 @@ def declined_rows(session: Session, period: Period, scope: Scope, tz: ZoneInfo) 
         .outerjoin(User, User.id == CommuneDecision.decided_by_id)
         .where(
             CommuneDecision.decision == "khong",
+            # an answer to an earlier approved version no longer holds (scheduler.commune_choice.current)
+            or_(Bulletin.approved_at.is_(None), CommuneDecision.decided_at >= Bulletin.approved_at),
             Commune.name.in_(sorted(stations)),
             or_(
                 and_(Bulletin.id.is_not(None), Bulletin.valid_from <= period.last, Bulletin.valid_to >= period.first),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import PASSWORD, Seeded
+from e2e_support import PASSWORD, TONE_HZ, Seeded
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
@@ -39,7 +39,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).with_name("artifacts")
 USERS = {"quantri": "admin", "bientap": "editor", "duyet": "approver"}
-TONE_HZ = 660.0  # what Chromium's fake microphone says (mic_browser)
 
 
 @pytest.fixture(params=["sqlite"])

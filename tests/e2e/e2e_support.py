@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PASSWORD = "mat-khau-2026"
+TONE_HZ = 660.0  # what Chromium's fake microphone says (the mic_browser fixture)
 
 
 @dataclass

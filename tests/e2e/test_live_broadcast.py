@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TONE_HZ
-from e2e_support import PASSWORD, Seeded
+from e2e_support import PASSWORD, TONE_HZ, Seeded
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 

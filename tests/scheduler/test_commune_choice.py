@@ -325,3 +325,20 @@ def test_the_airtime_report_lists_what_communes_declined_beside_planned_and_aire
     with transaction(world) as s:  # the bulletin deleted: the decline still counts in the month it was made
         s.execute(delete(Bulletin).where(Bulletin.code == "TREN-01"))
     assert [d.title for d in report(Scope()).declined] == ["Tin TREN-01"]
+
+
+def test_a_bulletin_approved_again_after_an_edit_is_asked_again(world: sessionmaker[Session], clock: FakeClock) -> None:
+    set_policy(world, clock(), mode="chon", deadline_hours=24, default="khong")
+    decide(world, clock(), "TREN-01", "khong")
+    assert planned_on(world)["TREN-01"] == frozenset({"CHUPAH-01"})
+    clock.advance(hours=2)
+    with transaction(world) as s:  # edited and approved again by the province
+        s.scalars(select(Bulletin).where(Bulletin.code == "TREN-01")).one().approved_at = clock()
+    with world() as s:
+        waiting = commune_choice.choices(s, clock())
+        assert [(w.bulletin.code, w.choice, w.due) for w in waiting] == [
+            ("TREN-01", Choice.PENDING, clock() + timedelta(hours=24))]
+        station_ids = [r for r in s.scalars(select(Station.id))]
+        assert commune_choice.declined_pairs(s, station_ids, ["TREN-01"]) == set()
+    decide(world, clock(), "TREN-01", "nhan")
+    assert planned_on(world)["TREN-01"] == EVERY

@@ -307,6 +307,7 @@ def test_unknown_api_path_is_a_json_404(api: FlaskClient) -> None:
     response = api.get("/api/v1/khong-co")
     assert response.status_code == 404
     assert "docs/station-api.md" in response.get_json()["error"]
+    assert "/api/v1/openapi.json" in response.get_json()["error"]
 
 
 def test_every_path_of_the_wire_contract_is_served_by_the_station_api(api: FlaskClient) -> None:

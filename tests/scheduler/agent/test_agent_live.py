@@ -1,6 +1,6 @@
 """Live broadcasts on a box (fake clock, real server): the live play-now pre-empts the programme through
 the emergencies' path, is logged as kind live / priority trực tiếp, ends whole on its own stop, ignores
-another broadcast's stop, and gives way to an emergency."""
+another broadcast's stop, gives way to an emergency and resumes after it."""
 
 from __future__ import annotations
 
@@ -80,7 +80,15 @@ def test_an_emergency_pre_empts_a_live_broadcast_and_live_does_not_cut_an_emerge
     assert agent.current is not None and agent.current.slot.kind == "emergency"
     agent.command(live_play(clock, live=9), clock())  # a new live broadcast while the warning plays
     assert agent.current is not None and agent.current.slot.kind == "emergency"
+    # The warning over, the speaker (still on air) is heard again until their stop.
+    for _ in range(61):
+        clock.advance(seconds=1)
+        agent.run_once(clock())
+    assert agent.current is not None and agent.current.slot.live == 7
+    clock.advance(seconds=10)
+    agent.command(Command.make("stop", clock(), id="live-7-stop", live=7), clock())
     agent.syncer.upload(clock(), force=True)
-    plays = {(p.kind, p.result) for p in server_plays(sessions)}
-    assert (LIVE_KIND, "partial") in plays and (LIVE_KIND, "skipped") in plays
+    plays = [(p.result, p.reason or "") for p in server_plays(sessions) if p.kind == LIVE_KIND]
+    assert [r for r, _ in plays] == ["partial", "skipped", "played"], plays
+    assert plays[2][1].startswith("Tiếp tục phát trực tiếp sau bản tin khẩn cấp.")
     agent.shutdown()

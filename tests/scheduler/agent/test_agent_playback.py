@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.agent.agent import Agent
-from scheduler.agent.players import NullPlayer
+from scheduler.agent.players import NullPlayer, PlayerStatus
 from scheduler.db.models import AudioAsset, Bulletin, Emergency, EmergencyStation, Programme
 from scheduler.db.models import Station as StationRow
 from scheduler.db.session import transaction
@@ -338,3 +338,37 @@ def test_relay_is_joined_live_and_stopped_at_its_slot_end(
     [relay] = server_plays(sessions)
     assert (relay.kind, relay.result, relay.played_ms, relay.actual_end) == (
         "relay", "played", 60000, relay_at + timedelta(seconds=90))
+
+
+class OverrunningPlayer(NullPlayer):
+    """Like a real player: reports its end 400 ms after the audio's length (start-up, tail, polling)."""
+
+    def poll(self) -> PlayerStatus:
+        if self.until is not None and self.clock() < self.until + timedelta(milliseconds=400):
+            return PlayerStatus("playing")
+        return super().poll()
+
+
+def test_back_to_back_items_start_on_the_clock_however_late_the_player_reports_its_end(
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock,
+        tmp_path: Path) -> None:
+    short, other = station.assets["short"], station.assets["other"]  # 2 s and 3 s
+    first = station.starts[0]
+    starts = [first, first + timedelta(seconds=2), first + timedelta(seconds=5), first + timedelta(seconds=7)]
+    with transaction(sessions) as s:
+        programme = s.scalar(select(Programme).where(Programme.week == "2026-W48"))
+        assert programme is not None
+        set_items(programme, [ItemSpec(starts[0], short), ItemSpec(starts[1], other), ItemSpec(starts[2], short),
+                              ItemSpec(starts[3], other)])
+        programme.version += 1
+    agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
+    agent.player = OverrunningPlayer(clock)
+    agent.run_once(clock())
+    assert agent.seconds_to_next_start(clock()) == (first - clock()).total_seconds()
+    clock.current = first
+    agent.run_once(clock())
+    step_to(agent, clock, starts[3] + timedelta(seconds=4), step=timedelta(milliseconds=100))
+    agent.syncer.upload(clock(), force=True)
+    plays = server_plays(sessions)
+    assert [(p.scheduled_start, p.actual_start, p.result) for p in plays] == [
+        (t, t, "played") for t in starts]
