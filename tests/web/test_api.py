@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -392,7 +393,7 @@ def test_an_oversized_play_log_body_is_refused_with_413(api: FlaskClient, api_wo
 
 def test_identical_batches_sent_at_once_are_all_answered_and_stored_once(
         settings: Settings, clock: FakeClock, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:
-    batch = {"plays": [_play(f"p-{n}") for n in range(40)]}
+    batch: dict[str, Any] = {"plays": [_play(f"p-{n}") for n in range(40)]}
     barrier = threading.Barrier(6)
 
     def send() -> tuple[int, int]:
