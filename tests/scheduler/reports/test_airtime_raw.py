@@ -175,7 +175,8 @@ def test_a_miss_an_operator_reported_reads_as_reported_by_hand_raw_and_rolled_up
     with sessions.begin() as s:
         agent_skip = s.scalars(select(PlayLog).where(PlayLog.result == "skipped", PlayLog.scheduled_start >= start,
                                                      PlayLog.scheduled_start < end).order_by(PlayLog.id)).first()
-        assert agent_skip is not None
+        assert agent_skip is not None and agent_skip.scheduled_start is not None
+        skipped_at = (agent_skip.station_code, agent_skip.scheduled_start)
         answered = {p.programme_item_id for p in s.scalars(select(PlayLog)) if p.programme_item_id is not None}
         silent = s.scalars(select(ProgrammeItem).where(ProgrammeItem.start >= start, ProgrammeItem.end < end,
                                                        ProgrammeItem.id.not_in(answered))
@@ -192,7 +193,7 @@ def test_a_miss_an_operator_reported_reads_as_reported_by_hand_raw_and_rolled_up
     whole, _ = Period.custom(FIRST_DAY, day).utc_bounds(TZ)
     with sessions() as s:
         raw = {(m.station_code, m.scheduled_start): m for m in raw_missed(s, whole, end)}
-    reported = raw[(agent_skip.station_code, agent_skip.scheduled_start)]
+    reported = raw[skipped_at]
     assert (reported.result, reported.reason) == (MANUAL_MISS, "Mất điện: cả thôn mất điện")  # the operator wins
     assert (raw[(silent.programme.station.code, silent.start)].result,
             raw[(silent.programme.station.code, silent.start)].reason) == (MANUAL_MISS, "Hỏng thiết bị")
@@ -203,4 +204,4 @@ def test_a_miss_an_operator_reported_reads_as_reported_by_hand_raw_and_rolled_up
         rollup_day(s, day, TZ, NOW)
     with sessions() as s:
         rolled = {(m.station_code, m.scheduled_start): (m.result, m.reason) for m in s.scalars(select(AirtimeMissed))}
-    assert rolled[(agent_skip.station_code, agent_skip.scheduled_start)] == (MANUAL_MISS, "Mất điện: cả thôn mất điện")
+    assert rolled[skipped_at] == (MANUAL_MISS, "Mất điện: cả thôn mất điện")
