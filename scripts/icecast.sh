@@ -83,8 +83,8 @@ start() {
 </icecast>
 XML
     if (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
-        echo "Cổng ${port} đã có chương trình khác nghe; Icecast không khởi động lại." >&2
-        return 0
+        echo "Cổng ${port} đã có chương trình khác nghe (có thể là Icecast đang chạy); không khởi động thêm." >&2
+        exit 3
     fi
     "$(binary)" -b -c "$dir/icecast.xml" >/dev/null 2>&1
     for _ in $(seq 1 50); do

@@ -23,17 +23,31 @@ class Icecast:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.source_url = f"http://source:{PASSWORD}@127.0.0.1:{self.port}"
 
-    def _run(self, command: str) -> None:
-        done = subprocess.run([str(SCRIPT), command, "--port", str(self.port), "--dir", str(self.directory),
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def source_url(self) -> str:
+        return f"http://source:{PASSWORD}@127.0.0.1:{self.port}"
+
+    def _run(self, command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(SCRIPT), command, "--port", str(self.port), "--dir", str(self.directory),
                                "--password", PASSWORD], capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout + done.stderr
+
+    def alive(self) -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
 
     def __enter__(self) -> Icecast:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._run("start")
+        for _ in range(5):
+            done = self._run("start")
+            if done.returncode != 3:  # 3: another program took the free port meanwhile (the machine is shared)
+                break
+            self.port = _free_port()
+        assert done.returncode == 0, done.stdout + done.stderr
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

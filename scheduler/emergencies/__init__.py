@@ -33,6 +33,7 @@ from scheduler.emergencies.lifecycle import (
     list_pending,
     may_start,
     release_emergency,
+    release_refusal,
     request_emergency,
     resume_emergency,
     start_emergency,
@@ -49,8 +50,8 @@ __all__ = [
     "CANCELLED", "HELD", "MAX_PLAYS", "MAX_SPAN", "MIN_EVERY_MINUTES", "PENDING", "RUNNING", "STATE_LABELS",
     "RepeatRule", "announce", "cancel_emergency", "dispatch", "emergency_ends_at", "emergency_plays",
     "hold_emergency", "is_over", "list_active", "list_pending", "may_start", "plays_for", "release_emergency",
-    "request_emergency", "resume_emergency", "start_emergency", "state_label", "station_zone", "stop_playing",
-    "target_stations",
+    "release_refusal", "request_emergency", "resume_emergency", "start_emergency", "state_label", "station_zone",
+    "stop_playing", "target_stations",
 ]
 
 

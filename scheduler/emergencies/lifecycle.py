@@ -212,16 +212,24 @@ def request_emergency(
     return emergency
 
 
-def release_emergency(session: Session, emergency: Emergency, user: User | None, now: datetime) -> Emergency:
-    """An approver lets a pending emergency air now (one click); the requester may not release their own."""
+def release_refusal(emergency: Emergency, user: User | None) -> str | None:
+    """Why `user` may not release `emergency` (Vietnamese), or None if they may: pages offer the button on None."""
     if emergency.state != PENDING:
-        raise ValueError(f"Lệnh khẩn cấp số {emergency.id} đang «{STATE_LABELS.get(emergency.state, emergency.state)}»,"
-                         " không chờ duyệt.")
+        return (f"Lệnh khẩn cấp số {emergency.id} đang «{STATE_LABELS.get(emergency.state, emergency.state)}»,"
+                " không chờ duyệt.")
     if not may_start(user):
         assert user is not None
-        raise ValueError(f"Tài khoản «{user.username}» không có quyền cho phát khẩn cấp.")
+        return f"Tài khoản «{user.username}» không có quyền cho phát khẩn cấp."
     if user is not None and emergency.created_by_id == user.id:
-        raise ValueError("Bạn là người gửi yêu cầu này, không thể tự cho phát. Hãy nhờ người duyệt khác.")
+        return "Bạn là người gửi yêu cầu này, không thể tự cho phát. Hãy nhờ người duyệt khác."
+    return None
+
+
+def release_emergency(session: Session, emergency: Emergency, user: User | None, now: datetime) -> Emergency:
+    """An approver lets a pending emergency air now (one click); the requester may not release their own."""
+    refusal = release_refusal(emergency, user)
+    if refusal is not None:
+        raise ValueError(refusal)
     bulletin = emergency.bulletin
     if bulletin.status == BulletinStatus.SUBMITTED.value:
         before = bulletin.status

@@ -125,3 +125,45 @@ def test_start_watch_and_cancel_an_emergency_on_a_phone_and_a_desktop(
     with sessions() as s:
         assert s.get_one(Emergency, emergency.id).state == "da_huy"
     context.close()
+
+
+def test_an_approver_sees_an_editors_request_on_the_phone_dashboard_and_releases_it(
+    browser: Any, live_server: str, artifacts: Path, sessions: sessionmaker[Session]
+) -> None:
+    from playwright.sync_api import expect
+
+    base, size = live_server, SCREENS["dien-thoai"]
+    editor = browser.new_context(viewport=size, locale="vi-VN", is_mobile=True)
+    page = editor.new_page()
+    page.goto(f"{base}/dang-nhap")
+    page.fill('input[name="username"]', "bientap")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.goto(f"{base}/khan-cap/")
+    page.fill('textarea[name="text"]', WARNING)
+    page.fill('textarea[name="targets"]', "Xã Ia Dêr")
+    page.click("button:has-text('Tiếp tục')")
+    page.click("button:has-text('Gửi yêu cầu phát')")
+    expect(page.locator(".flash-ok")).to_contain_text("chờ người duyệt cho phát")
+    editor.close()
+    with sessions() as s:
+        emergency = s.scalars(select(Emergency).where(Emergency.state == "cho_duyet")).one()
+
+    approver = browser.new_context(viewport=size, locale="vi-VN", is_mobile=True)
+    page = approver.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{base}/dang-nhap")
+    page.fill('input[name="username"]', "duyet")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{base}/")
+    card = page.locator("section:has(#em-wait-h)")
+    expect(card).to_contain_text(f"Lệnh số {emergency.id}")
+    expect(card.locator(f'a[href="/khan-cap/{emergency.id}"]').first).to_be_visible()
+    assert_fits(page, size["width"], "Tổng quan, lệnh chờ duyệt")
+    shot(page, artifacts, "dien-thoai-6-tong-quan-cho-duyet")
+    card.locator("button:has-text('Cho phát ngay')").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"Đã cho phát lệnh khẩn cấp số {emergency.id} tới 2 đài")
+    with sessions() as s:
+        assert s.get_one(Emergency, emergency.id).state == "dang_chay"
+    approver.close()

@@ -46,6 +46,7 @@ class System:
     log: Path
     captures: dict[str, Path]
     procs: list[subprocess.Popen[bytes]]
+    icecast: Icecast
 
     def heard(self, code: str) -> float:
         """Seconds of the microphone's tone in what the box has played so far."""
@@ -83,7 +84,7 @@ def system(settings: Settings, sessions: sessionmaker[Session], seeded: Seeded, 
                      "--cache", str(tmp_path / f"cache-{code}"), "--upload-every", "1", "--status-every", "5",
                      "--mqtt", broker.url, "--player", "custom", "--player-cmd", player, "--ffmpeg", ffmpeg_exe()],
                     env=env, stdout=out, stderr=subprocess.STDOUT))
-        system = System(f"http://127.0.0.1:{port}", env, log, captures, procs)
+        system = System(f"http://127.0.0.1:{port}", env, log, captures, procs, icecast)
         try:
             with subscriber(broker.url, [f"loaxa/+/+/{code}/status" for code in CODES]) as heard:
                 try:
@@ -124,7 +125,8 @@ def test_an_approver_speaks_live_from_a_phone_and_both_stations_play_it_until_st
         # Both loudspeakers carry the microphone's tone.
         wait_for(lambda: all(system.heard(code) >= 3.0 for code in CODES), timeout=60, step=0.5)
     except AssertionError:
-        raise AssertionError(f"{ {c: system.heard(c) for c in CODES} }\n{system.log.read_text()[-5000:]}") from None
+        raise AssertionError(f"{ {c: system.heard(c) for c in CODES} } icecast up: {system.icecast.alive()} "
+                             f"port {system.icecast.port}\n{system.log.read_text()[-5000:]}") from None
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
     page.screenshot(path=str(artifacts / "40-dien-thoai-phat-truc-tiep.png"), full_page=True)
     page.click("button:has-text('Kết thúc')")

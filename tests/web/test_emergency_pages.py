@@ -254,3 +254,41 @@ def test_a_commune_approver_acts_only_inside_the_commune(as_user: Callable[[str]
     assert "ngoài phạm vi" in text_of(refused.get_data(as_text=True))
     with sessions() as s:
         assert s.get_one(Emergency, emergency_id).state == "dang_chay"
+
+
+def test_the_dashboard_lists_pending_emergencies_in_scope_and_offers_release_to_approvers(
+        as_user: Callable[[str], FlaskClient], storm: int, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    from scheduler.db.models import User
+    from scheduler.emergencies import RepeatRule, request_emergency
+
+    with sessions.begin() as s:
+        bulletin = s.get_one(Bulletin, storm)
+        editor, approver = (s.scalars(select(User).where(User.username == name)).one() for name in ("bientap", "duyet"))
+        asked = request_emergency(s, bulletin, ["Xã Ia Dêr"], RepeatRule(), editor, clock())
+        cap = request_emergency(s, bulletin, ["CHUPUH-01"], RepeatRule(), None, clock(), origin="cap")
+        own = request_emergency(s, bulletin, ["IADER-02"], RepeatRule(), approver, clock())
+        ids = {"asked": asked.id, "cap": cap.id, "own": own.id}
+
+    def pending(username: str) -> tuple[set[int], set[int]]:
+        """Pending emergencies on the user's dashboard: those linked to their board, those with a release button."""
+        html = as_user(username).get("/").get_data(as_text=True)
+        card = html[html.index('id="em-wait-h"'):html.index("</section>", html.index('id="em-wait-h"'))] \
+            if 'id="em-wait-h"' in html else ""
+        linked = {i for i in ids.values() if f'href="/khan-cap/{i}"' in card}
+        releasable = {i for i in ids.values() if f'action="/khan-cap/{i}/cho-phat"' in card}
+        return linked, releasable
+
+    everything = set(ids.values())
+    assert pending("duyet") == (everything, {ids["asked"], ids["cap"]})  # never their own request
+    assert pending("duyet2") == (everything, everything)
+    assert pending("bientap") == (everything, set())  # editors ask, they do not release
+    assert pending("vanhanh") == ({ids["asked"], ids["own"]}, set())  # an operator: their commune's only
+    assert pending("vanhanh_cp") == ({ids["cap"]}, set())
+    page = text_of(as_user("duyet").get("/").get_data(as_text=True))
+    assert f"Lệnh số {ids['cap']}: Cảnh báo bão số 9 Cảnh báo CAP nơi phát: CHUPUH-01" in page
+
+    released = as_user("duyet2").post(f"/khan-cap/{ids['asked']}/cho-phat", follow_redirects=True)
+    assert f"Đã cho phát lệnh khẩn cấp số {ids['asked']} tới 2 đài" in text_of(released.get_data(as_text=True))
+    assert pending("duyet2") == ({ids["cap"], ids["own"]}, {ids["cap"], ids["own"]})
+    running = text_of(as_user("duyet2").get("/").get_data(as_text=True))
+    assert f"Lệnh khẩn cấp đang chạy Lệnh số {ids['asked']}" in running

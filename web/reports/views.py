@@ -1,4 +1,4 @@
-"""Report pages: a filter form, the figures, charts inline, and downloads in every format.
+"""Report pages: a filter form, the figures, charts (each its own image request), and downloads in every format.
 
 Every logged-in role may read reports, within their scope (scheduler.access): an operator only ever
 sees their own commune, a commune or area account its commune or area (or a station or commune inside it).
@@ -6,11 +6,11 @@ sees their own commune, a commune or area account its commune or area (or a stat
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from scheduler.access import describe, places, report_scope
@@ -122,12 +122,13 @@ def _places(user: User) -> dict[str, list[str]]:
 def index() -> Any:
     user = signed_in_user()
     choices, report = _report(user, PAGE_MISSED)
-    charts: dict[str, str] = {}
-    if report is not None:
-        from scheduler.reports.exports.charts import CHART_NAMES, all_charts
-
-        charts = {CHART_NAMES[name]: base64.b64encode(png).decode() for name, png in all_charts(report).items()}
     query = {k: v for k, v in request.args.items() if v}
+    # Charts are their own requests (drawing them took most of the page's time): the page shows at once.
+    from scheduler.reports.exports.charts import CHART_NAMES
+
+    suffix = "?" + urlencode(query) if query else ""
+    charts = {title: url_for("reports.chart", name=name) + suffix for name, title in CHART_NAMES.items()} \
+        if report is not None else {}
     return render_template(
         "reports/index.html", choices=choices, report=report, charts=charts, query=query,
         by_choices=BY_CHOICES, period_kinds=PERIOD_KINDS, levels=LEVELS, formats=FORMATS,
@@ -137,6 +138,20 @@ def index() -> Any:
         table_rows=table_rows, total_row=total_row, missed_cells=missed_cells, missed_headings=MISSED_HEADINGS,
         tz=context.settings().tz,
     ), 200 if choices.error == "" else 400  # fmt: skip
+
+
+@bp.route("/bieu-do/<name>.png")
+@requires("reports.view")  # the same report as the page (same query, same scope rules)
+def chart(name: str) -> Any:
+    from scheduler.reports.exports.charts import commune_chart, topic_chart, trend_chart
+
+    draw = {"topic": topic_chart, "commune": commune_chart, "trend": trend_chart}.get(name)
+    if draw is None:
+        abort(404)
+    choices, report = _report(signed_in_user())
+    if report is None:
+        abort(400)
+    return Response(draw(report), mimetype="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
 @bp.route("/tai-ve/<fmt>")

@@ -54,8 +54,10 @@ def _page(form: EmergencyForm, status: int = 200) -> Any:
         .order_by(Emergency.created_at.desc(), Emergency.id.desc()).limit(20), user)))
     boards = {e.id: tracking.board(db, e, now, summary_only=True) for e in active}
     ends = {e.id: service.emergency_ends_at(e) for e in active}
+    releasable = {e.id for e in pending if service.release_refusal(e, user) is None}
     return render_template("emergencies/index.html", form=form, active=active, pending=pending, recent=recent,
-                           ends=ends, boards=boards, state_label=lambda e: service.state_label(e, now)), status
+                           releasable=releasable, ends=ends, boards=boards,
+                           state_label=lambda e: service.state_label(e, now)), status
 
 
 @bp.route("/")

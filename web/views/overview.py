@@ -12,7 +12,7 @@ from scheduler import commune_choice
 from scheduler.access import commune_clause, covers, places, scope_of
 from scheduler.db.models import Bulletin, Commune, Emergency, Programme, ProgrammeItem, Station, User
 from scheduler.domain import BulletinStatus, IsoWeek, Priority
-from scheduler.emergencies import list_active
+from scheduler.emergencies import list_active, list_pending, release_refusal
 from scheduler.emergencies.tracking import Board, board, visible_to
 from scheduler.programmes.warnings import bulletin_warnings, station_warnings
 from web.views.helpers import day_bounds, local_today, online_clause, scope_stations
@@ -33,6 +33,8 @@ class Overview:
     waiting: list[Bulletin] = field(default_factory=list)
     emergencies: list[Emergency] = field(default_factory=list)
     emergency_boards: dict[int, Board] = field(default_factory=dict)
+    pending_emergencies: list[Emergency] = field(default_factory=list)  # waiting for an approver's release
+    releasable: set[int] = field(default_factory=set)  # ids of those this user may release
     warnings: list[str] = field(default_factory=list)
     upstream_waiting: int | None = None  # TT 39: bulletins from above waiting for a commune's answer (deciders only)
 
@@ -54,6 +56,11 @@ def _count_items(db: Session, user: User, start: datetime, end: datetime) -> int
 def active_emergencies(db: Session, user: User, now: datetime) -> list[Emergency]:
     """Running or held and not yet over (scheduler.emergencies.list_active), aimed inside the user's scope."""
     return [e for e in list_active(db, now) if visible_to(db, e, user)]
+
+
+def pending_emergencies(db: Session, user: User, now: datetime) -> list[Emergency]:
+    """Requests and CAP alerts waiting for release (scheduler.emergencies.list_pending), aimed within scope."""
+    return [e for e in list_pending(db, now) if visible_to(db, e, user)]
 
 
 def planner_warnings(db: Session, user: User, week: IsoWeek) -> list[str]:
@@ -109,6 +116,8 @@ def build_overview(db: Session, user: User, now: datetime, all_upcoming: bool = 
         )
     overview.emergencies = active_emergencies(db, user, now)
     overview.emergency_boards = {e.id: board(db, e, now, user=user, summary_only=True) for e in overview.emergencies}
+    overview.pending_emergencies = pending_emergencies(db, user, now)
+    overview.releasable = {e.id for e in overview.pending_emergencies if release_refusal(e, user) is None}
     overview.warnings = planner_warnings(db, user, IsoWeek.of(today))
     if user.role in commune_choice.DECIDERS:
         choosing = list(db.scalars(select(Commune).options(selectinload(Commune.stations))
