@@ -23,7 +23,8 @@ from scheduler import access
 from scheduler.bulletins import BulletinInvalid, check_bulletin
 from scheduler.db.models import Area, Bulletin, Commune, Province, Station, User
 from scheduler.domain import BulletinStatus
-from scheduler.stations import StationEdit, StationInvalid, check_station
+from scheduler.stations import StationEdit, StationInvalid, check_code, check_station
+from scheduler.wire import control_char
 
 STATION_COLUMNS = ("code", "name", "commune", "area", "province", "languages", "windows", "lat", "lon", "speakers")
 BULLETIN_COLUMNS = (
@@ -95,7 +96,11 @@ def read_rows(text: str | Sheet, required: Sequence[str]) -> list[tuple[int, dic
     """Rows with their line numbers; raise ImportFailed if the header lacks a column."""
     if isinstance(text, Sheet):
         return _read_sheet_rows(text, required)
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    # Excel in a Vietnamese locale saves with semicolons; a pasted table has tabs: take what the header uses.
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in header]
     if missing:
@@ -105,7 +110,21 @@ def read_rows(text: str | Sheet, required: Sequence[str]) -> list[tuple[int, dic
         clean = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
         if any(clean.values()):
             rows.append((reader.line_num, clean))
+    _refuse_control_characters(rows)
     return rows
+
+
+def _refuse_control_characters(rows: list[tuple[int, dict[str, str]]]) -> None:
+    """A NUL byte or other control character (a damaged file) is named by line and column, never stored."""
+    errors = []
+    for number, row in rows:
+        for column, value in row.items():
+            char = control_char(value, multiline=True)
+            if char is not None:
+                errors.append(f"Dòng {number}, cột {column}: có ký tự điều khiển U+{ord(char):04X} "
+                              "(tệp có thể bị hỏng). Xóa ký tự đó rồi nhập lại.")
+    if errors:
+        raise ImportFailed(errors)
 
 
 def _read_sheet_rows(sheet: Sheet, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
@@ -119,6 +138,7 @@ def _read_sheet_rows(sheet: Sheet, required: Sequence[str]) -> list[tuple[int, d
         clean = {name: (values[i] if i < len(values) else "").strip() for i, name in enumerate(header) if name}
         if any(clean.values()):
             rows.append((number, clean))
+    _refuse_control_characters(rows)
     return rows
 
 
@@ -185,11 +205,15 @@ def import_stations(session: Session, text: str | Sheet) -> ImportResult:
     errors: list[str] = []
     seen: set[str] = set()
     parsed = []
+    codes = [row["code"] for _, row in rows if row["code"]]
+    existing = set(session.scalars(select(Station.code).where(Station.code.in_(codes)))) if codes else set()
     for line, row in rows:
         try:
             code = row["code"]
             if not code or not row["name"] or not row["commune"] or not row["province"]:
                 raise ValueError("thiếu mã đài, tên đài, xã hoặc tỉnh")
+            if code not in existing:
+                check_code(code)  # stations already there keep their code
             if code in seen:
                 raise ValueError(f"mã đài «{code}» bị lặp trong tệp")
             seen.add(code)

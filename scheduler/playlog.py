@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import Bulletin, PlayLog, ProgrammeItem, Station
@@ -54,6 +56,7 @@ def ingest(
     known = set(session.scalars(select(PlayLog.play_id).where(PlayLog.play_id.in_(ids)))) if ids else set()
     commune = station.commune
     stored = 0
+    values: list[dict[str, Any]] = []
     for record in records:
         if record.play_id in known:
             continue
@@ -63,8 +66,8 @@ def ingest(
         topic = item.topic if item else ""
         if not topic and bulletin_code:
             topic = session.scalar(select(Bulletin.topic).where(Bulletin.code == bulletin_code)) or ""
-        session.add(
-            PlayLog(
+        values.append(
+            dict(
                 play_id=record.play_id,
                 station_id=station.id,
                 station_code=station.code,
@@ -90,7 +93,12 @@ def ingest(
                 received_at=now,
             )
         )
-        stored += 1
+    if values:
+        # The same batch sent twice at once (a retry racing its original): the unique play_id decides,
+        # and the loser's rows are skipped instead of failing the whole batch.
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stored = len(session.execute(insert(PlayLog).values(values).on_conflict_do_nothing(index_elements=["play_id"])
+                                     .returning(PlayLog.play_id)).all())
     record_contact(station, "log", now, every=timedelta(0))  # rows were written anyway
     session.flush()
     return IngestResult(stored=stored, duplicates=len(records) - stored, accepted_ids=ids)

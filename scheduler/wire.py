@@ -512,7 +512,7 @@ PLAY_FUTURE = timedelta(days=2)
 _MULTILINE = frozenset("\t\n\r")
 
 
-def _control_char(text: str, multiline: bool) -> str | None:
+def control_char(text: str, multiline: bool) -> str | None:
     """The first character no database or report should hold: C0/C1 controls (NUL above all) and
     lone surrogates (JSON "\\ud800"); tabs and line breaks only where `multiline`."""
     for c in text:
@@ -524,7 +524,7 @@ def _control_char(text: str, multiline: bool) -> str | None:
 def clean_text(value: object, limit: int) -> str:
     """Text as the agent records it: controls and lone surrogates become spaces, cut to `limit`."""
     text = "" if value is None else str(value)
-    if _control_char(text, multiline=False) is not None:
+    if control_char(text, multiline=False) is not None:
         text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
     return text.strip()[:limit]
 
@@ -591,7 +591,7 @@ def parse_play(raw: object, row: int, now: datetime) -> PlayRecord:
     """A play-log row as received, checked field by field against the contract; PlayInvalid names the
     first wrong field. `now` (the server's clock) bounds the instants."""
     play_id = raw.get("play_id") if isinstance(raw, dict) else None
-    shown = play_id[:64] if isinstance(play_id, str) and _control_char(play_id, False) is None else None
+    shown = play_id[:64] if isinstance(play_id, str) and control_char(play_id, False) is None else None
 
     def bad(name: str, problem: str) -> PlayInvalid:
         return PlayInvalid(row, shown, name, problem)
@@ -606,7 +606,7 @@ def parse_play(raw: object, row: int, now: datetime) -> PlayRecord:
             raise bad(name, "phải là chuỗi")
         if len(value) > limit:
             raise bad(name, f"dài {len(value)} ký tự, tối đa {limit}")
-        char = _control_char(value, multiline=name == "reason")
+        char = control_char(value, multiline=name == "reason")
         if char is not None:
             raise bad(name, f"chứa ký tự điều khiển U+{ord(char):04X}")
     if not play_id:

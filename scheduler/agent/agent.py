@@ -54,6 +54,11 @@ AIRED_KEY = "aired_emergencies"  # a programme emergency play this near counts a
 FALLBACK_AHEAD = timedelta(minutes=30)  # a failed stream's block may be filled by an item due this soon after it
 
 
+# At most this much of an item's tail gives way so that the next item starts on the clock: a start
+# made late by the box's own work is not passed on to every item after it.
+CATCH_UP = timedelta(milliseconds=500)
+
+
 @dataclass
 class AgentConfig:
     server: str
@@ -485,18 +490,25 @@ class Agent:
         return needed
 
     def _next_is_on_the_clock(self, emergency: bool, slot: Cue, started: datetime, now: datetime) -> bool:
-        """True when this programme item's audio has played its whole length and the next item is due now
-        (only the player's own start-up and tail are left)."""
-        if emergency or slot.kind in ("relay", wire.LIVE_KIND) or now < started + timedelta(milliseconds=slot.play_ms):
+        """True when this programme item's scheduled end has come, its audio has played all but at most
+        CATCH_UP of its length (a late start is not passed on to every later item), and the next item
+        is due now."""
+        if emergency or slot.kind in ("relay", wire.LIVE_KIND) or now < slot.end:
+            return False
+        if now < started + timedelta(milliseconds=slot.play_ms) - CATCH_UP:
             return False
         return due(self.slots, now, self.handled).start is not None
 
-    def seconds_to_next_start(self, now: datetime) -> float | None:
-        """How long until the next programme item not yet handled starts (the loop wakes then)."""
-        for slot in self.slots:
-            if slot.start > now and slot.key not in self.handled:
-                return (slot.start - now).total_seconds()
-        return None
+    def seconds_to_next_event(self, now: datetime) -> float | None:
+        """How long until the playback loop has something to do on the clock: the next programme item
+        not yet handled starts, or the playing item's audio length is over (the next may follow it)."""
+        events = [slot.start for slot in self.slots if slot.start > now and slot.key not in self.handled][:1]
+        playing = self.current
+        if playing is not None:
+            audio_end = playing.started + timedelta(milliseconds=playing.slot.play_ms)
+            events.append(max(playing.slot.end, audio_end - CATCH_UP))
+        ahead = [(at - now).total_seconds() for at in events if at > now]
+        return min(ahead) if ahead else None
 
     def step_playback(self, now: datetime) -> None:
         """Finish what ended, log what was missed, start what is due."""
@@ -819,7 +831,7 @@ class Agent:
                 except Exception:  # a crash here restarts the box into the same fault: log and carry on
                     log.exception("Lỗi không lường trước ở phần phát; tiếp tục.")
                 # Wake at the next item's start itself, not up to a tick after it.
-                nxt = self.seconds_to_next_start(self.clock())
+                nxt = self.seconds_to_next_event(self.clock())
                 self.wake.wait(tick if nxt is None else max(0.0, min(tick, nxt)))
                 self.wake.clear()
         finally:

@@ -19,10 +19,14 @@ MEASURES: tuple[str, ...] = (
 SOURCES: dict[str, str] = {"own": "Tự sản xuất", "relay": "Tiếp sóng", "live": "Trực tiếp",
                            "manual": "Xác nhận thủ công"}
 KINDS: dict[str, str] = {"bulletin": "Bản tin", "relay": "Tiếp sóng", "emergency": "Khẩn cấp", "live": "Trực tiếp"}
+# A missed row's result: a play log's (skipped, failed), "" for no log at all, or MANUAL_MISS when an
+# operator reported it with «Không phát được» (a play log with source manual; scheduler.reports.raw).
+MANUAL_MISS = "manual"
 RESULTS: dict[str, str] = {
     "": "Không có nhật ký phát",
     "skipped": "Bỏ qua",
     "failed": "Lỗi phát",
+    MANUAL_MISS: "Báo tay",
 }
 
 

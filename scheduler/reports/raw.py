@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.db.models import Area, Commune, PlayLog, Programme, ProgrammeItem, Station
 from scheduler.db.types import UTCDateTime
-from scheduler.reports.figures import DIMENSIONS, MEASURES, Fact, fact_from_row, merge_facts
+from scheduler.reports.figures import DIMENSIONS, MANUAL_MISS, MEASURES, Fact, fact_from_row, merge_facts
 from scheduler.reports.scope import Scope
 
 PLANNED_KINDS = ("bulletin", "relay", "emergency", "live")  # live: plays only (Phát trực tiếp), never planned
@@ -43,7 +43,8 @@ def bounds(start: datetime, end: datetime, now: datetime | None = None) -> dict[
 
 @dataclass(frozen=True)
 class MissedRow:
-    """A planned item that did not air, or a skipped/failed play; `result` "" = no log at all."""
+    """A planned item that did not air, or a skipped/failed play; `result` "" = no log at all, MANUAL_MISS =
+    an operator's «Không phát được» (labels: scheduler.reports.figures.RESULTS)."""
 
     station_code: str
     commune: str
@@ -113,7 +114,8 @@ class _Parts:
             PlayLog.bulletin_code.label("bulletin_code"),
             PlayLog.title.label("title"),
             PlayLog.scheduled_ms.label("scheduled_ms"),
-            PlayLog.result.label("result"),
+            # An operator's «Không phát được» reads as reported by hand, whatever result it was stored with.
+            case((and_(PlayLog.source == "manual", ~aired), MANUAL_MISS), else_=PlayLog.result).label("result"),
             PlayLog.reason.label("reason"),
         ]
         plays_q = select(
@@ -175,11 +177,15 @@ class _Parts:
             src: func.max(case((and_(match.c.ok == 1, match.c.source == src), 1), else_=0))
             for src in ("agent", "manual")
         }
-        failure = [
-            func.max(case((match.c.ok == 0, match.c[name]), else_="")).label(f"fail_{name}")
-            for name in ("result", "reason")
-            if detail
-        ]
+        failure: list[Any] = []
+        if detail:  # an operator's report wins over the agent's: its result and its reason (scheduler.item_states)
+            by_hand = and_(match.c.ok == 0, match.c.result == MANUAL_MISS)
+            reported = func.max(case((by_hand, 1), else_=0)) == 1
+            failure = [
+                case((reported, func.max(case((by_hand, match.c[name]), else_=""))),
+                     else_=func.max(case((match.c.ok == 0, match.c[name]), else_=""))).label(f"fail_{name}")
+                for name in ("result", "reason")
+            ]
         self.per_item: CTE = (
             select(
                 match.c.item_id,

@@ -205,3 +205,40 @@ def test_a_commune_approver_imports_approved_only_inside_the_commune(
         import_bulletins(s, B_HEADER + inside, media_dir, media_dir, NOW, approver)
     with sessions() as s:
         assert s.scalar(select(Bulletin.status).where(Bulletin.code == "B1")) == "da_duyet"
+
+
+def test_a_nul_byte_in_a_cell_is_named_by_line_and_column_and_nothing_is_stored(
+        sessions: sessionmaker[Session]) -> None:
+    text = (HEADER + "OK-01,Tốt,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n"
+            + "NUL-01,Cụm loa\x00hỏng,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n")
+    with pytest.raises(ImportFailed) as failed, transaction(sessions) as s:
+        import_stations(s, text)
+    assert failed.value.errors == ["Dòng 3, cột name: có ký tự điều khiển U+0000 (tệp có thể bị hỏng). "
+                                   "Xóa ký tự đó rồi nhập lại."]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Station)) == 0
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_separated_files_import_like_comma_separated_ones(
+        sessions: sessionmaker[Session], delimiter: str) -> None:
+    rows = [HEADER.strip().split(","),
+            ["IGR-01", "Cụm loa trung tâm", "Xã Ia Grai", "", "Gia Lai", "vi", "T2-CN 05:30-06:00", "", "", "10"]]
+    with transaction(sessions) as s:
+        result = import_stations(s, "\n".join(delimiter.join(r) for r in rows) + "\n")
+    assert result.codes == ["IGR-01"]
+    with sessions() as s:
+        assert s.scalar(select(Station.speakers).where(Station.code == "IGR-01")) == 10
+
+
+def test_station_codes_must_be_safe_as_mqtt_topic_levels(sessions: sessionmaker[Session]) -> None:
+    text = (HEADER + "IGR 01,Cụm loa 1,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n"
+            + "IGR/01,Cụm loa 2,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n"
+            + "IGR+#,Cụm loa 3,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n"
+            + "IGR-01,Cụm loa 4,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n")
+    with pytest.raises(ImportFailed) as failed, transaction(sessions) as s:
+        import_stations(s, text)
+    assert [e.split(":")[0] for e in failed.value.errors] == ["Dòng 2", "Dòng 3", "Dòng 4"]
+    assert "chữ cái không dấu, chữ số và dấu - _ ." in failed.value.errors[0]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Station)) == 0

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.fake_clock import FakeClock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "delivery"))
-from delivery_world import ItemSpec, add_asset, add_programme, add_station, make_mp3  # noqa: E402
+from delivery_world import ItemSpec, ServerThread, add_asset, add_programme, add_station, make_mp3  # noqa: E402
 
 from scheduler.db.models import PlayLog, Programme, ProgrammeItem, Station  # noqa: E402
 from scheduler.db.session import transaction  # noqa: E402
@@ -174,6 +178,15 @@ def test_audio_is_served_by_hash_with_range_and_immutable_caching(api: FlaskClie
     part = api.get(url, headers={**auth(api_world.token_a), "Range": "bytes=100-"})
     assert part.status_code == 206
     assert part.data == api_world.audio_bytes[100:]
+
+
+@pytest.mark.parametrize("header", ["bytes=abc", "bytes=500-20", "items=0-1", "bytes=0-1,5-6", "bytes 0-10"])
+def test_an_invalid_range_header_is_ignored_and_the_whole_file_sent(api: FlaskClient, api_world: ApiWorld,
+                                                                   header: str) -> None:
+    response = api.get(f"/api/v1/audio/{api_world.shared_sha}.mp3", headers={**auth(api_world.token_a),
+                                                                             "Range": header})
+    assert response.status_code == 200
+    assert response.data == api_world.audio_bytes
 
 
 def test_station_cannot_fetch_audio_only_another_station_uses(api: FlaskClient, api_world: ApiWorld) -> None:
@@ -385,3 +398,22 @@ def test_an_oversized_play_log_body_is_refused_with_413(api: FlaskClient, api_wo
     response = api.post("/api/v1/playlog", json=huge, headers=auth(api_world.token_a))
     assert response.status_code == 413
     assert "MB" in response.get_json()["error"]
+
+
+def test_identical_batches_sent_at_once_are_all_answered_and_stored_once(
+        settings: Settings, clock: FakeClock, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:
+    batch: dict[str, Any] = {"plays": [_play(f"p-{n}") for n in range(40)]}
+    barrier = threading.Barrier(6)
+
+    def send() -> tuple[int, int]:
+        with requests.Session() as http:
+            barrier.wait(timeout=30)
+            answer = http.post(f"{server.url}/api/v1/playlog", json=batch, headers=auth(api_world.token_a), timeout=60)
+            return answer.status_code, int(answer.json().get("stored", -1))
+
+    with ServerThread(settings, clock) as server, ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda _: send(), range(6)))
+    assert [status for status, _ in results] == [200] * 6
+    assert sum(stored for _, stored in results) == 40
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PlayLog)) == 40

@@ -237,7 +237,7 @@ def test_the_days_report_shows_the_manual_play_and_the_missed_reason(as_user: Cl
     text = text_of(html)
     assert "3 lượt theo kế hoạch 1 lượt đã phát 2 lượt bỏ lỡ" in text
     assert "Xác nhận thủ công 1 1 0" in text  # the operator's "đã phát" counts as aired, by hand
-    assert "IADER-01 Xã Ia Dêr Bản tin Tin tiêm chủng" in text and "Bỏ qua Mất điện" in text
+    assert "IADER-01 Xã Ia Dêr Bản tin Tin tiêm chủng" in text and "Báo tay Mất điện" in text
     assert "Tin một cửa" not in text[text.index("Lượt bỏ lỡ và lý do"):]  # confirmed: not among the missed
 
 

@@ -364,7 +364,7 @@ def test_back_to_back_items_start_on_the_clock_however_late_the_player_reports_i
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.player = OverrunningPlayer(clock)
     agent.run_once(clock())
-    assert agent.seconds_to_next_start(clock()) == (first - clock()).total_seconds()
+    assert agent.seconds_to_next_event(clock()) == (first - clock()).total_seconds()
     clock.current = first
     agent.run_once(clock())
     step_to(agent, clock, starts[3] + timedelta(seconds=4), step=timedelta(milliseconds=100))

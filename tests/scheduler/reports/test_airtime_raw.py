@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.db.models import PlayLog
+from scheduler.db.session import transaction
 from scheduler.reports.figures import Fact, Figures
 from scheduler.reports.periods import Period, day_bounds
 from scheduler.reports.raw import raw_facts, raw_missed
@@ -159,3 +160,48 @@ def test_items_not_yet_started_are_not_missed(sessions: sessionmaker[Session]) -
         before_now = raw_facts(s, day_start, NOW)
     # at 05:00 on 23 Nov nothing of the day has started yet (first relay 05:31)
     assert before_now == []
+
+
+def test_a_miss_an_operator_reported_reads_as_reported_by_hand_raw_and_rolled_up(
+        sessions: sessionmaker[Session]) -> None:
+    from scheduler.db.models import AirtimeMissed, ProgrammeItem
+    from scheduler.reports import rollup_day
+    from scheduler.reports.exports.table import missed_cells
+    from scheduler.reports.figures import MANUAL_MISS
+
+    build_world(sessions)
+    day = date(2026, 11, 22)
+    start, end = day_bounds(day, TZ)
+    with sessions.begin() as s:
+        agent_skip = s.scalars(select(PlayLog).where(PlayLog.result == "skipped", PlayLog.scheduled_start >= start,
+                                                     PlayLog.scheduled_start < end).order_by(PlayLog.id)).first()
+        assert agent_skip is not None and agent_skip.scheduled_start is not None
+        skipped_at = (agent_skip.station_code, agent_skip.scheduled_start)
+        answered = {p.programme_item_id for p in s.scalars(select(PlayLog)) if p.programme_item_id is not None}
+        silent = s.scalars(select(ProgrammeItem).where(ProgrammeItem.start >= start, ProgrammeItem.end < end,
+                                                       ProgrammeItem.id.not_in(answered))
+                           .order_by(ProgrammeItem.id)).first()
+        assert silent is not None
+        for n, (station_id, code, item_id, when, why) in enumerate((
+            (agent_skip.station_id, agent_skip.station_code, agent_skip.programme_item_id, agent_skip.scheduled_start,
+             "Mất điện: cả thôn mất điện"),
+            (silent.programme.station_id, silent.programme.station.code, silent.id, silent.start, "Hỏng thiết bị"),
+        )):
+            s.add(PlayLog(play_id=f"tay-{n}", station_id=station_id, station_code=code, programme_item_id=item_id,
+                          scheduled_start=when, actual_start=when, kind="bulletin", result="skipped", source="manual",
+                          reason=why, played_ms=0, received_at=NOW))
+    whole, _ = Period.custom(FIRST_DAY, day).utc_bounds(TZ)
+    with sessions() as s:
+        raw = {(m.station_code, m.scheduled_start): m for m in raw_missed(s, whole, end)}
+    reported = raw[skipped_at]
+    assert (reported.result, reported.reason) == (MANUAL_MISS, "Mất điện: cả thôn mất điện")  # the operator wins
+    assert (raw[(silent.programme.station.code, silent.start)].result,
+            raw[(silent.programme.station.code, silent.start)].reason) == (MANUAL_MISS, "Hỏng thiết bị")
+    assert any(m.result == "skipped" for m in raw.values())  # the agent's own skips still read «Bỏ qua»
+    cells = missed_cells([reported], TZ)[0]
+    assert cells[-2:] == ["Báo tay", "Mất điện: cả thôn mất điện"]
+    with transaction(sessions) as s:
+        rollup_day(s, day, TZ, NOW)
+    with sessions() as s:
+        rolled = {(m.station_code, m.scheduled_start): (m.result, m.reason) for m in s.scalars(select(AirtimeMissed))}
+    assert rolled[skipped_at] == (MANUAL_MISS, "Mất điện: cả thôn mất điện")
