@@ -10,12 +10,23 @@ from audio.loudness import measure_pcm
 from audio.segment import AudioSegment, from_pcm
 from audio.settings import AudioSettings
 
-SUPPORTED_EXTENSIONS: tuple[str, ...] = (".mp3", ".wav", ".m4a", ".ogg", ".webm")  # .webm: recorded in the browser
+# Every format a person may upload; the upload form offers exactly these. Not raw .aac (ADTS): its header
+# gives no true length, so the truncation check cannot tell a whole file from a cut one.
+SUPPORTED_EXTENSIONS: tuple[str, ...] = (
+    ".mp3", ".wav", ".m4a", ".ogg", ".oga", ".opus", ".flac",
+    ".webm",  # recorded in the browser
+)
 MIN_SECONDS = 1.0
 # A file decoding to clearly less than its header declares was cut off in transfer.
 TRUNCATION_TOLERANCE_S = 0.5
 TRUNCATION_TOLERANCE_RATIO = 0.03
 SILENT_PEAK_DBFS = -50.0
+
+
+def supported_names() -> str:
+    """The accepted formats as a person reads them: "MP3, WAV, … hoặc WEBM"."""
+    names = [e.lstrip(".").upper() for e in SUPPORTED_EXTENSIONS]
+    return ", ".join(names[:-1]) + " hoặc " + names[-1]
 
 
 def _seconds(value: float) -> str:
@@ -37,7 +48,7 @@ def load_recording(source: Path, settings: AudioSettings) -> AudioSegment:
         raise _reject(
             source,
             f"định dạng '{source.suffix or '(không có đuôi)'}' chưa được hỗ trợ",
-            "Hãy tải lên tệp MP3, WAV, M4A, OGG hoặc WEBM.",
+            f"Hãy tải lên tệp {supported_names()}.",
         )
     if source.stat().st_size == 0:
         raise _reject(source, "tệp rỗng (0 byte)", "Hãy ghi âm lại hoặc chọn đúng tệp.")

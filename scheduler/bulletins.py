@@ -7,7 +7,6 @@ Flow: nhap → cho_duyet → da_duyet, or cho_duyet → tra_lai → (edit) → c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,14 +19,13 @@ from sqlalchemy.orm import Session
 from scheduler import access, audit
 from scheduler.catalogue import LANGUAGES, TOPICS, close_choices, match_choice
 from scheduler.db.models import AuditLog, Bulletin, Commune, Station, User
-from scheduler.domain import DEFAULT_TZ, BulletinStatus, Priority
+from scheduler.domain import CODE_RE, DEFAULT_TZ, BulletinStatus, Priority
 
 LOCAL_TZ = ZoneInfo(DEFAULT_TZ)
 MAX_TITLE = 300
 MAX_TEXT = 20_000  # about an hour of reading; real bulletins are 3–10 minutes
 MAX_PLAYS_PER_WEEK = 100
 MAX_VALID_DAYS = 366
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 EDITORS = frozenset({"admin", "editor"})
 APPROVERS = frozenset({"admin", "approver"})

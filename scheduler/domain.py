@@ -7,9 +7,14 @@ Times of day are local wall-clock times in the station's zone; instants are awar
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
+
+# Codes of bulletins and stations: letters without diacritics, digits, - _ . (up to 40). A station's
+# code is also its MQTT topic level, so this alphabet keeps that mapping one-to-one.
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 

@@ -23,7 +23,7 @@ from scheduler import access
 from scheduler.bulletins import BulletinInvalid, check_bulletin
 from scheduler.db.models import Area, Bulletin, Commune, Province, Station, User
 from scheduler.domain import BulletinStatus
-from scheduler.stations import StationEdit, StationInvalid, check_station
+from scheduler.stations import StationEdit, StationInvalid, check_code, check_station
 from scheduler.wire import control_char
 
 STATION_COLUMNS = ("code", "name", "commune", "area", "province", "languages", "windows", "lat", "lon", "speakers")
@@ -205,11 +205,15 @@ def import_stations(session: Session, text: str | Sheet) -> ImportResult:
     errors: list[str] = []
     seen: set[str] = set()
     parsed = []
+    codes = [row["code"] for _, row in rows if row["code"]]
+    existing = set(session.scalars(select(Station.code).where(Station.code.in_(codes)))) if codes else set()
     for line, row in rows:
         try:
             code = row["code"]
             if not code or not row["name"] or not row["commune"] or not row["province"]:
                 raise ValueError("thiếu mã đài, tên đài, xã hoặc tỉnh")
+            if code not in existing:
+                check_code(code)  # stations already there keep their code
             if code in seen:
                 raise ValueError(f"mã đài «{code}» bị lặp trong tệp")
             seen.add(code)

@@ -16,10 +16,20 @@ from scheduler.access import in_scope
 from scheduler.accounts import issue_station_token
 from scheduler.catalogue import LANGUAGES
 from scheduler.db.models import Station, User
+from scheduler.domain import CODE_RE
 from scheduler.planning.windows import check_windows
 
 MAX_NAME = 200
 MAX_SPEAKERS = 10_000
+
+
+def check_code(code: str) -> str:
+    """The code if it is safe as an MQTT topic level and broker username (scheduler.domain.CODE_RE: "IGR 01"
+    and "IGR/01" would both become the level IGR-01); ValueError (Vietnamese) otherwise."""
+    if not CODE_RE.match(code):
+        raise ValueError(f"mã đài «{code}» chỉ được gồm chữ cái không dấu, chữ số và dấu - _ . (tối đa 40 ký tự, "
+                         "bắt đầu bằng chữ hoặc số), ví dụ IGR-01")
+    return code
 
 
 class StationInvalid(ValueError):

@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, te
         "sessions": make_session_factory(engine),
         "clock": clock,
     }
-    from web import blueprints
+    from web import blueprints, security
 
     blueprints.register(app)
+    security.install(app, settings)
     return app

@@ -27,11 +27,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from audio.recordings import SUPPORTED_EXTENSIONS
 from scheduler.accounts import ROLES
 from scheduler.catalogue import LANGUAGES, TOPICS
 from scheduler.domain import Priority
 
-RECORDING_EXTENSIONS = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".m4a", ".flac", ".aac", ".webm")
+RECORDING_EXTENSIONS = SUPPORTED_EXTENSIONS  # one list: what the audio pipeline decodes
+RECORDING_ACCEPT = ",".join((*RECORDING_EXTENSIONS, "audio/*"))  # the file picker's filter
 MAX_RECORDING_BYTES = 50 * 1024 * 1024
 
 
@@ -194,7 +196,9 @@ class BulletinForm(Form):
     valid_to = VnDateField("Đến hết ngày")
     plays_per_week = VnIntegerField("Số lần phát mỗi tuần")
     targets = TextAreaField("Nơi phát (mã đài, tên xã hoặc * cho tất cả; cách nhau bởi dấu ;)")
-    recording = FileField("Tệp ghi âm (MP3, WAV, OGG, M4A, FLAC; tối đa 50 MB)")
+    recording = FileField(
+        "Tệp ghi âm (MP3, WAV, OGG, M4A, FLAC…; tối đa 50 MB)", render_kw={"accept": RECORDING_ACCEPT}
+    )
     remove_recording = BooleanField("Bỏ tệp ghi âm đã tải lên")
 
 
@@ -234,7 +238,9 @@ class EmergencyForm(Form):
     source = VnSelectField("Nội dung phát", choices=EMERGENCY_SOURCES, default="loi")
     text = TextAreaField("Lời cảnh báo")
     title = StringField("Tiêu đề (để trống để lấy những chữ đầu)", validators=[MaxLength(300, "Tiêu đề")])
-    recording = FileField("Bản ghi âm (MP3, WAV, OGG, M4A, FLAC; tối đa 50 MB)")
+    recording = FileField(
+        "Bản ghi âm (MP3, WAV, OGG, M4A, FLAC…; tối đa 50 MB)", render_kw={"accept": RECORDING_ACCEPT}
+    )
     bulletin_id = VnSelectField("Bản tin khẩn cấp đã duyệt", coerce=int, default=0)
     targets = TextAreaField("Nơi phát")
     repeat_every_minutes = VnIntegerField("Lặp lại mỗi (phút; để trống nếu phát một lần)")

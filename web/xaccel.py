@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, request, send_file
+from werkzeug.http import parse_range_header
 
 from web.context import settings
 
@@ -23,8 +24,22 @@ def x_accel_enabled() -> bool:
     return os.environ.get("LOAXA_X_ACCEL", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def ignore_invalid_range() -> None:
+    """A Range header that does not parse, names another unit or asks for several ranges is ignored and
+    the whole file is sent (RFC 9110 §14.2), where werkzeug would answer 416; an unsatisfiable range
+    that does parse still gets 416."""
+    header = request.environ.get("HTTP_RANGE")
+    if header is None:
+        return
+    parsed = parse_range_header(header)
+    if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+        request.environ.pop("HTTP_RANGE", None)
+        request.__dict__.pop("range", None)  # werkzeug caches the parsed header on first use
+
+
 def send_media(path: Path, **kwargs: Any) -> Response:
     """Like flask.send_file for a file under the media dir; an empty X-Accel-Redirect answer when enabled."""
+    ignore_invalid_range()
     media_dir = settings().media_dir
     if not x_accel_enabled() or not path.resolve().is_relative_to(media_dir.resolve()):
         return send_file(path, **kwargs)

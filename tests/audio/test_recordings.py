@@ -14,7 +14,8 @@ from audio.pipeline import ingest_recording
 from audio.settings import AudioSettings
 
 SETTINGS = AudioSettings()
-ENCODERS = {".mp3": ("-c:a", "libmp3lame"), ".wav": (), ".m4a": ("-c:a", "aac"), ".ogg": ("-c:a", "libvorbis")}
+ENCODERS = {".mp3": ("-c:a", "libmp3lame"), ".wav": (), ".m4a": ("-c:a", "aac"), ".ogg": ("-c:a", "libvorbis"),
+            ".flac": ("-c:a", "flac"), ".opus": ("-c:a", "libopus")}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def nothing_stored(media: Path) -> bool:
     return not media.exists() or not any(p.is_file() for p in media.rglob("*"))
 
 
-@pytest.mark.parametrize("suffix", [".mp3", ".wav", ".m4a", ".ogg"])
+@pytest.mark.parametrize("suffix", [".mp3", ".wav", ".m4a", ".ogg", ".flac", ".opus"])
 def test_recording_in_each_format_is_mastered_to_target(tmp_path: Path, voice_pcm: bytes, suffix: str) -> None:
     source = recording(tmp_path, voice_pcm, suffix)
     media = tmp_path / "media"
@@ -110,11 +111,11 @@ def test_recording_longer_than_the_limit_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("ban_ghi.flac", "định dạng '.flac' chưa được hỗ trợ"), ("trong.mp3", "tệp rỗng")],
+    [("ban_ghi.wma", "định dạng '.wma' chưa được hỗ trợ"), ("trong.mp3", "tệp rỗng")],
 )
 def test_unsupported_or_empty_files_are_refused(tmp_path: Path, name: str, message: str) -> None:
     path = tmp_path / name
-    path.write_bytes(b"" if name == "trong.mp3" else b"fLaC\x00\x00")
+    path.write_bytes(b"" if name == "trong.mp3" else b"0&\xb2u\x8ef\xcf\x11")
     with pytest.raises(RecordingRejected, match=message):
         ingest_recording(path, title="x", media_dir=tmp_path / "media", settings=SETTINGS)
 

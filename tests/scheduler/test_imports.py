@@ -229,3 +229,16 @@ def test_semicolon_and_tab_separated_files_import_like_comma_separated_ones(
     assert result.codes == ["IGR-01"]
     with sessions() as s:
         assert s.scalar(select(Station.speakers).where(Station.code == "IGR-01")) == 10
+
+
+def test_station_codes_must_be_safe_as_mqtt_topic_levels(sessions: sessionmaker[Session]) -> None:
+    text = (HEADER + "IGR 01,Cụm loa 1,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n"
+            + "IGR/01,Cụm loa 2,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n"
+            + "IGR+#,Cụm loa 3,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n"
+            + "IGR-01,Cụm loa 4,Xã A,,Gia Lai,vi,T2-CN 05:30-06:00,,,1\n")
+    with pytest.raises(ImportFailed) as failed, transaction(sessions) as s:
+        import_stations(s, text)
+    assert [e.split(":")[0] for e in failed.value.errors] == ["Dòng 2", "Dòng 3", "Dòng 4"]
+    assert "chữ cái không dấu, chữ số và dấu - _ ." in failed.value.errors[0]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Station)) == 0

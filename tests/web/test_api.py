@@ -180,6 +180,15 @@ def test_audio_is_served_by_hash_with_range_and_immutable_caching(api: FlaskClie
     assert part.data == api_world.audio_bytes[100:]
 
 
+@pytest.mark.parametrize("header", ["bytes=abc", "bytes=500-20", "items=0-1", "bytes=0-1,5-6", "bytes 0-10"])
+def test_an_invalid_range_header_is_ignored_and_the_whole_file_sent(api: FlaskClient, api_world: ApiWorld,
+                                                                   header: str) -> None:
+    response = api.get(f"/api/v1/audio/{api_world.shared_sha}.mp3", headers={**auth(api_world.token_a),
+                                                                             "Range": header})
+    assert response.status_code == 200
+    assert response.data == api_world.audio_bytes
+
+
 def test_station_cannot_fetch_audio_only_another_station_uses(api: FlaskClient, api_world: ApiWorld) -> None:
     url = f"/api/v1/audio/{api_world.private_b_sha}.mp3"
     assert api.get(url, headers=auth(api_world.token_b)).status_code == 200

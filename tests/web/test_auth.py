@@ -202,3 +202,22 @@ def test_station_api_blueprint_is_exempt_from_csrf(settings: Settings, clock: Fa
     assert api is not None, "the station API blueprint must be registered as 'api'"
     assert api in csrf._exempt_blueprints
     assert app.blueprints["bulletins"] not in csrf._exempt_blueprints
+
+
+def test_every_page_and_api_answer_carries_the_security_headers(client: FlaskClient) -> None:
+    for url in ("/dang-nhap", "/api/v1/manifest", "/khong-co-trang-nay"):
+        headers = client.get(url).headers
+        policy = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "script-src 'self'" in policy, url
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy, url
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff", url
+        assert headers["Referrer-Policy"] == "same-origin", url
+
+
+def test_the_map_tile_server_is_the_only_other_origin_allowed(settings: Settings, clock: FakeClock,
+                                                             world: World) -> None:
+    app = create_app(replace(settings, map_tiles="https://tiles.tinh.gov.vn/{z}/{x}/{y}.png"), clock=clock,
+                     testing=True)
+    policy = app.test_client().get("/dang-nhap").headers["Content-Security-Policy"]
+    assert "img-src 'self' data: blob: https://tiles.tinh.gov.vn;" in policy
+    assert policy.count("https://") == 1
