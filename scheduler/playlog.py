@@ -39,7 +39,7 @@ def ingest(
     session: Session, station: Station, rows: Sequence[Any], now: datetime, source: str = "agent"
 ) -> IngestResult:
     """Store new rows, every field checked first (scheduler.wire.parse_play): one bad row rejects the
-    batch with PlaysInvalid naming every bad row. Duplicates by play_id are ignored."""
+    batch with PlaysInvalid naming every bad row. Duplicates by (station, play_id) are ignored."""
     records, invalid = parse_plays(list(rows), now)
     items: dict[int, ProgrammeItem | None] = {}
     for n, record in enumerate(records, 1):
@@ -53,7 +53,8 @@ def ingest(
     if invalid:
         raise PlaysInvalid(sorted(invalid, key=lambda e: e.row))
     ids = [r.play_id for r in records]
-    known = set(session.scalars(select(PlayLog.play_id).where(PlayLog.play_id.in_(ids)))) if ids else set()
+    known = set(session.scalars(select(PlayLog.play_id).where(PlayLog.station_id == station.id,
+                                                               PlayLog.play_id.in_(ids)))) if ids else set()
     commune = station.commune
     stored = 0
     values: list[dict[str, Any]] = []
@@ -94,11 +95,11 @@ def ingest(
             )
         )
     if values:
-        # The same batch sent twice at once (a retry racing its original): the unique play_id decides,
+        # The same batch sent twice at once (a retry racing its original): the unique (station, play_id) decides,
         # and the loser's rows are skipped instead of failing the whole batch.
         insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        stored = len(session.execute(insert(PlayLog).values(values).on_conflict_do_nothing(index_elements=["play_id"])
-                                     .returning(PlayLog.play_id)).all())
+        statement = insert(PlayLog).values(values).on_conflict_do_nothing(index_elements=["station_id", "play_id"])
+        stored = len(session.execute(statement.returning(PlayLog.play_id)).all())
     record_contact(station, "log", now, every=timedelta(0))  # rows were written anyway
     session.flush()
     return IngestResult(stored=stored, duplicates=len(records) - stored, accepted_ids=ids)

@@ -360,7 +360,7 @@ class LiveBroadcast(Base):
 class PlayLog(Base):
     """As-run log: one row per play, at its actual start, with what was scheduled beside it.
 
-    `play_id` is generated on the station, so an upload sent twice is stored once. The
+    `play_id` is generated on the station and unique per station, so an upload sent twice is stored once. The
     descriptive columns are copies taken when the row arrives: reports stay true after edits.
     """
 
@@ -369,9 +369,10 @@ class PlayLog(Base):
         Index("ix_play_log_station_start", "station_id", "actual_start"),
         Index("ix_play_log_scheduled", "scheduled_start"),
         Index("ix_play_log_actual_start", "actual_start"),  # reports: unscheduled plays of a day
+        UniqueConstraint("station_id", "play_id", name="uq_play_log_station_play"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    play_id: Mapped[str] = mapped_column(String(64), unique=True)
+    play_id: Mapped[str] = mapped_column(String(64))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
     station_code: Mapped[str] = mapped_column(String(40))
     commune: Mapped[str] = mapped_column(String(120), default="")

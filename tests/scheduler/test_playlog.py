@@ -63,3 +63,22 @@ def test_bad_row_rejects_whole_batch(sessions: sessionmaker[Session], bad: dict[
         ingest(s, s.scalars(select(Station)).one(), [_row("good"), bad], NOW)
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(PlayLog)) == 0
+
+
+def test_two_stations_may_use_the_same_play_id(sessions: sessionmaker[Session]) -> None:
+    _station(sessions)
+    with transaction(sessions) as s:
+        first = s.scalars(select(Station)).one()
+        s.add(Station(code="IGR-02", name="Cụm loa thôn 2", commune=first.commune, status={}))
+    with transaction(sessions) as s:
+        a, b = s.scalars(select(Station).order_by(Station.code)).all()
+        stored_a = ingest(s, a, [_row("trung")], NOW)
+        stored_b = ingest(s, b, [_row("trung", title="Thông báo tiêm chủng")], NOW)
+    assert (stored_a.stored, stored_b.stored, stored_b.duplicates) == (1, 1, 0)
+    with transaction(sessions) as s:  # each station's resend is still a duplicate of its own row only
+        again = ingest(s, s.scalars(select(Station).where(Station.code == "IGR-02")).one(), [_row("trung")], NOW)
+    assert (again.stored, again.duplicates) == (0, 1)
+    with sessions() as s:
+        rows = s.execute(select(PlayLog.station_code, PlayLog.title).where(PlayLog.play_id == "trung")
+                         .order_by(PlayLog.station_code)).all()
+        assert [tuple(r) for r in rows] == [("IGR-01", "Bản tin một cửa"), ("IGR-02", "Thông báo tiêm chủng")]
