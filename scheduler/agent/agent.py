@@ -497,7 +497,8 @@ class Agent:
             return False
         if now < started + timedelta(milliseconds=slot.play_ms) - CATCH_UP:
             return False
-        return due(self.slots, now, self.handled).start is not None
+        # The playing item is not handled until it ends: leave it out, or a late replay would cut itself.
+        return due(self.slots, now, self.handled | {slot.key}).start is not None
 
     def seconds_to_next_event(self, now: datetime) -> float | None:
         """How long until the playback loop has something to do on the clock: the next programme item
