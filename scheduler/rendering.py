@@ -20,7 +20,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from audio.errors import AudioError
 from audio.pipeline import RenderedAudio, ingest_recording, render_speech
 from audio.settings import AudioSettings
-from scheduler.db.models import AudioAsset, Bulletin, LexiconEntry
+from scheduler import access
+from scheduler.db.models import (
+    AudioAsset,
+    Bulletin,
+    Emergency,
+    LexiconEntry,
+    Programme,
+    ProgrammeItem,
+    Station,
+    User,
+)
 from scheduler.db.session import transaction
 from scheduler.domain import BulletinStatus
 
@@ -140,3 +150,26 @@ def listen_preview(session: Session, text: str, language: str, title: str, recor
         rendered = render_speech(text, language=language, title=title, media_dir=media_dir,
                                  settings=replace(settings, engines=OFFLINE_ENGINES), lexicon=load_lexicon(session))
     return store_asset(session, rendered, now)
+
+
+def audio_in_scope(session: Session, user: User | None, sha256: str) -> bool:
+    """May `user` hear this asset at /am-thanh? A scoped account (an operator, a commune editor) hears
+    only audio used by something inside its scope (scheduler.access): a programme item of one of its
+    stations, a bulletin it may see, an emergency aimed inside it — or audio nothing uses yet (a preview
+    it just rendered, known only by its hash). Elsewhere the answer is no, so pages say 404."""
+    from scheduler.emergencies.tracking import aimed_within  # emergencies import this module
+
+    if access.scope_of(user).everywhere:
+        return True
+    asset_id = session.scalar(select(AudioAsset.id).where(AudioAsset.sha256 == sha256))
+    items = (select(ProgrammeItem.id).join(Programme, ProgrammeItem.programme_id == Programme.id)
+             .join(Station, Programme.station_id == Station.id).where(ProgrammeItem.audio_sha256 == sha256))
+    if session.scalar(items.where(access.station_clause(user)).limit(1)) is not None:
+        return True
+    bulletins = list(session.scalars(select(Bulletin).where(Bulletin.audio_asset_id == asset_id))) if asset_id else []
+    if any(access.in_scope(user, b) for b in bulletins):
+        return True
+    emergencies = select(Emergency.id).where(Emergency.bulletin_id.in_([b.id for b in bulletins]))
+    if bulletins and session.scalar(emergencies.where(aimed_within(user)).limit(1)) is not None:
+        return True
+    return not bulletins and session.scalar(items.limit(1)) is None

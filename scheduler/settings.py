@@ -61,6 +61,11 @@ class Settings:
     icecast_public_url: str | None = None
     smtp_url: str | None = None  # alerts by e-mail (scheduler.alerts.channels): smtp://host:25 …
     alert_from: str = "loaxa <canhbao@localhost>"
+    # Reverse proxies in front of the server (nginx: 1). 0: X-Forwarded-For is ignored; otherwise it is
+    # believed only on connections from proxy_from (web.security.trust_proxy), so the login limiter sees
+    # the real client.
+    proxy_hops: int = 0
+    proxy_from: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,4 +103,6 @@ class Settings:
             icecast_public_url=(env.get("LOAXA_ICECAST_PUBLIC_URL") or "").rstrip("/") or None,
             smtp_url=env.get("LOAXA_SMTP_URL") or None,
             alert_from=env.get("LOAXA_ALERT_FROM") or "loaxa <canhbao@localhost>",
+            proxy_hops=_positive(env, "LOAXA_PROXY_HOPS", 1) if env.get("LOAXA_PROXY_HOPS", "0").strip() != "0" else 0,
+            proxy_from=tuple(a.strip() for a in env.get("LOAXA_PROXY_FROM", "127.0.0.1,::1").split(",") if a.strip()),
         )

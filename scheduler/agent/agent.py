@@ -497,7 +497,7 @@ class Agent:
             return False
         if now < started + timedelta(milliseconds=slot.play_ms) - CATCH_UP:
             return False
-        # The playing item is not handled until it ends: leave it out, or a late replay would cut itself.
+        # Another item, not this one (a replay is not yet handled while it plays).
         return due(self.slots, now, self.handled | {slot.key}).start is not None
 
     def seconds_to_next_event(self, now: datetime) -> float | None:

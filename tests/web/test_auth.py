@@ -221,3 +221,47 @@ def test_the_map_tile_server_is_the_only_other_origin_allowed(settings: Settings
     policy = app.test_client().get("/dang-nhap").headers["Content-Security-Policy"]
     assert "img-src 'self' data: blob: https://tiles.tinh.gov.vn;" in policy
     assert policy.count("https://") == 1
+
+
+def _failed_login_keys(sessions: sessionmaker[Session]) -> set[str]:
+    with sessions() as s:
+        return set(s.scalars(select(AuditLog.entity_id).where(AuditLog.action == "login.failed")))
+
+
+def test_a_forged_forwarded_for_is_ignored_without_the_proxy_setting(app: Flask, sessions: sessionmaker[Session]) -> None:
+    client = app.test_client()
+    for n in range(LOGIN_MAX_FAILURES):  # a new made-up address each time does not escape the limiter
+        client.post("/dang-nhap", data={"username": "duyet", "password": "sai"},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert _failed_login_keys(sessions) == {"duyet|127.0.0.1"}
+    locked = client.post("/dang-nhap", data={"username": "duyet", "password": PASSWORD},
+                         headers={"X-Forwarded-For": "203.0.113.99"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert locked.status_code == 429
+
+
+def test_behind_the_configured_proxy_the_limiter_sees_the_real_client(settings: Settings, clock: FakeClock, world: World,
+                                                                      sessions: sessionmaker[Session]) -> None:
+    proxied = create_app(replace(settings, proxy_hops=1), clock=clock, testing=True)
+    proxied.config["WTF_CSRF_ENABLED"] = False
+    client = proxied.test_client()
+    for _ in range(LOGIN_MAX_FAILURES):  # through nginx (127.0.0.1) from one phone
+        client.post("/dang-nhap", data={"username": "duyet", "password": "sai"},
+                    headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert _failed_login_keys(sessions) == {"duyet|203.0.113.7"}
+    # That phone is locked out; another client behind the same nginx is not.
+    assert client.post("/dang-nhap", data={"username": "duyet", "password": PASSWORD},
+                       headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 429
+    assert proxied.test_client().post("/dang-nhap", data={"username": "duyet", "password": PASSWORD},
+                                      headers={"X-Forwarded-For": "198.51.100.4"},
+                                      environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 302
+    # A client reaching the server directly (not from the proxy) cannot pick its address with the header.
+    proxied.test_client().post("/dang-nhap", data={"username": "duyet", "password": "sai"},
+                               headers={"X-Forwarded-For": "203.0.113.8"}, environ_base={"REMOTE_ADDR": "192.0.2.50"})
+    assert _failed_login_keys(sessions) == {"duyet|203.0.113.7", "duyet|192.0.2.50"}
+
+
+def test_proxy_hops_setting_is_read_and_checked() -> None:
+    assert Settings.from_env({}).proxy_hops == 0
+    assert Settings.from_env({"LOAXA_PROXY_HOPS": "1", "LOAXA_PROXY_FROM": "10.0.0.2, 10.0.0.3"}).proxy_from == ("10.0.0.2", "10.0.0.3")
+    with pytest.raises(ValueError, match="không phải số nguyên"):
+        Settings.from_env({"LOAXA_PROXY_HOPS": "nginx"})

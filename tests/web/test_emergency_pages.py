@@ -292,3 +292,17 @@ def test_the_dashboard_lists_pending_emergencies_in_scope_and_offers_release_to_
     assert pending("duyet2") == ({ids["cap"], ids["own"]}, {ids["cap"], ids["own"]})
     running = text_of(as_user("duyet2").get("/").get_data(as_text=True))
     assert f"Lệnh khẩn cấp đang chạy Lệnh số {ids['asked']}" in running
+
+
+def test_operators_hear_only_audio_used_inside_their_commune(as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session],
+                                                              clock: FakeClock, media_dir: Path) -> None:
+    flood = make_bulletin(sessions, clock(), code="KC-LU", title="Lũ quét Chư Păh", priority="khan_cap", targets=("CHUPUH-01",),
+                          status=BulletinStatus.APPROVED, audio=make_asset(media_dir, clock(), sha="f" * 64))
+    url = f"/am-thanh/{'f' * 64}"
+    assert as_user("vanhanh_cp").get(url).status_code == 200  # the bulletin is aimed at their station
+    assert as_user("vanhanh").get(url).status_code == 404  # Ia Dêr: another commune's sound
+    assert as_user("duyet").get(url).status_code == 200  # province-wide
+    as_user("duyet").post("/khan-cap/phat", data={"source": "ban-tin", "bulletin_id": str(flood), "targets": "IADER-01",
+                                                  "confirmed": "co", "expires_minutes": "15"})
+    assert emergencies(sessions) == 1
+    assert as_user("vanhanh").get(url).status_code == 200  # now an emergency aimed at Ia Dêr plays it

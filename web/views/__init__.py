@@ -30,6 +30,7 @@ from scheduler.catalogue import language_label, topic_label
 from scheduler.db.models import AudioAsset, User
 from scheduler.domain import DAY_LABELS, kind_label, priority_label
 from scheduler.planning.windows import format_days
+from scheduler.rendering import audio_in_scope
 from web import auth, context
 from web.auth import can, current_user, requires, signed_in_user
 from web.forms import LoginForm
@@ -180,8 +181,9 @@ def dashboard() -> str:
 @requires("media.listen")
 def audio(sha256: str) -> Response:
     """A rendered audio asset, for logged-in users only (the players fetch theirs through the API)."""
-    asset = context.db().scalar(select(AudioAsset).where(AudioAsset.sha256 == sha256))
-    if asset is None:
+    db = context.db()
+    asset = db.scalar(select(AudioAsset).where(AudioAsset.sha256 == sha256))
+    if asset is None or not audio_in_scope(db, signed_in_user(), sha256):
         abort(404)
     media = context.settings().media_dir.resolve()
     path = (media / asset.file_name).resolve()
