@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import requests
-from agent_world import CODE, Station, make_agent, seed
+from agent_world import CODE, Station, make_agent
 from delivery_world import Broker, ServerThread, add_asset, make_mp3, wait_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,11 +23,6 @@ from scheduler.emergencies.tracking import board
 from scheduler.settings import Settings
 from scheduler.wire import EmergencyReport
 from tests.fake_clock import FakeClock
-
-
-@pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock) -> Station:
-    return seed(sessions, media_dir, clock())
 
 
 def start(sessions: sessionmaker[Session], media_dir: Path, now: datetime, *, full_volume: bool = True,

@@ -4,32 +4,18 @@ another broadcast's stop, gives way to an emergency and resumes after it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from agent_world import Station, make_agent, seed, server_plays
+from agent_world import Station, make_agent, server_plays
 from delivery_world import ServerThread
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.agent.players import NullPlayer
-from scheduler.settings import Settings
 from scheduler.wire import LIVE_KIND, LIVE_PRIORITY, Command
 from tests.fake_clock import FakeClock
 
 STREAM = "http://127.0.0.1:8000/loaxa-truc-tiep-7.mp3"
-
-
-@pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock) -> Station:
-    return seed(sessions, media_dir, clock())
-
-
-@pytest.fixture
-def server(settings: Settings, clock: FakeClock, station: Station) -> Iterator[ServerThread]:
-    with ServerThread(settings, clock) as running:
-        yield running
 
 
 def live_play(clock: FakeClock, live: int = 7) -> Command:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from agent_world import CODE, Station, acked, make_agent, rows, seed, server_plays
+from agent_world import CODE, Station, acked, make_agent, rows, server_plays
 from delivery_world import (
     Broker,
     ItemSpec,
@@ -35,11 +35,6 @@ from tests.fake_clock import FakeClock
 
 pytestmark = pytest.mark.mqtt
 TOPIC = "loaxa/gia-lai/xa-ia-der/GL-IADER-01"
-
-
-@pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock) -> Station:
-    return seed(sessions, media_dir, clock())
 
 
 def _new_version(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock, station: Station) -> None:

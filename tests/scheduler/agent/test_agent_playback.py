@@ -5,14 +5,12 @@ Each test drives `Agent.run_once(now)` step by step; the server runs in a thread
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
-from agent_world import CODE, Station, acked, make_agent, rows, seed, server_plays
+from agent_world import CODE, Station, acked, make_agent, rows, server_plays
 from delivery_world import ItemSpec, ServerThread, add_asset, make_mp3, set_items
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,17 +23,6 @@ from scheduler.db.session import transaction
 from scheduler.settings import Settings
 from scheduler.wire import Command, Notice
 from tests.fake_clock import FakeClock
-
-
-@pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock) -> Station:
-    return seed(sessions, media_dir, clock())
-
-
-@pytest.fixture
-def server(settings: Settings, clock: FakeClock, station: Station) -> Iterator[ServerThread]:
-    with ServerThread(settings, clock) as running:
-        yield running
 
 
 def null_player(agent: Agent) -> NullPlayer:

@@ -8,15 +8,13 @@ up the manifest checks.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import asdict, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
-from agent_world import Station, make_agent, rows, seed, server_plays
+from agent_world import Station, make_agent, rows, server_plays
 from delivery_world import ItemSpec, ServerThread, set_items
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,19 +25,7 @@ from scheduler.agent.store import PlayRow, iso
 from scheduler.db.models import AudioAsset, Programme
 from scheduler.db.models import Station as StationRow
 from scheduler.db.session import transaction
-from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
-
-
-@pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock) -> Station:
-    return seed(sessions, media_dir, clock())
-
-
-@pytest.fixture
-def server(settings: Settings, clock: FakeClock, station: Station) -> Iterator[ServerThread]:
-    with ServerThread(settings, clock) as running:
-        yield running
 
 
 def write_raw(agent: Agent, row: PlayRow) -> None:

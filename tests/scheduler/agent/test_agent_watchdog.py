@@ -5,13 +5,11 @@ what aired. The agent runs on the fake clock, stepped in step with real time whi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-from agent_world import CODE, SESSION, Station, seed, server_plays
+from agent_world import CODE, SESSION, Station, server_plays
 from delivery_world import ItemSpec, ServerThread, set_items
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,24 +24,12 @@ from scheduler.db.session import transaction
 from scheduler.reports import ReportRequest, build_report
 from scheduler.reports.exports import render_report
 from scheduler.reports.periods import Period
-from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
 from tests.stream_server import StreamServer
 
 RELAY = SESSION - timedelta(minutes=5)
 WATCH = WatchdogSettings(silence=timedelta(seconds=2), retry=timedelta(seconds=20))
 
-
-
-@pytest.fixture
-def station(sessions: sessionmaker[Session], media_dir: Path, clock: FakeClock) -> Station:
-    return seed(sessions, media_dir, clock())
-
-
-@pytest.fixture
-def server(settings: Settings, clock: FakeClock, station: Station) -> Iterator[ServerThread]:
-    with ServerThread(settings, clock) as running:
-        yield running
 
 
 def relay_programme(sessions: sessionmaker[Session], station: Station, url: str, fallback: bool) -> None:
