@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 import uuid
@@ -43,6 +44,21 @@ def check_login_page(base: str) -> None:
     css = requests.get(f"{base}/static/loaxa.css", timeout=TIMEOUT)
     expect(css.status_code == 200 and len(css.content) > 0, f"nginx không phục vụ /static/ ({css.status_code})")
     ok("trang đăng nhập và tệp tĩnh qua nginx")
+
+
+def check_forged_forwarded_for(base: str, failures: int = 5) -> None:
+    """Through nginx (LOAXA_PROXY_HOPS=1), a client writing its own X-Forwarded-For still counts as one
+    address for the login limiter: after `failures` wrong passwords, each "from" a new address, it is locked."""
+    browser = requests.Session()
+    form = browser.get(f"{base}/dang-nhap", timeout=TIMEOUT)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    expect(found is not None, "trang đăng nhập không có mã CSRF")
+    assert found is not None
+    data = {"csrf_token": found.group(1), "username": f"kiem-tra-{uuid.uuid4().hex[:8]}", "password": "sai"}
+    codes = [browser.post(f"{base}/dang-nhap", data=data, headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                          timeout=TIMEOUT, allow_redirects=False).status_code for n in range(failures + 1)]
+    expect(codes == [401] * failures + [429], f"X-Forwarded-For giả lách được giới hạn đăng nhập: {codes}")
+    ok("X-Forwarded-For giả không lách được giới hạn đăng nhập qua nginx")
 
 
 def fetch_manifest(base: str, token: str, station: str) -> dict[str, Any]:
@@ -121,6 +137,7 @@ def main() -> int:
     token, station = os.environ["SMOKE_TOKEN"], os.environ["SMOKE_STATION"]
     try:
         check_login_page(base)
+        check_forged_forwarded_for(base)
         manifest = fetch_manifest(base, token, station)
         check_audio(base, token, manifest, Path(os.environ["SMOKE_GUNICORN_LOG"]))
         check_playlog(base, token, manifest)
