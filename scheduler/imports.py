@@ -170,6 +170,9 @@ def _parse_count(value: str, column: str) -> int:
     return count
 
 
+IMPORT_CHUNK = 500  # codes per IN (...) query: well under SQLite's bound-parameter limit
+
+
 def _get_or_create_commune(session: Session, province: str, area: str, commune: str) -> Commune:
     prov = session.scalar(select(Province).where(Province.name == province))
     if prov is None:
@@ -206,7 +209,13 @@ def import_stations(session: Session, text: str | Sheet) -> ImportResult:
     seen: set[str] = set()
     parsed = []
     codes = [row["code"] for _, row in rows if row["code"]]
-    existing = set(session.scalars(select(Station.code).where(Station.code.in_(codes)))) if codes else set()
+    # One query per chunk of codes and one lookup per distinct place below, not several queries per row:
+    # each per-row SELECT also flushed the stations added before it (50,000 rows took minutes).
+    stations: dict[str, Station] = {}
+    for start in range(0, len(codes), IMPORT_CHUNK):
+        chunk = codes[start:start + IMPORT_CHUNK]
+        stations.update((s.code, s) for s in session.scalars(select(Station).where(Station.code.in_(chunk))))
+    existing = set(stations)
     for line, row in rows:
         try:
             code = row["code"]
@@ -231,9 +240,13 @@ def import_stations(session: Session, text: str | Sheet) -> ImportResult:
     if errors:
         raise ImportFailed(errors)
     result = ImportResult()
+    communes: dict[tuple[str, str, str], Commune] = {}
     for row, checked, lat, lon in parsed:
-        commune = _get_or_create_commune(session, row["province"], row["area"], row["commune"])
-        station = session.scalar(select(Station).where(Station.code == row["code"]))
+        place = (row["province"], row["area"], row["commune"])
+        commune = communes.get(place)
+        if commune is None:
+            commune = communes[place] = _get_or_create_commune(session, *place)
+        station = stations.get(row["code"])
         if station is None:
             station = Station(code=row["code"], status={})
             session.add(station)

@@ -242,3 +242,36 @@ def test_station_codes_must_be_safe_as_mqtt_topic_levels(sessions: sessionmaker[
     assert "chữ cái không dấu, chữ số và dấu - _ ." in failed.value.errors[0]
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Station)) == 0
+
+
+def _selects_to_import(sessions: sessionmaker[Session], count: int, offset: int) -> int:
+    """SELECT statements run to import `count` new stations spread over the same two communes."""
+    from sqlalchemy import event
+
+    lines = "".join(
+        f"BIG-{offset + i:05d},Cụm loa {i},Xã {'Ia Grai' if i % 2 else 'Ia Dêr'},Khu vực Ia Grai,Gia Lai,vi,"
+        f"T2-CN 05:30-06:00,,,2\n"
+        for i in range(count)
+    )
+    statements: list[str] = []
+    with transaction(sessions) as s:
+        engine = s.get_bind()
+
+        def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            result = import_stations(s, HEADER + lines)
+            s.flush()
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+    assert result.created == count
+    return sum(1 for statement in statements if statement.lstrip().upper().startswith("SELECT"))
+
+
+def test_a_large_station_import_looks_up_each_commune_once_not_each_row(sessions: sessionmaker[Session]) -> None:
+    _selects_to_import(sessions, 4, 0)  # the province, area and communes now exist
+    few = _selects_to_import(sessions, 10, 100)
+    many = _selects_to_import(sessions, 400, 1000)
+    assert many == few
