@@ -5,8 +5,8 @@ layout scripts/deploy-smoke.sh checks, without systemd):
     with scratch_database(admin_url) as url, mosquitto(work) as mqtt_url, \\
             gunicorn(work, env) as app_port, nginx(work, [app_port], media_dir) as web_port: ...
 gunicorn runs with deploy/gunicorn.conf.py (its workers and threads), nginx with deploy/nginx/loaxa.conf
-rendered by scripts/render-template.sh. nginx comes from Debian (`apt-get install nginx`; the smoke
-script installs it when missing).
+rendered by scripts/render-template.sh and run by scripts/nginx.sh (which installs Debian's nginx when
+missing).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: f
     raise SystemExit(f"nothing listens on {port}")
 
 
-def _stop(proc: subprocess.Popen[bytes], sig_timeout: float = 30) -> None:
+def stop(proc: subprocess.Popen[bytes], sig_timeout: float = 30) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -89,12 +89,13 @@ def mosquitto(work: Path) -> Iterator[str]:
         proc.wait()
 
 
-@contextlib.contextmanager
-def gunicorn(work: Path, env: Mapping[str, str], app: str | None = None,
-             extra_path: Sequence[Path] = (), port: int | None = None) -> Iterator[int]:
+def start_gunicorn(work: Path, env: Mapping[str, str], app: str | None = None,
+                   extra_path: Sequence[Path] = (), port: int | None = None) -> tuple[subprocess.Popen[bytes], int]:
     """gunicorn -c deploy/gunicorn.conf.py on a free port (workers and threads as configured there, or
     LOAXA_GUNICORN_WORKERS / _THREADS in `env`); `app` replaces the configured `web.app:create_app()`.
-    Access log in work/gunicorn-<port>.log, as in production. Yields the port (`port`, else a free one)."""
+    Access log in work/gunicorn-<port>.log, as in production. Returns the master process, listening on the
+    port (`port`, else a free one). The master leads its own process group: os.killpg(proc.pid, SIGKILL)
+    takes the whole node down at once, workers included, as a machine that dies."""
     exe = Path(sys.executable).with_name("gunicorn")
     port = port or free_port()
     log = work / f"gunicorn-{port}.log"
@@ -102,67 +103,50 @@ def gunicorn(work: Path, env: Mapping[str, str], app: str | None = None,
     full_env = {**env, "LOAXA_GUNICORN_BIND": f"127.0.0.1:{port}", "LOAXA_GUNICORN_ACCESSLOG": str(log),
                 "LOAXA_GUNICORN_ERRORLOG": str(log), "PYTHONPATH": path}
     args = [str(exe), "-c", str(ROOT / "deploy/gunicorn.conf.py"), *([app] if app else [])]
-    proc = subprocess.Popen(args, env=full_env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args, env=full_env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
         wait_port(port, proc)
-        yield port
-    finally:
-        _stop(proc)
-
-
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found is None:
-        raise SystemExit("nginx is missing: apt-get install nginx (scripts/deploy-smoke.sh installs it)")
-    return found
+    except BaseException:
+        stop(proc)
+        raise
+    return proc, port
 
 
 @contextlib.contextmanager
-def nginx(work: Path, upstream_ports: Sequence[int], media_dir: Path) -> Iterator[int]:
-    """nginx with deploy/nginx/loaxa.conf in front of the given gunicorn ports; yields its port.
-    worker_processes auto and worker_connections 768, as Debian's own nginx.conf."""
+def gunicorn(work: Path, env: Mapping[str, str], app: str | None = None,
+             extra_path: Sequence[Path] = (), port: int | None = None) -> Iterator[int]:
+    """start_gunicorn as a context manager: yields the port, stops gunicorn on exit."""
+    proc, port = start_gunicorn(work, env, app, extra_path, port)
+    try:
+        yield port
+    finally:
+        stop(proc)
+
+
+@contextlib.contextmanager
+def nginx(work: Path, upstream_ports: Sequence[int], media_dir: Path, workers: str = "auto") -> Iterator[int]:
+    """nginx with deploy/nginx/loaxa.conf in front of the given gunicorn ports (one `server` line each: the
+    template's list form), run by scripts/nginx.sh (installs Debian's nginx when missing); yields its port.
+    /truc-tiep/ (upstream loaxa_live) goes to the same ports: no benchmark here broadcasts live."""
     port = free_port()
     home = work / f"nginx-{port}"
-    (home / "tmp").mkdir(parents=True)
-    static_dir = ROOT / "web/static"
-    # The template names one upstream server; more nodes go on the same line as further `server` entries.
-    upstream = "; server ".join(f"127.0.0.1:{p}" for p in upstream_ports)
+    home.mkdir(parents=True)
+    nodes = ",".join(f"127.0.0.1:{p}" for p in upstream_ports)
     site = subprocess.run(
         [str(ROOT / "scripts/render-template.sh"), str(ROOT / "deploy/nginx/loaxa.conf"), f"LISTEN=127.0.0.1:{port}",
-         "SERVER_NAME=localhost", f"UPSTREAM={upstream}", f"MEDIA_DIR={media_dir}", f"STATIC_DIR={static_dir}",
-         "METRICS_ALLOW=127.0.0.1"],
+         "SERVER_NAME=localhost", f"UPSTREAM={nodes}", f"LIVE_UPSTREAM={nodes}", f"MEDIA_DIR={media_dir}",
+         f"STATIC_DIR={ROOT / 'web/static'}", "METRICS_ALLOW=127.0.0.1"],
         check=True, capture_output=True, text=True).stdout
     (home / "site.conf").write_text(site)
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    (home / "nginx.conf").write_text(f"""{user}worker_processes auto;
-daemon off;
-pid {home}/nginx.pid;
-error_log {home}/error.log warn;
-events {{ worker_connections 768; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    sendfile on;
-    tcp_nopush on;
-    access_log {home}/access.log;
-    client_body_temp_path {home}/tmp/body;
-    proxy_temp_path {home}/tmp/proxy;
-    fastcgi_temp_path {home}/tmp/fastcgi;
-    uwsgi_temp_path {home}/tmp/uwsgi;
-    scgi_temp_path {home}/tmp/scgi;
-    include {home}/site.conf;
-}}
-""")
-    exe = nginx_binary()
-    subprocess.run([exe, "-t", "-q", "-p", str(home), "-c", str(home / "nginx.conf")], check=True)
-    proc = subprocess.Popen([exe, "-p", str(home), "-c", str(home / "nginx.conf")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(ROOT / "scripts/nginx.sh"), "run", "--dir", str(home),
+                             "--site", str(home / "site.conf"), "--workers", workers], stdout=subprocess.DEVNULL)
     try:
         wait_port(port, proc)
         yield port
     finally:
         with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(3)  # SIGQUIT: graceful stop
+            proc.send_signal(3)  # SIGQUIT: graceful stop (scripts/nginx.sh execs nginx)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
