@@ -5,8 +5,7 @@ layout scripts/deploy-smoke.sh checks, without systemd):
     with scratch_database(admin_url) as url, mosquitto(work) as mqtt_url, \\
             gunicorn(work, env) as app_port, nginx(work, [app_port], media_dir) as web_port: ...
 gunicorn runs with deploy/gunicorn.conf.py (its workers and threads), nginx with deploy/nginx/loaxa.conf
-rendered by scripts/render-template.sh. nginx comes from Debian (`apt-get install nginx`; the smoke
-script installs it when missing).
+rendered by scripts/render-template.sh and run by scripts/nginx.sh (Debian's nginx, installed if missing).
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -110,59 +110,30 @@ def gunicorn(work: Path, env: Mapping[str, str], app: str | None = None,
         _stop(proc)
 
 
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found is None:
-        raise SystemExit("nginx is missing: apt-get install nginx (scripts/deploy-smoke.sh installs it)")
-    return found
-
-
 @contextlib.contextmanager
-def nginx(work: Path, upstream_ports: Sequence[int], media_dir: Path) -> Iterator[int]:
-    """nginx with deploy/nginx/loaxa.conf in front of the given gunicorn ports; yields its port.
-    worker_processes auto and worker_connections 768, as Debian's own nginx.conf."""
+def nginx(work: Path, upstream_ports: Sequence[int], media_dir: Path, workers: str = "auto") -> Iterator[int]:
+    """nginx with deploy/nginx/loaxa.conf in front of the given gunicorn ports (run by scripts/nginx.sh,
+    which installs Debian's nginx if missing); yields its port. The live-broadcast upstream points at the
+    same ports: no benchmark here reaches /truc-tiep/."""
     port = free_port()
     home = work / f"nginx-{port}"
-    (home / "tmp").mkdir(parents=True)
-    static_dir = ROOT / "web/static"
-    # The template names one upstream server; more nodes go on the same line as further `server` entries.
-    upstream = "; server ".join(f"127.0.0.1:{p}" for p in upstream_ports)
+    home.mkdir(parents=True)
+    upstreams = ",".join(f"127.0.0.1:{p}" for p in upstream_ports)
     site = subprocess.run(
         [str(ROOT / "scripts/render-template.sh"), str(ROOT / "deploy/nginx/loaxa.conf"), f"LISTEN=127.0.0.1:{port}",
-         "SERVER_NAME=localhost", f"UPSTREAM={upstream}", f"MEDIA_DIR={media_dir}", f"STATIC_DIR={static_dir}",
-         "METRICS_ALLOW=127.0.0.1"],
+         "SERVER_NAME=localhost", f"UPSTREAM={upstreams}", f"LIVE_UPSTREAM={upstreams}", f"MEDIA_DIR={media_dir}",
+         f"STATIC_DIR={ROOT / 'web/static'}", "METRICS_ALLOW=127.0.0.1"],
         check=True, capture_output=True, text=True).stdout
     (home / "site.conf").write_text(site)
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    (home / "nginx.conf").write_text(f"""{user}worker_processes auto;
-daemon off;
-pid {home}/nginx.pid;
-error_log {home}/error.log warn;
-events {{ worker_connections 768; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    sendfile on;
-    tcp_nopush on;
-    access_log {home}/access.log;
-    client_body_temp_path {home}/tmp/body;
-    proxy_temp_path {home}/tmp/proxy;
-    fastcgi_temp_path {home}/tmp/fastcgi;
-    uwsgi_temp_path {home}/tmp/uwsgi;
-    scgi_temp_path {home}/tmp/scgi;
-    include {home}/site.conf;
-}}
-""")
-    exe = nginx_binary()
-    subprocess.run([exe, "-t", "-q", "-p", str(home), "-c", str(home / "nginx.conf")], check=True)
-    proc = subprocess.Popen([exe, "-p", str(home), "-c", str(home / "nginx.conf")],
+    proc = subprocess.Popen([str(ROOT / "scripts/nginx.sh"), "run", "--dir", str(home), "--site",
+                             str(home / "site.conf"), "--workers", workers],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port, proc)
         yield port
     finally:
         with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(3)  # SIGQUIT: graceful stop
+            proc.send_signal(signal.SIGQUIT)  # graceful stop
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
