@@ -5,7 +5,8 @@ layout scripts/deploy-smoke.sh checks, without systemd):
     with scratch_database(admin_url) as url, mosquitto(work) as mqtt_url, \\
             gunicorn(work, env) as app_port, nginx(work, [app_port], media_dir) as web_port: ...
 gunicorn runs with deploy/gunicorn.conf.py (its workers and threads), nginx with deploy/nginx/loaxa.conf
-rendered by scripts/render-template.sh and run by scripts/nginx.sh (Debian's nginx, installed if missing).
+rendered by scripts/render-template.sh and run by scripts/nginx.sh (which installs Debian's nginx when
+missing).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +43,7 @@ def wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: f
     raise SystemExit(f"nothing listens on {port}")
 
 
-def _stop(proc: subprocess.Popen[bytes], sig_timeout: float = 30) -> None:
+def stop(proc: subprocess.Popen[bytes], sig_timeout: float = 30) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -89,12 +89,13 @@ def mosquitto(work: Path) -> Iterator[str]:
         proc.wait()
 
 
-@contextlib.contextmanager
-def gunicorn(work: Path, env: Mapping[str, str], app: str | None = None,
-             extra_path: Sequence[Path] = (), port: int | None = None) -> Iterator[int]:
+def start_gunicorn(work: Path, env: Mapping[str, str], app: str | None = None,
+                   extra_path: Sequence[Path] = (), port: int | None = None) -> tuple[subprocess.Popen[bytes], int]:
     """gunicorn -c deploy/gunicorn.conf.py on a free port (workers and threads as configured there, or
     LOAXA_GUNICORN_WORKERS / _THREADS in `env`); `app` replaces the configured `web.app:create_app()`.
-    Access log in work/gunicorn-<port>.log, as in production. Yields the port (`port`, else a free one)."""
+    Access log in work/gunicorn-<port>.log, as in production. Returns the master process, listening on the
+    port (`port`, else a free one). The master leads its own process group: os.killpg(proc.pid, SIGKILL)
+    takes the whole node down at once, workers included, as a machine that dies."""
     exe = Path(sys.executable).with_name("gunicorn")
     port = port or free_port()
     log = work / f"gunicorn-{port}.log"
@@ -102,38 +103,50 @@ def gunicorn(work: Path, env: Mapping[str, str], app: str | None = None,
     full_env = {**env, "LOAXA_GUNICORN_BIND": f"127.0.0.1:{port}", "LOAXA_GUNICORN_ACCESSLOG": str(log),
                 "LOAXA_GUNICORN_ERRORLOG": str(log), "PYTHONPATH": path}
     args = [str(exe), "-c", str(ROOT / "deploy/gunicorn.conf.py"), *([app] if app else [])]
-    proc = subprocess.Popen(args, env=full_env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args, env=full_env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
         wait_port(port, proc)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc, port
+
+
+@contextlib.contextmanager
+def gunicorn(work: Path, env: Mapping[str, str], app: str | None = None,
+             extra_path: Sequence[Path] = (), port: int | None = None) -> Iterator[int]:
+    """start_gunicorn as a context manager: yields the port, stops gunicorn on exit."""
+    proc, port = start_gunicorn(work, env, app, extra_path, port)
+    try:
         yield port
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 @contextlib.contextmanager
 def nginx(work: Path, upstream_ports: Sequence[int], media_dir: Path, workers: str = "auto") -> Iterator[int]:
-    """nginx with deploy/nginx/loaxa.conf in front of the given gunicorn ports (run by scripts/nginx.sh,
-    which installs Debian's nginx if missing); yields its port. The live-broadcast upstream points at the
-    same ports: no benchmark here reaches /truc-tiep/."""
+    """nginx with deploy/nginx/loaxa.conf in front of the given gunicorn ports (one `server` line each: the
+    template's list form), run by scripts/nginx.sh (installs Debian's nginx when missing); yields its port.
+    /truc-tiep/ (upstream loaxa_live) goes to the same ports: no benchmark here broadcasts live."""
     port = free_port()
     home = work / f"nginx-{port}"
     home.mkdir(parents=True)
-    upstreams = ",".join(f"127.0.0.1:{p}" for p in upstream_ports)
+    nodes = ",".join(f"127.0.0.1:{p}" for p in upstream_ports)
     site = subprocess.run(
         [str(ROOT / "scripts/render-template.sh"), str(ROOT / "deploy/nginx/loaxa.conf"), f"LISTEN=127.0.0.1:{port}",
-         "SERVER_NAME=localhost", f"UPSTREAM={upstreams}", f"LIVE_UPSTREAM={upstreams}", f"MEDIA_DIR={media_dir}",
+         "SERVER_NAME=localhost", f"UPSTREAM={nodes}", f"LIVE_UPSTREAM={nodes}", f"MEDIA_DIR={media_dir}",
          f"STATIC_DIR={ROOT / 'web/static'}", "METRICS_ALLOW=127.0.0.1"],
         check=True, capture_output=True, text=True).stdout
     (home / "site.conf").write_text(site)
-    proc = subprocess.Popen([str(ROOT / "scripts/nginx.sh"), "run", "--dir", str(home), "--site",
-                             str(home / "site.conf"), "--workers", workers],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(ROOT / "scripts/nginx.sh"), "run", "--dir", str(home),
+                             "--site", str(home / "site.conf"), "--workers", workers], stdout=subprocess.DEVNULL)
     try:
         wait_port(port, proc)
         yield port
     finally:
         with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGQUIT)  # graceful stop
+            proc.send_signal(3)  # SIGQUIT: graceful stop (scripts/nginx.sh execs nginx)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

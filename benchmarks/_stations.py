@@ -9,6 +9,9 @@ with the notified station's own token, GET the notice's `manifest_url` and POST
 subscriptions are in place (it publishes the notices); the clock runs from just before it until
 `expect` distinct stations have been acknowledged. Like a real agent, a station whose request fails
 (connection refused or reset, 5xx — a node going away) tries again; a 4xx is recorded and not retried.
+With `plays` and `playlog_url`, each station then uploads its play-log batch (`plays(station, manifest)`)
+and, like the agent, sends it again until the answer lists every play id as accepted; a station counts
+as done once both its ack and its batch are in.
 
 The same client drives a benchmark's fair floor (notices pointing at a static file, acks to a
 database-free endpoint) and the real run, so the two differ only in what the server does.
@@ -33,6 +36,7 @@ PROGRAMME_TOPICS = "loaxa/+/+/+/programme"
 class StationsResult:
     seconds: float  # from start() to the `expect`-th acknowledgement (or the timeout)
     acked: set[str] = field(default_factory=set)  # stations whose ack was answered 200
+    logged: set[str] = field(default_factory=set)  # stations whose whole play-log batch was accepted
     versions: dict[str, int] = field(default_factory=dict)  # station -> version it acknowledged last
     retries: int = 0  # requests tried again after a connection error or a 5xx
     statuses: Counter[int] = field(default_factory=Counter)  # every HTTP answer, 0 = no answer
@@ -73,9 +77,13 @@ class Ears:
             client.loop_stop()
 
 
+Plays = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
+
+
 async def _stations(queue: asyncio.Queue[bytes], tokens: Mapping[str, str], ack_url: str, expect: int,
                     concurrency: int, result: StationsResult, all_acked: asyncio.Event,
-                    retry_delay: float) -> None:
+                    retry_delay: float, plays: Plays | None, playlog_url: str,
+                    on_done: Callable[[int], None] | None) -> None:
     import aiohttp
 
     from scheduler.wire import Notice
@@ -102,11 +110,27 @@ async def _stations(queue: asyncio.Queue[bytes], tokens: Mapping[str, str], ack_
                 continue
             status, _ = await call(http, "POST", ack_url, headers=headers,
                                    json={"week": manifest["week"], "version": manifest["version"]})
-            if status == 200:
-                result.acked.add(notice.station)
-                result.versions[notice.station] = int(manifest["version"])
-                if len(result.acked) >= expect:
-                    all_acked.set()
+            if status != 200:
+                continue
+            result.acked.add(notice.station)
+            result.versions[notice.station] = int(manifest["version"])
+            done = result.acked
+            if plays is not None:
+                batch = plays(notice.station, manifest)
+                waiting = {p["play_id"] for p in batch}
+                while waiting:  # the agent deletes only the rows the server lists as accepted
+                    status, answer = await call(http, "POST", playlog_url, headers=headers, json={"plays": batch})
+                    if status != 200:
+                        break
+                    waiting -= set(answer["accepted"])
+                if waiting:
+                    continue
+                result.logged.add(notice.station)
+                done = result.logged
+            if on_done is not None:
+                on_done(len(done))
+            if len(done) >= expect:
+                all_acked.set()
 
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency), timeout=timeout) as http:
@@ -121,10 +145,12 @@ async def _stations(queue: asyncio.Queue[bytes], tokens: Mapping[str, str], ack_
 
 def run_stations(mqtt_url: str, tokens: Mapping[str, str], ack_url: str, *, start: Callable[[], Any],
                  expect: int, concurrency: int = 32, topic: str = PROGRAMME_TOPICS, timeout: float = 900,
-                 retry_delay: float = 0.5) -> StationsResult:
+                 retry_delay: float = 0.5, plays: Plays | None = None, playlog_url: str = "",
+                 on_done: Callable[[int], None] | None = None) -> StationsResult:
     """Subscribe as the stations, run `start()` in a thread, and serve notices until `expect` distinct
-    stations have acknowledged (or `timeout` seconds pass: then `acked` holds fewer). `tokens` maps a
-    station code to its API token; `ack_url` is where acknowledgements go."""
+    stations are done (or `timeout` seconds pass: then `acked` holds fewer). `tokens` maps a station code
+    to its API token; `ack_url` is where acknowledgements go. `on_done(n)` runs (in the event loop) each
+    time a station is done, n counting them."""
     loop = asyncio.new_event_loop()
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     result = StationsResult(seconds=0.0)
@@ -134,7 +160,8 @@ def run_stations(mqtt_url: str, tokens: Mapping[str, str], ack_url: str, *, star
         began = time.perf_counter()
         # Stations start fetching as the first notices land, while the rest are still being published.
         starting = loop.run_in_executor(None, start)
-        main = _stations(queue, tokens, ack_url, expect, concurrency, result, all_acked, retry_delay)
+        main = _stations(queue, tokens, ack_url, expect, concurrency, result, all_acked, retry_delay, plays,
+                         playlog_url, on_done)
         with_timeout = asyncio.wait_for(main, timeout)
         with contextlib.suppress(TimeoutError):
             loop.run_until_complete(with_timeout)

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 cmd="${1:-}"; shift || true
-dir=""; site=""; workers=1
+dir=""; site=""; workers=1  # --workers auto: one per core
 while [ $# -gt 0 ]; do
     case "$1" in
         --dir) dir="$2"; shift 2 ;;
@@ -48,6 +48,7 @@ run() {
     install
     dir="$(cd "$dir" && pwd)"
     mkdir -p "$dir/nginx-tmp"
+    # What Debian's own /etc/nginx/nginx.conf sets around the sites it includes.
     {
         # As root, nginx's workers would switch to www-data, which may not read this run's files.
         [ "$(id -u)" = 0 ] && echo "user root;"
@@ -56,10 +57,12 @@ worker_processes $workers;
 daemon off;
 pid $dir/nginx.pid;
 error_log $dir/nginx-error.log warn;
-events { worker_connections 4096; }
+events { worker_connections 768; }
 http {
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
     access_log $dir/nginx-access.log;
     client_body_temp_path $dir/nginx-tmp/body;
     proxy_temp_path $dir/nginx-tmp/proxy;
