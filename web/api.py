@@ -12,7 +12,7 @@ import binascii
 import io
 import json
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from audio.cache import content_name
 from scheduler import upstream
 from scheduler.bulletins import BulletinInvalid
 from scheduler.db.models import Emergency, Source, Station
+from scheduler.db.session import read
 from scheduler.delivery import agent_packages, audio_links, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
@@ -35,7 +36,7 @@ from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
 from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH, OPENAPI_PATH
 from web.auth import can, current_user
-from web.context import db, now, settings
+from web.context import contacts, db, now, reads, settings
 from web.forms import MAX_RECORDING_BYTES
 from web.views.uploads import discard_recording, read_recording, save_recording
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
@@ -134,13 +135,15 @@ def manifest(week: str) -> Response:
     except ValueError as exc:
         return error(400, str(exc))
     if request.if_none_match:
-        # The poll every station makes most: answered by one plain query when nothing changed.
+        # The poll every station makes: one plain query on an autocommit connection when nothing changed,
+        # the contact stamp written behind (scheduler.liveness.ContactStamps).
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        etag = station_api.unchanged_manifest_etag(db(), token.strip(), week, now()) \
+        found = read(reads(), partial(station_api.poll, token=token.strip(), week=week)) \
             if scheme.lower() == "bearer" else None
-        if etag is not None and request.if_none_match.contains(etag):
+        if found is not None and request.if_none_match.contains(found.etag):
+            contacts().note(found.station_id, found.stamped, now())
             response = Response(status=304)
-            response.set_etag(etag)
+            response.set_etag(found.etag)
             response.headers["Cache-Control"] = "private, no-cache"
             return response
     return _manifest(week)

@@ -9,12 +9,14 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from scheduler.accounts import hash_token
@@ -32,7 +34,7 @@ from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.domain import IsoWeek
 from scheduler.emergencies.tracking import record_report
-from scheduler.liveness import ContactKind, record_contact, stamp_due
+from scheduler.liveness import ContactKind, record_contact
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
 from scheduler.wire import (
@@ -94,20 +96,28 @@ def manifest_etag(programme: Programme) -> str:
     return etag_for(programme.week, programme.version, programme.content_hash)
 
 
-def unchanged_manifest_etag(session: Session, token: str, week: str, now: datetime) -> str | None:
-    """The ETag of the token's station's `week` in one plain query (no station object, no join to its
-    commune), for answering a poll 304: None when the token, station or programme is unknown, or when
-    the station's contact stamp is due again (the full path writes it: scheduler.liveness)."""
+@dataclass(frozen=True)
+class Poll:
+    """What a conditional manifest request needs: whose token it is, and the ETag of the week it holds."""
+
+    station_id: int
+    etag: str
+    stamped: datetime | None  # the station's stored manifest contact (scheduler.liveness)
+
+
+def poll(conn: Connection, token: str, week: str) -> Poll | None:
+    """The token's station and the ETag of its `week` in one plain query (no station object, no join to
+    its commune), for answering a poll 304; None when the token, station or programme is unknown."""
     if not token:
         return None
-    row = session.execute(
-        select(Programme.version, Programme.content_hash, Station.last_manifest_at)
+    row = conn.execute(
+        select(Station.id, Programme.version, Programme.content_hash, Station.last_manifest_at)
         .join(Station, Programme.station_id == Station.id)
         .where(Station.token_hash == hash_token(token), Station.active, Programme.week == week)
     ).first()
-    if row is None or stamp_due(row.last_manifest_at, now):
+    if row is None:
         return None
-    return etag_for(week, row.version, row.content_hash)
+    return Poll(row.id, etag_for(week, row.version, row.content_hash), row.last_manifest_at)
 
 
 def check_week(text: str) -> str:
