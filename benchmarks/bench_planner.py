@@ -2,6 +2,11 @@
 
     python benchmarks/bench_planner.py            # full run (national case takes about a minute)
     python benchmarks/bench_planner.py --quick    # seconds: small cases only
+    python benchmarks/bench_planner.py --no-cpsat --case national --against /path/to/old/checkout
+        # the named scale cases, interleaved with the same cases run on another checkout's planner
+
+Each scale case also prints the plan's digest (scheduler.planning.digest) and whether it equals the
+digest recorded in DIGESTS, i.e. whether the planner still makes exactly the same plans.
 
 Figures printed: wall time and peak memory of plan_week (grouped, as shipped) side by side with
 the same planner forced to plan each station on its own (the baseline), and on small instances
@@ -13,9 +18,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import multiprocessing
+import os
 import random
 import resource
+import statistics
+import subprocess
 import sys
 import time as clock
 from collections.abc import Callable
@@ -26,6 +35,7 @@ from typing import Any
 
 from scheduler.domain import BulletinInput, IsoWeek, Policy, Priority, StationInput
 from scheduler.planning import Plan, PlanRequest, collector_paused, plan_week
+from scheduler.planning.digest import plan_digest
 from scheduler.planning.planner import SEARCH_STEPS, SEARCH_TOTAL, _Planner
 from scheduler.planning.score import Score, score
 from scheduler.planning.verify import find_violations
@@ -196,6 +206,8 @@ def _scale_case(make: Callable[[], PlanRequest], name: str, baseline: bool, chec
         "peak_rss_mib": _rss_mib(),
         "plan_rss_mib": _rss_mib() - rss_before,
         "violations": len(find_violations(plan, request)) if check else "n/a",
+        "score": score(plan, request),
+        "digest": plan_digest(plan),
     }
     if baseline:
         _, _, collecting_cpu = _timed(lambda: plan_week(request), paused=False)
@@ -317,27 +329,89 @@ def bench_quality(seeds: range, time_limit: float) -> list[dict[str, Any]]:
     return rows
 
 
+CASES: dict[str, tuple[str, Callable[[], PlanRequest], bool, bool]] = {
+    # key: (name, request, run the one-station-at-a-time baseline, check violations)
+    "quick": ("province 45 x 20", partial(make_country, 1, 1, 45, 20), True, True),
+    "province": ("province 300 x 60", partial(make_country, 1, 1, 300, 60), True, True),
+    "national": ("national 10000 x 500", partial(make_country, 2, 34, 295, 500), False, False),
+    "distinct": (
+        "national, every station distinct",
+        partial(make_country, 3, 34, 295, 500, distinct=True),
+        False,
+        False,
+    ),
+}
+# plan_digest of each case's plan as the planner made it before the speed work of issue 16: a faster
+# planner must give the same digest (or a plan better by the planner's own objective, recorded here).
+DIGESTS = {
+    "quick": "72b4996ddbd1cc3157c258e814375739b63281c425018fa74ca1ff5d243aac63",
+    "province": "0462e801e922a6efa1c26002260e74c315d1872bd3de97a98f0fbf7a57230f22",
+    "national": "9c6806d578431a3d359b466387f420ca599709457b11703386824b04fef73177",
+    "distinct": "e7fec482710b81c1e594c483817dcf9d0a54eab8b8bc9c558ecf5eb2f22a13a6",
+}
+
+
+def _run_cases(keys: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for key in keys:
+        name, make, baseline, check = CASES[key]
+        row = _in_child(_scale_case, make, name, baseline, check)
+        row["same_plans_as_before"] = row["digest"] == DIGESTS[key]
+        rows.append(row)
+    return rows
+
+
+def _against(keys: list[str], other: str, rounds: int) -> None:
+    """Each case `rounds` times on this checkout and on `other`, alternating, each run in its own
+    process; prints the median CPU seconds of both and their ratio (this / other)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for key in keys:
+        cpu: dict[str, list[float]] = {"this": [], "other": []}
+        digests: dict[str, set[str]] = {"this": set(), "other": set()}
+        for _ in range(rounds):
+            for label, tree in (("other", other), ("this", here)):
+                env = dict(os.environ, PYTHONPATH=tree)
+                out = subprocess.run(
+                    [sys.executable, os.path.abspath(__file__), "--no-cpsat", "--json", "--case", key],
+                    env=env, cwd=tree, check=True, capture_output=True, text=True,
+                ).stdout  # fmt: skip
+                row = json.loads(out.splitlines()[-1])
+                cpu[label].append(row["cpu_s"])
+                digests[label].add(row["digest"])
+                print(
+                    f"  {key} {label}: cpu_s={row['cpu_s']:.2f} wall_s={row['wall_s']:.2f} "
+                    f"peak_rss_mib={row['peak_rss_mib']:.0f} digest={row['digest'][:16]}",
+                    flush=True,
+                )
+        this, before = statistics.median(cpu["this"]), statistics.median(cpu["other"])
+        print(
+            f"  {key}: median CPU s this {this:.2f}, other {before:.2f}, ratio {this / before:.2f}; "
+            f"same plans: {digests['this'] == digests['other'] and len(digests['this']) == 1}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small cases only, runs in seconds")
     parser.add_argument("--no-cpsat", action="store_true", help="skip the comparison with the exact optimum")
+    parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only these scale cases")
+    parser.add_argument("--json", action="store_true", help="print each scale case as one JSON line")
+    parser.add_argument("--against", metavar="TREE", help="another checkout to time the same cases against")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against: runs of each side per case")
     args = parser.parse_args(argv)
+    keys = args.case or (["quick"] if args.quick else ["province", "national", "distinct"])
+    if args.json:
+        for row in _run_cases(keys):
+            print(json.dumps(row, default=str))
+        return 0
     print(f"Python {sys.version.split()[0]}, week {WEEK}")
-
-    cases: list[tuple[str, Callable[[], PlanRequest], bool, bool]] = [
-        ("province 300 x 60", partial(make_country, 1, 1, 300, 60), True, True),
-    ]
-    if args.quick:
-        cases = [("province 45 x 20", partial(make_country, 1, 1, 45, 20), True, True)]
+    if args.against:
+        print(f"\n== Scale, interleaved with {args.against} ==")
+        _against(keys, args.against, args.rounds)
     else:
-        cases.append(("national 10000 x 500", partial(make_country, 2, 34, 295, 500), False, False))
-        cases.append(
-            ("national, every station distinct", partial(make_country, 3, 34, 295, 500, distinct=True), False, False)
-        )
-    print("\n== Scale (each case in its own process) ==")
-    for name, make, baseline, check in cases:
-        row = _in_child(_scale_case, make, name, baseline, check)
-        print("  " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+        print("\n== Scale (each case in its own process) ==")
+        for row in _run_cases(keys):
+            print("  " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
 
     if not args.no_cpsat:
         print("\n== Quality against the CP-SAT optimum (same model) ==")

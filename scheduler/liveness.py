@@ -8,10 +8,14 @@ made contact is offline. Contact times are written here and nowhere else (`recor
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
+import time
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy.engine import Engine
 
 from scheduler.db.models import Station
 from scheduler.settings import DEFAULT_SILENT_MINUTES
@@ -20,9 +24,10 @@ ContactKind = Literal["manifest", "status", "log"]
 CONTACT_COLUMNS: dict[str, str] = {"manifest": "last_manifest_at", "status": "last_status_at", "log": "last_log_at"}
 # Stamps are rewritten at most this often: a station polling every few seconds must not cost a write each time.
 CONTACT_RESOLUTION = timedelta(seconds=60)
+log = logging.getLogger("loaxa.liveness")
 __all__ = [
-    "DEFAULT_SILENT_MINUTES", "box_warnings", "is_online", "last_contact", "never_seen_clause", "online_clause",
-    "record_contact", "storage_full",
+    "ContactStamps", "DEFAULT_SILENT_MINUTES", "box_warnings", "is_online", "last_contact", "never_seen_clause",
+    "online_clause", "record_contact", "stamp_due", "storage_full",
 ]
 
 
@@ -40,6 +45,70 @@ def record_contact(
 def stamp_due(last: datetime | None, now: datetime, every: timedelta = CONTACT_RESOLUTION) -> bool:
     """True if a contact stamp last written at `last` must be written again at `now`."""
     return last is None or not timedelta(0) <= now - last < every
+
+
+class ContactStamps:
+    """Manifest-poll contact stamps written behind the polls: kept in memory and written by a background
+    thread every `every` seconds, one batched UPDATE for all stations stamped since, so a poll answered
+    304 never waits for a write. A crash loses at most `every` seconds of stamps (far below
+    CONTACT_RESOLUTION and the minutes of silence that make a station offline)."""
+
+    def __init__(self, engine: Engine, every: float = 2.0) -> None:
+        self.engine = engine
+        self.every = every
+        self._pending: dict[int, datetime] = {}
+        self._lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+
+    def note(self, station_id: int, stamped: datetime | None, now: datetime) -> bool:
+        """A manifest contact of the station whose stored stamp is `stamped`; True if a stamp is now due."""
+        if not stamp_due(stamped, now):
+            return False
+        with self._lock:
+            self._pending[station_id] = max(now, self._pending.get(station_id, now))
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_behind, name="loaxa-contact-stamps", daemon=True)
+                self._writer.start()
+        return True
+
+    def pending(self) -> dict[int, datetime]:
+        with self._lock:
+            return dict(self._pending)
+
+    def flush(self) -> int:
+        """Write the stamps noted so far (never moving a stamp back); how many stations were stamped."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        if not batch:
+            return 0
+        at = bindparam("at", type_=Station.last_manifest_at.type)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(Station)
+                    .where(Station.id == bindparam("sid"), or_(Station.last_manifest_at.is_(None),
+                                                               Station.last_manifest_at < at))
+                    .values(last_manifest_at=at),
+                    [{"sid": sid, "at": when} for sid, when in batch.items()],
+                )
+        except Exception:
+            with self._lock:  # kept for the next attempt
+                for sid, when in batch.items():
+                    self._pending[sid] = max(when, self._pending.get(sid, when))
+            raise
+        return len(batch)
+
+    def _write_behind(self) -> None:
+        while True:
+            time.sleep(self.every)
+            try:
+                self.flush()
+            except Exception as exc:  # the database is away: the stamps wait for the next round
+                log.warning("Chưa ghi được thời điểm liên lạc của %d đài: %s", len(self.pending()), exc)
+            with self._lock:
+                if not self._pending:
+                    self._writer = None  # idle: started again by the next stamp
+                    return
 
 
 def last_contact(station: Station) -> datetime | None:

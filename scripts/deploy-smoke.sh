@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Bring up the production layout of deploy/ on this machine, without systemd, and test it through nginx:
 #   a fresh PostgreSQL database, Mosquitto with `loaxa mqtt acl` accounts and deploy/mosquitto/loaxa.conf,
-#   gunicorn with deploy/gunicorn.conf.py, `loaxa scheduler`, nginx with deploy/nginx/loaxa.conf,
-# then: login page, a station's manifest with its token, audio download (sent by nginx via
+#   gunicorn with deploy/gunicorn.conf.py, `loaxa scheduler`, the live-broadcast `loaxa serve`, nginx with
+#   deploy/nginx/loaxa.conf (scripts/nginx.sh), then: login page, /truc-tiep/ reaching the live process, a station's manifest with its token, audio download (sent by nginx via
 # X-Accel-Redirect), play-log upload, /healthz and /metrics. Everything is torn down at the end.
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (LOAXA_TEST_PG_URL), mosquitto, openssl, and nginx (installed with
@@ -23,26 +23,7 @@ die() { printf 'LỖI: %s\n' "$*" >&2; exit 1; }
 command -v mosquitto >/dev/null || die "thiếu mosquitto (apt-get install mosquitto)"
 command -v openssl >/dev/null || die "thiếu openssl"
 
-install_nginx() {
-    [ "$(id -u)" = 0 ] || die "thiếu nginx và không có quyền root để cài (apt-get install nginx)"
-    say "cài nginx từ Debian (apt-get)"
-    # Keep the package from starting its own nginx on port 80: no service starts during this install.
-    local created_policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        created_policy=1
-    fi
-    local status=0
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null 2>&1 || {
-        apt-get update -qq >/dev/null 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null || status=$?
-    }
-    [ -n "$created_policy" ] && rm -f /usr/sbin/policy-rc.d
-    [ "$status" = 0 ] || die "không cài được nginx"
-}
-nginx_bin="$(command -v nginx || true)"
-[ -n "$nginx_bin" ] || { install_nginx; nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"; }
+"$root/scripts/nginx.sh" install
 
 work="$(mktemp -d /tmp/loaxa-smoke.XXXXXX)"
 chmod 755 "$work"
@@ -63,7 +44,7 @@ with engine.connect() as conn:
     conn.execute(text(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)'))
 EOF
     if [ "$status" != 0 ]; then
-        for log in gunicorn.log scheduler.log nginx-error.log mosquitto.log; do
+        for log in gunicorn.log scheduler.log live.log nginx-error.log mosquitto.log; do
             [ -s "$work/$log" ] && { echo "--- $log (cuối)"; tail -n 25 "$work/$log"; }
         done
     fi
@@ -106,7 +87,7 @@ fi
 (set -a; . "$root/deploy/loaxa.env.example"; . "$root/deploy/agent.env.example") \
     || die "tệp môi trường mẫu trong deploy/ sai cú pháp"
 
-app_port="$(free_port)"; web_port="$(free_port)"; mqtt_port="$(free_port)"; mqtts_port="$(free_port)"
+app_port="$(free_port)"; live_port="$(free_port)"; web_port="$(free_port)"; mqtt_port="$(free_port)"; mqtts_port="$(free_port)"
 mqtt_password="$("$python" -c 'import secrets; print(secrets.token_urlsafe(18))')"
 
 say "tạo cơ sở dữ liệu PostgreSQL mới $db"
@@ -183,35 +164,17 @@ say "bộ lập lịch (loaxa scheduler)"
 (cd "$work" && exec "$bin/loaxa" scheduler) >"$work/scheduler.log" 2>&1 &
 pids+=($!)
 
+say "phát trực tiếp: loaxa serve (deploy/systemd/loaxa-live.service) trên 127.0.0.1:$live_port"
+(cd "$work" && exec "$bin/loaxa" serve --host 127.0.0.1 --port "$live_port" --threads 4) >"$work/live.log" 2>&1 &
+pids+=($!)
+wait_port "$live_port" "loaxa serve" "$!"
+
 say "nginx (deploy/nginx/loaxa.conf) trên 127.0.0.1:$web_port"
 static_dir="$("$python" -c 'import pathlib, web; print(pathlib.Path(web.__file__).parent / "static")')"
 "$root/scripts/render-template.sh" "$root/deploy/nginx/loaxa.conf" LISTEN="127.0.0.1:$web_port" \
-    SERVER_NAME=localhost UPSTREAM="127.0.0.1:$app_port" MEDIA_DIR="$LOAXA_MEDIA_DIR" STATIC_DIR="$static_dir" \
+    SERVER_NAME=localhost UPSTREAM="127.0.0.1:$app_port" LIVE_UPSTREAM="127.0.0.1:$live_port" MEDIA_DIR="$LOAXA_MEDIA_DIR" STATIC_DIR="$static_dir" \
     METRICS_ALLOW=127.0.0.1 > "$work/site.conf"
-mkdir -p "$work/nginx-tmp"
-{
-    [ "$(id -u)" = 0 ] && echo "user root;"
-    cat <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 128; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log $work/nginx-access.log;
-    client_body_temp_path $work/nginx-tmp/body;
-    proxy_temp_path $work/nginx-tmp/proxy;
-    fastcgi_temp_path $work/nginx-tmp/fastcgi;
-    uwsgi_temp_path $work/nginx-tmp/uwsgi;
-    scgi_temp_path $work/nginx-tmp/scgi;
-    include $work/site.conf;
-}
-EOF
-} > "$work/nginx.conf"
-"$nginx_bin" -t -q -p "$work" -c "$work/nginx.conf" || die "nginx -t: cấu hình sai"
-"$nginx_bin" -p "$work" -c "$work/nginx.conf" &
+"$root/scripts/nginx.sh" run --dir "$work" --site "$work/site.conf" &
 pids+=($!)
 wait_port "$web_port" nginx "$!"
 

@@ -61,6 +61,17 @@ def check_forged_forwarded_for(base: str, failures: int = 5) -> None:
     ok("X-Forwarded-For giả không lách được giới hạn đăng nhập qua nginx")
 
 
+def check_live_route(base: str, gunicorn_log: Path) -> None:
+    """/truc-tiep/ goes to the one live-broadcast process (upstream loaxa_live), never to gunicorn's workers."""
+    page = requests.get(f"{base}/truc-tiep/", timeout=TIMEOUT, allow_redirects=False)
+    expect(page.status_code == 302 and "/dang-nhap" in page.headers.get("Location", ""),
+           f"/truc-tiep/ không đòi đăng nhập ({page.status_code})")
+    time.sleep(0.5)
+    expect("/truc-tiep" not in gunicorn_log.read_text(encoding="utf-8"),
+           "gunicorn nhận /truc-tiep/ thay vì loaxa serve")
+    ok("/truc-tiep/ đến tiến trình phát trực tiếp riêng, không qua gunicorn")
+
+
 def fetch_manifest(base: str, token: str, station: str) -> dict[str, Any]:
     """The first week of the station's manifest index that has audio to play."""
     refused = requests.get(base + manifest_index_path(), timeout=TIMEOUT)
@@ -138,6 +149,7 @@ def main() -> int:
     try:
         check_login_page(base)
         check_forged_forwarded_for(base)
+        check_live_route(base, Path(os.environ["SMOKE_GUNICORN_LOG"]))
         manifest = fetch_manifest(base, token, station)
         check_audio(base, token, manifest, Path(os.environ["SMOKE_GUNICORN_LOG"]))
         check_playlog(base, token, manifest)

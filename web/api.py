@@ -12,7 +12,7 @@ import binascii
 import io
 import json
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from audio.cache import content_name
 from scheduler import upstream
 from scheduler.bulletins import BulletinInvalid
 from scheduler.db.models import Emergency, Source, Station
+from scheduler.db.session import read
 from scheduler.delivery import agent_packages, audio_links, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
@@ -35,7 +36,7 @@ from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
 from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH, OPENAPI_PATH
 from web.auth import can, current_user
-from web.context import db, now, settings
+from web.context import contacts, db, now, reads, settings
 from web.forms import MAX_RECORDING_BYTES
 from web.views.uploads import discard_recording, read_recording, save_recording
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
@@ -69,14 +70,19 @@ def _http_error(exc: HTTPException) -> Response:
     return error(code, HTTP_MESSAGES.get(code, exc.description or "Lỗi máy chủ."))
 
 
+def bearer_token() -> str:
+    """The token of `Authorization: Bearer <token>`; empty without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def station_required(view: F) -> F:
     """Resolve the bearer token to an active station (g.station) or answer 401."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        station = station_api.station_for_token(db(), token.strip()) if scheme.lower() == "bearer" else None
+        token = bearer_token()
+        station = station_api.station_for_token(db(), token) if token else None
         if station is None:
             return error(401, "Thiếu hoặc sai mã truy cập của đài (tiêu đề Authorization: Bearer <mã>). "
                               "Kiểm tra mã đã cấp cho đài, hoặc nhờ trung tâm cấp mã mới.")
@@ -129,13 +135,15 @@ def manifest(week: str) -> Response:
     except ValueError as exc:
         return error(400, str(exc))
     if request.if_none_match:
-        # The poll every station makes most: answered by one plain query when nothing changed.
+        # The poll every station makes: one plain query on an autocommit connection when nothing changed,
+        # the contact stamp written behind (scheduler.liveness.ContactStamps).
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        etag = station_api.unchanged_manifest_etag(db(), token.strip(), week, now()) \
+        found = read(reads(), partial(station_api.poll, token=token.strip(), week=week)) \
             if scheme.lower() == "bearer" else None
-        if etag is not None and request.if_none_match.contains(etag):
+        if found is not None and request.if_none_match.contains(found.etag):
+            contacts().note(found.station_id, found.stamped, now())
             response = Response(status=304)
-            response.set_etag(etag)
+            response.set_etag(found.etag)
             response.headers["Cache-Control"] = "private, no-cache"
             return response
     return _manifest(week)
@@ -208,19 +216,30 @@ def agent_package(sha256: str) -> Response:
 
 
 @bp.post("/ack")
-@station_required
 def ack() -> Response:
     """The station holds this week's version with all its audio."""
+    token = bearer_token()
+    if token:
+        # The usual case (a station acknowledging what it was told about) is one UPDATE.
+        session, body = db(), request.get_json(silent=True)
+        result = station_api.ack_by_token(session, token, body, now())
+        if result is not None:
+            _commit(session)
+            return jsonify(result)
+    return _ack()
+
+
+@station_required
+def _ack() -> Response:
     session, station = db(), current_station()
     try:
-        programme = station_api.record_ack(session, station, json_body(), now())
+        result = station_api.record_ack(session, station, json_body(), now())
     except LookupError as exc:
         session.rollback()
         return error(404, str(exc.args[0]))
     except ValueError as exc:
         session.rollback()
         return error(400, str(exc))
-    result = {"week": programme.week, "version": programme.version, "acked_version": programme.acked_version}
     _commit(session)
     return jsonify(result)
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from scheduler.db.session import make_engine, make_session_factory
+from scheduler.db.session import autocommit, make_engine, make_session_factory
+from scheduler.liveness import ContactStamps
 from scheduler.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, te
         "settings": settings,
         "engine": engine,
         "sessions": make_session_factory(engine),
+        "reads": autocommit(engine),
+        "contacts": ContactStamps(engine),
         "clock": clock,
     }
     from web import blueprints, security

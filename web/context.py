@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, g
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from scheduler.liveness import ContactStamps
 from scheduler.settings import Settings
 
 
@@ -26,6 +28,19 @@ def db() -> Session:
         g.db = current_app.extensions["loaxa"]["sessions"]()
     session: Session = g.db
     return session
+
+
+def reads() -> Engine:
+    """The database for read-only answers: autocommit, no transaction to open or roll back
+    (scheduler.db.session.read runs work on it)."""
+    engine: Engine = current_app.extensions["loaxa"]["reads"]
+    return engine
+
+
+def contacts() -> ContactStamps:
+    """Manifest-poll contact stamps, written behind the polls (scheduler.liveness.ContactStamps)."""
+    stamps: ContactStamps = current_app.extensions["loaxa"]["contacts"]
+    return stamps
 
 
 def close_db(_exc: BaseException | None = None) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import select
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -38,7 +40,53 @@ def make_engine(url: str, *, threads: int | None = None, **kwargs: Any) -> Engin
     if threads is not None:
         kwargs.setdefault("pool_size", max(5, threads))
         kwargs.setdefault("max_overflow", max(10, threads))
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping (a round trip before every use of a pooled connection): a connection the server has
+    # closed is found by looking at its socket instead (below), connections older than RECYCLE_SECONDS
+    # are replaced (idle timeouts of firewalls and poolers), and read-only answers retry once (`read`).
+    kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkout", _refuse_if_closed_by_server)
+    return engine
+
+
+RECYCLE_SECONDS = 1800
+
+
+def closed_by_server(dbapi_conn: Any) -> bool:
+    """True when an idle connection's socket is readable: the server has nothing to say to an idle client
+    unless it is closing the connection (restart, pg_terminate_backend, idle timeout). No round trip."""
+    try:
+        poller = select.poll()  # not select.select(): descriptors above 1024 (many stations connected)
+        poller.register(dbapi_conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
+def _refuse_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    if closed_by_server(dbapi_conn):
+        raise DisconnectionError("the server closed this pooled connection")  # the pool opens a new one
+
+
+def autocommit(engine: Engine) -> Engine:
+    """The same engine and pool, for read-only work: no BEGIN before and no ROLLBACK after a statement."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+T = TypeVar("T")
+
+
+def read(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run read-only `work` on a pooled connection of `engine` (see `autocommit`); once more on a new
+    connection if the first one turned out dead (nothing was written, so repeating it is safe)."""
+    try:
+        with engine.connect() as conn:
+            return work(conn)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    with engine.connect() as conn:
+        return work(conn)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,12 +9,14 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from scheduler.accounts import hash_token
@@ -32,7 +34,7 @@ from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.domain import IsoWeek
 from scheduler.emergencies.tracking import record_report
-from scheduler.liveness import ContactKind, record_contact, stamp_due
+from scheduler.liveness import ContactKind, record_contact
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
 from scheduler.wire import (
@@ -47,6 +49,14 @@ from scheduler.wire import (
 )
 
 MAX_STATUS_BYTES = 16 * 1024
+
+
+class AckResult(TypedDict):
+    """The answer to POST /api/v1/ack."""
+
+    week: str
+    version: int
+    acked_version: int
 
 
 def station_for_token(session: Session, token: str) -> Station | None:
@@ -86,20 +96,28 @@ def manifest_etag(programme: Programme) -> str:
     return etag_for(programme.week, programme.version, programme.content_hash)
 
 
-def unchanged_manifest_etag(session: Session, token: str, week: str, now: datetime) -> str | None:
-    """The ETag of the token's station's `week` in one plain query (no station object, no join to its
-    commune), for answering a poll 304: None when the token, station or programme is unknown, or when
-    the station's contact stamp is due again (the full path writes it: scheduler.liveness)."""
+@dataclass(frozen=True)
+class Poll:
+    """What a conditional manifest request needs: whose token it is, and the ETag of the week it holds."""
+
+    station_id: int
+    etag: str
+    stamped: datetime | None  # the station's stored manifest contact (scheduler.liveness)
+
+
+def poll(conn: Connection, token: str, week: str) -> Poll | None:
+    """The token's station and the ETag of its `week` in one plain query (no station object, no join to
+    its commune), for answering a poll 304; None when the token, station or programme is unknown."""
     if not token:
         return None
-    row = session.execute(
-        select(Programme.version, Programme.content_hash, Station.last_manifest_at)
+    row = conn.execute(
+        select(Station.id, Programme.version, Programme.content_hash, Station.last_manifest_at)
         .join(Station, Programme.station_id == Station.id)
         .where(Station.token_hash == hash_token(token), Station.active, Programme.week == week)
     ).first()
-    if row is None or stamp_due(row.last_manifest_at, now):
+    if row is None:
         return None
-    return etag_for(week, row.version, row.content_hash)
+    return Poll(row.id, etag_for(week, row.version, row.content_hash), row.last_manifest_at)
 
 
 def check_week(text: str) -> str:
@@ -162,14 +180,44 @@ def audio_for_station(session: Session, station: Station, sha256: str) -> AudioA
     return session.scalar(select(AudioAsset).where(AudioAsset.sha256 == sha256, in_programme | aimed))
 
 
-def record_ack(session: Session, station: Station, body: Any, now: datetime) -> Programme:
-    """The station holds `version` of `week` with all its audio; ValueError (Vietnamese) if impossible."""
+def parse_ack(body: Any) -> tuple[str, int]:
+    """The week and version an acknowledgement names; ValueError (Vietnamese) for a malformed one."""
     if not isinstance(body, dict):
         raise ValueError("Nội dung xác nhận phải là đối tượng JSON dạng {\"week\": \"2026-W48\", \"version\": 3}.")
     week = check_week(str(body.get("week", "")))
     version = body.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ValueError(f"Phiên bản «{version}» không hợp lệ; cần số nguyên dương.")
+    return week, version
+
+
+def ack_by_token(session: Session, token: str, body: Any, now: datetime) -> AckResult | None:
+    """The usual acknowledgement — a known token's station holds a version at least as new as the one it
+    acknowledged before and no newer than the server's — recorded by ONE UPDATE (the token's station
+    found in the same statement). None when that does not apply: `record_ack`, on the station found by
+    the token, then answers (401, 404, 400, or a stale ack left as it was)."""
+    if not token:
+        return None
+    try:
+        week, version = parse_ack(body)
+    except ValueError:
+        return None
+    station_id = select(Station.id).where(Station.token_hash == hash_token(token), Station.active).scalar_subquery()
+    row = session.execute(
+        update(Programme)
+        .where(Programme.station_id == station_id, Programme.week == week, Programme.version >= version,
+               Programme.acked_version <= version)
+        .values(acked_version=version, acked_at=now)
+        .returning(Programme.version, Programme.acked_version)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return None if row is None else {"week": week, "version": row.version, "acked_version": row.acked_version}
+
+
+def record_ack(session: Session, station: Station, body: Any, now: datetime) -> AckResult:
+    """The station holds `version` of `week` with all its audio; ValueError (Vietnamese) if impossible.
+    An ack older than the one recorded changes nothing (acks may arrive out of order)."""
+    week, version = parse_ack(body)
     programme = programme_for(session, station, week)
     if programme is None:
         raise LookupError(f"Đài {station.code} không có lịch phát tuần {week}.")
@@ -180,7 +228,7 @@ def record_ack(session: Session, station: Station, body: Any, now: datetime) -> 
     if version >= programme.acked_version:
         programme.acked_version = version
         programme.acked_at = now
-    return programme
+    return {"week": programme.week, "version": programme.version, "acked_version": programme.acked_version}
 
 
 def record_status(station: Station, body: Any, now: datetime) -> dict[str, Any]:

@@ -31,8 +31,9 @@ def test_deploy_layout_serves_login_manifest_audio_and_playlog_through_nginx() -
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     passed = [line.strip() for line in run.stdout.splitlines() if line.strip().startswith("đạt:")]
-    assert len(passed) == 6, output
+    assert len(passed) == 7, output
     assert any("do nginx gửi sau khi Flask kiểm tra mã" in line for line in passed)
+    assert any("/truc-tiep/ đến tiến trình phát trực tiếp riêng" in line for line in passed)
 
     # Torn down: the run's database is gone and its work directory removed.
     database = re.search(r"cơ sở dữ liệu PostgreSQL mới (\S+)", run.stdout)

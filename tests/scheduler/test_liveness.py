@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, event, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import liveness
@@ -74,3 +78,57 @@ def test_contact_is_stamped_at_most_once_a_minute_per_kind() -> None:
     assert liveness.record_contact(station, "manifest", NOW + timedelta(seconds=61))
     assert liveness.record_contact(station, "status", NOW, every=timedelta(0)) and station.last_status_at == NOW
     assert liveness.last_contact(station) == NOW + timedelta(seconds=61)
+
+
+
+def _manifest_stamps(sessions: sessionmaker[Session]) -> dict[str, datetime | None]:
+    with sessions() as s:
+        return {code: at for code, at in s.execute(select(Station.code, Station.last_manifest_at))}
+
+
+def test_poll_stamps_are_written_behind_in_one_statement_and_never_moved_back(
+    stations: sessionmaker[Session], engine: Engine
+) -> None:
+    with stations() as s:
+        ids = {st.code: (st.id, st.last_manifest_at) for st in s.scalars(select(Station))}
+    stamps = liveness.ContactStamps(engine, every=3600)  # no background write within this test
+    assert stamps.note(*ids["NEVER"], NOW) and stamps.note(*ids["STATUS"], NOW) and stamps.note(*ids["OLD"], NOW)
+    assert not stamps.note(ids["LOG"][0], NOW - timedelta(seconds=30), NOW)  # stamped 30 s ago: not due
+    assert _manifest_stamps(stations)["NEVER"] is None  # nothing written while the poll is answered
+    with transaction(stations) as s:  # meanwhile another server stamped OLD later than this one saw it
+        s.execute(update(Station).where(Station.code == "OLD").values(last_manifest_at=NOW + timedelta(seconds=5)))
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert stamps.flush() == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len([q for q in statements if q.lstrip().upper().startswith("UPDATE")]) == 1
+    written = _manifest_stamps(stations)
+    assert written["NEVER"] == written["STATUS"] == NOW
+    assert written["OLD"] == NOW + timedelta(seconds=5)  # never moved back
+    assert written["LOG"] is None and written["MANIFEST"] == NOW - timedelta(minutes=9)
+    assert stamps.flush() == 0 and stamps.pending() == {}
+
+
+def test_poll_stamps_survive_a_failed_write_and_are_written_by_the_background_writer(
+    stations: sessionmaker[Session], engine: Engine
+) -> None:
+    with stations() as s:
+        never = s.scalar(select(Station.id).where(Station.code == "NEVER"))
+    assert never is not None
+    broken = liveness.ContactStamps(create_engine("sqlite:////nonexistent/dir/loaxa.sqlite3"), every=3600)
+    broken.note(never, None, NOW)
+    with pytest.raises(OperationalError):
+        broken.flush()
+    assert broken.pending() == {never: NOW}  # kept for the next attempt
+    stamps = liveness.ContactStamps(engine, every=0.05)
+    stamps.note(never, None, NOW)
+    deadline = time.monotonic() + 30  # waiting for the thread, not timing it
+    while _manifest_stamps(stations)["NEVER"] is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _manifest_stamps(stations)["NEVER"] == NOW

@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -21,14 +22,19 @@ from web.cli.context import load_env, require_schema
 @click.option("--connections", default=2000, show_default=True, type=click.IntRange(100, 20000),
               help="Số kết nối mở cùng lúc tối đa: mỗi đài giữ một kết nối HTTP (keep-alive).")
 def serve(host: str, port: int, threads: int, connections: int) -> None:
-    from waitress import serve as waitress_serve
-
     from web.app import create_app
 
     env = load_env()
     require_schema(env)
     app = create_app(env.settings, threads=threads)
     click.echo(f"loaxa đang phục vụ tại http://{host}:{port} ({threads} luồng). Nhấn Ctrl+C để dừng.", err=True)
+    run_waitress(app, host, port, threads, connections)
+
+
+def run_waitress(app: Any, host: str, port: int, threads: int, connections: int = 2000) -> None:
+    """Serve `app` as `loaxa serve` does (benchmarks measure through this very call)."""
+    from waitress import serve as waitress_serve
+
     # waitress accepts only 100 connections by default: with more stations than that keeping their
     # connection open, the rest would wait minutes (an emergency's audio download among them).
     # poll(), not select(): select() cannot watch a descriptor numbered 1024 or more, and with a thousand
