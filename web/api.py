@@ -119,8 +119,7 @@ def manifest_index() -> Response:
     session, station, when = db(), current_station(), now()
     index = station_api.manifest_index(session, station, settings(), when)
     etag = station_api.index_etag(index)
-    if station_api.touch(station, "manifest", when):
-        _commit(session)
+    contacts().note(station.id, station.last_manifest_at, when)  # written behind, in batches
     response = Response(status=304) if request.if_none_match.contains(etag) else jsonify(index)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
@@ -165,8 +164,7 @@ def _manifest(week: str) -> Response:
             assert programme is not None
         response = jsonify(build_manifest(programme, station_api.station_tz(station, settings()),
                                           settings().public_url))
-    if station_api.touch(station, "manifest", when):
-        _commit(session)
+    contacts().note(station.id, station.last_manifest_at, when)  # written behind, in batches
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
