@@ -129,7 +129,7 @@ def real_manifest_bytes(base: str, week: str, token: str) -> bytes:
     import urllib.request
 
     request = urllib.request.Request(f"{base}/api/v1/manifest/{week}", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=300) as response:  # workers may still be starting
         return bytes(response.read())
 
 
