@@ -52,17 +52,30 @@ def _capabilities(exe: str) -> tuple[set[str], set[str]]:
     return names("filters"), names("encoders")
 
 
+# Listing a filter is not enough: Debian 12's ffmpeg 5.1 has ebur128 but refuses the
+# `framelog=quiet` option audio.loudness relies on. So a candidate also has to run these.
+_TRIAL_FILTERS = "volumedetect,ebur128=peak=true:framelog=quiet,alimiter=limit=0.9,aresample=44100,volume=1"
+
+
+def _runs_the_chain(exe: str) -> bool:
+    trial = [exe, "-hide_banner", "-nostats", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.2:sample_rate=24000",
+             "-af", _TRIAL_FILTERS, "-c:a", REQUIRED_ENCODERS[0], "-f", "mp3", "-"]
+    done = subprocess.run(trial, stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False)
+    return done.returncode == 0 and len(done.stdout) > 0
+
+
 def _is_capable(exe: str) -> bool:
     try:
         filters, encoders = _capabilities(exe)
+        listed = set(REQUIRED_FILTERS) <= filters and set(REQUIRED_ENCODERS) <= encoders
+        return listed and _runs_the_chain(exe)
     except (OSError, subprocess.SubprocessError):
         return False
-    return set(REQUIRED_FILTERS) <= filters and set(REQUIRED_ENCODERS) <= encoders
 
 
 @functools.cache
 def ffmpeg_exe() -> str:
-    """Path of an ffmpeg with ebur128, alimiter and libmp3lame; the system one wins when capable."""
+    """Path of an ffmpeg that runs our loudness chain and libmp3lame; the system one wins when capable."""
     candidates: list[str] = []
     system = shutil.which("ffmpeg")
     if system:

@@ -10,7 +10,7 @@ OpenAPI document of /api/v1/openapi.json embeds (web/openapi.py).
 from __future__ import annotations
 
 import json
-import unicodedata
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -509,24 +509,23 @@ MAX_PLAY_MS = 24 * 3600 * 1000  # no play, relay or session lasts longer than a 
 # Instants outside [now - PLAY_PAST, now + PLAY_FUTURE] are a box with a broken clock, not a play.
 PLAY_PAST = timedelta(days=400)
 PLAY_FUTURE = timedelta(days=2)
-_MULTILINE = frozenset("\t\n\r")
+# C0/C1 controls (category Cc: U+0000-001F, U+007F-009F) and surrogates (Cs), both fixed by Unicode for
+# good; as patterns a 50,000-row import scans its cells in C instead of one category lookup per character.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_BUT_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps \t \n \r
 
 
 def control_char(text: str, multiline: bool) -> str | None:
     """The first character no database or report should hold: C0/C1 controls (NUL above all) and
     lone surrogates (JSON "\\ud800"); tabs and line breaks only where `multiline`."""
-    for c in text:
-        if unicodedata.category(c) in ("Cc", "Cs") and not (multiline and c in _MULTILINE):
-            return c
-    return None
+    found = (_CONTROL_BUT_BREAKS if multiline else _CONTROL).search(text)
+    return found.group() if found else None
 
 
 def clean_text(value: object, limit: int) -> str:
     """Text as the agent records it: controls and lone surrogates become spaces, cut to `limit`."""
     text = "" if value is None else str(value)
-    if control_char(text, multiline=False) is not None:
-        text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
-    return text.strip()[:limit]
+    return _CONTROL.sub(" ", text).strip()[:limit]
 
 
 def clamp_ms(value: int) -> int:

@@ -73,14 +73,19 @@ STATION_TOKEN_MISSING = ("Thiếu hoặc sai mã truy cập của đài (tiêu �
                          "Kiểm tra mã đã cấp cho đài, hoặc nhờ trung tâm cấp mã mới.")
 
 
+def bearer_token() -> str:
+    """The token of `Authorization: Bearer <token>`; empty without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def station_required(view: F) -> F:
     """Resolve the bearer token to an active station (g.station) or answer 401."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        station = station_api.station_for_token(db(), token.strip()) if scheme.lower() == "bearer" else None
+        token = bearer_token()
+        station = station_api.station_for_token(db(), token) if token else None
         if station is None:
             return error(401, STATION_TOKEN_MISSING)
         g.station = station
@@ -133,10 +138,8 @@ def manifest(week: str) -> Response:
         week = station_api.check_week(week)
     except ValueError as exc:
         return error(400, str(exc))
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    answer = read(reads(), partial(station_api.week_manifest, token=token.strip() if scheme.lower() == "bearer" else "",
-                                   week=week, held=request.if_none_match.contains, settings=settings(),
-                                   bodies=manifest_bodies()))
+    answer = read(reads(), partial(station_api.week_manifest, token=bearer_token(), week=week,
+                                   held=request.if_none_match.contains, settings=settings(), bodies=manifest_bodies()))
     if answer is None:
         return error(401, STATION_TOKEN_MISSING)
     contacts().note(answer.station_id, answer.stamped, now())
@@ -192,19 +195,30 @@ def agent_package(sha256: str) -> Response:
 
 
 @bp.post("/ack")
-@station_required
 def ack() -> Response:
     """The station holds this week's version with all its audio."""
+    token = bearer_token()
+    if token:
+        # The usual case (a station acknowledging what it was told about) is one UPDATE.
+        session, body = db(), request.get_json(silent=True)
+        result = station_api.ack_by_token(session, token, body, now())
+        if result is not None:
+            _commit(session)
+            return jsonify(result)
+    return _ack()
+
+
+@station_required
+def _ack() -> Response:
     session, station = db(), current_station()
     try:
-        programme = station_api.record_ack(session, station, json_body(), now())
+        result = station_api.record_ack(session, station, json_body(), now())
     except LookupError as exc:
         session.rollback()
         return error(404, str(exc.args[0]))
     except ValueError as exc:
         session.rollback()
         return error(400, str(exc))
-    result = {"week": programme.week, "version": programme.version, "acked_version": programme.acked_version}
     _commit(session)
     return jsonify(result)
 

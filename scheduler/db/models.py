@@ -88,7 +88,7 @@ class Station(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     speakers: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    token_hash: Mapped[str | None] = mapped_column(String(128))
+    token_hash: Mapped[str | None] = mapped_column(String(128), index=True)  # every station API call
     token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_manifest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -107,7 +107,10 @@ def improve(packer: Packer, steps: int, *, only_more_plays: bool = False) -> Non
     rng = random.Random(SEED)
     bound = upper_bound(packer)
     best = current = objective(packer)
-    best_state = packer.snapshot()
+    # A snapshot of the best packing is needed only once the search moves away from it, and the step
+    # that does so starts from a snapshot of it anyway: `best_state` is None while the packing in
+    # place is the one that reached `best` (a national plan runs thousands of 2-step searches).
+    best_state: tuple[object, ...] | None = None
     count_steps = steps * 3 // 5
     counting = True
     for step in range(steps):
@@ -116,8 +119,9 @@ def improve(packer: Packer, steps: int, *, only_more_plays: bool = False) -> Non
         if counting and (step >= count_steps or best[:2] >= bound[:2]):
             counting = False
             if current != best:
+                assert best_state is not None
                 packer.restore(best_state)
-                current = best
+                current, best_state = best, None
         saved = packer.snapshot()
         target = _ruin(packer, rng, targeted=counting)
         _recreate(packer, rng, mode=step % 3 if counting else step % 2, first=target)
@@ -125,10 +129,13 @@ def improve(packer: Packer, steps: int, *, only_more_plays: bool = False) -> Non
         if (found[:2] >= current[:2]) if counting else (found >= current):
             current = found
             if found > best:
-                best, best_state = found, packer.snapshot()
+                best, best_state = found, None
+            elif best_state is None:
+                best_state = saved
         else:
             packer.restore(saved)
     if current != best:
+        assert best_state is not None
         packer.restore(best_state)
     if start_state is not None and best[:2] <= start_counts:
         packer.restore(start_state)

@@ -8,31 +8,27 @@ the closing jingle follows the last item of its last part; both only when the se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from operator import itemgetter
 
 from scheduler.planning.packing import Packer
 from scheduler.planning.timeline import Relay
 
-
-@dataclass(frozen=True)
-class Placement:
-    """A timed item of a station-independent plan: `ref` is a demand index, a Relay or a language."""
-
-    start: int
-    end: int
-    kind: str  # "bulletin" | "jingle" | "relay"
-    ref: int | Relay | str
+# A timed item of a station-independent plan: (start, end, kind, ref), kind "bulletin" | "jingle" |
+# "relay" and ref a demand index, a Relay or a language. A plain tuple: a national plan lays out
+# over a million of them.
+Placement = tuple[int, int, str, int | Relay | str]
 
 
 def lay_out(packer: Packer) -> list[Placement]:
-    """Timed items of every session, sorted by start."""
+    """Timed items of every session, sorted by (start, end)."""
     problem = packer.problem
     demands = packer.demands
     gap = problem.gap
     jingle = problem.jingle
     placements: list[Placement] = []
+    play_order = [(d.cls, d.order, d.code) for d in demands].__getitem__
     for s_index, session in enumerate(problem.sessions):
-        placements.extend(Placement(r.start, r.end, "relay", r) for r in problem.relays[s_index])
+        placements.extend((r.start, r.end, "relay", r) for r in problem.relays[s_index])
         parts = problem.session_parts[s_index]
         has_new = any(packer.items[p] for p in parts)
         if not has_new and s_index not in problem.kept_bulletin_sessions:
@@ -42,13 +38,13 @@ def lay_out(packer: Packer) -> list[Placement]:
         for part in parts:
             t = problem.part_start[part]
             if part == open_part:
-                placements.append(Placement(t, t + jingle, "jingle", session.language))
+                placements.append((t, t + jingle, "jingle", session.language))
                 t += jingle + gap
-            for i in sorted(packer.items[part], key=lambda i: (demands[i].cls, demands[i].order, demands[i].code)):
+            for i in sorted(packer.items[part], key=play_order):
                 duration = demands[i].cost - gap
-                placements.append(Placement(t, t + duration, "bulletin", i))
+                placements.append((t, t + duration, "bulletin", i))
                 t += duration + gap
             if part == close_part:
-                placements.append(Placement(t, t + jingle, "jingle", session.language))
-    placements.sort(key=lambda s: (s.start, s.end))
+                placements.append((t, t + jingle, "jingle", session.language))
+    placements.sort(key=itemgetter(0, 1))
     return placements

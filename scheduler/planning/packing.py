@@ -67,6 +67,7 @@ class Packer:
         self.region_free = [sum(max(0, self.cap[p]) for p in r.parts) for r in regions]
         self.session_day = [s.day for s in problem.sessions]
         self.session_morning = [s.morning for s in problem.sessions]
+        self.session_slot = [s.day * 2 + (0 if s.morning else 1) for s in problem.sessions]
         self.session_start = [s.start for s in problem.sessions]
         self.session_tail = [(1 << 30) - 1 - min(max(s.start, 0), (1 << 30) - 1) for s in problem.sessions]
         self.part_region = problem.part_region
@@ -76,6 +77,14 @@ class Packer:
                 self.part_pos[part] = pos
         self.budget = REPAIR_BUDGET
         self._stuck: dict[int, bool] = {}  # demand -> best() found nothing, valid until the next move
+        # part -> budget a _make_room there spends without moving anything, valid until the next move
+        self._no_room: dict[int, int] = {}
+        # _make_room tries the plays of a part longest first, then by code (codes are unique).
+        by_room = sorted(range(len(demands)), key=lambda j: (-demands[j].cost, demands[j].code))
+        rank = [0] * len(demands)
+        for position, j in enumerate(by_room):
+            rank[j] = position
+        self._room_rank = rank.__getitem__
 
     def run(self) -> None:
         for cls in (UU_TIEN, THUONG):
@@ -140,6 +149,7 @@ class Packer:
             d.need, d.used, d.day_count, d.halves, d.placed = saved
             d.refresh_dist()
         self._stuck.clear()
+        self._no_room.clear()
 
     def tighten_order(self) -> None:
         """Recompute the ordering bounds from the plays in place (removals may have relaxed them)."""
@@ -188,48 +198,52 @@ class Packer:
         region_parts = self.region_parts
         region_session = self.region_session
         region_free = self.region_free
-        session_day = self.session_day
-        session_morning = self.session_morning
+        session_slot = self.session_slot
         uu = demand.cls == UU_TIEN
         limit = self.uu_max if uu else self.th_min
         cost = demand.cost
         used = demand.used
+        session_tail = self.session_tail
+        # The ordering in two integers compared in turn (ints compare much faster than tuples in this
+        # hot loop): `first` = (fewer that day, half, distance) per (day, half) slot of a session,
+        # `second` = (free time, earlier).
         day_count = demand.day_count
         dist = demand.dist
         am, pm = demand.halves
-        prefer_morning = am < pm
-        balanced = am == pm
-        session_tail = self.session_tail
-        best_key = -1
+        morning_bonus = 8 if am < pm else 0
+        afternoon_bonus = 8 if pm < am else 0
+        firsts = []
+        for day in range(7):
+            c = day_count[day]
+            base = ((7 - c) if c < 7 else 0) * 16 + dist[day]
+            firsts.append(base + morning_bonus)
+            firsts.append(base + afternoon_bonus)
+        best_first = best_second = -1
         best: tuple[int, int, int] | None = None
         for r in demand.regions:
             s = region_session[r]
             if s in used:
                 continue
+            first = firsts[session_slot[s]]
+            if first < best_first:
+                continue
             parts = region_parts[r]
-            found = -1
             if len(parts) == 1:
-                if cap[parts[0]] >= cost and (limit[r] >= 0 if uu else limit[r] <= 0):
-                    found = 0
+                if cap[parts[0]] < cost or (limit[r] < 0 if uu else limit[r] > 0):
+                    continue
+                found = 0
             else:
-                for pos in self._positions(demand.cls, r):
+                found = -1
+                for pos in range(0, min(len(parts), limit[r] + 1)) if uu else range(limit[r], len(parts)):
                     if cap[parts[pos]] >= cost:
                         found = pos
                         break
-            if found < 0:
-                continue
-            day = session_day[s]
-            half = 0 if balanced else int(prefer_morning == session_morning[s])
-            # One integer ordering (fewer that day, half, distance, free time, earlier), packed in bit
-            # fields because comparing ints is much cheaper than comparing tuples in this hot loop.
+                if found < 0:
+                    continue
             free = region_free[r]
-            key = (
-                ((((7 - day_count[day]) if day_count[day] < 7 else 0) * 2 + half) * 8 + dist[day]) << 57
-                | (free if free < FREE_CAP else FREE_CAP) << 30
-                | session_tail[s]
-            )
-            if key > best_key:
-                best_key = key
+            second = (free if free < FREE_CAP else FREE_CAP) << 30 | session_tail[s]
+            if first > best_first or second > best_second:
+                best_first, best_second = first, second
                 best = (r, found, parts[found])
         return best
 
@@ -254,6 +268,7 @@ class Packer:
         elif pos < self.uu_max[r]:
             self.uu_max[r] = pos
         self._stuck.clear()
+        self._no_room.clear()
 
     def unplace(self, i: int, placement: tuple[int, int, int]) -> None:
         demand = self.demands[i]
@@ -270,6 +285,7 @@ class Packer:
         demand.refresh_dist()
         # uu_max / th_min stay as they were: still a valid (if cautious) bound on the ordering.
         self._stuck.clear()
+        self._no_room.clear()
 
     def _movable(self, j: int) -> tuple[int, int, int] | None:
         """Where play j could move, memoised while nothing moves (failed repairs change nothing)."""
@@ -307,15 +323,24 @@ class Packer:
         return False
 
     def _make_room(self, i: int, part: int) -> bool:
+        # Spots of a repair lie in sessions demand i does not use, so i is never among the part's plays,
+        # and an attempt that moves nothing depends on the part and the state, not on i: remembered
+        # (with the budget it spent) until the next move, as trying again would spend the same.
+        known = self._no_room.get(part)
+        if known is not None:
+            self.budget = max(0, self.budget - known)
+            return False
         cost = self.demands[i].cost
         room = max(self.cap, default=0)
         saved = (list(self.uu_max), list(self.th_min))
         moves: list[tuple[int, tuple[int, int, int], tuple[int, int, int]]] = []
-        for j in sorted(self.items[part], key=lambda j: (-self.demands[j].cost, self.demands[j].code)):
+        spent = 0
+        for j in sorted(self.items[part], key=self._room_rank):
             other = self.demands[j]
             if j == i or other.cost > room:
                 continue
             self.budget -= 1
+            spent += 1
             if self.budget <= 0:
                 break
             target = self._movable(j)
@@ -328,6 +353,9 @@ class Packer:
             if self.cap[part] >= cost:
                 return True
             room = max(self.cap, default=0)
+        else:
+            if not moves:
+                self._no_room[part] = spent
         for j, placement, target in reversed(moves):
             self.unplace(j, target)
             self.place(j, *placement)

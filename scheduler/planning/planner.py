@@ -345,39 +345,62 @@ class _Planner:
 
     def _template(self, placements: Sequence[Placement], demands: list[Demand]) -> list[dict[str, object]]:
         """PlannedItem fields other than `station`, shared by every station of a group."""
-        clock = self.clock
-        template: list[tuple[object, ...]] = []
-        for slot in placements:
-            start, end = clock.instant(slot.start), clock.instant(slot.end)
-            if slot.kind == "bulletin":
-                assert isinstance(slot.ref, int)
-                b = self.bulletins[demands[slot.ref].index]
-                template.append(
-                    (start, end, "bulletin", b.code, b.title, b.language, b.priority, None, b.audio_sha256, False)
+        instant = self.clock.instant
+        bulletins = self.bulletins
+        normal = Priority.NORMAL
+        template: list[dict[str, object]] = []
+        append = template.append
+        for start, end, kind, ref in placements:
+            if kind == "bulletin":
+                assert isinstance(ref, int)
+                b = bulletins[demands[ref].index]
+                append(
+                    {
+                        "start": instant(start),
+                        "end": instant(end),
+                        "kind": "bulletin",
+                        "bulletin": b.code,
+                        "title": b.title,
+                        "language": b.language,
+                        "priority": b.priority,
+                        "stream_url": None,
+                        "audio_sha256": b.audio_sha256,
+                        "locked": False,
+                    }
                 )
-            elif slot.kind == "relay":
-                relay = slot.ref
-                assert not isinstance(relay, int | str)
-                template.append(
-                    (
-                        start,
-                        end,
-                        "relay",
-                        None,
-                        relay.label or RELAY_TITLE,
-                        relay.language,
-                        Priority.NORMAL,
-                        relay.stream_url,
-                        None,
-                        False,
-                    )
+            elif kind == "relay":
+                assert not isinstance(ref, int | str)
+                append(
+                    {
+                        "start": instant(start),
+                        "end": instant(end),
+                        "kind": "relay",
+                        "bulletin": None,
+                        "title": ref.label or RELAY_TITLE,
+                        "language": ref.language,
+                        "priority": normal,
+                        "stream_url": ref.stream_url,
+                        "audio_sha256": None,
+                        "locked": False,
+                    }
                 )
             else:
-                assert isinstance(slot.ref, str)
-                template.append(
-                    (start, end, "jingle", None, JINGLE_TITLE, slot.ref, Priority.NORMAL, None, None, False)
+                assert isinstance(ref, str)
+                append(
+                    {
+                        "start": instant(start),
+                        "end": instant(end),
+                        "kind": "jingle",
+                        "bulletin": None,
+                        "title": JINGLE_TITLE,
+                        "language": ref,
+                        "priority": normal,
+                        "stream_url": None,
+                        "audio_sha256": None,
+                        "locked": False,
+                    }
                 )
-        return [dict(zip(_ITEM_FIELDS, fields, strict=True)) for fields in template]
+        return template
 
 
 _ITEM_FIELDS = tuple(f.name for f in fields(PlannedItem))[1:]

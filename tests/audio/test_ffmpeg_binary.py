@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from sound_tools import make_tone
 
+import audio.ffmpeg as ffmpeg_module
 from audio.ffmpeg import REQUIRED_ENCODERS, REQUIRED_FILTERS, ffmpeg_exe, probe
 
 
@@ -33,3 +36,23 @@ def test_probe_reports_a_text_file_as_unreadable(tmp_path: Path) -> None:
     info = probe(fake)
     assert not info.readable
     assert not info.has_audio
+
+
+def test_an_ffmpeg_that_lists_the_filters_but_cannot_run_the_chain_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Like Debian 12's ffmpeg 5.1: ebur128 is listed, but `framelog=quiet` makes it fail.
+    fake = tmp_path / "ffmpeg"
+    listing = "\n".join(f" A.. {name} A->A fake" for name in (*REQUIRED_FILTERS, *REQUIRED_ENCODERS))
+    fake.write_text(f"#!/bin/sh\ncase \"$2\" in -filters|-encoders) printf '%s\\n' '{listing}'; exit 0;; esac\n"
+                    "echo \"Error setting option framelog to value quiet.\" >&2; exit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    ffmpeg_exe.cache_clear()
+    try:
+        assert ffmpeg_module._capabilities(str(fake))[0] >= set(REQUIRED_FILTERS)
+        chosen = ffmpeg_exe()
+    finally:
+        ffmpeg_exe.cache_clear()
+    assert chosen != str(fake)
+    assert Path(chosen).exists()

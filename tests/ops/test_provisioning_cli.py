@@ -237,3 +237,23 @@ def test_a_damaged_spreadsheet_is_refused_in_vietnamese(loaxa: Loaxa, tmp_path: 
     result = loaxa("import", "stations", str(path))
     assert result.exit_code == 1
     assert "Không nhập gì từ hong.xlsx" in result.output and "lưu lại dạng .xlsx" in result.output
+
+
+def test_import_command_shows_its_progress_and_a_second_run_changes_nothing(
+    loaxa: Loaxa, tmp_path: Path, sessions: sessionmaker[Session]
+) -> None:
+    path = tmp_path / "dai.csv"
+    path.write_text("code,name,commune,area,province,languages,windows,lat,lon,speakers\n" + "".join(
+        f"IGR-{i:04d},Cụm loa {i},Xã {i % 7},,Gia Lai,vi,T2-CN 05:30-06:00,,,2\n" for i in range(1200)
+    ), encoding="utf-8")
+
+    first = loaxa("import", "stations", str(path))
+    again = loaxa("import", "stations", str(path))
+
+    assert first.exit_code == 0 and again.exit_code == 0
+    assert "Đang ghi đài: 500/1200" in first.output and "Đang ghi đài: 1200/1200" in first.output
+    assert "Đã nhập 1200 đài mới, cập nhật 0 đài, 0 đài không đổi." in first.output
+    assert "Đã nhập 0 đài mới, cập nhật 0 đài, 1200 đài không đổi." in again.output
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Station)) == 1200
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "station.import")) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.accounts import create_user
 from scheduler.db.models import Bulletin, Commune, Station, User
 from scheduler.db.session import transaction
-from scheduler.imports import ImportFailed, import_bulletins, import_stations
+from scheduler.imports import IMPORT_CHUNK, ImportFailed, ImportResult, import_bulletins, import_stations
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 HEADER = "code,name,commune,area,province,languages,windows,lat,lon,speakers\n"
@@ -244,34 +245,100 @@ def test_station_codes_must_be_safe_as_mqtt_topic_levels(sessions: sessionmaker[
         assert s.scalar(select(func.count()).select_from(Station)) == 0
 
 
-def _selects_to_import(sessions: sessionmaker[Session], count: int, offset: int) -> int:
-    """SELECT statements run to import `count` new stations spread over the same two communes."""
+def _statements_to_import(sessions: sessionmaker[Session], text: str) -> tuple[ImportResult, Counter[str]]:
+    """The import's result and how many statements of each kind (SELECT, INSERT, UPDATE…) it ran."""
     from sqlalchemy import event
 
-    lines = "".join(
-        f"BIG-{offset + i:05d},Cụm loa {i},Xã {'Ia Grai' if i % 2 else 'Ia Dêr'},Khu vực Ia Grai,Gia Lai,vi,"
-        f"T2-CN 05:30-06:00,,,2\n"
-        for i in range(count)
-    )
-    statements: list[str] = []
+    statements: Counter[str] = Counter()
     with transaction(sessions) as s:
         engine = s.get_bind()
 
         def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-            statements.append(statement)
+            statements[statement.split(None, 1)[0].upper()] += 1
 
         event.listen(engine, "before_cursor_execute", note)
         try:
-            result = import_stations(s, HEADER + lines)
+            result = import_stations(s, text)
             s.flush()
         finally:
             event.remove(engine, "before_cursor_execute", note)
-    assert result.created == count
-    return sum(1 for statement in statements if statement.lstrip().upper().startswith("SELECT"))
+    return result, statements
 
 
-def test_a_large_station_import_looks_up_each_commune_once_not_each_row(sessions: sessionmaker[Session]) -> None:
-    _selects_to_import(sessions, 4, 0)  # the province, area and communes now exist
-    few = _selects_to_import(sessions, 10, 100)
-    many = _selects_to_import(sessions, 400, 1000)
-    assert many == few
+def _big_file(count: int, offset: int, name: str = "Cụm loa") -> str:
+    """`count` stations spread over the same two communes."""
+    return HEADER + "".join(
+        f"BIG-{offset + i:05d},{name} {i},Xã {'Ia Grai' if i % 2 else 'Ia Dêr'},Khu vực Ia Grai,Gia Lai,vi,"
+        f"T2-CN 05:30-06:00,,,2\n"
+        for i in range(count)
+    )
+
+
+def test_a_large_station_import_runs_as_many_statements_as_a_small_one(sessions: sessionmaker[Session]) -> None:
+    _statements_to_import(sessions, _big_file(4, 0))  # the province, area and communes now exist
+    few_result, few = _statements_to_import(sessions, _big_file(10, 100))
+    many_result, many = _statements_to_import(sessions, _big_file(400, 1000))
+    assert (few_result.created, many_result.created) == (10, 400)
+    assert many == few and few["INSERT"] >= 1
+    # Changing every station: one bulk UPDATE per chunk, not one per row.
+    few_result, few = _statements_to_import(sessions, _big_file(10, 100, "Tên mới"))
+    many_result, many = _statements_to_import(sessions, _big_file(400, 1000, "Tên mới"))
+    assert (few_result.updated, many_result.updated) == (10, 400)
+    assert many == few and few["UPDATE"] >= 1
+
+
+def test_reimporting_the_same_file_writes_nothing(sessions: sessionmaker[Session]) -> None:
+    text = _big_file(30, 0)
+    first, _ = _statements_to_import(sessions, text)
+    again, statements = _statements_to_import(sessions, text)
+    assert (first.created, first.updated, first.unchanged) == (30, 0, 0)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 30)
+    assert set(statements) == {"SELECT"}
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Station)) == 30
+        assert s.scalar(select(func.count()).select_from(Commune)) == 2
+
+
+def test_reimport_updates_every_field_and_moves_stations_between_communes(sessions: sessionmaker[Session]) -> None:
+    _stations(sessions)
+    with transaction(sessions) as s:
+        loaded = s.scalars(select(Station).where(Station.code == "IGR-01")).one()  # held while importing
+        before = (loaded.id, loaded.token_hash, loaded.active)
+        assert loaded.commune.name == "Xã Ia Grai"
+        result = import_stations(s, HEADER + "IGR-01,Cụm loa mới,Phường Pleiku,Khu vực Pleiku,Gia Lai,jra;vi,"
+                                 "T7 06:00-06:30,,14.5,7\n")
+        assert (result.created, result.updated, result.unchanged) == (0, 1, 0)
+        # The session that ran the import sees what it wrote.
+        assert (loaded.name, loaded.commune.name, loaded.speakers) == ("Cụm loa mới", "Phường Pleiku", 7)
+    with sessions() as s:
+        station = s.scalars(select(Station).where(Station.code == "IGR-01")).one()
+        assert (station.id, station.token_hash, station.active) == before
+        assert (station.name, station.languages, station.windows) == ("Cụm loa mới", "jra;vi", "T7 06:00-06:30")
+        assert (station.lat, station.lon, station.speakers) == (None, 14.5, 7)
+        assert station.commune.name == "Phường Pleiku"
+        assert station.commune.area is not None and station.commune.area.name == "Khu vực Pleiku"
+        assert s.scalar(select(func.count()).select_from(Station)) == 2
+
+
+def test_a_commune_takes_the_area_the_file_names_and_keeps_it_when_a_row_names_none(
+        sessions: sessionmaker[Session]) -> None:
+    _stations(sessions)  # Xã Ia Grai in Khu vực Ia Grai
+    with transaction(sessions) as s:
+        import_stations(s, HEADER + "IGR-02,Cụm 2,Xã Ia Grai,,Gia Lai,vi,,,,1\n")
+    with sessions() as s:
+        commune = s.scalars(select(Commune).where(Commune.name == "Xã Ia Grai")).one()
+        assert commune.area is not None and commune.area.name == "Khu vực Ia Grai"
+    with transaction(sessions) as s:
+        import_stations(s, HEADER + "IGR-03,Cụm 3,Xã Ia Grai,,Gia Lai,vi,,,,1\n"
+                        + "IGR-04,Cụm 4,Xã Ia Grai,Khu vực Mới,Gia Lai,vi,,,,1\n")
+    with sessions() as s:
+        commune = s.scalars(select(Commune).where(Commune.name == "Xã Ia Grai")).one()
+        assert commune.area is not None and commune.area.name == "Khu vực Mới"
+        assert s.scalar(select(func.count()).select_from(Commune)) == 2
+
+
+def test_progress_is_reported_once_checked_and_after_each_chunk(sessions: sessionmaker[Session]) -> None:
+    reports: list[tuple[int, int]] = []
+    with transaction(sessions) as s:
+        import_stations(s, _big_file(IMPORT_CHUNK + 7, 0), progress=lambda done, total: reports.append((done, total)))
+    assert reports == [(0, IMPORT_CHUNK + 7), (IMPORT_CHUNK, IMPORT_CHUNK + 7), (IMPORT_CHUNK + 7, IMPORT_CHUNK + 7)]

@@ -242,6 +242,108 @@ def test_ack_records_the_version_held_and_refuses_a_version_the_server_never_had
     assert rows[("GL-IADER-01", "2026-W49")] == (0, None)
 
 
+def _statements(api: FlaskClient, call: Any) -> tuple[Any, list[str]]:
+    """`call()`'s answer and the SQL statements it ran."""
+    from sqlalchemy import event
+
+    engine = api.application.extensions["loaxa"]["engine"]
+    seen: list[str] = []
+    listener = lambda *args: seen.append(args[2].lstrip().split()[0].upper())  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        return call(), seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_an_ack_is_one_update_statement(api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session],
+                                        clock: FakeClock) -> None:
+    answer, seen = _statements(api, lambda: api.post("/api/v1/ack", json={"week": "2026-W48", "version": 1},
+                                                     headers=auth(api_world.token_a)))
+    assert answer.status_code == 200
+    assert answer.get_json() == {"week": "2026-W48", "version": 1, "acked_version": 1}
+    assert seen == ["UPDATE"]  # the token's station found inside it: no SELECT before
+    with sessions() as s:
+        assert s.scalar(select(Programme.acked_at).join(Station).where(Station.code == "GL-IADER-01",
+                                                                        Programme.week == "2026-W48")) == clock()
+
+
+def _bump(sessions: sessionmaker[Session], code: str, week: str, version: int) -> None:
+    with transaction(sessions) as s:
+        programme = s.scalar(select(Programme).join(Station).where(Station.code == code, Programme.week == week))
+        assert programme is not None
+        programme.version = version
+
+
+def test_a_repeated_ack_is_answered_the_same_and_refreshes_its_time(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    body = {"week": "2026-W48", "version": 1}
+    first = api.post("/api/v1/ack", json=body, headers=auth(api_world.token_a))
+    clock.advance(minutes=5)
+    again = api.post("/api/v1/ack", json=body, headers=auth(api_world.token_a))
+    assert first.status_code == again.status_code == 200
+    assert first.get_json() == again.get_json() == {"week": "2026-W48", "version": 1, "acked_version": 1}
+    with sessions() as s:
+        row = s.execute(select(Programme.acked_version, Programme.acked_at).join(Station)
+                        .where(Station.code == "GL-IADER-01", Programme.week == "2026-W48")).one()
+    assert tuple(row) == (1, clock())
+
+
+def test_a_stale_ack_arriving_late_leaves_the_newer_one_in_place(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    _bump(sessions, "GL-IADER-01", "2026-W48", 3)
+    newer = api.post("/api/v1/ack", json={"week": "2026-W48", "version": 3}, headers=auth(api_world.token_a))
+    acked_at = clock()
+    clock.advance(minutes=1)
+    late = api.post("/api/v1/ack", json={"week": "2026-W48", "version": 2}, headers=auth(api_world.token_a))
+    assert newer.status_code == late.status_code == 200
+    assert late.get_json() == {"week": "2026-W48", "version": 3, "acked_version": 3}
+    with sessions() as s:
+        row = s.execute(select(Programme.acked_version, Programme.acked_at).join(Station)
+                        .where(Station.code == "GL-IADER-01", Programme.week == "2026-W48")).one()
+    assert tuple(row) == (3, acked_at)
+
+
+def test_an_ack_with_a_wrong_or_inactive_token_is_refused_and_changes_nothing(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:
+    body = {"week": "2026-W48", "version": 1}
+    assert api.post("/api/v1/ack", json=body, headers=auth("sai-ma")).status_code == 401
+    assert api.post("/api/v1/ack", json="không phải đối tượng", headers=auth("sai-ma")).status_code == 401
+    with transaction(sessions) as s:
+        station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
+        assert station is not None
+        station.active = False
+    assert api.post("/api/v1/ack", json=body, headers=auth(api_world.token_a)).status_code == 401
+    bad = api.post("/api/v1/ack", json={"week": "2026-W48", "version": True}, headers=auth(api_world.token_b))
+    assert bad.status_code == 400 and "Phiên bản" in bad.get_json()["error"]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Programme).where(Programme.acked_version > 0)) == 0
+
+
+def test_acks_sent_at_once_by_many_stations_are_all_recorded(
+        settings: Settings, clock: FakeClock, sessions: sessionmaker[Session], media_dir: Path) -> None:
+    now = clock()
+    tokens = {}
+    with transaction(sessions) as s:
+        asset = add_asset(s, media_dir, make_mp3(1.0, 440), now, 1000)
+        for n in range(12):
+            station, tokens[f"GL-ACK-{n:02d}"] = add_station(s, f"GL-ACK-{n:02d}", now, commune=f"Xã {n % 3}")
+            add_programme(s, station, "2026-W48", [ItemSpec(datetime(2026, 11, 24, tzinfo=UTC), asset)], now)
+    barrier = threading.Barrier(12)
+
+    def send(token: str) -> int:
+        with requests.Session() as http:
+            barrier.wait(timeout=30)
+            return http.post(f"{server.url}/api/v1/ack", json={"week": "2026-W48", "version": 1},
+                             headers=auth(token), timeout=60).status_code
+
+    with ServerThread(settings, clock) as server, ThreadPoolExecutor(12) as pool:
+        statuses = list(pool.map(send, tokens.values()))
+    assert statuses == [200] * 12
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Programme).where(Programme.acked_version == 1)) == 12
+
+
 def _play(play_id: str, **extra: object) -> dict[str, object]:
     return {"play_id": play_id, "kind": "bulletin", "title": "Tuyên truyền CCHC", "result": "played",
             "actual_start": "2026-11-24T05:30:00+07:00", "actual_end": "2026-11-24T05:30:02+07:00",

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.engine import Engine
@@ -66,18 +66,42 @@ def schema_hint(exc: BaseException) -> str | None:
         return None
 
 
-def progress(items: Iterable[T], total: int, label: str) -> Iterator[T]:
-    """A progress bar on a terminal, plain progress lines otherwise."""
-    if sys.stderr.isatty():
-        from tqdm import tqdm
+class ProgressBar:
+    """`bar(done, total)` after each step: a progress bar on a terminal, plain progress lines (each tenth
+    of the way and at the end) otherwise. Use as a context manager."""
 
-        yield from tqdm(items, total=total, desc=label, file=sys.stderr)
-        return
-    step = max(1, total // 10)
-    for i, item in enumerate(items, 1):
-        yield item
-        if i % step == 0 or i == total:
-            click.echo(f"{label}: {i}/{total}", err=True)
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown = 0
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, desc=self.label, file=sys.stderr)
+            self.bar.update(done - self.bar.n)
+            return
+        step = max(1, total // 10)
+        if done // step > self.shown // step or (done == total and self.shown != total):
+            click.echo(f"{self.label}: {done}/{total}", err=True)
+            self.shown = done
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def progress(items: Iterable[T], total: int, label: str) -> Iterator[T]:
+    """`items` with a ProgressBar advancing as each is done."""
+    with ProgressBar(label) as bar:
+        for i, item in enumerate(items, 1):
+            yield item
+            bar(i, total)
 
 
 def now_from(text: str | None) -> datetime:

@@ -12,7 +12,7 @@ from scheduler.db.models import User
 from scheduler.db.session import transaction
 from scheduler.imports import ImportFailed, Sheet, import_bulletins, import_stations, read_xlsx
 from web.app import system_clock
-from web.cli.context import load_env
+from web.cli.context import ProgressBar, load_env
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 XLSX_MAGIC = b"PK\x03\x04"  # an XLSX workbook is a zip archive
@@ -47,13 +47,13 @@ def import_group() -> None:
 def stations(file: Path) -> None:
     env = load_env()
     try:
-        with transaction(env.sessions) as session:
-            result = import_stations(session, read_table(file))
+        with transaction(env.sessions) as session, ProgressBar("Đang ghi đài") as bar:
+            result = import_stations(session, read_table(file), progress=bar)
             audit.record(session, system_clock(), None, "station.import", "station", file.name,
                          after={"codes": result.codes})
     except ImportFailed as exc:
         raise click.ClickException(f"Không nhập gì từ {file.name} vì có lỗi:\n" + "\n".join(exc.errors)) from None
-    click.echo(f"Đã nhập {result.created} đài mới, cập nhật {result.updated} đài.")
+    click.echo(f"Đã nhập {result.created} đài mới, cập nhật {result.updated} đài, {result.unchanged} đài không đổi.")
 
 
 @import_group.command("bulletins", help="Nhập bản tin từ CSV/XLSX (xem docs/csv-formats.md).")
