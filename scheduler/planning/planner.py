@@ -345,19 +345,24 @@ class _Planner:
 
     def _template(self, placements: Sequence[Placement], demands: list[Demand]) -> list[dict[str, object]]:
         """PlannedItem fields other than `station`, shared by every station of a group."""
+        # Many items share instants (a plan has tens of thousands of distinct ones, over a million
+        # items): the cache is read directly, its method only called for a new offset.
         instant = self.clock.instant
+        cached = self.clock.instants.get
         bulletins = self.bulletins
         normal = Priority.NORMAL
         template: list[dict[str, object]] = []
         append = template.append
-        for start, end, kind, ref in placements:
+        for start_ms, end_ms, kind, ref in placements:
+            start = cached(start_ms) or instant(start_ms)
+            end = cached(end_ms) or instant(end_ms)
             if kind == "bulletin":
                 assert isinstance(ref, int)
                 b = bulletins[demands[ref].index]
                 append(
                     {
-                        "start": instant(start),
-                        "end": instant(end),
+                        "start": start,
+                        "end": end,
                         "kind": "bulletin",
                         "bulletin": b.code,
                         "title": b.title,
@@ -372,8 +377,8 @@ class _Planner:
                 assert not isinstance(ref, int | str)
                 append(
                     {
-                        "start": instant(start),
-                        "end": instant(end),
+                        "start": start,
+                        "end": end,
                         "kind": "relay",
                         "bulletin": None,
                         "title": ref.label or RELAY_TITLE,
@@ -388,8 +393,8 @@ class _Planner:
                 assert isinstance(ref, str)
                 append(
                     {
-                        "start": instant(start),
-                        "end": instant(end),
+                        "start": start,
+                        "end": end,
                         "kind": "jingle",
                         "bulletin": None,
                         "title": JINGLE_TITLE,
