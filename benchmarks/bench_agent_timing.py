@@ -317,7 +317,7 @@ def icecast_mount(work: Path) -> Iterator[str | None]:
     try:
         url = f"http://127.0.0.1:{port}/relay.mp3"
         source = subprocess.Popen([ffmpeg_exe(), "-v", "error", "-re", "-f", "lavfi", "-i", "sine=frequency=550",
-                                   "-af", "volume=4", "-c:a", "libmp3lame", "-b:a", "64k", "-content_type",
+                                   "-af", "volume=4", "-c:a", "libmp3lame", "-b:a", "64k", "-flush_packets", "1", "-content_type",
                                    "audio/mpeg", "-f", "mp3", f"icecast://source:{password}@127.0.0.1:{port}/relay.mp3"],
                                   stdin=subprocess.DEVNULL)
         for _ in range(100):
