@@ -135,6 +135,7 @@ def test_manifest_index_answers_304_until_a_version_changes(api: FlaskClient, ap
 def test_manifest_request_stamps_the_last_manifest_contact(api: FlaskClient, api_world: ApiWorld,
                                                            sessions: sessionmaker[Session], clock: FakeClock) -> None:
     api.get("/api/v1/manifest/2026-W48", headers=auth(api_world.token_a))
+    api.application.extensions["loaxa"]["contacts"].flush()  # written behind the request (scheduler.liveness)
     with sessions() as s:
         station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
         assert station is not None
