@@ -317,9 +317,9 @@ def icecast_mount(work: Path) -> Iterator[str | None]:
     try:
         url = f"http://127.0.0.1:{port}/relay.mp3"
         source = subprocess.Popen([ffmpeg_exe(), "-v", "error", "-re", "-f", "lavfi", "-i", "sine=frequency=550",
-                                   "-af", "volume=4", "-c:a", "libmp3lame", "-b:a", "64k", "-flush_packets", "1", "-content_type",
-                                   "audio/mpeg", "-f", "mp3", f"icecast://source:{password}@127.0.0.1:{port}/relay.mp3"],
-                                  stdin=subprocess.DEVNULL)
+                                   "-af", "volume=4", "-c:a", "libmp3lame", "-b:a", "64k", "-flush_packets", "1",
+                                   "-content_type", "audio/mpeg", "-f", "mp3",
+                                   f"icecast://source:{password}@127.0.0.1:{port}/relay.mp3"], stdin=subprocess.DEVNULL)
         for _ in range(100):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as s:
                 s.sendall(b"GET /relay.mp3 HTTP/1.0\r\n\r\n")
