@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from scheduler import access
@@ -113,7 +113,8 @@ def read_rows(text: str | Sheet, required: Sequence[str]) -> list[tuple[int, dic
         clean = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
         if any(clean.values()):
             rows.append((reader.line_num, clean))
-    _refuse_control_characters(rows)
+    if control_char(text, multiline=True) is not None:  # one scan of the file; cell by cell only to name it
+        _refuse_control_characters(rows)
     return rows
 
 
@@ -274,6 +275,17 @@ def _commune_ids(session: Session, places: Sequence[Place]) -> dict[Place, int]:
     return {place: communes[(province_ids[place[0]], place[2])][0] for place in places}
 
 
+def _stored_stations(session: Session, codes: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """code → (id, *STATION_FIELDS) of the stations already stored under `codes`. A large file reads the
+    whole table once: cheaper than its codes IN (...) IMPORT_CHUNK at a time, which every database parses
+    and plans anew."""
+    columns = (Station.code, Station.id, *(getattr(Station, name) for name in STATION_FIELDS))
+    if len(codes) <= IMPORT_CHUNK:
+        return {code: tuple(rest) for code, *rest in session.execute(select(*columns).where(Station.code.in_(codes)))}
+    wanted = set(codes)
+    return {code: tuple(rest) for code, *rest in session.execute(select(*columns)) if code in wanted}
+
+
 def import_stations(
     session: Session, text: str | Sheet, progress: Callable[[int, int], None] | None = None
 ) -> ImportResult:
@@ -285,11 +297,7 @@ def import_stations(
     file says is left alone (`unchanged`), so importing the same file twice changes nothing.
     `progress(done, total)` is called once the rows are checked and after each chunk is written."""
     rows = read_rows(text, STATION_COLUMNS)
-    stored: dict[str, Row[Any]] = {}
-    for chunk in _chunks([row["code"] for _, row in rows if row["code"]]):
-        stored.update((r.code, r) for r in session.execute(
-            select(Station.id, Station.code, *(getattr(Station, f) for f in STATION_FIELDS))
-            .where(Station.code.in_(chunk))))
+    stored = _stored_stations(session, [row["code"] for _, row in rows if row["code"]])
     parsed = check_station_rows(rows, stored.keys())
     commune_ids = _commune_ids(session, list(dict.fromkeys(row.place for row in parsed)))
     result = ImportResult(codes=[row.code for row in parsed])
@@ -305,8 +313,8 @@ def import_stations(
             old = stored.get(row.code)
             if old is None:
                 new.append({"code": row.code, "status": {}, **values})
-            elif tuple(getattr(old, f) for f in STATION_FIELDS) != tuple(values.values()):
-                changed.append({"id": old.id, **values})
+            elif old[1:] != tuple(values.values()):
+                changed.append({"id": old[0], **values})
             else:
                 result.unchanged += 1
         if new:  # a Core insert: the ORM's bulk path would fetch every new id, a few dozen rows a statement

@@ -57,6 +57,10 @@ FALLBACK_AHEAD = timedelta(minutes=30)  # a failed stream's block may be filled 
 # At most this much of an item's tail gives way so that the next item starts on the clock: a start
 # made late by the box's own work is not passed on to every item after it.
 CATCH_UP = timedelta(milliseconds=500)
+# The next programme item is made ready this long before its start: its audio hashed and its play row
+# written (a commit waits for the disk: 0.2–0.6 s while another program writes), so that at the start
+# itself the box only starts the player; what guards no sound is written after it.
+PREPARE_AHEAD = timedelta(seconds=2)
 
 
 @dataclass
@@ -84,6 +88,15 @@ class Playing:
     monitor: StreamMonitor | None = None  # streams: the watchdog listening beside the player
     stream: bool = False
     note: str = ""  # why this play began as it did (a fallback, a retry): kept on its row
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The next programme item, made ready before its start: its row already on disk, its source checked."""
+
+    slot: Cue
+    row: PlayRow
+    source: str
 
 
 @dataclass
@@ -127,6 +140,8 @@ class Agent:
         self.net_wake = threading.Event()  # network: a notice arrived
         self.mqtt: MqttLink | None = None
         self.current: Playing | None = None
+        self.ready: Ready | None = None
+        self._after_start: list[Callable[[], None]] = []  # durable writes that guard no sound: after the start
         self.slots: list[Cue] = []
         self.volume = int(self.store.get_value("volume") or config.default_volume)
         self._net_next: datetime | None = None
@@ -198,6 +213,9 @@ class Agent:
         by_key = {s.key: s for s in self.slots}
         for row in self.store.open_plays():
             start = datetime.fromisoformat(row.actual_start)
+            if start > now:
+                self.store.withdraw_play(row.play_id)  # made ready ahead (PREPARE_AHEAD); its start never came
+                continue
             end = parse_iso(row.progress_at) or start
             played_ms = max(0, int((end - start).total_seconds() * 1000))
             slot = by_key.get(row.item_key)
@@ -408,8 +426,20 @@ class Agent:
 
     def _begin(self, slot: Cue, source: str, now: datetime, volume: int, emergency: bool = False,
                scheduled: datetime | None = None, reason: str = "") -> None:
-        row = self._row(slot, now, "playing", reason)
-        self.store.start_play(row)  # before the sound: a crash from here on leaves a row to recover
+        ready = self.ready
+        if ready is not None and (ready.slot.key, ready.source, "") == (slot.key, source, reason):
+            # Its row is already on disk (_prepare): start the sound now, stamp the real start after it.
+            self.ready = None
+            row = replace(ready.row, actual_start=iso(now) or "", progress_at=iso(now))
+            self._after_start.append(lambda: self.store.stamp_start(row.play_id, now))
+            self._after_start.append(self.player.cancel)  # a player prepared with another volume
+        else:
+            row = self._row(slot, now, "playing", reason)
+            self.store.start_play(row)  # before the sound: a crash from here on leaves a row to recover
+            if ready is not None and ready.slot.key == slot.key:  # started another way (early, as a fallback)
+                self.ready = None
+                self._after_start.append(lambda: self.store.withdraw_play(ready.row.play_id))
+                self._after_start.append(self.player.cancel)
         length = slot.play_ms if slot.kind != "relay" else int((slot.end - now).total_seconds() * 1000)
         self.player.start(source, length, volume)
         stream = slot.stream_url is not None and source == slot.stream_url
@@ -421,15 +451,24 @@ class Agent:
         self._report(slot, "playing", now)
         log.info("Bắt đầu phát: %s «%s»", kind_label(slot.kind).lower(), slot.title)
 
-    def _finish(self, now: datetime, result: str, reason: str = "") -> None:
+    def _finish(self, now: datetime, result: str, reason: str = "", defer: bool = False) -> None:
+        """Close the playing row. Deferred: written once the next item of this step has started (a crash
+        before that leaves the row open, and recovery closes it as it would have been closed anyway)."""
         playing = self.current
         assert playing is not None
         if playing.monitor is not None:
             playing.monitor.stop()
         played_ms = int((now - playing.started).total_seconds() * 1000)
         reason = " ".join(r for r in (playing.note, reason) if r)
-        self.store.finish_play(playing.play_id, now, played_ms, result, reason, handled_key=playing.slot.key)
-        self._report(playing.slot, "played" if result == "played" else "failed", now, reason)
+
+        def record() -> None:
+            self.store.finish_play(playing.play_id, now, played_ms, result, reason, handled_key=playing.slot.key)
+            self._report(playing.slot, "played" if result == "played" else "failed", now, reason)
+
+        if defer:
+            self._after_start.append(record)
+        else:
+            record()
         self.handled.add(playing.slot.key)
         self.current = None
 
@@ -460,7 +499,9 @@ class Agent:
     def _source(self, slot: Cue, now: datetime) -> str | None:
         """The file or stream to play, or None after logging why the item cannot air."""
         if slot.sha256:
-            if self.cache.verify(slot.sha256, force=True):
+            # Hashed moments ago by _prepare: unless its size or mtime changed since, it is not hashed again.
+            fresh = self.ready is None or self.ready.slot.key != slot.key
+            if self.cache.verify(slot.sha256, force=fresh):
                 return str(self.cache.path(slot.sha256))
             if slot.kind == "emergency" and self._emergency_audio(slot.sha256, now):
                 return str(self.cache.path(slot.sha256))
@@ -500,10 +541,48 @@ class Agent:
         # Another item, not this one (a replay is not yet handled while it plays).
         return due(self.slots, now, self.handled | {slot.key}).start is not None
 
+    def _next_item(self, now: datetime) -> Cue | None:
+        """The first programme item not yet handled that starts after `now`."""
+        return next((slot for slot in self.slots if slot.start > now and slot.key not in self.handled), None)
+
+    def _prepare(self, now: datetime) -> None:
+        """Make the next item ready PREPARE_AHEAD before its start (audio hashed, row written), and
+        withdraw a row made ready for a start that has passed unused (the item did not start on time:
+        it gets a fresh row when it does start)."""
+        ready = self.ready
+        if ready is not None:
+            if ready.slot.start > now and ready.slot.key not in self.handled and ready.slot in self.slots:
+                return
+            self.ready = None
+            self.player.cancel()
+            self.store.withdraw_play(ready.row.play_id)
+        slot = self._next_item(now)
+        if slot is None or slot.start - now > PREPARE_AHEAD:
+            return
+        if slot.sha256:
+            if not self.cache.verify(slot.sha256, force=True):
+                return  # missing or corrupt: at its start the box logs why (and fetches it again)
+            source = str(self.cache.path(slot.sha256))
+        elif slot.stream_url:
+            source = slot.stream_url
+        else:
+            return
+        row = self._row(slot, slot.start, "playing")
+        self.store.start_play(row)
+        self.ready = Ready(slot, row, source)
+        self.player.prepare(source, self._volume(slot))
+
+    def _volume(self, slot: Cue) -> int:
+        """A programme emergency plays at its own volume when it has one; everything else at the station's."""
+        own = slot.volume if slot.kind == "emergency" else None
+        return own if own is not None else self.volume
+
     def seconds_to_next_event(self, now: datetime) -> float | None:
         """How long until the playback loop has something to do on the clock: the next programme item
-        not yet handled starts, or the playing item's audio length is over (the next may follow it)."""
-        events = [slot.start for slot in self.slots if slot.start > now and slot.key not in self.handled][:1]
+        not yet handled is made ready or starts, or the playing item's audio length is over (the next
+        may follow it)."""
+        nxt = self._next_item(now)
+        events = [] if nxt is None else [nxt.start - PREPARE_AHEAD, nxt.start]
         playing = self.current
         if playing is not None:
             audio_end = playing.started + timedelta(milliseconds=playing.slot.play_ms)
@@ -512,8 +591,21 @@ class Agent:
         return min(ahead) if ahead else None
 
     def step_playback(self, now: datetime) -> None:
-        """Finish what ended, log what was missed, start what is due."""
-        self._keep_alive(now)
+        """Finish what ended, log what was missed, start what is due; then write what guards no sound
+        and make the next item ready."""
+        try:
+            self._step_playback(now)
+        finally:
+            self._write_after_start()
+            self._keep_alive(now)
+            self._prepare(now)
+
+    def _write_after_start(self) -> None:
+        after, self._after_start = self._after_start, []
+        for write in after:
+            write()
+
+    def _step_playback(self, now: datetime) -> None:
         self._note_emergency_items(now)
         playing = self.current
         if playing is not None:
@@ -522,13 +614,13 @@ class Agent:
             lost = self._stream_failure(playing, status.state, status.error, now)
             if slot.kind == "relay" and now >= slot.end:
                 self.player.stop()
-                self._finish(now, "played")
+                self._finish(now, "played", defer=True)
             elif lost:
                 self._stream_lost(now, lost)
             elif status.state == "done":
-                self._finish(now, "played")
+                self._finish(now, "played", defer=True)
             elif status.state == "failed":
-                self._finish(now, "failed", status.error)
+                self._finish(now, "failed", status.error, defer=True)
             elif now >= playing.started + timedelta(milliseconds=slot.play_ms * 1.5) + HUNG_PLAYER_SLACK:
                 self.player.stop()
                 self._finish(now, "played", "Trình phát không tự dừng; đầu thu đã dừng nó.")
@@ -536,7 +628,7 @@ class Agent:
                 # Back to back: the next item starts at its own time, not when this player reports its
                 # end (a player's start-up and tail would otherwise make every later item later still).
                 self.player.stop()
-                self._finish(now, "played")
+                self._finish(now, "played", defer=True)
             else:
                 urgent = None if playing.emergency and slot.kind != wire.LIVE_KIND else self._due_emergency(now)
                 if urgent is None:
@@ -568,9 +660,7 @@ class Agent:
                 continue
             source = self._source(start, now)
             if source is not None:
-                own = start.volume if start.kind == "emergency" else None
-                volume = own if own is not None else self.volume
-                self._begin(start, source, now, volume, emergency=start.kind == "emergency")
+                self._begin(start, source, now, self._volume(start), emergency=start.kind == "emergency")
                 return
 
     # -- live broadcasts around emergencies ------------------------------------------------------
@@ -803,7 +893,10 @@ class Agent:
     def tick_playback(self, now: datetime) -> None:
         """Commands, then playback: what the playback thread runs every tick (never touches the network
         except to fetch an emergency's audio)."""
-        self._process_inbox(now)
+        try:
+            self._process_inbox(now)
+        finally:
+            self._write_after_start()  # a play-now command started at once: its writes follow the sound
         self.step_playback(now)
 
     def run_once(self, now: datetime) -> None:
@@ -854,6 +947,7 @@ class Agent:
         """Stop cleanly: close the current row (it follows the replay rule), say offline, close files."""
         now = self.clock()
         self._interrupt(now, "Đầu thu được tắt theo yêu cầu.", allow_replay=True)
+        self.player.cancel()
         if self.mqtt is not None:
             self.mqtt.stop({"state": "offline", "at": iso(now)})
             self.mqtt = None

@@ -273,6 +273,30 @@ class Store:
             with self._lock:
                 self._held[row.play_id] = row
 
+    def stamp_start(self, play_id: str, at: datetime) -> None:
+        """The real start of a row written ahead of its item's start (the agent's PREPARE_AHEAD)."""
+        with self._lock:
+            if play_id in self._held:
+                self._held[play_id].actual_start = self._held[play_id].progress_at = iso(at) or ""
+                return
+        try:
+            with self._tx() as db:
+                db.execute("UPDATE outbox SET actual_start = ?, progress_at = ? WHERE play_id = ?",
+                           (iso(at), iso(at), play_id))
+        except DiskFull:
+            pass  # the row keeps its scheduled start, milliseconds off: never worth stopping for
+
+    def withdraw_play(self, play_id: str) -> None:
+        """Remove a row written ahead for a start that never came: nothing of it aired."""
+        with self._lock:
+            if self._held.pop(play_id, None) is not None:
+                return
+        try:
+            with self._tx() as db:
+                db.execute("DELETE FROM outbox WHERE play_id = ? AND result = 'playing'", (play_id,))
+        except DiskFull:
+            pass  # recovery at the next start-up withdraws it, or closes it with 0 s played
+
     def progress(self, play_id: str, at: datetime) -> None:
         with self._lock:
             if play_id in self._held:

@@ -280,6 +280,10 @@ def test_a_large_station_import_runs_as_many_statements_as_a_small_one(sessions:
     many_result, many = _statements_to_import(sessions, _big_file(400, 1000))
     assert (few_result.created, many_result.created) == (10, 400)
     assert many == few and few["INSERT"] >= 1
+    # Beyond one chunk: one INSERT per IMPORT_CHUNK rows, and still one lookup of the stored stations.
+    large_result, large = _statements_to_import(sessions, _big_file(3 * IMPORT_CHUNK + 1, 5000))
+    assert large_result.created == 3 * IMPORT_CHUNK + 1
+    assert large == few + Counter(INSERT=3)
     # Changing every station: one bulk UPDATE per chunk, not one per row.
     few_result, few = _statements_to_import(sessions, _big_file(10, 100, "Tên mới"))
     many_result, many = _statements_to_import(sessions, _big_file(400, 1000, "Tên mới"))
@@ -287,15 +291,19 @@ def test_a_large_station_import_runs_as_many_statements_as_a_small_one(sessions:
     assert many == few and few["UPDATE"] >= 1
 
 
-def test_reimporting_the_same_file_writes_nothing(sessions: sessionmaker[Session]) -> None:
-    text = _big_file(30, 0)
+@pytest.mark.parametrize("count", [30, IMPORT_CHUNK + 30])
+def test_reimporting_the_same_file_writes_nothing(sessions: sessionmaker[Session], count: int) -> None:
+    text = _big_file(count, 0)
     first, _ = _statements_to_import(sessions, text)
     again, statements = _statements_to_import(sessions, text)
-    assert (first.created, first.updated, first.unchanged) == (30, 0, 0)
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 30)
+    assert (first.created, first.updated, first.unchanged) == (count, 0, 0)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, count)
     assert set(statements) == {"SELECT"}
+    renamed, _ = _statements_to_import(sessions, _big_file(count, 0, "Tên mới"))
+    assert (renamed.created, renamed.updated, renamed.unchanged) == (0, count, 0)
     with sessions() as s:
-        assert s.scalar(select(func.count()).select_from(Station)) == 30
+        assert s.scalar(select(func.count()).select_from(Station)) == count
+        assert s.scalar(select(func.count()).select_from(Station).where(Station.name.startswith("Tên mới"))) == count
         assert s.scalar(select(func.count()).select_from(Commune)) == 2
 
 

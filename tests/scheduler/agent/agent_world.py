@@ -65,4 +65,6 @@ def acked(sessions: sessionmaker[Session], week: str = "2026-W48") -> int:
 
 
 def rows(agent: Agent) -> list[PlayRow]:
-    return agent.store.all_plays()
+    """The box's play rows, without the one written ahead for the next item (no play yet; Agent.ready)."""
+    ready = None if agent.ready is None else agent.ready.row.play_id
+    return [r for r in agent.store.all_plays() if r.play_id != ready]

@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from agent_world import CODE, Station, acked, make_agent, rows, server_plays
 from delivery_world import ItemSpec, ServerThread, add_asset, make_mp3, set_items
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.agent.agent import Agent
+from scheduler.agent import audio_cache
+from scheduler.agent.agent import PREPARE_AHEAD, Agent
 from scheduler.agent.players import NullPlayer, PlayerStatus
 from scheduler.db.models import AudioAsset, Bulletin, Emergency, EmergencyStation, Programme
 from scheduler.db.models import Station as StationRow
@@ -351,7 +353,8 @@ def test_back_to_back_items_start_on_the_clock_however_late_the_player_reports_i
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.player = OverrunningPlayer(clock)
     agent.run_once(clock())
-    assert agent.seconds_to_next_event(clock()) == (first - clock()).total_seconds()
+    # The loop wakes to make the first item ready, then at its start.
+    assert agent.seconds_to_next_event(clock()) == (first - PREPARE_AHEAD - clock()).total_seconds()
     clock.current = first
     agent.run_once(clock())
     step_to(agent, clock, starts[3] + timedelta(seconds=4), step=timedelta(milliseconds=100))
@@ -359,3 +362,117 @@ def test_back_to_back_items_start_on_the_clock_however_late_the_player_reports_i
     plays = server_plays(sessions)
     assert [(p.scheduled_start, p.actual_start, p.result) for p in plays] == [
         (t, t, "played") for t in starts]
+
+
+class PreparingPlayer(NullPlayer):
+    """Records what it was asked to prepare, cancel and start."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.calls: list[tuple[str, str]] = []
+
+    def prepare(self, source: str, volume: int) -> None:
+        self.calls.append(("prepare", source))
+
+    def cancel(self) -> None:
+        self.calls.append(("cancel", ""))
+
+    def start(self, source: str, duration_ms: int, volume: int) -> None:
+        self.calls.append(("start", source))
+        super().start(source, duration_ms, volume)
+
+
+class EventLog:
+    """What the box did, in order: each step, each commit to its store, each file hashed, each start."""
+
+    def __init__(self, agent: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.events: list[str] = []
+        agent.store._db.set_trace_callback(lambda sql: self.events.append("commit") if sql == "COMMIT" else None)
+        hash_file = audio_cache.file_sha256
+
+        def hashing(path: Path) -> str:
+            self.events.append("hash")
+            return hash_file(path)
+
+        monkeypatch.setattr(audio_cache, "file_sha256", hashing)
+        player = null_player(agent)
+        start = player.start
+
+        def starting(source: str, duration_ms: int, volume: int) -> None:
+            self.events.append("start")
+            start(source, duration_ms, volume)
+
+        monkeypatch.setattr(player, "start", starting)
+
+    def step(self, agent: Agent, now: datetime) -> None:
+        self.events.append("step")
+        agent.run_once(now)
+
+    def work_before_each_start(self) -> list[list[str]]:
+        """For every start: what the box did between waking for that step and starting the player."""
+        found = []
+        for n, event in enumerate(self.events):
+            if event == "start":
+                woke = max(i for i in range(n) if self.events[i] == "step")
+                found.append([e for e in self.events[woke + 1 : n] if e != "start"])
+        return found
+
+
+def test_an_item_starts_without_waiting_for_a_disk_write_or_a_hash(
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit waits for the disk (0.2–0.6 s while another program writes) and hashing a long file
+    takes as long: both happen PREPARE_AHEAD before the start, or after it, never in between."""
+    short, other = station.assets["short"], station.assets["other"]  # 2 s and 3 s
+    first = station.starts[0]
+    starts = [first, first + timedelta(seconds=2), first + timedelta(seconds=5), first + timedelta(seconds=7)]
+    with transaction(sessions) as s:
+        programme = s.scalar(select(Programme).where(Programme.week == "2026-W48"))
+        assert programme is not None
+        set_items(programme, [ItemSpec(starts[0], short), ItemSpec(starts[1], other), ItemSpec(starts[2], short),
+                              ItemSpec(starts[3], other)])
+        programme.version += 1
+    agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
+    agent.run_once(clock())
+    log = EventLog(agent, monkeypatch)
+    while clock() < starts[3] + timedelta(seconds=4):
+        wait = agent.seconds_to_next_event(clock())  # as run_forever sleeps: to the next event, on the clock
+        clock.current += timedelta(seconds=wait) if wait is not None else timedelta(seconds=1)
+        log.step(agent, clock())
+    assert log.work_before_each_start() == [[], [], [], []]
+    agent.syncer.upload(clock(), force=True)
+    plays = server_plays(sessions)
+    assert [(p.scheduled_start, p.actual_start, p.result) for p in plays] == [(t, t, "played") for t in starts]
+
+
+def test_a_row_made_ready_for_a_start_that_never_came_is_withdrawn(
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock,
+        tmp_path: Path) -> None:
+    """The row written ahead is no play: a power cut before the start leaves no trace of it, and an item
+    held back at its start (an emergency on air) gets one row, written when it does start."""
+    agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
+    agent.run_once(clock())
+    clock.current = station.starts[0] - timedelta(seconds=1)
+    agent.run_once(clock())
+    assert agent.ready is not None
+    assert [(r.result, r.scheduled_start) for r in agent.store.all_plays()] == [
+        ("playing", station.starts[0].isoformat())]
+    del agent  # power cut a second before the start
+    back = make_agent(server.url, station.token, tmp_path / "cache", clock)
+    assert back.store.all_plays() == []  # recovery withdrew it: not a 0 s partial play
+    back.player = spy = PreparingPlayer(clock)
+    back.run_once(clock())  # ready again, its player prepared
+    audio = str(back.cache.path(station.assets["short"].sha256))
+    assert spy.calls == [("prepare", audio)]
+    command = Command.make("play", clock(), stream_url="http://127.0.0.1:9/khan-cap", duration_ms=3000,
+                          title="Cảnh báo lũ quét", volume=100)
+    back.command(command, clock())  # an emergency on air across the item's start
+    step_to(back, clock, station.starts[0] + timedelta(seconds=6))
+    # Held back at its start: its prepared player is let go, and the item starts afresh after the warning.
+    assert spy.calls[:4] == [("prepare", audio), ("start", "http://127.0.0.1:9/khan-cap"), ("cancel", ""),
+                             ("start", audio)]
+    back.syncer.upload(clock(), force=True)
+    plays = [(p.kind, p.scheduled_start, p.actual_start, p.result) for p in server_plays(sessions)]
+    assert plays == [("emergency", station.starts[0] - timedelta(seconds=1), station.starts[0] - timedelta(seconds=1),
+                      "played"),
+                     ("bulletin", station.starts[0], station.starts[0] + timedelta(seconds=2), "played")]
