@@ -121,8 +121,7 @@ def manifest_index() -> Response:
     session, station, when = db(), current_station(), now()
     index = station_api.manifest_index(session, station, settings(), when)
     etag = station_api.index_etag(index)
-    if station_api.touch(station, "manifest", when):
-        _commit(session)
+    contacts().note(station.id, station.last_manifest_at, when)  # written behind, in batches
     response = Response(status=304) if request.if_none_match.contains(etag) else jsonify(index)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"

@@ -35,7 +35,7 @@ from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.domain import IsoWeek
 from scheduler.emergencies.tracking import record_report
-from scheduler.liveness import ContactKind, record_contact
+from scheduler.liveness import record_contact
 from scheduler.manifest import ManifestBodies, manifest_bytes, manifest_of, snapshot
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
@@ -181,11 +181,6 @@ def manifest_index(session: Session, station: Station, settings: Settings, now: 
 
 def index_etag(index: Mapping[str, Any]) -> str:
     return "idx." + hashlib.sha256(json.dumps(index, sort_keys=True).encode()).hexdigest()[:24]
-
-
-def touch(station: Station, kind: ContactKind, now: datetime) -> bool:
-    """Stamp last contact of `kind` (scheduler.liveness.record_contact); True if the row changed."""
-    return record_contact(station, kind, now)
 
 
 def audio_for_station(session: Session, station: Station, sha256: str) -> AudioAsset | None:
