@@ -48,9 +48,9 @@ def stamp_due(last: datetime | None, now: datetime, every: timedelta = CONTACT_R
 
 
 class ContactStamps:
-    """Manifest-poll contact stamps written behind the polls: kept in memory and written by a background
-    thread every `every` seconds, one batched UPDATE for all stations stamped since, so a poll answered
-    304 never waits for a write. A crash loses at most `every` seconds of stamps (far below
+    """Manifest contact stamps (polls and fetches) written behind the requests: kept in memory and written
+    by a background thread every `every` seconds, one batched UPDATE for all stations stamped since, so
+    no manifest request waits for a write. A crash loses at most `every` seconds of stamps (far below
     CONTACT_RESOLUTION and the minutes of silence that make a station offline)."""
 
     def __init__(self, engine: Engine, every: float = 2.0) -> None:

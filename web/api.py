@@ -31,12 +31,11 @@ from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
 from scheduler.live.broadcasts import station_commands as live_commands
 from scheduler.live.broadcasts import sweep as live_sweep
-from scheduler.manifest import build_manifest
 from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
 from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH, OPENAPI_PATH
 from web.auth import can, current_user
-from web.context import contacts, db, now, reads, settings
+from web.context import contacts, db, manifest_bodies, now, reads, settings
 from web.forms import MAX_RECORDING_BYTES
 from web.views.uploads import discard_recording, read_recording, save_recording
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
@@ -70,6 +69,10 @@ def _http_error(exc: HTTPException) -> Response:
     return error(code, HTTP_MESSAGES.get(code, exc.description or "Lỗi máy chủ."))
 
 
+STATION_TOKEN_MISSING = ("Thiếu hoặc sai mã truy cập của đài (tiêu đề Authorization: Bearer <mã>). "
+                         "Kiểm tra mã đã cấp cho đài, hoặc nhờ trung tâm cấp mã mới.")
+
+
 def bearer_token() -> str:
     """The token of `Authorization: Bearer <token>`; empty without one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -84,8 +87,7 @@ def station_required(view: F) -> F:
         token = bearer_token()
         station = station_api.station_for_token(db(), token) if token else None
         if station is None:
-            return error(401, "Thiếu hoặc sai mã truy cập của đài (tiêu đề Authorization: Bearer <mã>). "
-                              "Kiểm tra mã đã cấp cho đài, hoặc nhờ trung tâm cấp mã mới.")
+            return error(401, STATION_TOKEN_MISSING)
         g.station = station
         return view(*args, **kwargs)
 
@@ -119,8 +121,7 @@ def manifest_index() -> Response:
     session, station, when = db(), current_station(), now()
     index = station_api.manifest_index(session, station, settings(), when)
     etag = station_api.index_etag(index)
-    if station_api.touch(station, "manifest", when):
-        _commit(session)
+    contacts().note(station.id, station.last_manifest_at, when)  # written behind, in batches
     response = Response(status=304) if request.if_none_match.contains(etag) else jsonify(index)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
@@ -129,45 +130,22 @@ def manifest_index() -> Response:
 
 @bp.get("/manifest/<week>")
 def manifest(week: str) -> Response:
-    """The full manifest of one week; 304 when the station already holds this version."""
+    """The full manifest of one week; 304 when the station already holds this version. The poll every
+    station makes: one plain query on an autocommit connection, the body rendered once per version and
+    kept (scheduler.manifest.ManifestBodies), the contact stamp written behind (scheduler.liveness)."""
     try:
         week = station_api.check_week(week)
     except ValueError as exc:
         return error(400, str(exc))
-    if request.if_none_match:
-        # The poll every station makes: one plain query on an autocommit connection when nothing changed,
-        # the contact stamp written behind (scheduler.liveness.ContactStamps).
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        found = read(reads(), partial(station_api.poll, token=token.strip(), week=week)) \
-            if scheme.lower() == "bearer" else None
-        if found is not None and request.if_none_match.contains(found.etag):
-            contacts().note(found.station_id, found.stamped, now())
-            response = Response(status=304)
-            response.set_etag(found.etag)
-            response.headers["Cache-Control"] = "private, no-cache"
-            return response
-    return _manifest(week)
-
-
-@station_required
-def _manifest(week: str) -> Response:
-    session, station, when = db(), current_station(), now()
-    # Without If-None-Match the items are needed anyway: load them in the same go.
-    programme = station_api.programme_for(session, station, week, with_items=not request.if_none_match)
-    if programme is None:
-        return error(404, f"Đài {station.code} chưa có lịch phát tuần {week}.")
-    etag = station_api.manifest_etag(programme)
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        if request.if_none_match:
-            programme = station_api.programme_for(session, station, week, with_items=True)
-            assert programme is not None
-        response = jsonify(build_manifest(programme, station_api.station_tz(station, settings()),
-                                          settings().public_url))
-    if station_api.touch(station, "manifest", when):
-        _commit(session)
-    response.set_etag(etag)
+    answer = read(reads(), partial(station_api.week_manifest, token=bearer_token(), week=week,
+                                   held=request.if_none_match.contains, settings=settings(), bodies=manifest_bodies()))
+    if answer is None:
+        return error(401, STATION_TOKEN_MISSING)
+    contacts().note(answer.station_id, answer.stamped, now())
+    if answer.etag is None:
+        return error(404, f"Đài {answer.station_code} chưa có lịch phát tuần {week}.")
+    response = Response(status=304) if answer.body is None else Response(answer.body, mimetype="application/json")
+    response.set_etag(answer.etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

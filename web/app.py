@@ -10,6 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from scheduler.db.session import autocommit, make_engine, make_session_factory
 from scheduler.liveness import ContactStamps
+from scheduler.manifest import ManifestBodies
 from scheduler.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, te
         "sessions": make_session_factory(engine),
         "reads": autocommit(engine),
         "contacts": ContactStamps(engine),
+        "manifest_bodies": ManifestBodies(),
         "clock": clock,
     }
     from web import blueprints, security

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scheduler.liveness import ContactStamps
+from scheduler.manifest import ManifestBodies
 from scheduler.settings import Settings
 
 
@@ -41,6 +42,12 @@ def contacts() -> ContactStamps:
     """Manifest-poll contact stamps, written behind the polls (scheduler.liveness.ContactStamps)."""
     stamps: ContactStamps = current_app.extensions["loaxa"]["contacts"]
     return stamps
+
+
+def manifest_bodies() -> ManifestBodies:
+    """Manifests rendered once per version and kept in memory (scheduler.manifest.ManifestBodies)."""
+    bodies: ManifestBodies = current_app.extensions["loaxa"]["manifest_bodies"]
+    return bodies
 
 
 def close_db(_exc: BaseException | None = None) -> None:

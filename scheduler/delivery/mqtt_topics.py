@@ -51,11 +51,33 @@ class StationTopics:
         return f"{self.root}/{EVENT_TOPIC}"
 
 
+def place_root(province: str, commune: str) -> str:
+    """loaxa/<province>/<commune> from the names."""
+    return f"{TOPIC_ROOT}/{slugify(province)}/{slugify(commune)}"
+
+
+def topic_root(province: str, commune: str, code: str) -> str:
+    """loaxa/<province>/<commune>/<station> from the names and the code."""
+    return f"{place_root(province, commune)}/{code_segment(code)}"
+
+
 def station_topics(station: Station) -> StationTopics:
     commune = station.commune
-    return StationTopics(
-        f"{TOPIC_ROOT}/{slugify(commune.province.name)}/{slugify(commune.name)}/{code_segment(station.code)}"
-    )
+    return StationTopics(topic_root(commune.province.name, commune.name, station.code))
+
+
+class TopicNamer:
+    """station_topics for many stations from plain names: each commune's part is slugified once (the
+    costly part of naming a topic; a commune has many stations)."""
+
+    def __init__(self) -> None:
+        self._places: dict[tuple[str, str], str] = {}
+
+    def topics(self, province: str, commune: str, code: str) -> StationTopics:
+        place = self._places.get((province, commune))
+        if place is None:
+            place = self._places[(province, commune)] = place_root(province, commune)
+        return StationTopics(f"{place}/{code_segment(code)}")
 
 
 def station_code_from_status_topic(topic: str, leaf: str = STATUS_TOPIC) -> str | None:

@@ -3,21 +3,24 @@
 push_pending() is what the scheduler service calls every minute: it (re)publishes notices for
 programmes whose version is newer than the one last pushed, and records the pushed version only
 once the broker has confirmed it. Without a broker (LOAXA_MQTT_URL unset) it does nothing:
-stations poll HTTP instead.
+stations poll HTTP instead. A national programme change is tens of thousands of notices: the
+pending programmes are read as plain columns in one query, and the pushed versions recorded per
+batch in one UPDATE per distinct version.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.db.models import Commune, Programme, Station
-from scheduler.delivery.mqtt_topics import station_topics
+from scheduler.db.models import Commune, Programme, Province, Station
+from scheduler.delivery.mqtt_topics import TopicNamer
 from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
@@ -28,34 +31,42 @@ log = logging.getLogger("loaxa.delivery.notices")
 BATCH = 2000
 
 
-def notice_for(programme: Programme, settings: Settings, now: datetime | None = None) -> Notice:
+@dataclass(frozen=True)
+class PendingNotice:
+    """A programme whose notice is due, as the notice and its topic need it."""
+
+    programme_id: int
+    station: str
+    topic: str
+    week: str
+    version: int
+    content_hash: str
+    built_at: datetime
+
+
+def notice_for(pending: PendingNotice, settings: Settings, now: datetime | None = None) -> Notice:
     return Notice(
-        station=programme.station.code,
-        week=programme.week,
-        version=programme.version,
-        content_hash=programme.content_hash,
-        manifest_url=settings.public_url + manifest_path(programme.week),
-        published_at=(now or programme.built_at).isoformat(),
+        station=pending.station,
+        week=pending.week,
+        version=pending.version,
+        content_hash=pending.content_hash,
+        manifest_url=settings.public_url + manifest_path(pending.week),
+        published_at=(now or pending.built_at).isoformat(),
     )
 
 
-def notice_message(programme: Programme, settings: Settings, now: datetime | None = None) -> Message:
-    return Message(station_topics(programme.station).programme, notice_for(programme, settings, now).to_json(),
-                   qos=1, retain=True)
-
-
-def notify_changed(session: Session, settings: Settings, programmes: Sequence[Programme],
-                   publisher: MqttPublisher | None = None, now: datetime | None = None) -> int:
+def notify_changed(session: Session, settings: Settings, pending: Sequence[PendingNotice],
+                   publisher: MqttPublisher | None = None, now: datetime | None = None) -> list[PendingNotice]:
     """Publish a retained notice per programme; confirmed ones get notified_version = version.
 
-    Returns how many were confirmed. Never raises for a broker problem: it logs and returns 0
+    Returns the confirmed ones. Never raises for a broker problem: it logs and returns none
     (stations still poll), leaving notified_version behind so push_pending() retries.
     """
-    if not programmes:
-        return 0
+    if not pending:
+        return []
     if publisher is None and not settings.mqtt_url:
-        return 0
-    messages = [notice_message(p, settings, now) for p in programmes]
+        return []
+    messages = [Message(p.topic, notice_for(p, settings, now).to_json(), qos=1, retain=True) for p in pending]
     try:
         if publisher is not None:
             confirmed = publisher.publish_many(messages)
@@ -65,14 +76,26 @@ def notify_changed(session: Session, settings: Settings, programmes: Sequence[Pr
                 confirmed = own.publish_many(messages)
     except BrokerUnavailable as exc:
         log.warning("Chưa gửi được thông báo lịch phát qua MQTT: %s", exc)
-        return 0
-    count = 0
-    for programme, ok in zip(programmes, confirmed, strict=True):
-        if ok:
-            programme.notified_version = programme.version
-            count += 1
-    session.flush()
-    return count
+        return []
+    done = [p for p, ok in zip(pending, confirmed, strict=True) if ok]
+    record_notified(session, done)
+    return done
+
+
+def record_notified(session: Session, pushed: Sequence[PendingNotice]) -> None:
+    """notified_version = the version just published, for a whole batch in one UPDATE per distinct
+    version (not one per programme). Never moves it back; a programme changed again since it was
+    read stays pending and is pushed again with its new version."""
+    by_version: dict[int, list[int]] = defaultdict(list)
+    for p in pushed:
+        by_version[p.version].append(p.programme_id)
+    for version, ids in by_version.items():
+        session.execute(
+            update(Programme)
+            .where(Programme.id.in_(ids), Programme.version == version, Programme.notified_version < version)
+            .values(notified_version=version)
+            .execution_options(synchronize_session=False)
+        )
 
 
 @dataclass
@@ -95,13 +118,21 @@ MIN_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(minutes=10)
 
 
-def _pending(session: Session, weeks: Sequence[str]) -> list[Programme]:
-    return list(session.scalars(
-        select(Programme)
-        .options(selectinload(Programme.station).selectinload(Station.commune).selectinload(Commune.province))
+def _pending(session: Session, weeks: Sequence[str]) -> list[PendingNotice]:
+    """Programmes of `weeks` whose version was not pushed yet, with their station's topic (one query)."""
+    rows = session.execute(
+        select(Programme.id, Programme.week, Programme.version, Programme.content_hash, Programme.built_at,
+               Station.code, Commune.name, Province.name)
+        .join(Station, Programme.station_id == Station.id)
+        .join(Commune, Station.commune_id == Commune.id)
+        .join(Province, Commune.province_id == Province.id)
         .where(Programme.version > Programme.notified_version, Programme.week.in_(weeks))
         .order_by(Programme.week, Programme.id)
-    ))
+    )
+    topics = TopicNamer()
+    return [PendingNotice(pid, code, topics.topics(province, commune, code).programme, week, version,
+                          content_hash, built_at)
+            for pid, week, version, content_hash, built_at, code, commune, province in rows]
 
 
 def push_pending(sessions: sessionmaker[Session], settings: Settings, now: datetime,
@@ -126,14 +157,13 @@ def push_pending(sessions: sessionmaker[Session], settings: Settings, now: datet
             assert settings.mqtt_url is not None
             own = publisher = MqttPublisher(settings.mqtt_url).open()
         with sessions() as session:
-            programmes = _pending(session, weeks)
-            for start in range(0, len(programmes), BATCH):
-                batch = programmes[start : start + BATCH]
-                done = notify_changed(session, settings, batch, publisher, now)
+            pending = _pending(session, weeks)
+            for start in range(0, len(pending), BATCH):
+                done = notify_changed(session, settings, pending[start : start + BATCH], publisher, now)
                 session.commit()
-                result.published += done
-                result.stations += [p.station.code for p in batch if p.notified_version == p.version]
-            result.pending = len(programmes) - result.published
+                result.published += len(done)
+                result.stations += [p.station for p in done]
+            result.pending = len(pending) - result.published
     except BrokerUnavailable as exc:
         backoff.delay = min(max(backoff.delay * 2, MIN_BACKOFF), MAX_BACKOFF)
         backoff.until = now + backoff.delay

@@ -8,16 +8,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from scheduler.accounts import hash_token
 from scheduler.db.models import (
@@ -28,13 +28,15 @@ from scheduler.db.models import (
     EmergencyStation,
     Programme,
     ProgrammeItem,
+    Province,
     Station,
 )
 from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
 from scheduler.delivery.mqtt_topics import station_topics
 from scheduler.domain import IsoWeek
 from scheduler.emergencies.tracking import record_report
-from scheduler.liveness import ContactKind, record_contact
+from scheduler.liveness import record_contact
+from scheduler.manifest import ManifestBodies, manifest_bytes, manifest_of, snapshot
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
 from scheduler.wire import (
@@ -84,7 +86,12 @@ def preload_items(session: Session, plays: Sequence[Mapping[str, Any]]) -> list[
 
 
 def station_tz(station: Station, settings: Settings) -> ZoneInfo:
-    return ZoneInfo(station.commune.province.timezone or settings.timezone)
+    return zone(station.commune.province.timezone, settings)
+
+
+def zone(province_timezone: str | None, settings: Settings) -> ZoneInfo:
+    """A station's zone: its province's, else the configured one."""
+    return ZoneInfo(province_timezone or settings.timezone)
 
 
 def etag_for(week: str, version: int, content_hash: str) -> str:
@@ -92,32 +99,56 @@ def etag_for(week: str, version: int, content_hash: str) -> str:
     return f"{week}.v{version}.{(content_hash or 'empty')[:16]}"
 
 
-def manifest_etag(programme: Programme) -> str:
-    return etag_for(programme.week, programme.version, programme.content_hash)
-
-
 @dataclass(frozen=True)
-class Poll:
-    """What a conditional manifest request needs: whose token it is, and the ETag of the week it holds."""
+class WeekAnswer:
+    """The answer to GET /manifest/<week>: whose token it is, and the week's ETag and body."""
 
     station_id: int
-    etag: str
+    station_code: str
     stamped: datetime | None  # the station's stored manifest contact (scheduler.liveness)
+    etag: str | None = None  # None: the station has no programme for the week
+    body: bytes | None = None  # None: the station already holds this version (304)
 
 
-def poll(conn: Connection, token: str, week: str) -> Poll | None:
-    """The token's station and the ETag of its `week` in one plain query (no station object, no join to
-    its commune), for answering a poll 304; None when the token, station or programme is unknown."""
+# Built once: constructing the statement cost more than running it (each poll runs it).
+WEEK_QUERY = (
+    select(Station.id, Station.code, Station.last_manifest_at, Province.timezone, Programme.id, Programme.version,
+           Programme.content_hash)
+    .select_from(Station)
+    .join(Commune, Commune.id == Station.commune_id)
+    .join(Province, Province.id == Commune.province_id)
+    .outerjoin(Programme, and_(Programme.station_id == Station.id, Programme.week == bindparam("week")))
+    .where(Station.token_hash == bindparam("token_hash"), Station.active)
+)
+
+
+def week_manifest(conn: Connection, token: str, week: str, held: Callable[[str], bool], settings: Settings,
+                  bodies: ManifestBodies) -> WeekAnswer | None:
+    """The `week` manifest for the token's station (None: no such active station), in one plain query
+    when the station holds the current version (`held(etag)`), or when its rendered bytes are in `bodies`."""
     if not token:
         return None
-    row = conn.execute(
-        select(Station.id, Programme.version, Programme.content_hash, Station.last_manifest_at)
-        .join(Station, Programme.station_id == Station.id)
-        .where(Station.token_hash == hash_token(token), Station.active, Programme.week == week)
-    ).first()
+    row = conn.execute(WEEK_QUERY, {"token_hash": hash_token(token), "week": week}).first()
     if row is None:
         return None
-    return Poll(row.id, etag_for(week, row.version, row.content_hash), row.last_manifest_at)
+    station_id, code, stamped, timezone, programme_id, version, content_hash = row
+    if programme_id is None:
+        return WeekAnswer(station_id, code, stamped)
+    etag = etag_for(week, version, content_hash)
+    if held(etag):
+        return WeekAnswer(station_id, code, stamped, etag)
+    tz = zone(timezone, settings)
+    body = bodies.get((programme_id, etag, code, tz.key, settings.public_url))
+    if body is None:
+        found = snapshot(conn, programme_id)
+        if found is None:  # deleted since the first query
+            return WeekAnswer(station_id, code, stamped)
+        # The ETag of what was read with the items: a change in between is a newer version, whole.
+        etag = etag_for(week, found.version, found.content_hash)
+        body = manifest_bytes(manifest_of(code, week, found.version, found.built_at, found.items, tz,
+                                          settings.public_url))
+        bodies.put((programme_id, etag, code, tz.key, settings.public_url), body)
+    return WeekAnswer(station_id, code, stamped, etag, body)
 
 
 def check_week(text: str) -> str:
@@ -125,11 +156,8 @@ def check_week(text: str) -> str:
     return str(IsoWeek.parse(text))
 
 
-def programme_for(session: Session, station: Station, week: str, with_items: bool = False) -> Programme | None:
-    query = select(Programme).where(Programme.station_id == station.id, Programme.week == week)
-    if with_items:
-        query = query.options(selectinload(Programme.items), selectinload(Programme.station))
-    return session.scalar(query)
+def programme_for(session: Session, station: Station, week: str) -> Programme | None:
+    return session.scalar(select(Programme).where(Programme.station_id == station.id, Programme.week == week))
 
 
 def manifest_index(session: Session, station: Station, settings: Settings, now: datetime) -> ManifestIndex:
@@ -153,11 +181,6 @@ def manifest_index(session: Session, station: Station, settings: Settings, now: 
 
 def index_etag(index: Mapping[str, Any]) -> str:
     return "idx." + hashlib.sha256(json.dumps(index, sort_keys=True).encode()).hexdigest()[:24]
-
-
-def touch(station: Station, kind: ContactKind, now: datetime) -> bool:
-    """Stamp last contact of `kind` (scheduler.liveness.record_contact); True if the row changed."""
-    return record_contact(station, kind, now)
 
 
 def audio_for_station(session: Session, station: Station, sha256: str) -> AudioAsset | None:

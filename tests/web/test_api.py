@@ -132,9 +132,13 @@ def test_manifest_index_answers_304_until_a_version_changes(api: FlaskClient, ap
     assert again.status_code == 304
 
 
-def test_manifest_request_stamps_the_last_manifest_contact(api: FlaskClient, api_world: ApiWorld,
-                                                           sessions: sessionmaker[Session], clock: FakeClock) -> None:
-    api.get("/api/v1/manifest/2026-W48", headers=auth(api_world.token_a))
+def test_manifest_request_stamps_the_last_manifest_contact_behind_the_answer(
+        api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    for path in ("/api/v1/manifest/2026-W48", "/api/v1/manifest"):
+        answer, seen = _statements(api, lambda: api.get(path, headers=auth(api_world.token_a)))  # noqa: B023
+        assert answer.status_code == 200
+        assert set(seen) == {"SELECT"}  # no UPDATE while the station waits
+    api.application.extensions["loaxa"]["contacts"].flush()  # what the background writer does within seconds
     with sessions() as s:
         station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
         assert station is not None

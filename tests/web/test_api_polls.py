@@ -4,23 +4,35 @@ its connections. Counted with libpq's own protocol trace, so nothing the driver 
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import jsonschema
 import pytest
 from flask import Flask
 from psycopg import pq
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.db.session import autocommit, make_engine, read
+from scheduler.accounts import issue_station_token
+from scheduler.db.models import AudioAsset, Bulletin, Emergency, Programme, Station
+from scheduler.db.session import autocommit, make_engine, read, transaction
+from scheduler.manifest import ManifestBodies, build_manifest
 from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
 from tests.web import test_api
 from tests.web.test_api import ApiWorld, auth
 from web.app import create_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduler" / "delivery"))
+from delivery_world import ItemSpec, set_items  # noqa: E402
 
 api_world = test_api.api_world  # the API tests' two stations and their weeks (a fixture)
 
@@ -128,3 +140,103 @@ def test_a_read_whose_connection_dies_under_it_is_run_once_more(postgresql: None
     finally:
         engine.dispose()
     assert len(calls) == 2 and calls[0] != calls[1]
+
+
+def _programme(s: Session, code: str, week: str = "2026-W48") -> Programme:
+    programme = s.scalar(select(Programme).join(Station).where(Station.code == code, Programme.week == week))
+    assert programme is not None
+    return programme
+
+
+def test_the_manifest_the_api_sends_is_the_one_built_from_the_loaded_programme(
+        app: Flask, api_world: ApiWorld, sessions: sessionmaker[Session], settings: Settings, clock: FakeClock,
+        media_dir: Path) -> None:
+    """The API renders from plain rows; the export from ORM objects: both must say the same, emergency included."""
+    now = clock()
+    with transaction(sessions) as s:
+        programme = _programme(s, "GL-CHUPUH-01")
+        start = programme.items[-1].end
+        bulletin = Bulletin(code="KC-01", title="Cảnh báo lũ quét", topic="khan_cap", valid_from=now.date(),
+                            valid_to=now.date(), created_at=now, updated_at=now)
+        s.add(bulletin)
+        s.flush()
+        emergency = Emergency(bulletin_id=bulletin.id, starts_at=start, created_at=now, full_volume=False)
+        s.add(emergency)
+        s.flush()
+        assets = [s.scalar(select(AudioAsset).where(AudioAsset.sha256 == i.audio_sha256)) for i in programme.items]
+        set_items(programme, [ItemSpec(i.start, asset) for i, asset in zip(programme.items, assets, strict=True)]
+                  + [ItemSpec(start, assets[0], kind="emergency", title="Cảnh báo lũ quét", bulletin="KC-01"),
+                     ItemSpec(start + timedelta(minutes=5), kind="relay", title="Tiếp sóng VOV1", seconds=600,
+                              stream_url="https://stream.vov.vn/vov1")])
+        s.flush()
+        programme.items[-2].emergency_id = emergency.id
+        programme.version += 1
+    response = app.test_client().get(WEEK, headers=auth(api_world.token_b))
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    sent = json.loads(response.data)
+    with sessions() as s:
+        expected = build_manifest(_programme(s, "GL-CHUPUH-01"), ZoneInfo("Asia/Ho_Chi_Minh"), settings.public_url)
+    assert sent == expected
+    assert [i["kind"] for i in sent["items"]] == ["bulletin", "bulletin", "emergency", "relay"]
+    assert sent["items"][2]["emergency"] == emergency.id and sent["items"][2]["volume"] is None
+    schema = Path(__file__).resolve().parents[2] / "scheduler" / "manifest.schema.json"
+    jsonschema.Draft202012Validator(json.loads(schema.read_text(encoding="utf-8"))).validate(sent)
+
+
+def test_a_week_is_rendered_once_per_version_and_a_change_is_sent_at_the_next_request(
+        app: Flask, api_world: ApiWorld, sessions: sessionmaker[Session]) -> None:
+    client, engine = app.test_client(), app.extensions["loaxa"]["engine"]
+    first = client.get(WEEK, headers=auth(api_world.token_a))
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        again = client.get(WEEK, headers=auth(api_world.token_a))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert len(statements) == 1  # the token and the week's version; the body comes from memory
+    with transaction(sessions) as s:  # a new version (as on another server sharing the database)
+        programme = _programme(s, "GL-IADER-01")
+        programme.items[0].title = "Lịch tiêm chủng đã đổi"
+        programme.version += 1
+    changed = client.get(WEEK, headers=auth(api_world.token_a))
+    assert changed.headers["ETag"] != first.headers["ETag"]
+    assert json.loads(changed.data)["version"] == 2
+    assert json.loads(changed.data)["items"][0]["title"] == "Lịch tiêm chủng đã đổi"
+    # The station that polls with the old version is sent the new one, not told it is current.
+    poll = client.get(WEEK, headers={**auth(api_world.token_a), "If-None-Match": first.headers["ETag"]})
+    assert poll.status_code == 200 and poll.data == changed.data
+
+
+def test_a_revoked_token_or_a_retired_station_is_refused_after_its_manifest_was_kept(
+        app: Flask, api_world: ApiWorld, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    client = app.test_client()
+    first = client.get(WEEK, headers=auth(api_world.token_a))
+    poll = {**auth(api_world.token_a), "If-None-Match": first.headers["ETag"]}
+    assert client.get(WEEK, headers=poll).status_code == 304
+    with transaction(sessions) as s:
+        station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
+        assert station is not None
+        new_token = issue_station_token(station, clock())
+    assert client.get(WEEK, headers=poll).status_code == 401
+    assert client.get(WEEK, headers=auth(api_world.token_a)).status_code == 401
+    assert client.get(WEEK, headers=auth(new_token)).data == first.data
+    with transaction(sessions) as s:
+        station = s.scalar(select(Station).where(Station.code == "GL-IADER-01"))
+        assert station is not None
+        station.active = False
+    assert client.get(WEEK, headers=auth(new_token)).status_code == 401
+
+
+def test_kept_manifests_stay_within_their_memory_bound() -> None:
+    bodies = ManifestBodies(max_bytes=100)
+    for n in range(5):
+        bodies.put(n, bytes(30))
+    assert len(bodies) == 3 and bodies.get(0) is None and bodies.get(4) == bytes(30)
+    bodies.get(2)  # used: kept over 3, the least recently used
+    bodies.put(5, bytes(30))
+    assert bodies.get(2) is not None and bodies.get(3) is None

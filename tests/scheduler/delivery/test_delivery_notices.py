@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from delivery_world import Broker, ItemSpec, add_programme, add_station, free_port, subscriber, wait_for
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.db.models import Programme
+from scheduler.db.models import Programme, Station
 from scheduler.db.session import transaction
-from scheduler.delivery.notices import push_pending
+from scheduler.delivery.notices import PendingNotice, push_pending, record_notified
 from scheduler.settings import Settings
 from scheduler.wire import Notice
 from tests.fake_clock import FakeClock
@@ -86,3 +88,67 @@ def test_without_a_broker_configured_push_does_nothing(programmes: dict[str, str
     result = push_pending(sessions, replace(settings, mqtt_url=None), clock())
     assert result.skipped and result.published == 0
     assert set(_notified(sessions).values()) == {0}
+
+
+def _statements_sent(engine: Engine, work: Callable[[], object]) -> int:
+    """How many statements `work()` sends to the database (an executemany of N rows counts N)."""
+    sent = 0
+
+    def count(_conn: object, _cursor: object, _statement: str, parameters: object, _context: object,
+              executemany: bool) -> None:
+        nonlocal sent
+        sent += len(parameters) if executemany and isinstance(parameters, (list, tuple)) else 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return sent
+
+
+def test_pushing_forty_notices_sends_no_more_statements_than_pushing_four(
+        engine: Engine, sessions: sessionmaker[Session], settings: Settings, clock: FakeClock,
+        tmp_path: Path) -> None:
+    with transaction(sessions) as s:
+        for n in range(40):
+            station, _ = add_station(s, f"GL-N{n:02d}", clock(), commune=f"Xã {n % 7}")
+            add_programme(s, station, "2026-W48", [], clock())
+    codes = [f"GL-N{n:02d}" for n in range(40)]
+
+    def change(count: int, version: int) -> None:
+        with transaction(sessions) as s:
+            for programme in s.scalars(select(Programme)):
+                if codes.index(programme.station.code) < count:
+                    programme.version = version
+
+    with Broker(tmp_path) as broker:
+        live = replace(settings, mqtt_url=broker.url)
+        push_pending(sessions, live, clock())  # everything at version 1 pushed
+        sent = {}
+        for count, version in ((4, 2), (40, 3)):
+            change(count, version)
+            sent[count] = _statements_sent(engine, lambda: push_pending(sessions, live, clock()))
+    assert sent[40] == sent[4]
+    with sessions() as s:
+        assert all(p.notified_version == p.version for p in s.scalars(select(Programme)))
+
+
+def test_a_programme_changed_while_its_notice_went_out_stays_pending_and_no_version_goes_back(
+        programmes: dict[str, str], sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    with sessions() as s:
+        b = s.scalar(select(Programme).join(Station).where(Station.code == "GL-B"))
+        assert b is not None and (b.version, b.notified_version) == (2, 0)
+        read_at_2 = PendingNotice(b.id, "GL-B", programmes["GL-B"], "2026-W48", 2, "", clock())
+        b.version = 3  # the planner changed it meanwhile
+        s.flush()
+        record_notified(s, [read_at_2])
+        s.commit()
+        s.refresh(b)
+        assert (b.version, b.notified_version) == (3, 0)  # still pending: version 3 gets its notice
+        b.notified_version = 3
+        s.commit()
+        record_notified(s, [read_at_2])
+        s.commit()
+        s.refresh(b)
+        assert b.notified_version == 3
