@@ -20,7 +20,7 @@ threads = int(os.environ.get("LOAXA_GUNICORN_THREADS", "4"))
 # Recordings up to 200 MB arrive over slow links; nginx buffers them, so this covers processing only.
 timeout = int(os.environ.get("LOAXA_GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
-keepalive = 5
+keepalive = 5  # nginx closes its idle connections first (keepalive_timeout 4s in deploy/nginx/loaxa.conf)
 # Recycle workers now and then, so a slow leak in a library never grows without bound.
 max_requests = 2000
 max_requests_jitter = 200

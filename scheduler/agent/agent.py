@@ -432,12 +432,14 @@ class Agent:
             self.ready = None
             row = replace(ready.row, actual_start=iso(now) or "", progress_at=iso(now))
             self._after_start.append(lambda: self.store.stamp_start(row.play_id, now))
+            self._after_start.append(self.player.cancel)  # a player prepared with another volume
         else:
             row = self._row(slot, now, "playing", reason)
             self.store.start_play(row)  # before the sound: a crash from here on leaves a row to recover
             if ready is not None and ready.slot.key == slot.key:  # started another way (early, as a fallback)
                 self.ready = None
                 self._after_start.append(lambda: self.store.withdraw_play(ready.row.play_id))
+                self._after_start.append(self.player.cancel)
         length = slot.play_ms if slot.kind != "relay" else int((slot.end - now).total_seconds() * 1000)
         self.player.start(source, length, volume)
         stream = slot.stream_url is not None and source == slot.stream_url
@@ -552,6 +554,7 @@ class Agent:
             if ready.slot.start > now and ready.slot.key not in self.handled and ready.slot in self.slots:
                 return
             self.ready = None
+            self.player.cancel()
             self.store.withdraw_play(ready.row.play_id)
         slot = self._next_item(now)
         if slot is None or slot.start - now > PREPARE_AHEAD:
@@ -567,6 +570,12 @@ class Agent:
         row = self._row(slot, slot.start, "playing")
         self.store.start_play(row)
         self.ready = Ready(slot, row, source)
+        self.player.prepare(source, self._volume(slot))
+
+    def _volume(self, slot: Cue) -> int:
+        """A programme emergency plays at its own volume when it has one; everything else at the station's."""
+        own = slot.volume if slot.kind == "emergency" else None
+        return own if own is not None else self.volume
 
     def seconds_to_next_event(self, now: datetime) -> float | None:
         """How long until the playback loop has something to do on the clock: the next programme item
@@ -651,9 +660,7 @@ class Agent:
                 continue
             source = self._source(start, now)
             if source is not None:
-                own = start.volume if start.kind == "emergency" else None
-                volume = own if own is not None else self.volume
-                self._begin(start, source, now, volume, emergency=start.kind == "emergency")
+                self._begin(start, source, now, self._volume(start), emergency=start.kind == "emergency")
                 return
 
     # -- live broadcasts around emergencies ------------------------------------------------------
@@ -940,6 +947,7 @@ class Agent:
         """Stop cleanly: close the current row (it follows the replay rule), say offline, close files."""
         now = self.clock()
         self._interrupt(now, "Đầu thu được tắt theo yêu cầu.", allow_replay=True)
+        self.player.cancel()
         if self.mqtt is not None:
             self.mqtt.stop({"state": "offline", "at": iso(now)})
             self.mqtt = None

@@ -3,20 +3,28 @@
 A player plays one source at a time. `poll()` says whether it is still playing, finished, or
 failed (with a Vietnamese reason). The null player "plays" for the item's length on the injected
 clock, for simulation and tests.
+
+`prepare(source, volume)` readies the next file before its start: a real player takes about a second
+to load and open its sound output (1.4 s for mpv on a busy 2-core box), so the process is started
+then, reading its file through a FIFO that `start()` fills — at the start only the audio flows.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shlex
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal, Protocol
 
 PLAYER_NAMES: tuple[str, ...] = ("ffplay", "mpv", "aplay", "custom", "null")
@@ -32,6 +40,10 @@ class PlayerStatus:
 
 class Player(Protocol):
     name: str
+
+    def prepare(self, source: str, volume: int) -> None: ...
+
+    def cancel(self) -> None: ...
 
     def start(self, source: str, duration_ms: int, volume: int) -> None: ...
 
@@ -50,6 +62,12 @@ class NullPlayer:
         self.until: datetime | None = None
         self.started: list[tuple[str, int, int]] = []  # (source, duration_ms, volume): for inspection
 
+    def prepare(self, source: str, volume: int) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
     def start(self, source: str, duration_ms: int, volume: int) -> None:
         self.until = self.clock() + timedelta(milliseconds=duration_ms)
         self.started.append((source, duration_ms, volume))
@@ -64,28 +82,101 @@ class NullPlayer:
         self.until = None
 
 
-class ProcessPlayer:
-    """Runs one external command per item in its own process group, so stop() ends all of it."""
+@dataclass
+class _Primed:
+    """A player process started ahead of its item, waiting on a FIFO for the item's file."""
 
-    def __init__(self, name: str, argv: Callable[[str, int], Sequence[str]]) -> None:
+    source: str
+    volume: int
+    proc: subprocess.Popen[bytes]
+    stderr: tempfile._TemporaryFileWrapper[bytes]
+    fifo: Path
+
+
+def _feed(source: str, primed: _Primed) -> None:
+    """Copy the file into the primed player's FIFO (until it is read whole or the player is gone)."""
+    try:
+        while True:
+            try:
+                fd = os.open(primed.fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as exc:  # ENXIO: the player has not opened its input yet
+                if exc.errno != errno.ENXIO or primed.proc.poll() is not None:
+                    return
+                time.sleep(0.005)
+        os.set_blocking(fd, True)
+        with open(source, "rb") as src, os.fdopen(fd, "wb") as out:
+            for block in iter(lambda: src.read(64 * 1024), b""):
+                out.write(block)
+    except OSError:  # BrokenPipeError: the player was stopped mid-item
+        pass
+    finally:
+        _remove_fifo(primed.fifo)
+
+
+def _remove_fifo(fifo: Path) -> None:
+    fifo.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        fifo.parent.rmdir()
+
+
+class ProcessPlayer:
+    """Runs one external command per item in its own process group, so stop() ends all of it.
+
+    A player that reads its file through a FIFO (`primable`) is started by prepare() ahead of the item."""
+
+    def __init__(self, name: str, argv: Callable[[str, int], Sequence[str]], primable: bool = False) -> None:
         self.name = name
         self._argv = argv
+        self._primable = primable
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
+        self._primed: _Primed | None = None
         self._failure = ""
+
+    def _spawn(self, source: str, volume: int,
+               ) -> tuple[subprocess.Popen[bytes] | None, tempfile._TemporaryFileWrapper[bytes], str]:
+        stderr = tempfile.NamedTemporaryFile(prefix="loaxa-player-", suffix=".log")  # noqa: SIM115
+        argv = list(self._argv(source, volume))
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=stderr, start_new_session=True)
+        except OSError as exc:
+            return None, stderr, f"Không chạy được trình phát {self.name} ({argv[0]}): {exc}"
+        return proc, stderr, ""
+
+    def prepare(self, source: str, volume: int) -> None:
+        """Start the player for the file `source` now, to play it when start() names it."""
+        self.cancel()
+        if not self._primable or not os.path.isfile(source):
+            return  # a stream is joined at its start, never early
+        fifo = Path(tempfile.mkdtemp(prefix="loaxa-next-")) / "audio"
+        os.mkfifo(fifo)
+        proc, stderr, failure = self._spawn(str(fifo), volume)
+        if proc is None:
+            stderr.close()
+            _remove_fifo(fifo)
+            return  # start() spawns it again and reports the failure
+        self._primed = _Primed(source, volume, proc, stderr, fifo)
+
+    def cancel(self) -> None:
+        """End a player prepared for an item that will not start now."""
+        primed, self._primed = self._primed, None
+        if primed is not None:
+            _end(primed.proc)
+            primed.stderr.close()
+            _remove_fifo(primed.fifo)
 
     def start(self, source: str, duration_ms: int, volume: int) -> None:
         self.stop()
-        self._stderr = tempfile.NamedTemporaryFile(prefix="loaxa-player-", suffix=".log")  # noqa: SIM115
-        argv = list(self._argv(source, volume))
-        try:
-            self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                          stderr=self._stderr, start_new_session=True)
-        except OSError as exc:
-            self._proc = None
-            self._failure = f"Không chạy được trình phát {self.name} ({argv[0]}): {exc}"
+        primed = self._primed
+        if primed is not None and (primed.source, primed.volume) == (source, volume) and primed.proc.poll() is None:
+            self._primed = None
+            self._proc, self._stderr, self._failure = primed.proc, primed.stderr, ""
+            threading.Thread(target=_feed, args=(source, primed), name="loaxa-player-feed", daemon=True).start()
             return
-        self._failure = ""
+        # Another source (an emergency, a relay): the prepared player waits for its own item.
+        self._proc, self._stderr, self._failure = self._spawn(source, volume)
 
     def poll(self) -> PlayerStatus:
         if self._proc is None:
@@ -111,15 +202,18 @@ class ProcessPlayer:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=3)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=3)
+        if proc is not None:
+            _end(proc)
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """End a player's whole process group at once: a player cut off has nothing to save, and waiting
+    for a graceful exit (SIGTERM: 50–120 ms for mpv on a busy box) would delay the next sound as much."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
 
 
 def _require(program: str) -> str:
@@ -140,18 +234,18 @@ def make_player(name: str, clock: Callable[[], datetime], command: str | None = 
     if name == "ffplay":
         exe = _require("ffplay")
         return ProcessPlayer(name, lambda src, vol: [exe, "-nodisp", "-autoexit", "-loglevel", "error",
-                                                     "-volume", str(vol), src])
+                                                     "-volume", str(vol), src], primable=True)
     if name == "mpv":
         exe = _require("mpv")
         return ProcessPlayer(name, lambda src, vol: [exe, "--no-video", "--really-quiet", f"--volume={vol}",
-                                                     src])
+                                                     src], primable=True)
     if name == "aplay":
         aplay = _require("aplay")
         decoder = ffmpeg or _require("ffmpeg")
         # aplay only takes PCM/WAV: ffmpeg decodes (and sets the volume), aplay plays.
         script = 'exec "$1" -nostdin -v error -i "$2" -af "volume=$3" -f wav - | "$4" -q'
         return ProcessPlayer(name, lambda src, vol: ["sh", "-c", script, "sh", decoder, src,
-                                                     f"{vol / 100:.2f}", aplay])
+                                                     f"{vol / 100:.2f}", aplay], primable=True)
     if name == "custom":
         if not command:
             raise ValueError("Trình phát «custom» cần --player-cmd, ví dụ: "

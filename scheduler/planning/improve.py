@@ -23,7 +23,8 @@ def objective(packer: Packer) -> tuple[int, int, int]:
             uu += len(d.placed)
         else:
             thuong += len(d.placed)
-        spread += sum(1 for c in d.day_count if c) + min(d.halves)
+        am, pm = d.halves
+        spread += d.mask.bit_count() + (am if am < pm else pm)  # mask: the days it plays
     return uu, thuong, spread
 
 

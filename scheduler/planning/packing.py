@@ -47,7 +47,11 @@ class Demand:
         self.region_set = frozenset(self.regions)
 
     def refresh_dist(self) -> None:
-        self.mask = sum(1 << d for d in range(7) if self.day_count[d])
+        """Recompute `mask` and `dist` from `day_count` (after it was replaced as a whole)."""
+        c0, c1, c2, c3, c4, c5, c6 = self.day_count
+        self.mask = int(
+            (c0 > 0) | (c1 > 0) << 1 | (c2 > 0) << 2 | (c3 > 0) << 3 | (c4 > 0) << 4 | (c5 > 0) << 5 | (c6 > 0) << 6
+        )
         self.dist = DISTANCES[self.mask]
 
 
@@ -77,8 +81,9 @@ class Packer:
                 self.part_pos[part] = pos
         self.budget = REPAIR_BUDGET
         self._stuck: dict[int, bool] = {}  # demand -> best() found nothing, valid until the next move
-        # part -> budget a _make_room there spends without moving anything, valid until the next move
-        self._no_room: dict[int, int] = {}
+        # part -> (cost, budget): a _make_room there for a play this long or longer fails and spends
+        # this much of the budget; valid until the next move (see _make_room)
+        self._no_room: dict[int, tuple[int, int]] = {}
         # _make_room tries the plays of a part longest first, then by code (codes are unique).
         by_room = sorted(range(len(demands)), key=lambda j: (-demands[j].cost, demands[j].code))
         rank = [0] * len(demands)
@@ -138,7 +143,7 @@ class Packer:
             [list(x) for x in self.items],
             list(self.uu_max),
             list(self.th_min),
-            [(d.need, set(d.used), list(d.day_count), list(d.halves), list(d.placed)) for d in self.demands],
+            [(d.need, set(d.used), list(d.day_count), list(d.halves), list(d.placed), d.mask) for d in self.demands],
         )
 
     def restore(self, state: tuple[object, ...]) -> None:
@@ -146,8 +151,8 @@ class Packer:
         self.cap, self.region_free, self.items = cap, free, items  # type: ignore[assignment]
         self.uu_max, self.th_min = uu_max, th_min  # type: ignore[assignment]
         for d, saved in zip(self.demands, demands, strict=True):  # type: ignore[call-overload]
-            d.need, d.used, d.day_count, d.halves, d.placed = saved
-            d.refresh_dist()
+            d.need, d.used, d.day_count, d.halves, d.placed, d.mask = saved
+            d.dist = DISTANCES[d.mask]
         self._stuck.clear()
         self._no_room.clear()
 
@@ -279,10 +284,13 @@ class Packer:
         self.items[part].remove(i)
         demand.used.discard(s)
         demand.need += 1
-        demand.day_count[self.session_day[s]] -= 1
+        day = self.session_day[s]
+        demand.day_count[day] -= 1
         demand.halves[0 if self.session_morning[s] else 1] -= 1
         demand.placed.remove(placement)
-        demand.refresh_dist()
+        if not demand.day_count[day]:
+            demand.mask &= ~(1 << day)
+            demand.dist = DISTANCES[demand.mask]
         # uu_max / th_min stay as they were: still a valid (if cautious) bound on the ordering.
         self._stuck.clear()
         self._no_room.clear()
@@ -323,18 +331,26 @@ class Packer:
         return False
 
     def _make_room(self, i: int, part: int) -> bool:
-        # Spots of a repair lie in sessions demand i does not use, so i is never among the part's plays,
-        # and an attempt that moves nothing depends on the part and the state, not on i: remembered
-        # (with the budget it spent) until the next move, as trying again would spend the same.
-        known = self._no_room.get(part)
-        if known is not None:
-            self.budget = max(0, self.budget - known)
-            return False
+        """Move plays out of `part` (longest first) to other sessions until demand i fits there; undo
+        the moves and return False if it never does.
+
+        Spots of a repair lie in sessions demand i does not use, so i is never among the part's
+        plays and the moves tried do not depend on i: an attempt that failed for a play of length c
+        fails the same way (spending the same budget) for any play at least as long, until something
+        else moves. A failed attempt restores the state exactly, so what was memoised before it
+        (`_stuck`, `_no_room`) stays valid after it.
+        """
         cost = self.demands[i].cost
+        known = self._no_room.get(part)
+        if known is not None and cost >= known[0]:
+            self.budget = max(0, self.budget - known[1])
+            return False
         room = max(self.cap, default=0)
         saved = (list(self.uu_max), list(self.th_min))
+        memo: tuple[dict[int, bool], dict[int, tuple[int, int]]] | None = None
         moves: list[tuple[int, tuple[int, int, int], tuple[int, int, int]]] = []
         spent = 0
+        completed = False
         for j in sorted(self.items[part], key=self._room_rank):
             other = self.demands[j]
             if j == i or other.cost > room:
@@ -346,6 +362,8 @@ class Packer:
             target = self._movable(j)
             if target is None:
                 continue
+            if memo is None:
+                memo = (dict(self._stuck), dict(self._no_room))
             placement = next(p for p in other.placed if p[2] == part)
             self.unplace(j, placement)
             self.place(j, *target)
@@ -354,10 +372,13 @@ class Packer:
                 return True
             room = max(self.cap, default=0)
         else:
-            if not moves:
-                self._no_room[part] = spent
+            completed = True
         for j, placement, target in reversed(moves):
             self.unplace(j, target)
             self.place(j, *placement)
         self.uu_max, self.th_min = saved
+        if memo is not None:
+            self._stuck, self._no_room = memo
+        if completed:
+            self._no_room[part] = (cost if moves else 0, spent)
         return False

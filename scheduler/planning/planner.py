@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, time, timedelta
 
 from scheduler.domain import BulletinInput, IsoWeek, PlannedItem, Policy, Priority, Shortfall, StationInput
@@ -326,14 +326,14 @@ class _Planner:
             )
             reasons.append((b.code, b.plays_per_week, planned, why))
 
-        template = self._template(placements, demands)
+        template = _items_for(group.stations[0].code, self._template(placements, demands))
         notes = self.skeletons[group.skeleton_key].notes
         sessions = self.planned[group.skeleton_key]
         for station, kept_items in zip(group.stations, group.kept, strict=True):
             code = station.code
-            items = _copy_items(code, template)
+            items = template if station is group.stations[0] else _copy_items(code, template)
             if kept_items:
-                items.extend(kept_items)
+                items = items + kept_items  # a new list: the template stays as it is for the next stations
                 items.sort(key=lambda i: (i.start, i.end))
             plan.items[code] = items
             plan.sessions[code] = sessions
@@ -345,19 +345,24 @@ class _Planner:
 
     def _template(self, placements: Sequence[Placement], demands: list[Demand]) -> list[dict[str, object]]:
         """PlannedItem fields other than `station`, shared by every station of a group."""
+        # Many items share instants (a plan has tens of thousands of distinct ones, over a million
+        # items): the cache is read directly, its method only called for a new offset.
         instant = self.clock.instant
+        cached = self.clock.instants.get
         bulletins = self.bulletins
         normal = Priority.NORMAL
         template: list[dict[str, object]] = []
         append = template.append
-        for start, end, kind, ref in placements:
+        for start_ms, end_ms, kind, ref in placements:
+            start = cached(start_ms) or instant(start_ms)
+            end = cached(end_ms) or instant(end_ms)
             if kind == "bulletin":
                 assert isinstance(ref, int)
                 b = bulletins[demands[ref].index]
                 append(
                     {
-                        "start": instant(start),
-                        "end": instant(end),
+                        "start": start,
+                        "end": end,
                         "kind": "bulletin",
                         "bulletin": b.code,
                         "title": b.title,
@@ -372,8 +377,8 @@ class _Planner:
                 assert not isinstance(ref, int | str)
                 append(
                     {
-                        "start": instant(start),
-                        "end": instant(end),
+                        "start": start,
+                        "end": end,
                         "kind": "relay",
                         "bulletin": None,
                         "title": ref.label or RELAY_TITLE,
@@ -388,8 +393,8 @@ class _Planner:
                 assert isinstance(ref, str)
                 append(
                     {
-                        "start": instant(start),
-                        "end": instant(end),
+                        "start": start,
+                        "end": end,
                         "kind": "jingle",
                         "bulletin": None,
                         "title": JINGLE_TITLE,
@@ -418,8 +423,8 @@ _FAST_COPY = not hasattr(PlannedItem, "__slots__") and _ITEM_FIELDS == (
 )
 
 
-def _copy_items(code: str, template: list[dict[str, object]]) -> list[PlannedItem]:
-    """PlannedItems for one station from a group's template.
+def _items_for(code: str, template: list[dict[str, object]]) -> list[PlannedItem]:
+    """PlannedItems for one station from a group's template (fields other than `station`).
 
     A national plan holds over a million items, and a frozen dataclass's __init__ costs about four
     times more than filling the instance dict directly; the result is the same object (equal, same
@@ -434,6 +439,23 @@ def _copy_items(code: str, template: list[dict[str, object]]) -> list[PlannedIte
         state = item.__dict__
         state["station"] = code
         state.update(t)
+        items.append(item)
+    return items
+
+
+def _copy_items(code: str, template: list[PlannedItem]) -> list[PlannedItem]:
+    """Another station's items with this station's code: copying an instance dict (which keeps the
+    compact layout instances share) costs less than filling a new one."""
+    if not _FAST_COPY:
+        return [replace(item, station=code) for item in template]
+    new = PlannedItem.__new__
+    set_state = object.__setattr__  # the class is frozen; this is how its own __init__ sets fields
+    items: list[PlannedItem] = []
+    for model in template:
+        state = model.__dict__.copy()
+        state["station"] = code
+        item = new(PlannedItem)
+        set_state(item, "__dict__", state)
         items.append(item)
     return items
 

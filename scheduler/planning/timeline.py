@@ -83,7 +83,8 @@ class WeekClock:
         # Local midnights from the Sunday before to the Wednesday after, for date look-ups.
         self._first_day = -1
         self._midnights = [self.ms(self.monday + timedelta(days=k), time(0)) for k in range(-1, 10)]
-        self._instants: dict[int, datetime] = {}
+        # offset -> instant, filled by `instant`; read directly in loops over a whole plan's items
+        self.instants: dict[int, datetime] = {}
 
     def ms(self, day: date, at: time) -> int:
         instant = datetime.combine(day, at, tzinfo=self.tz).astimezone(UTC)
@@ -94,10 +95,10 @@ class WeekClock:
 
     def instant(self, offset: int) -> datetime:
         """The UTC instant at `offset`; cached so equal offsets share one datetime object."""
-        found = self._instants.get(offset)
+        found = self.instants.get(offset)
         if found is None:
             found = self.start_utc + timedelta(milliseconds=offset)
-            self._instants[offset] = found
+            self.instants[offset] = found
         return found
 
     def day_index(self, offset: int) -> int:

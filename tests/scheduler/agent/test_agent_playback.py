@@ -364,6 +364,24 @@ def test_back_to_back_items_start_on_the_clock_however_late_the_player_reports_i
         (t, t, "played") for t in starts]
 
 
+class PreparingPlayer(NullPlayer):
+    """Records what it was asked to prepare, cancel and start."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.calls: list[tuple[str, str]] = []
+
+    def prepare(self, source: str, volume: int) -> None:
+        self.calls.append(("prepare", source))
+
+    def cancel(self) -> None:
+        self.calls.append(("cancel", ""))
+
+    def start(self, source: str, duration_ms: int, volume: int) -> None:
+        self.calls.append(("start", source))
+        super().start(source, duration_ms, volume)
+
+
 class EventLog:
     """What the box did, in order: each step, each commit to its store, each file hashed, each start."""
 
@@ -442,11 +460,17 @@ def test_a_row_made_ready_for_a_start_that_never_came_is_withdrawn(
     del agent  # power cut a second before the start
     back = make_agent(server.url, station.token, tmp_path / "cache", clock)
     assert back.store.all_plays() == []  # recovery withdrew it: not a 0 s partial play
-    back.run_once(clock())  # ready again
+    back.player = spy = PreparingPlayer(clock)
+    back.run_once(clock())  # ready again, its player prepared
+    audio = str(back.cache.path(station.assets["short"].sha256))
+    assert spy.calls == [("prepare", audio)]
     command = Command.make("play", clock(), stream_url="http://127.0.0.1:9/khan-cap", duration_ms=3000,
                           title="Cảnh báo lũ quét", volume=100)
     back.command(command, clock())  # an emergency on air across the item's start
     step_to(back, clock, station.starts[0] + timedelta(seconds=6))
+    # Held back at its start: its prepared player is let go, and the item starts afresh after the warning.
+    assert spy.calls[:4] == [("prepare", audio), ("start", "http://127.0.0.1:9/khan-cap"), ("cancel", ""),
+                             ("start", audio)]
     back.syncer.upload(clock(), force=True)
     plays = [(p.kind, p.scheduled_start, p.actual_start, p.result) for p in server_plays(sessions)]
     assert plays == [("emergency", station.starts[0] - timedelta(seconds=1), station.starts[0] - timedelta(seconds=1),

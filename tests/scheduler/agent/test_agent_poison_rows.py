@@ -76,6 +76,12 @@ class StderrWithNul:
 
     name = "ffplay"
 
+    def prepare(self, source: str, volume: int) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
     def start(self, source: str, duration_ms: int, volume: int) -> None:
         pass
 

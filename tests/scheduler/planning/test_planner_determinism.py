@@ -10,7 +10,7 @@ import pytest
 
 from scheduler.domain import BulletinInput, PlannedItem, Priority, StationInput
 from scheduler.planning import PlanRequest, collector_paused, plan_week
-from scheduler.planning.planner import _copy_items
+from scheduler.planning.planner import _copy_items, _items_for
 from tests.scheduler.planning.builders import at, bulletin, day, request, station
 
 SPECS = (
@@ -90,9 +90,13 @@ def test_copied_items_equal_items_built_with_the_constructor() -> None:
         "audio_sha256": "ab" * 32,
         "locked": False,
     }
-    (copied,) = _copy_items("S9", [fields])
+    (filled,) = _items_for("S9", [fields])
+    (copied,) = _copy_items("S7", [filled])
     built = PlannedItem(station="S9", **fields)  # type: ignore[arg-type]
-    assert copied == built and hash(copied) == hash(built) and repr(copied) == repr(built)
+    assert filled == built and hash(filled) == hash(built) and repr(filled) == repr(built)
+    other = PlannedItem(station="S7", **fields)  # type: ignore[arg-type]
+    assert copied == other and hash(copied) == hash(other) and repr(copied) == repr(other)
+    assert filled.station == "S9"  # the copy left its model alone
 
 
 def test_plan_week_leaves_the_garbage_collector_alone(monkeypatch: pytest.MonkeyPatch) -> None:
