@@ -32,6 +32,27 @@ from typing import Any
 PROGRAMME_TOPICS = "loaxa/+/+/+/programme"
 
 
+def add_stations(session: Any, tokens: Mapping[str, str], now: Any) -> list[int]:
+    """The simulated stations' rows (code -> API token) in one province of 100 communes, in one INSERT;
+    returns their ids in insertion order."""
+    from sqlalchemy import insert, select
+
+    from scheduler.accounts import hash_token
+    from scheduler.db.models import Commune, Province, Station
+
+    province = Province(name="Gia Lai", policy={})
+    session.add(province)
+    session.flush()
+    communes = [Commune(name=f"Xã {n}", province_id=province.id, policy={}) for n in range(100)]
+    session.add_all(communes)
+    session.flush()
+    session.execute(insert(Station), [
+        {"code": code, "name": f"Đài {code}", "commune_id": communes[n % 100].id, "status": {}, "languages": "vi",
+         "windows": "", "speakers": 0, "active": True, "token_hash": hash_token(token), "token_issued_at": now}
+        for n, (code, token) in enumerate(tokens.items())])
+    return [sid for (sid,) in session.execute(select(Station.id).order_by(Station.id))]
+
+
 @dataclass
 class StationsResult:
     seconds: float  # from start() to the `expect`-th acknowledgement (or the timeout)
@@ -46,7 +67,7 @@ class StationsResult:
 class Ears:
     """Wildcard subscribers standing in for every station's MQTT link; `on_message(payload)` per notice."""
 
-    def __init__(self, url: str, topic: str, on_message: Callable[[bytes], None], clients: int = 4) -> None:
+    def __init__(self, url: str, topic: str, on_message: Callable[[bytes], object], clients: int = 4) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
@@ -63,13 +84,20 @@ class Ears:
             # Shared subscription: the broker spreads the notices over the clients like over stations.
             client.on_connect = lambda c, *_: c.subscribe(f"$share/ears{group}/{topic}", qos=1)
             client.on_subscribe = lambda *_: ready.release()
-            client.on_message = lambda _c, _u, message: on_message(bytes(message.payload))
+            client.on_message = self._handler(on_message)
             client.connect(parsed.host, parsed.port)
             client.loop_start()
             self.clients.append(client)
         for _ in range(clients):
             if not ready.acquire(timeout=10):
                 raise SystemExit("MQTT subscription failed")
+
+    @staticmethod
+    def _handler(on_message: Callable[[bytes], object]) -> Callable[[Any, Any, Any], None]:
+        def handle(_client: Any, _userdata: Any, message: Any) -> None:
+            on_message(bytes(message.payload))
+
+        return handle
 
     def close(self) -> None:
         for client in self.clients:

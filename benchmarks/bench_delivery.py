@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _layout import free_port, gunicorn, mosquitto, nginx, scratch_database  # noqa: E402
-from _stations import run_stations  # noqa: E402
+from _stations import add_stations, run_stations  # noqa: E402
 
 FLOOR_PREFIX = "/bench/floor"
 
@@ -76,8 +76,7 @@ def seed(database_url: str, media_dir: Path, stations: int, items: int, now: dat
     """Stations that all hold version 1 of this week's programme of `items` items; code -> token, week."""
     from sqlalchemy import insert, select
 
-    from scheduler.accounts import hash_token
-    from scheduler.db.models import AudioAsset, Commune, Programme, ProgrammeItem, Province, Station
+    from scheduler.db.models import AudioAsset, Programme, ProgrammeItem
     from scheduler.db.session import make_engine, make_session_factory, transaction, upgrade_schema
     from scheduler.domain import IsoWeek
 
@@ -96,17 +95,7 @@ def seed(database_url: str, media_dir: Path, stations: int, items: int, now: dat
             s.add(AudioAsset(sha256=sha, file_name=f"audio/{sha}.mp3", duration_ms=60_000, engine="bench",
                              created_at=now, warnings=[]))
             shas.append(sha)
-        province = Province(name="Gia Lai", policy={})
-        s.add(province)
-        s.flush()
-        communes = [Commune(name=f"Xã {n}", province_id=province.id, policy={}) for n in range(100)]
-        s.add_all(communes)
-        s.flush()
-        s.execute(insert(Station), [
-            {"code": code, "name": code, "commune_id": communes[n % 100].id, "status": {}, "languages": "vi",
-             "windows": "", "speakers": 0, "active": True, "token_hash": hash_token(token), "token_issued_at": now}
-            for n, (code, token) in enumerate(tokens.items())])
-        ids = [sid for (sid,) in s.execute(select(Station.id))]
+        ids = add_stations(s, tokens, now)
         s.execute(insert(Programme), [
             {"station_id": sid, "week": week, "version": 1, "built_at": now, "content_hash": "v1",
              "notified_version": 1, "acked_version": 1, "acked_at": now} for sid in ids])

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _layout import free_port, scratch_database, wait_port  # noqa: E402
+from _stations import add_stations  # noqa: E402
 
 STATIC_PREFIX = "/bench/static/"
 ITEMS = 50
@@ -76,8 +77,7 @@ def seed(database_url: str, stations: int, now: datetime) -> tuple[list[str], st
     Returns the tokens (station order) and the week."""
     from sqlalchemy import insert, select
 
-    from scheduler.accounts import hash_token
-    from scheduler.db.models import Commune, Programme, ProgrammeItem, Province, Station
+    from scheduler.db.models import Programme, ProgrammeItem
     from scheduler.db.session import make_engine, make_session_factory, transaction, upgrade_schema
     from scheduler.domain import IsoWeek
 
@@ -93,17 +93,7 @@ def seed(database_url: str, stations: int, now: datetime) -> tuple[list[str], st
     slots = [monday + timedelta(days=d, hours=h, minutes=m) for d in range(7)
              for h, m in ((5, 30), (6, 0), (6, 30), (11, 0), (17, 0), (17, 30), (18, 0))][:ITEMS]
     with transaction(sessions) as s:
-        province = Province(name="Gia Lai", policy={})
-        s.add(province)
-        s.flush()
-        communes = [Commune(name=f"Xã {n}", province_id=province.id, policy={}) for n in range(100)]
-        s.add_all(communes)
-        s.flush()
-        s.execute(insert(Station), [
-            {"code": f"GL-BM-{n:05d}", "name": f"Đài xã {n}", "commune_id": communes[n % 100].id, "status": {},
-             "languages": "vi", "windows": "", "speakers": 0, "active": True, "token_hash": hash_token(token),
-             "token_issued_at": now} for n, token in enumerate(tokens)])
-        ids = [sid for (sid,) in s.execute(select(Station.id).order_by(Station.id))]
+        ids = add_stations(s, {f"GL-BM-{n:05d}": token for n, token in enumerate(tokens)}, now)
         s.execute(insert(Programme), [
             {"station_id": sid, "week": str(week), "version": 1, "built_at": now,
              "content_hash": hashlib.sha256(f"v1-{sid}".encode()).hexdigest(), "notified_version": 1,
