@@ -10,15 +10,16 @@ Four kinds of request, interleaved round by round, `--concurrency` clients on ke
 - baseline: a static file of the same size as a manifest, answered 200
 - GET /api/v1/manifest/<week> answered 200 (no If-None-Match)
 
-Usage: python benchmarks/bench_polls.py [--database-url URL] [--stations 1000] [--requests 2000] [--quick]
-Default database: a temporary SQLite file; for PostgreSQL pass a URL of an empty database (it is
-migrated, filled and left as is). Figures go in docs/benchmarks.md ("Manifest polls after issue 16").
+Usage: python benchmarks/bench_polls.py [--database sqlite|postgresql] [--stations 1000] [--requests 2000] [--quick]
+SQLite: a temporary file; PostgreSQL: a scratch database next to LOAXA_TEST_PG_URL (default the local
+`test` one), dropped at the end. Figures go in docs/benchmarks.md ("Manifest polls after issue 16").
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import os
 import secrets
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_delivery import free_port, wait_port  # noqa: E402
+from _layout import free_port, scratch_database, wait_port  # noqa: E402
 
 STATIC_PREFIX = "/bench/static/"
 ITEMS = 50
@@ -162,7 +163,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="requests per round and kind")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--database-url", default=None, help="an empty database; default: a temporary SQLite file")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--quick", action="store_true", help="200 stations, 500 requests per round")
     args = parser.parse_args()
     if args.serve:
@@ -170,9 +171,10 @@ def main() -> None:
         return
     if args.quick:
         args.stations, args.sample, args.requests = 200, 200, 500
-    with tempfile.TemporaryDirectory(prefix="loaxa-bench-polls-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="loaxa-bench-polls-") as tmp, contextlib.ExitStack() as stack:
         work = Path(tmp)
-        database_url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
+        database_url = (stack.enter_context(scratch_database()) if args.database == "postgresql"
+                        else f"sqlite:///{work / 'bench.sqlite3'}")
         t0 = time.perf_counter()
         tokens, week = seed(database_url, args.stations, datetime.now(UTC))
         print(f"seeded {len(tokens)} stations × {ITEMS} items in {time.perf_counter() - t0:.1f} s "

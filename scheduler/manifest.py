@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from scheduler.db.models import Emergency, Programme, ProgrammeItem
@@ -97,19 +97,22 @@ class Snapshot(NamedTuple):
     items: list[ItemRow]
 
 
+_i = ProgrammeItem
+SNAPSHOT_QUERY = (
+    select(Programme.version, Programme.content_hash, Programme.built_at, _i.id, _i.start, _i.end, _i.kind,
+           _i.bulletin_code, _i.title, _i.language, _i.priority, _i.audio_sha256, _i.duration_ms, _i.stream_url,
+           Emergency.id, Emergency.full_volume)
+    .select_from(Programme)
+    .outerjoin(_i, _i.programme_id == Programme.id)
+    .outerjoin(Emergency, Emergency.id == _i.emergency_id)
+    .where(Programme.id == bindparam("programme_id"))
+    .order_by(_i.start, _i.id)
+)
+
+
 def snapshot(conn: Connection, programme_id: int) -> Snapshot | None:
     """The programme's version and its items in time order, as plain rows; None if it is gone."""
-    i = ProgrammeItem
-    rows = conn.execute(
-        select(Programme.version, Programme.content_hash, Programme.built_at, i.id, i.start, i.end, i.kind,
-               i.bulletin_code, i.title, i.language, i.priority, i.audio_sha256, i.duration_ms, i.stream_url,
-               Emergency.id, Emergency.full_volume)
-        .select_from(Programme)
-        .outerjoin(i, i.programme_id == Programme.id)
-        .outerjoin(Emergency, Emergency.id == i.emergency_id)
-        .where(Programme.id == programme_id)
-        .order_by(i.start, i.id)
-    ).all()
+    rows = conn.execute(SNAPSHOT_QUERY, {"programme_id": programme_id}).all()
     if not rows:
         return None
     version, content_hash, built_at = rows[0][:3]

@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload
 
@@ -110,21 +110,25 @@ class WeekAnswer:
     body: bytes | None = None  # None: the station already holds this version (304)
 
 
+# Built once: constructing the statement cost more than running it (each poll runs it).
+WEEK_QUERY = (
+    select(Station.id, Station.code, Station.last_manifest_at, Province.timezone, Programme.id, Programme.version,
+           Programme.content_hash)
+    .select_from(Station)
+    .join(Commune, Commune.id == Station.commune_id)
+    .join(Province, Province.id == Commune.province_id)
+    .outerjoin(Programme, and_(Programme.station_id == Station.id, Programme.week == bindparam("week")))
+    .where(Station.token_hash == bindparam("token_hash"), Station.active)
+)
+
+
 def week_manifest(conn: Connection, token: str, week: str, held: Callable[[str], bool], settings: Settings,
                   bodies: ManifestBodies) -> WeekAnswer | None:
     """The `week` manifest for the token's station (None: no such active station), in one plain query
     when the station holds the current version (`held(etag)`), or when its rendered bytes are in `bodies`."""
     if not token:
         return None
-    row = conn.execute(
-        select(Station.id, Station.code, Station.last_manifest_at, Province.timezone, Programme.id,
-               Programme.version, Programme.content_hash)
-        .select_from(Station)
-        .join(Commune, Commune.id == Station.commune_id)
-        .join(Province, Province.id == Commune.province_id)
-        .outerjoin(Programme, and_(Programme.station_id == Station.id, Programme.week == week))
-        .where(Station.token_hash == hash_token(token), Station.active)
-    ).first()
+    row = conn.execute(WEEK_QUERY, {"token_hash": hash_token(token), "week": week}).first()
     if row is None:
         return None
     station_id, code, stamped, timezone, programme_id, version, content_hash = row
