@@ -277,8 +277,8 @@ def _commune_ids(session: Session, places: Sequence[Place]) -> dict[Place, int]:
 
 def _stored_stations(session: Session, codes: Sequence[str]) -> dict[str, tuple[Any, ...]]:
     """code → (id, *STATION_FIELDS) of the stations already stored under `codes`. A large file reads the
-    whole table once: cheaper than its codes IN (...) IMPORT_CHUNK at a time, which every database parses
-    and plans anew."""
+    whole table once: cheaper than IN (...) lists of IMPORT_CHUNK codes, each expanded, sent and planned
+    anew."""
     columns = (Station.code, Station.id, *(getattr(Station, name) for name in STATION_FIELDS))
     if len(codes) <= IMPORT_CHUNK:
         return {code: tuple(rest) for code, *rest in session.execute(select(*columns).where(Station.code.in_(codes)))}
@@ -313,7 +313,7 @@ def import_stations(
             old = stored.get(row.code)
             if old is None:
                 new.append({"code": row.code, "status": {}, **values})
-            elif old[1:] != tuple(values.values()):
+            elif old[1:] != tuple(values[name] for name in STATION_FIELDS):
                 changed.append({"id": old[0], **values})
             else:
                 result.unchanged += 1
