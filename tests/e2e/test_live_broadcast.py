@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from e2e_support import PASSWORD, TONE_HZ, Seeded
@@ -28,6 +29,7 @@ from audio.ffmpeg import decode_to_pcm, ffmpeg_exe  # noqa: E402
 from scheduler.accounts import issue_station_token  # noqa: E402
 from scheduler.db.models import LiveBroadcast, PlayLog, Station  # noqa: E402
 from scheduler.db.session import transaction  # noqa: E402
+from scheduler.domain import DEFAULT_TZ  # noqa: E402
 from scheduler.settings import Settings  # noqa: E402
 from tests.icecast_server import Icecast  # noqa: E402
 from tests.tone import tone_seconds  # noqa: E402
@@ -151,10 +153,11 @@ def test_an_approver_speaks_live_from_a_phone_and_both_stations_play_it_until_st
         broadcast = s.scalars(select(LiveBroadcast)).one()
         assert broadcast.state == "da_ket_thuc" and broadcast.recording_file
         recording = settings.media_dir / broadcast.recording_file
+        # Reports take local calendar days: after 17:00 UTC the broadcast is on tomorrow's date.
+        aired_on = broadcast.started_at.astimezone(ZoneInfo(DEFAULT_TZ)).date().isoformat()
     assert tone_seconds(decode_to_pcm(recording, sample_rate=RATE), RATE, TONE_HZ) >= 3.0
     # The airtime report counts it, by source: trực tiếp.
-    today = datetime.now(UTC).date().isoformat()
-    report = json.loads(system.loaxa("report", "airtime", "--from", today, "--to", today, "--by", "source",
+    report = json.loads(system.loaxa("report", "airtime", "--from", aired_on, "--to", aired_on, "--by", "source",
                                      "--format", "json"))
     text = json.dumps(report, ensure_ascii=False)
     assert "Trực tiếp" in text, text[:2000]
