@@ -338,9 +338,8 @@ class OverrunningPlayer(NullPlayer):
         return super().poll()
 
 
-def test_back_to_back_items_start_on_the_clock_however_late_the_player_reports_its_end(
-        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock,
-        tmp_path: Path) -> None:
+def four_back_to_back(station: Station, sessions: sessionmaker[Session]) -> list[datetime]:
+    """Replace the week with four items end to end (2 s, 3 s, 2 s, 3 s); return their starts."""
     short, other = station.assets["short"], station.assets["other"]  # 2 s and 3 s
     first = station.starts[0]
     starts = [first, first + timedelta(seconds=2), first + timedelta(seconds=5), first + timedelta(seconds=7)]
@@ -350,6 +349,14 @@ def test_back_to_back_items_start_on_the_clock_however_late_the_player_reports_i
         set_items(programme, [ItemSpec(starts[0], short), ItemSpec(starts[1], other), ItemSpec(starts[2], short),
                               ItemSpec(starts[3], other)])
         programme.version += 1
+    return starts
+
+
+def test_back_to_back_items_start_on_the_clock_however_late_the_player_reports_its_end(
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock,
+        tmp_path: Path) -> None:
+    starts = four_back_to_back(station, sessions)
+    first = starts[0]
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.player = OverrunningPlayer(clock)
     agent.run_once(clock())
@@ -423,15 +430,7 @@ def test_an_item_starts_without_waiting_for_a_disk_write_or_a_hash(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A commit waits for the disk (0.2–0.6 s while another program writes) and hashing a long file
     takes as long: both happen PREPARE_AHEAD before the start, or after it, never in between."""
-    short, other = station.assets["short"], station.assets["other"]  # 2 s and 3 s
-    first = station.starts[0]
-    starts = [first, first + timedelta(seconds=2), first + timedelta(seconds=5), first + timedelta(seconds=7)]
-    with transaction(sessions) as s:
-        programme = s.scalar(select(Programme).where(Programme.week == "2026-W48"))
-        assert programme is not None
-        set_items(programme, [ItemSpec(starts[0], short), ItemSpec(starts[1], other), ItemSpec(starts[2], short),
-                              ItemSpec(starts[3], other)])
-        programme.version += 1
+    starts = four_back_to_back(station, sessions)
     agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
     agent.run_once(clock())
     log = EventLog(agent, monkeypatch)
