@@ -26,6 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,7 +179,16 @@ def run_stations(mqtt_url: str, tokens: Mapping[str, str], ack_url: str, *, star
     """Subscribe as the stations, run `start()` in a thread, and serve notices until `expect` distinct
     stations are done (or `timeout` seconds pass: then `acked` holds fewer). `tokens` maps a station code
     to its API token; `ack_url` is where acknowledgements go. `on_done(n)` runs (in the event loop) each
-    time a station is done, n counting them."""
+    time a station is done, n counting them. The stations' event loop runs in a thread of its own, so a
+    caller that already has one running (Playwright's sync API in the same test process) does not matter."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stations") as runner:
+        return runner.submit(_run_stations, mqtt_url, tokens, ack_url, start, expect, concurrency, topic, timeout,
+                             retry_delay, plays, playlog_url, on_done).result()
+
+
+def _run_stations(mqtt_url: str, tokens: Mapping[str, str], ack_url: str, start: Callable[[], Any], expect: int,
+                  concurrency: int, topic: str, timeout: float, retry_delay: float, plays: Plays | None,
+                  playlog_url: str, on_done: Callable[[int], None] | None) -> StationsResult:
     loop = asyncio.new_event_loop()
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     result = StationsResult(seconds=0.0)
