@@ -2,7 +2,8 @@
 
 A station is online when its latest contact of any kind — a manifest fetch, a status report or a
 play-log upload — is at most `Settings.silent_minutes` old (LOAXA_SILENT_MINUTES); one that never
-made contact is offline. Contact times are written here and nowhere else (`record_contact`).
+made contact is offline. Contact times are written here and nowhere else: `record_contact` on a loaded
+station, `ContactStamps` for manifest fetches (batched, written behind the requests).
 """
 
 from __future__ import annotations
