@@ -181,3 +181,71 @@ def test_station_api_paths_come_from_the_wire_module_only() -> None:
                     and "/api/v" in node.value:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert found == []
+
+
+MANIFEST_MODELS = {"Station": "station", "Programme": "programme", "Commune": "commune", "Province": "province"}
+
+
+def _bare_connection_writes(tree: ast.Module) -> list[int]:
+    """Lines of INSERT/UPDATE/DELETE statements that may change a manifest answer, run in a function that
+    works on a Connection (a parameter annotated Connection, or engine.begin()/connect()) and does not call
+    record_change. Through a Session the hooks of scheduler.db.changes record them."""
+    from scheduler.db.changes import touches
+
+    found = []
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        calls = [n for n in ast.walk(func) if isinstance(n, ast.Call)]
+        names = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for c in calls}
+        on_connection = bool({"begin", "connect"} & names) or any(
+            isinstance(a.annotation, ast.Name | ast.Constant) and "Connection" in ast.unparse(a.annotation)
+            for a in func.args.args if a.annotation is not None)
+        if not on_connection or "record_change" in names:
+            continue
+        for call in calls:
+            kind = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+            if kind not in ("insert", "update", "delete"):
+                continue
+            if isinstance(call.func, ast.Attribute):  # table.insert(): a table known only when it runs
+                if call.args or call.keywords:  # hashlib's update(data), dict.update(...)
+                    continue
+                table = MANIFEST_MODELS.get(ast.unparse(call.func.value).split(".")[0], "?")
+            elif call.args:
+                table = next((t for m, t in MANIFEST_MODELS.items() if m in ast.unparse(call.args[0])), "")
+            else:
+                continue
+            if table == "?":
+                found.append(call.lineno)
+                continue
+            columns = None
+            for outer in calls:  # update(X)....values(a=..., b=...): the columns it writes
+                if (isinstance(outer.func, ast.Attribute) and outer.func.attr == "values" and outer.keywords
+                        and any(n is call for n in ast.walk(outer.func.value))):
+                    columns = [k.arg for k in outer.keywords if k.arg]
+            if touches(table, kind, columns):  # type: ignore[arg-type]
+                found.append(call.lineno)
+    return found
+
+
+def test_writes_on_a_bare_connection_record_manifest_changes() -> None:
+    offenders = [f"{path.relative_to(ROOT)}:{line}" for path, tree in _modules(*PACKAGES)
+                 for line in _bare_connection_writes(tree)]
+    assert offenders == [], "call scheduler.db.changes.record_change(conn) in the same transaction"
+
+
+def test_the_bare_connection_check_sees_a_write_that_bypasses_the_record() -> None:
+    bypass = ast.parse(
+        "def rotate(engine):\n"
+        "    with engine.begin() as conn:\n"
+        "        conn.execute(update(Station).values(token_hash=None))\n"
+        "def stamp(conn: Connection):\n"
+        "    conn.execute(update(Station).values(last_manifest_at=now))\n"
+        "def restore(engine):\n"
+        "    with engine.begin() as conn:\n"
+        "        for table in tables:\n"
+        "            conn.execute(table.delete())\n"
+        "def recorded(conn: Connection):\n"
+        "    conn.execute(update(Programme).values(version=2))\n"
+        "    record_change(conn)\n")
+    assert _bare_connection_writes(bypass) == [3, 9]

@@ -610,3 +610,19 @@ class AgentPackage(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_by: Mapped[str] = mapped_column(String(80), default="")
+
+
+class ManifestChange(Base):
+    """One row per transaction that changed what a station's manifest answer depends on
+    (scheduler.db.changes): append-only, so writers never wait for one another; pruned after a day."""
+
+    __tablename__ = "manifest_change"
+    __table_args__ = (Index("ix_manifest_change_tx", "tx"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # PostgreSQL: the writing transaction's id (pg_current_xact_id), so readers can tell which
+    # transactions may still commit a row they have not seen yet. NULL on SQLite (one writer at a time).
+    tx: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # the database's clock; only for pruning
+
+
+from scheduler.db import changes as _changes  # noqa: E402,F401  (records changes for every Session)

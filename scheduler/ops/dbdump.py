@@ -22,7 +22,8 @@ from scheduler.ops.rowcodec import column_kind, encode
 VERSION_TABLE = "alembic_version"
 # Tables that are not loaxa data: Alembic's bookkeeping, and APScheduler's job store, which the
 # scheduler service rebuilds from its job list when it takes the lead.
-NOT_DATA = frozenset({VERSION_TABLE, "apscheduler_jobs"})
+# manifest_change: which answers nodes may keep in memory, not data (a restore records one change itself).
+NOT_DATA = frozenset({VERSION_TABLE, "apscheduler_jobs", "manifest_change"})
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Integer, MetaData, Table, func, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 
+from scheduler.db.changes import record_change
 from scheduler.db.session import alembic_config, upgrade_schema
 from scheduler.ops import OpsError
 from scheduler.ops.backup import FORMAT, MANIFEST
@@ -170,6 +171,8 @@ def _load_rows(engine: Engine, backup_dir: Path, manifest: dict[str, Any], wipe:
         wrong = [f"{name}: {counts.get(name)} thay vì {n}" for name, n in expected.items() if counts.get(name) != n]
         if wrong:
             raise OpsError(f"Số dòng sau khi nạp không khớp bản kê ({'; '.join(wrong)}); đã hủy, không ghi gì.")
+        if inspect(conn).has_table("manifest_change"):  # absent in a schema older than 0015, upgraded after
+            record_change(conn)  # every station's answer may differ now: nodes answering from memory start over
     return counts
 
 

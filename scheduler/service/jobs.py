@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import audit, commune_choice
 from scheduler.alerts.engine import CheckOutcome, check_alerts, send_summaries
+from scheduler.db.changes import prune_changes
 from scheduler.db.models import Bulletin, Programme, Station
 from scheduler.db.session import transaction
 from scheduler.delivery import push_pending
@@ -147,6 +148,12 @@ def expire_bulletins(ctx: JobContext, now: datetime) -> list[str]:
     return [b.code for b in rows]
 
 
+def prune_manifest_changes(ctx: JobContext, now: datetime) -> int:
+    """Drop manifest change rows older than a day (scheduler.db.changes); how many."""
+    with transaction(ctx.sessions) as session:
+        return prune_changes(session.connection(), now)
+
+
 @dataclass
 class MonitorOutcome:
     went_silent: list[str] = field(default_factory=list)
@@ -216,6 +223,7 @@ JOBS: dict[str, Callable[[JobContext, datetime], Any]] = {
     "push-programmes": push_programmes,
     "expire-bulletins": expire_bulletins,
     "flag-silent-stations": flag_silent_stations,
+    "prune-manifest-changes": prune_manifest_changes,
     "rollup-reports": rollup_reports,
     "check-alerts": alert_people,
     "alert-summary": alert_summary,

@@ -66,6 +66,7 @@ def job_specs(config: ServiceConfig, tz: ZoneInfo) -> list[JobSpec]:
         _cron("build-next-week", tz, config.build_at, 24 * HOUR, "lập lịch tuần sau", day_of_week=config.build_day),
         # Hourly at :01, so bulletins lapse just after local midnight even if a run is missed.
         _cron("expire-bulletins", tz, time(0, 1), HOUR, "lưu trữ bản tin hết hạn", hour="*", minute="1"),
+        _cron("prune-manifest-changes", tz, time(0, 31), HOUR, "xóa dấu thay đổi lịch đã cũ", hour="*", minute="31"),
         _cron("rollup-reports", tz, config.rollup_at, 12 * HOUR, "tổng hợp số liệu báo cáo"),
         _interval("check-alerts", config.alert_every_seconds, "kiểm tra cảnh báo"),
         # Hourly from the summary time on: the body sends once a local day, so a failed send is retried.

@@ -175,10 +175,15 @@ def data_tables(engine: Engine) -> list[Table]:
 
 
 def table_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every model table, read through the models' column types, in primary-key order."""
+    """Every row of every model table that holds data (not scheduler.ops.dbdump.NOT_DATA), read through the
+    models' column types, in primary-key order."""
+    from scheduler.ops.dbdump import NOT_DATA
+
     out = {}
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
+            if table.name in NOT_DATA:
+                continue
             order = list(table.primary_key.columns)
             out[table.name] = [tuple(r) for r in conn.execute(select(table).order_by(*order))]
     return out
