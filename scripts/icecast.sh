@@ -9,6 +9,7 @@
 # The source password is what LOAXA_ICECAST_URL carries (http://source:SECRET@127.0.0.1:8000);
 # listeners (the stations) need none. See docs/live.md.
 set -euo pipefail
+source "$(dirname "$0")/_apt.sh"
 
 cmd="${1:-start}"; shift || true
 port="${LOAXA_ICECAST_PORT:-8000}"
@@ -27,11 +28,7 @@ binary() { command -v icecast2 || command -v icecast || true; }
 
 install() {
     if [ -n "$(binary)" ]; then return 0; fi
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "Chưa có Icecast 2. Cài bằng: sudo apt-get install icecast2" >&2
-        exit 1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y icecast2 >/dev/null
+    apt_install icecast2 || exit 1
 }
 
 start() {

@@ -23,18 +23,8 @@ done
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO="sudo"
-    else
-        echo "Chưa có ${packages[*]} và người dùng này không chạy được apt-get hay sudo. Cài bằng: apt-get install ${packages[*]}" >&2
-        exit 1
-    fi
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+source "$(dirname "$0")/_apt.sh"
+apt_install "${packages[@]}"
 for player in "${wanted[@]}"; do
     echo "Đã có $player: $(command -v "$player")"
 done

@@ -8,6 +8,7 @@
 # `run` stays in the foreground (its pid is nginx's master: SIGQUIT stops it gracefully; DIR/nginx.pid too).
 # Used by scripts/deploy-smoke.sh and benchmarks/layout.py (two app nodes behind one nginx).
 set -euo pipefail
+source "$(dirname "$0")/_apt.sh"
 
 cmd="${1:-}"; shift || true
 dir=""; site=""; workers=1  # --workers auto: one per core
@@ -25,22 +26,8 @@ binary() { command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx;
 
 install() {
     [ -n "$(binary)" ] && return 0
-    [ "$(id -u)" = 0 ] || die "thiếu nginx và không có quyền root để cài (apt-get install nginx)"
     echo "==> cài nginx từ Debian (apt-get)" >&2
-    # Keep the package from starting its own nginx on port 80: no service starts during this install.
-    local created_policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        created_policy=1
-    fi
-    local status=0
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null 2>&1 || {
-        apt-get update -qq >/dev/null 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null || status=$?
-    }
-    [ -n "$created_policy" ] && rm -f /usr/sbin/policy-rc.d
-    [ "$status" = 0 ] || die "không cài được nginx"
+    apt_install nginx || die "không cài được nginx"
 }
 
 run() {

@@ -12,7 +12,7 @@ import binascii
 import io
 import json
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +25,8 @@ from audio.cache import content_name
 from scheduler import upstream
 from scheduler.bulletins import BulletinInvalid
 from scheduler.db.models import Emergency, Source, Station
-from scheduler.delivery import agent_packages, audio_links, care, station_api
+from scheduler.db.session import read
+from scheduler.delivery import acks, agent_packages, audio_links, care, station_api
 from scheduler.emergencies import cap
 from scheduler.emergencies.tracking import station_commands, visible_to
 from scheduler.live.broadcasts import station_commands as live_commands
@@ -34,7 +35,7 @@ from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
 from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH, OPENAPI_PATH
 from web.auth import can, current_user
-from web.context import contacts, db, manifest_bodies, now, poll_cache, reads, settings
+from web.context import ack_groups, contacts, db, manifest_bodies, now, poll_cache, reads, settings
 from web.forms import MAX_RECORDING_BYTES
 from web.views.uploads import discard_recording, read_recording, save_recording
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
@@ -197,33 +198,40 @@ def agent_package(sha256: str) -> Response:
     return send_media(path, mimetype="application/octet-stream", conditional=True, etag=sha256)
 
 
+ACK_CHANGED = ("Lịch phát của đài thay đổi ngay lúc ghi xác nhận, nên chưa ghi được. "
+               "Tải lại lịch phát (manifest) rồi gửi lại xác nhận.")
+
+
 @bp.post("/ack")
 def ack() -> Response:
-    """The station holds this week's version with all its audio."""
+    """The station holds this week's version with all its audio. The rule, and why an ack is written together
+    with the others arriving at the same time: scheduler.delivery.acks."""
     token = bearer_token()
-    if token:
-        # The usual case (a station acknowledging what it was told about) is one UPDATE.
-        session, body = db(), request.get_json(silent=True)
-        result = station_api.ack_by_token(session, token, body, now())
-        if result is not None:
-            _commit(session)
-            return jsonify(result)
-    return _ack()
-
-
-@station_required
-def _ack() -> Response:
-    session, station = db(), current_station()
     try:
-        result = station_api.record_ack(session, station, json_body(), now())
-    except LookupError as exc:
-        session.rollback()
-        return error(404, str(exc.args[0]))
+        week, version = acks.parse_ack(request.get_json(silent=True))
     except ValueError as exc:
-        session.rollback()
-        return error(400, str(exc))
-    _commit(session)
-    return jsonify(result)
+        # An unknown token learns nothing about what it sent.
+        known = bool(token) and station_api.station_for_token(db(), token) is not None
+        return error(400, str(exc)) if known else error(401, STATION_TOKEN_MISSING)
+    if not token:
+        return error(401, STATION_TOKEN_MISSING)
+    sent = acks.ack_of(token, week, version, now())
+    for _ in range(3):
+        result = ack_groups().record(sent)  # returns once the ack is committed
+        if result is not None:
+            return jsonify(result)
+        try:
+            result = read(reads(), partial(acks.explain, ack=sent))
+        except LookupError as exc:
+            return error(404, str(exc.args[0]))
+        except ValueError as exc:
+            return error(400, str(exc))
+        except acks.Changed:
+            continue
+        if result is None:
+            return error(401, STATION_TOKEN_MISSING)
+        return jsonify(result)  # a newer ack is already recorded: acks may arrive out of order
+    return error(409, ACK_CHANGED)
 
 
 @bp.post("/playlog")

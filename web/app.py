@@ -9,6 +9,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from scheduler.db.session import autocommit, make_engine, make_session_factory
+from scheduler.delivery.acks import AckGroups
 from scheduler.delivery.poll_cache import PollCache
 from scheduler.liveness import ContactStamps
 from scheduler.manifest import ManifestBodies
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, te
         "sessions": make_session_factory(engine),
         "reads": autocommit(engine),
         "contacts": ContactStamps(engine),
+        "ack_groups": AckGroups(autocommit(engine)),
         "manifest_bodies": ManifestBodies(),
         "poll_cache": poll_cache or PollCache(settings.database_url),
         "clock": clock,

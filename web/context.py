@@ -8,6 +8,7 @@ from flask import current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from scheduler.delivery.acks import AckGroups
 from scheduler.delivery.poll_cache import PollCache
 from scheduler.liveness import ContactStamps
 from scheduler.manifest import ManifestBodies
@@ -43,6 +44,13 @@ def contacts() -> ContactStamps:
     """Manifest-poll contact stamps, written behind the polls (scheduler.liveness.ContactStamps)."""
     stamps: ContactStamps = current_app.extensions["loaxa"]["contacts"]
     return stamps
+
+
+def ack_groups() -> AckGroups:
+    """Acknowledgements written in groups, one statement for the acks arriving together
+    (scheduler.delivery.acks.AckGroups)."""
+    groups: AckGroups = current_app.extensions["loaxa"]["ack_groups"]
+    return groups
 
 
 def manifest_bodies() -> ManifestBodies:

@@ -204,7 +204,7 @@ def _schemas() -> dict[str, Schema]:
 
 def _errors(*codes: int) -> dict[str, Any]:
     words = {400: "Tham số hoặc nội dung sai", 401: "Thiếu hoặc sai khóa", 403: "Khóa không có phạm vi này",
-             404: "Không có", 413: "Quá lớn"}
+             404: "Không có", 409: "Dữ liệu vừa thay đổi; thử lại", 413: "Quá lớn"}
     return {str(c): {"description": words[c], "content": {"application/json": {"schema": ref("Error")}}}
             for c in codes}
 
@@ -290,7 +290,7 @@ def _document() -> dict[str, Any]:
                                        "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
                   "416": {"description": "Khoảng Range không hợp lệ"}}),
         "/ack": _station("post", "Đài đã có đủ lịch và âm thanh của phiên bản này", _json(ref("AckResponse")),
-                         body="AckRequest", codes=(400, 401, 404)),
+                         body="AckRequest", codes=(400, 401, 404, 409)),
         "/playlog": _station("post", "Gửi nhật ký phát (mỗi play_id lưu một lần)", _json(ref("PlaylogResponse")),
                              body="PlaylogRequest", codes=(400, 401, 413)),
         "/agent-package/{sha256}.whl": _station("get", "Gói phần mềm đầu thu đã phát hành (lệnh update)", {

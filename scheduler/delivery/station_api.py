@@ -1,4 +1,5 @@
-"""What the station API decides, kept out of the web layer: ETags, token isolation, acks, status.
+"""What the station API decides, kept out of the web layer: ETags, token isolation, status (acks:
+scheduler.delivery.acks).
 
 Each function works on one station's own rows; web/api.py only parses HTTP and calls these.
 """
@@ -12,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, exists, select, update
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, joinedload
 
@@ -54,14 +55,6 @@ from scheduler.wire import (
 )
 
 MAX_STATUS_BYTES = 16 * 1024
-
-
-class AckResult(TypedDict):
-    """The answer to POST /api/v1/ack."""
-
-    week: str
-    version: int
-    acked_version: int
 
 
 def station_for_token(session: Session, token: str) -> Station | None:
@@ -231,57 +224,6 @@ def audio_for_station(session: Session, station: Station, sha256: str) -> AudioA
         Emergency.cancelled_at.is_(None),
     )
     return session.scalar(select(AudioAsset).where(AudioAsset.sha256 == sha256, in_programme | aimed))
-
-
-def parse_ack(body: Any) -> tuple[str, int]:
-    """The week and version an acknowledgement names; ValueError (Vietnamese) for a malformed one."""
-    if not isinstance(body, dict):
-        raise ValueError("Nội dung xác nhận phải là đối tượng JSON dạng {\"week\": \"2026-W48\", \"version\": 3}.")
-    week = check_week(str(body.get("week", "")))
-    version = body.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"Phiên bản «{version}» không hợp lệ; cần số nguyên dương.")
-    return week, version
-
-
-def ack_by_token(session: Session, token: str, body: Any, now: datetime) -> AckResult | None:
-    """The usual acknowledgement — a known token's station holds a version at least as new as the one it
-    acknowledged before and no newer than the server's — recorded by ONE UPDATE (the token's station
-    found in the same statement). None when that does not apply: `record_ack`, on the station found by
-    the token, then answers (401, 404, 400, or a stale ack left as it was)."""
-    if not token:
-        return None
-    try:
-        week, version = parse_ack(body)
-    except ValueError:
-        return None
-    station_id = select(Station.id).where(Station.token_hash == hash_token(token), Station.active).scalar_subquery()
-    row = session.execute(
-        update(Programme)
-        .where(Programme.station_id == station_id, Programme.week == week, Programme.version >= version,
-               Programme.acked_version <= version)
-        .values(acked_version=version, acked_at=now)
-        .returning(Programme.version, Programme.acked_version)
-        .execution_options(synchronize_session=False)
-    ).first()
-    return None if row is None else {"week": week, "version": row.version, "acked_version": row.acked_version}
-
-
-def record_ack(session: Session, station: Station, body: Any, now: datetime) -> AckResult:
-    """The station holds `version` of `week` with all its audio; ValueError (Vietnamese) if impossible.
-    An ack older than the one recorded changes nothing (acks may arrive out of order)."""
-    week, version = parse_ack(body)
-    programme = programme_for(session, station, week)
-    if programme is None:
-        raise LookupError(f"Đài {station.code} không có lịch phát tuần {week}.")
-    if version > programme.version:
-        raise ValueError(
-            f"Đài xác nhận phiên bản {version} của tuần {week} nhưng máy chủ mới có phiên bản {programme.version}."
-        )
-    if version >= programme.acked_version:
-        programme.acked_version = version
-        programme.acked_at = now
-    return {"week": programme.week, "version": programme.version, "acked_version": programme.acked_version}
 
 
 def record_status(station: Station, body: Any, now: datetime) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.accounts import issue_station_token
 from scheduler.db.changes import prune_changes, record_change
 from scheduler.db.models import ManifestChange, Programme, Province, Station
-from scheduler.db.session import transaction
-from scheduler.delivery.station_api import ack_by_token
+from scheduler.db.session import autocommit, transaction
+from scheduler.delivery.acks import AckGroups, ack_of
 from scheduler.imports import import_stations
 from scheduler.liveness import ContactStamps
 from tests.fake_clock import FakeClock
@@ -83,8 +83,9 @@ def test_writes_that_change_no_answer_are_not_recorded(sessions: sessionmaker[Se
                                                        clock: FakeClock) -> None:
     token = _world(sessions, clock)
     before = _changes(sessions)
-    with transaction(sessions) as s:  # an acknowledgement, a status report, a push
-        assert ack_by_token(s, token, {"week": WEEK, "version": 1}, clock()) is not None
+    # an acknowledgement (as the API writes it), a status report, a push
+    assert AckGroups(autocommit(engine)).record(ack_of(token, WEEK, 1, clock())) is not None
+    with transaction(sessions) as s:
         s.scalars(select(Station)).one().status = {"volume": 70}
         s.execute(update(Programme).values(notified_version=1))
     stamps = ContactStamps(engine)

@@ -267,13 +267,24 @@ def _statements(api: FlaskClient, call: Any) -> tuple[Any, list[str]]:
         event.remove(engine, "before_cursor_execute", listener)
 
 
-def test_an_ack_is_one_update_statement(api: FlaskClient, api_world: ApiWorld, sessions: sessionmaker[Session],
-                                        clock: FakeClock) -> None:
-    answer, seen = _statements(api, lambda: api.post("/api/v1/ack", json={"week": "2026-W48", "version": 1},
-                                                     headers=auth(api_world.token_a)))
+def test_an_ack_is_one_statement_committing_itself(api: FlaskClient, api_world: ApiWorld,
+                                                   sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    from sqlalchemy import event
+
+    engine = api.application.extensions["loaxa"]["engine"]
+    commits: list[object] = []
+    count = commits.append
+    event.listen(engine, "commit", count)
+    try:
+        answer, seen = _statements(api, lambda: api.post("/api/v1/ack", json={"week": "2026-W48", "version": 1},
+                                                         headers=auth(api_world.token_a)))
+    finally:
+        event.remove(engine, "commit", count)
     assert answer.status_code == 200
     assert answer.get_json() == {"week": "2026-W48", "version": 1, "acked_version": 1}
-    assert seen == ["UPDATE"]  # the token's station found inside it: no SELECT before
+    # WITH acks(...) AS (VALUES ...) UPDATE programme ...: the token's station found inside it, no SELECT
+    # before, no BEGIN or COMMIT around it (one round trip: autocommit).
+    assert seen == ["WITH"] and commits == []
     with sessions() as s:
         assert s.scalar(select(Programme.acked_at).join(Station).where(Station.code == "GL-IADER-01",
                                                                         Programme.week == "2026-W48")) == clock()
