@@ -207,3 +207,27 @@ def test_the_stored_time_is_each_acks_own(engine: Any, sessions: sessionmaker[Se
     with autocommit(engine).connect() as conn:
         record(conn, [Ack(hash_token(token), WEEK, 1, at) for token, at in zip(tokens.values(), times, strict=True)])
     assert _acked(sessions) == {"GL-ACK-00": (1, times[0]), "GL-ACK-01": (1, times[1])}
+
+
+def test_a_groups_statement_is_compiled_once_per_size_and_then_taken_from_the_cache(
+        engine: Any, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    tokens = list(_stations(sessions, clock(), 4).values())
+    from scheduler.accounts import hash_token
+
+    hits: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        if "UPDATE programme" in statement:
+            hits.append(context.cache_hit.name)  # CACHE_HIT, CACHE_MISS, CACHING_DISABLED…
+
+    event.listen(engine, "after_cursor_execute", on_execute)
+    try:
+        with autocommit(engine).connect() as conn:
+            for group in ([tokens[0]], [tokens[1]], tokens[2:], tokens[:2]):
+                record(conn, [Ack(hash_token(token), WEEK, 1, clock()) for token in group])
+    finally:
+        event.remove(engine, "after_cursor_execute", on_execute)
+    # Each size compiled at most once (the first test on this engine compiles; later ones find it cached):
+    # compiling the statement cost more than running it.
+    assert hits[1] == hits[3] == "CACHE_HIT"
+    assert set(hits) <= {"CACHE_MISS", "CACHE_HIT"}
