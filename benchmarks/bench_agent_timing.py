@@ -9,13 +9,15 @@ scheduled start and starts the same player — the floor a Python thread gets on
 2. The same with the real players (mpv, ffplay) where installed; a missing one is skipped with a
    message (scripts/install-players.sh installs them). Their sound output goes into a FIFO read here
    (mpv: `ao=pcm` through an MPV_HOME config; ffplay: SDL's `disk` driver), so latency is measured
-   to the first audible sample the player produced (|sample| > 1000 of 32767), and separately to the
-   call that started it. Two sleepers: one starting the player at each start (as the agent did
-   before it prepared players) and one preparing it 2 s ahead as the agent does.
+   to the first audible sample the player produced after the call that started it (|sample| > 8000
+   of 32767 for the files' tone), and separately to that call. Two sleepers: one starting the player
+   at each start (as the agent did before it prepared players) and one preparing it 2 s ahead as the
+   agent does.
 3. Relays: file items alternate with relay items of a live mount on a private Icecast
-   (scripts/icecast.sh, fed by ffmpeg in real time), with mpv (sound) or the null player. A relay's
-   stream is joined at its start, never early. RELAY_MIN_LEFT (a relay is joined late only while 30 s
-   are left) is set to 0 here so that 5 s relays can be used.
+   (scripts/icecast.sh, fed by ffmpeg in real time, a quieter tone: |sample| > 1000), with mpv (sound)
+   or the null player. The player is prepared for a relay as for a file (mpv joins the stream paused;
+   FIFO players join at the start). RELAY_MIN_LEFT (a relay is joined late only while 30 s are left)
+   is set to 0 here so that 5 s relays can be used.
 
 Usage: python benchmarks/bench_agent_timing.py [--rounds 3] [--items 20] [--item-ms 400]
            [--players null,mpv,ffplay] [--player-items 8] [--player-item-ms 2500] [--relays 5]
@@ -53,7 +55,8 @@ from scheduler.agent.timeline import Cue, item_key  # noqa: E402
 
 OVERRUN = timedelta(milliseconds=150)
 RELAY_FILE_MS, RELAY_MS = 2500, 5000
-LOUD = 1000
+LOUD = 1000  # the relay's tone peaks at about 4,000
+FILE_LOUD = 8000  # the files' tone at about 16,000: a relay's last chunk read late is not taken for a file
 VOLUME = 100
 
 
@@ -99,42 +102,40 @@ class Recorder:
 
 
 class Ear:
-    """Reads the players' sound output from a FIFO: for each player process that opened it, when it
-    opened it and when its first audible sample came out."""
+    """Reads the players' sound output from a FIFO and notes when each audible chunk came out. Several
+    players may hold it open at once (a paused player waits while the one before it plays)."""
 
     def __init__(self, fifo: Path) -> None:
         self.fifo = fifo
         os.mkfifo(fifo)
-        self.sessions: list[tuple[datetime, datetime | None]] = []
+        self.loud: list[tuple[datetime, int]] = []  # (read at, its loudest sample)
         self._done = False
         threading.Thread(target=self._listen, daemon=True).start()
 
     def _listen(self) -> None:
         while not self._done:
             with open(self.fifo, "rb", buffering=0) as out:  # blocks until a player opens it
-                opened, heard, rest = clock(), None, b""
+                rest = b""
                 while chunk := out.read(65536):
-                    if heard is None:
-                        data, rest = rest + chunk, b""
-                        if len(data) % 2:
-                            data, rest = data[:-1], data[-1:]
-                        samples = array.array("h", data)
-                        if samples and max(max(samples), -min(samples)) > LOUD:
-                            heard = clock()
-            if not self._done:
-                self.sessions.append((opened, heard))
+                    data, rest = rest + chunk, b""
+                    if len(data) % 2:
+                        data, rest = data[:-1], data[-1:]
+                    samples = array.array("h", data)
+                    if samples and (peak := max(max(samples), -min(samples))) > LOUD:
+                        self.loud.append((clock(), peak))
 
     def close(self) -> None:
         self._done = True
         with contextlib.suppress(OSError):
             os.close(os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK))
 
-    def heard_after(self, calls: list[datetime]) -> list[datetime | None]:
-        """For each start call, the first sound of the player process opened after it (before the next)."""
+    def heard_after(self, calls: list[datetime], items: list[Item]) -> list[datetime | None]:
+        """For each start call, the first sound as loud as its item's after it (before the next call)."""
         out: list[datetime | None] = []
-        for n, call in enumerate(calls):
+        for n, (call, item) in enumerate(zip(calls, items, strict=False)):
             until = calls[n + 1] if n + 1 < len(calls) else None
-            found = [h for o, h in self.sessions if o >= call and (until is None or o < until)]
+            floor = LOUD if item.relay else FILE_LOUD
+            found = [at for at, peak in self.loud if at >= call and (until is None or at < until) and peak > floor]
             out.append(found[0] if found else None)
         return out
 
@@ -174,7 +175,7 @@ def record(result: Result, items: list[Item], player: Recorder, ear: Ear | None,
     calls, missing = lateness(items, list(player.starts), keep)
     result.calls += calls
     if ear is not None:
-        heard, missing = lateness(items, ear.heard_after(player.starts), keep)
+        heard, missing = lateness(items, ear.heard_after(player.starts, items), keep)
         result.heard += heard
     result.missing += missing
     if len(calls) >= 10:
@@ -211,11 +212,13 @@ def agent_round(work: Path, player: Recorder, audio: Path, plan: list[tuple[int,
 
 def sleeper_round(player: Recorder, audio: Path, plan: list[tuple[int, str | None]], prepare: bool) -> list[Item]:
     items = schedule(plan, str(audio))
+    if prepare:
+        player.prepare(items[0].source, VOLUME)  # as the agent does, PREPARE_AHEAD or more before
     for n, item in enumerate(items):
         nxt = items[n + 1] if n + 1 < len(items) else None
         wait_until(item.at)
         player.start(item.source, item.ms, VOLUME)
-        if prepare and nxt is not None and not nxt.relay:
+        if prepare and nxt is not None:
             wait_until(nxt.at - PREPARE_AHEAD)
             player.prepare(nxt.source, VOLUME)
     wait_until(items[-1].at + timedelta(milliseconds=items[-1].ms + 1500))
@@ -317,7 +320,7 @@ def icecast_mount(work: Path) -> Iterator[str | None]:
     try:
         url = f"http://127.0.0.1:{port}/relay.mp3"
         source = subprocess.Popen([ffmpeg_exe(), "-v", "error", "-re", "-f", "lavfi", "-i", "sine=frequency=550",
-                                   "-af", "volume=4", "-c:a", "libmp3lame", "-b:a", "64k", "-flush_packets", "1",
+                                   "-af", "volume=1", "-c:a", "libmp3lame", "-b:a", "64k", "-flush_packets", "1",
                                    "-content_type", "audio/mpeg", "-f", "mp3",
                                    f"icecast://source:{password}@127.0.0.1:{port}/relay.mp3"], stdin=subprocess.DEVNULL)
         for _ in range(100):

@@ -58,14 +58,20 @@ class ContactStamps:
         self.engine = engine
         self.every = every
         self._pending: dict[int, datetime] = {}
+        self._noted: dict[int, datetime] = {}  # the last stamp noted per station (one entry per station)
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
 
     def note(self, station_id: int, stamped: datetime | None, now: datetime) -> bool:
-        """A manifest contact of the station whose stored stamp is `stamped`; True if a stamp is now due."""
+        """A manifest contact of the station whose stored stamp is `stamped` (as read, maybe a while ago: polls
+        answered from memory); True if a stamp is now due."""
+        noted = self._noted.get(station_id)
+        if noted is not None and (stamped is None or stamped < noted <= now):
+            stamped = noted  # noted by this process since `stamped` was read
         if not stamp_due(stamped, now):
             return False
         with self._lock:
+            self._noted[station_id] = now
             self._pending[station_id] = max(now, self._pending.get(station_id, now))
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_behind, name="loaxa-contact-stamps", daemon=True)

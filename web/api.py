@@ -35,7 +35,7 @@ from scheduler.playlog import PlaysInvalid, ingest
 from scheduler.sources import source_for_key
 from scheduler.wire import API_PREFIX, MAX_PLAYLOG_BYTES, MAX_PLAYS_PER_BATCH, OPENAPI_PATH
 from web.auth import can, current_user
-from web.context import ack_groups, contacts, db, manifest_bodies, now, reads, settings
+from web.context import ack_groups, contacts, db, manifest_bodies, now, poll_cache, reads, settings
 from web.forms import MAX_RECORDING_BYTES
 from web.views.uploads import discard_recording, read_recording, save_recording
 from web.xaccel import send_media  # nginx sends the bytes when LOAXA_X_ACCEL=1
@@ -122,7 +122,11 @@ def manifest_index() -> Response:
     index = station_api.manifest_index(session, station, settings(), when)
     etag = station_api.index_etag(index)
     contacts().note(station.id, station.last_manifest_at, when)  # written behind, in batches
-    response = Response(status=304) if request.if_none_match.contains(etag) else jsonify(index)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:  # the station fetches the weeks it names next, maybe from another node: one that has seen them
+        poll_cache().before_telling(reads())
+        response = jsonify(index)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
@@ -137,8 +141,8 @@ def manifest(week: str) -> Response:
         week = station_api.check_week(week)
     except ValueError as exc:
         return error(400, str(exc))
-    answer = read(reads(), partial(station_api.week_manifest, token=bearer_token(), week=week,
-                                   held=request.if_none_match.contains, settings=settings(), bodies=manifest_bodies()))
+    answer = station_api.week_answer(reads(), poll_cache(), bearer_token(), week, request.if_none_match.contains,
+                                     settings(), manifest_bodies())
     if answer is None:
         return error(401, STATION_TOKEN_MISSING)
     contacts().note(answer.station_id, answer.stamped, now())

@@ -10,6 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from scheduler.db.session import autocommit, make_engine, make_session_factory
 from scheduler.delivery.acks import AckGroups
+from scheduler.delivery.poll_cache import PollCache
 from scheduler.liveness import ContactStamps
 from scheduler.manifest import ManifestBodies
 from scheduler.settings import Settings
@@ -22,8 +23,9 @@ def system_clock() -> datetime:
 
 
 def create_app(settings: Settings | None = None, clock: Clock = system_clock, testing: bool = False,
-               threads: int | None = None) -> Flask:
-    """The application; `threads` is how many requests the server runs at once (sizes the database pool)."""
+               threads: int | None = None, poll_cache: PollCache | None = None) -> Flask:
+    """The application; `threads` is how many requests the server runs at once (sizes the database pool);
+    `poll_cache`: injected in tests (its clock, its reading thread)."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, te
         "contacts": ContactStamps(engine),
         "ack_groups": AckGroups(autocommit(engine)),
         "manifest_bodies": ManifestBodies(),
+        "poll_cache": poll_cache or PollCache(settings.database_url),
         "clock": clock,
     }
     from web import blueprints, security

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scheduler.delivery.acks import AckGroups
+from scheduler.delivery.poll_cache import PollCache
 from scheduler.liveness import ContactStamps
 from scheduler.manifest import ManifestBodies
 from scheduler.settings import Settings
@@ -56,6 +57,12 @@ def manifest_bodies() -> ManifestBodies:
     """Manifests rendered once per version and kept in memory (scheduler.manifest.ManifestBodies)."""
     bodies: ManifestBodies = current_app.extensions["loaxa"]["manifest_bodies"]
     return bodies
+
+
+def poll_cache() -> PollCache:
+    """Poll answers kept in memory, never older than a bound (scheduler.delivery.poll_cache)."""
+    cache: PollCache = current_app.extensions["loaxa"]["poll_cache"]
+    return cache
 
 
 def close_db(_exc: BaseException | None = None) -> None:

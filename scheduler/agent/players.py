@@ -159,6 +159,7 @@ class ProcessPlayer:
         self._control: socket.socket | None = None  # the playing process's IPC connection: closing it ends mpv
         self._primed: _Primed | None = None
         self._failure = ""
+        self._killed: list[subprocess.Popen[bytes]] = []  # stopped, not yet reaped
 
     def _spawn(self, argv: Sequence[str], pass_fds: Sequence[int] = (),
                ) -> tuple[subprocess.Popen[bytes] | None, tempfile._TemporaryFileWrapper[bytes], str]:
@@ -207,19 +208,14 @@ class ProcessPlayer:
         primed, self._primed = self._primed, None
         if primed is not None:
             primed.end()
+        self._reap()
 
     def start(self, source: str, duration_ms: int, volume: int) -> None:
-        previous, previous_control = self._proc, self._control
-        self._proc = self._control = None
-        if previous is not None:
-            _kill(previous)  # at once; reaped once the next sound is on its way
+        self.stop()
         try:
             self._start(source, volume)
         finally:
-            if previous is not None:
-                previous.wait(timeout=10)
-            if previous_control is not None:
-                previous_control.close()
+            self._reap()  # the player stopped before, once the next sound is on its way
 
     def _start(self, source: str, volume: int) -> None:
         primed = self._primed
@@ -269,10 +265,18 @@ class ProcessPlayer:
             control.close()
 
     def stop(self) -> None:
+        """Kill the playing process. It is reaped by the next start() (after the new sound is on its way:
+        a killed mpv takes 10–40 ms to exit on a busy box), cancel() or prepare()."""
         proc, self._proc = self._proc, None
         if proc is not None:
-            _end(proc)
+            _kill(proc)
+            self._killed.append(proc)
         self._close_control()
+
+    def _reap(self) -> None:
+        killed, self._killed = self._killed, []
+        for proc in killed:
+            proc.wait(timeout=10)
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:

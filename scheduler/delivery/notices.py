@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.db.models import Commune, Programme, Province, Station
 from scheduler.delivery.mqtt_topics import TopicNamer
+from scheduler.delivery.poll_cache import Bound
 from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
@@ -136,11 +137,15 @@ def _pending(session: Session, weeks: Sequence[str]) -> list[PendingNotice]:
 
 
 def push_pending(sessions: sessionmaker[Session], settings: Settings, now: datetime,
-                 publisher: MqttPublisher | None = None) -> PushResult:
+                 publisher: MqttPublisher | None = None, bound: Bound | None = None) -> PushResult:
     """(Re)publish notices for this and next week's programmes not yet pushed; safe to call every minute.
 
-    After a broker failure further calls are skipped for a back-off delay (30 s doubling to 10 min).
+    Notices go out only `bound` (scheduler.delivery.poll_cache.POLL_BOUND) after the read that found the
+    programmes: by then every node answering polls from memory has seen the change, so the told station
+    never fetches the old version. After a broker failure further calls are skipped for a back-off delay
+    (30 s doubling to 10 min).
     """
+    bound = bound or Bound()
     result = PushResult()
     if publisher is None and not settings.mqtt_url:
         result.skipped = True
@@ -158,6 +163,8 @@ def push_pending(sessions: sessionmaker[Session], settings: Settings, now: datet
             own = publisher = MqttPublisher(settings.mqtt_url).open()
         with sessions() as session:
             pending = _pending(session, weeks)
+            if pending:
+                bound.wait_past(bound.monotonic())
             for start in range(0, len(pending), BATCH):
                 done = notify_changed(session, settings, pending[start : start + BATCH], publisher, now)
                 session.commit()

@@ -12,12 +12,13 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, exists, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, joinedload
 
 from scheduler.accounts import hash_token
@@ -32,8 +33,10 @@ from scheduler.db.models import (
     Province,
     Station,
 )
+from scheduler.db.session import read
 from scheduler.delivery.acl import station_mqtt_password, station_mqtt_username
 from scheduler.delivery.mqtt_topics import station_topics
+from scheduler.delivery.poll_cache import Kept, PollCache
 from scheduler.domain import IsoWeek
 from scheduler.emergencies.tracking import record_report
 from scheduler.liveness import record_contact
@@ -115,33 +118,60 @@ WEEK_QUERY = (
 )
 
 
-def week_manifest(conn: Connection, token: str, week: str, held: Callable[[str], bool], settings: Settings,
-                  bodies: ManifestBodies) -> WeekAnswer | None:
-    """The `week` manifest for the token's station (None: no such active station), in one plain query
-    when the station holds the current version (`held(etag)`), or when its rendered bytes are in `bodies`."""
+def week_answer(reads: Engine, cache: PollCache, token: str, week: str, held: Callable[[str], bool],
+                settings: Settings, bodies: ManifestBodies) -> WeekAnswer | None:
+    """The `week` manifest for the token's station (None: no such active station): from memory while the
+    cache is fresh (scheduler.delivery.poll_cache), else from the database (`week_manifest`)."""
     if not token:
         return None
-    row = conn.execute(WEEK_QUERY, {"token_hash": hash_token(token), "week": week}).first()
+    token_hash = hash_token(token)
+    kept = cache.get(token_hash, week)
+    if kept is not None:
+        if kept.etag is None:
+            return WeekAnswer(kept.station_id, kept.code, kept.stamped)
+        if held(kept.etag):
+            return WeekAnswer(kept.station_id, kept.code, kept.stamped, kept.etag)
+        body = bodies.get((kept.programme_id, kept.etag, kept.code, kept.zone, settings.public_url))
+        if body is not None:
+            return WeekAnswer(kept.station_id, kept.code, kept.stamped, kept.etag, body)
+    generation = cache.generation()
+    found = read(reads, partial(week_manifest, token_hash=token_hash, week=week, held=held, settings=settings,
+                                bodies=bodies))
+    if found is None:
+        return None
+    answer, kept = found
+    cache.put(token_hash, week, kept, generation)
+    return answer
+
+
+def week_manifest(conn: Connection, token_hash: str, week: str, held: Callable[[str], bool], settings: Settings,
+                  bodies: ManifestBodies) -> tuple[WeekAnswer, Kept] | None:
+    """The `week` manifest for the station whose token hashes to `token_hash` (None: no such active
+    station), with what to keep of it; one plain query when the station holds the current version
+    (`held(etag)`) or when its rendered bytes are in `bodies`."""
+    row = conn.execute(WEEK_QUERY, {"token_hash": token_hash, "week": week}).first()
     if row is None:
         return None
     station_id, code, stamped, timezone, programme_id, version, content_hash = row
-    if programme_id is None:
-        return WeekAnswer(station_id, code, stamped)
-    etag = etag_for(week, version, content_hash)
-    if held(etag):
-        return WeekAnswer(station_id, code, stamped, etag)
     tz = zone(timezone, settings)
+    if programme_id is None:
+        return WeekAnswer(station_id, code, stamped), Kept(station_id, code, stamped, None, None, tz.key)
+    etag = etag_for(week, version, content_hash)
+    kept = Kept(station_id, code, stamped, programme_id, etag, tz.key)
+    if held(etag):
+        return WeekAnswer(station_id, code, stamped, etag), kept
     body = bodies.get((programme_id, etag, code, tz.key, settings.public_url))
     if body is None:
         found = snapshot(conn, programme_id)
         if found is None:  # deleted since the first query
-            return WeekAnswer(station_id, code, stamped)
+            return WeekAnswer(station_id, code, stamped), Kept(station_id, code, stamped, None, None, tz.key)
         # The ETag of what was read with the items: a change in between is a newer version, whole.
         etag = etag_for(week, found.version, found.content_hash)
+        kept = Kept(station_id, code, stamped, programme_id, etag, tz.key)
         body = manifest_bytes(manifest_of(code, week, found.version, found.built_at, found.items, tz,
                                           settings.public_url))
         bodies.put((programme_id, etag, code, tz.key, settings.public_url), body)
-    return WeekAnswer(station_id, code, stamped, etag, body)
+    return WeekAnswer(station_id, code, stamped, etag, body), kept
 
 
 def check_week(text: str) -> str:

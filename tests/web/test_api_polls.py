@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.accounts import issue_station_token
 from scheduler.db.models import AudioAsset, Bulletin, Emergency, Programme, Station
 from scheduler.db.session import autocommit, make_engine, read, transaction
+from scheduler.delivery.poll_cache import PollCache
 from scheduler.manifest import ManifestBodies, build_manifest
 from scheduler.settings import Settings
 from tests.fake_clock import FakeClock
@@ -77,7 +78,9 @@ class Traced:
 
 @pytest.fixture
 def app(settings: Settings, clock: FakeClock) -> Iterator[Flask]:
-    app = create_app(settings, clock=clock, testing=True)
+    """The app answering every poll from the database: its poll cache never reads the change log, so it is
+    never fresh (answers from memory: tests/web/test_poll_cache.py)."""
+    app = create_app(settings, clock=clock, testing=True, poll_cache=PollCache(settings.database_url, thread=False))
     yield app
     app.extensions["loaxa"]["engine"].dispose()
 
