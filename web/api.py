@@ -120,13 +120,12 @@ def manifest_index() -> Response:
     """This and next week's programme versions for the calling station."""
     session, station, when = db(), current_station(), now()
     index = station_api.manifest_index(session, station, settings(), when)
-    read_at = poll_cache().bound.monotonic()
     etag = station_api.index_etag(index)
     contacts().note(station.id, station.last_manifest_at, when)  # written behind, in batches
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:  # the station fetches the weeks it names next, maybe from another node: one that has seen them
-        poll_cache().bound.wait_past(read_at)
+        poll_cache().before_telling(reads())
         response = jsonify(index)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"

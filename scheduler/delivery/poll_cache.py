@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, text
@@ -99,6 +99,14 @@ class ChangeLog:
         self.horizon, self.seen = int(rows[0].xmin), ids
         return first or bool(new)
 
+    def holds_all(self, conn: Connection) -> bool:
+        """Has this reader already seen every row `conn` sees now? (Asks; changes nothing.)"""
+        if not self.started:
+            return False
+        if conn.dialect.name != "postgresql":
+            return bool(conn.scalar(_NEWEST) == self.newest)
+        return {row.id for row in conn.execute(_PG_NEWER, {"horizon": self.horizon}) if row.id is not None} <= self.seen
+
 
 class PollCache:
     """Kept answers, used only while fresh (see the module docstring). `url`: the database the change
@@ -117,6 +125,7 @@ class PollCache:
         self._kept: dict[Hashable, Kept] = {}
         self._generation = 0
         self._last_read: float | None = None  # when the last successful read started
+        self._last_change_read: float | None = None  # when the last read that found a new row ended
         self._used = self.bound.monotonic()
         self._lock = threading.Lock()
         self._reading = threading.Lock()
@@ -155,20 +164,33 @@ class PollCache:
 
     # -- reading the change log ----------------------------------------------------------------------
 
+    def before_telling(self, reads: Engine) -> None:
+        """Return once no node answers from before the changes committed so far: B after the commit of the
+        newest. Call it after reading what the station is about to be told. When this process's reader has
+        already seen every change in the log, they all committed before the end of the last read that found
+        one, often long ago; otherwise B from now."""
+        mark = self.bound.monotonic()
+        with self._lock:
+            log_then, found_at = replace(self._log, seen=set(self._log.seen)), self._last_change_read
+        if found_at is not None and read(reads, log_then.holds_all):
+            mark = found_at
+        self.bound.wait_past(mark)
+
     def check(self) -> bool:
         """Read the change log once; True if a change was seen (everything kept is forgotten)."""
         with self._reading:  # the reading thread, or a test making sure a read started after its change
             started = self.bound.monotonic()
             changed = read(self._reads(), self._log.changed)
-            self._record(started, changed)
+            self._record(started, changed, self.bound.monotonic())
         return changed
 
-    def _record(self, started: float, changed: bool) -> None:
+    def _record(self, started: float, changed: bool, ended: float) -> None:
         with self._lock:
             long_gap = self._last_read is not None and started - self._last_read > START_OVER_AFTER
             if changed or long_gap:
                 self._kept.clear()
                 self._generation += 1
+                self._last_change_read = ended  # every row seen so far committed before this
             if self._last_read is None or started > self._last_read:
                 self._last_read = started
             self.reads += 1
@@ -210,7 +232,7 @@ class PollCache:
         finally:
             with self._reading, self._lock:
                 self._reader = None
-                self._last_read = None
+                self._last_read = self._last_change_read = None
                 self._log = ChangeLog()  # the next reader starts over: its first read forgets everything
             if self._engine is not None:
                 self._engine.dispose()

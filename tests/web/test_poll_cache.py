@@ -248,11 +248,23 @@ def test_notices_are_published_only_once_b_has_passed_since_the_changed_programm
             assert mono.slept == [B]  # nothing to announce, nothing to wait for
 
 
-def test_a_manifest_index_naming_new_versions_waits_b_and_an_unchanged_one_does_not(
-        nodes: tuple[Flask, Flask], api_world: ApiWorld, mono: Monotonic) -> None:
+def test_a_changed_manifest_index_is_sent_b_after_the_newest_change_committed(
+        nodes: tuple[Flask, Flask], api_world: ApiWorld, mono: Monotonic, sessions: sessionmaker[Session]) -> None:
     _a, b = nodes
     client = b.test_client()
     index = client.get("/api/v1/manifest", headers=auth(api_world.token_a))
-    assert index.status_code == 200 and mono.slept == [B]
+    assert index.status_code == 200 and mono.slept == [B]  # nothing known of the change log: B from now
     again = client.get("/api/v1/manifest", headers={**auth(api_world.token_a), "If-None-Match": index.headers["ETag"]})
-    assert again.status_code == 304 and mono.slept == [B]
+    assert again.status_code == 304 and mono.slept == [B]  # nothing to tell
+    cache(b).check()
+    mono.now += B
+    # Every change in the log was seen by a read that ended B ago: no node answers from before them.
+    assert client.get("/api/v1/manifest", headers=auth(api_world.token_a)).status_code == 200
+    assert mono.slept == [B]
+    _bump(sessions)  # a change this node has not read yet
+    assert client.get("/api/v1/manifest", headers=auth(api_world.token_a)).status_code == 200
+    assert mono.slept == [B, B]
+    cache(b).check()  # read now: committed before this read ended, so B after that
+    mono.now += 0.1
+    assert client.get("/api/v1/manifest", headers=auth(api_world.token_a)).status_code == 200
+    assert mono.slept == [B, B, pytest.approx(B - 0.1)]
