@@ -16,8 +16,8 @@ scheduled start and starts the same player — the floor a Python thread gets on
 3. Relays: file items alternate with relay items of a live mount on a private Icecast
    (scripts/icecast.sh, fed by ffmpeg in real time, a quieter tone: |sample| > 1000), with mpv (sound)
    or the null player. The player is prepared for a relay as for a file, STREAM_AHEAD (4 s) before it
-   (mpv joins the stream paused; FIFO players join at the start). RELAY_MIN_LEFT (a relay is joined late only while 30 s are left)
-   is set to 0 here so that 5 s relays can be used.
+   (mpv joins the stream paused; FIFO players join at the start). RELAY_MIN_LEFT (a relay is joined
+   late only while 30 s are left) is set to 0 here so that 5 s relays can be used.
 
 Usage: python benchmarks/bench_agent_timing.py [--rounds 3] [--items 20] [--item-ms 400]
            [--players null,mpv,ffplay] [--player-items 8] [--player-item-ms 2500] [--relays 5]
