@@ -15,9 +15,9 @@ scheduled start and starts the same player — the floor a Python thread gets on
    agent does.
 3. Relays: file items alternate with relay items of a live mount on a private Icecast
    (scripts/icecast.sh, fed by ffmpeg in real time, a quieter tone: |sample| > 1000), with mpv (sound)
-   or the null player. The player is prepared for a relay as for a file (mpv joins the stream paused;
-   FIFO players join at the start). RELAY_MIN_LEFT (a relay is joined late only while 30 s are left)
-   is set to 0 here so that 5 s relays can be used.
+   or the null player. The player is prepared for a relay as for a file, STREAM_AHEAD (4 s) before it
+   (mpv joins the stream paused; FIFO players join at the start). RELAY_MIN_LEFT (a relay is joined
+   late only while 30 s are left) is set to 0 here so that 5 s relays can be used.
 
 Usage: python benchmarks/bench_agent_timing.py [--rounds 3] [--items 20] [--item-ms 400]
            [--players null,mpv,ffplay] [--player-items 8] [--player-item-ms 2500] [--relays 5]
@@ -48,13 +48,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from audio.ffmpeg import ffmpeg_exe  # noqa: E402
+from scheduler.agent import agent as agent_module  # noqa: E402
 from scheduler.agent import timeline  # noqa: E402
 from scheduler.agent.agent import PREPARE_AHEAD, Agent, AgentConfig  # noqa: E402
 from scheduler.agent.players import NullPlayer, Player, PlayerStatus, make_player  # noqa: E402
 from scheduler.agent.timeline import Cue, item_key  # noqa: E402
 
 OVERRUN = timedelta(milliseconds=150)
-RELAY_FILE_MS, RELAY_MS = 2500, 5000
+STREAM_AHEAD = getattr(agent_module, "STREAM_AHEAD", PREPARE_AHEAD)  # (an agent before relays were made ready earlier)
+RELAY_FILE_MS, RELAY_MS = 5000, 5000  # the file at least STREAM_AHEAD: the relay is made ready while it plays
 LOUD = 1000  # the relay's tone peaks at about 4,000
 FILE_LOUD = 8000  # the files' tone at about 16,000: a relay's last chunk read late is not taken for a file
 VOLUME = 100
@@ -219,7 +221,7 @@ def sleeper_round(player: Recorder, audio: Path, plan: list[tuple[int, str | Non
         wait_until(item.at)
         player.start(item.source, item.ms, VOLUME)
         if prepare and nxt is not None:
-            wait_until(nxt.at - PREPARE_AHEAD)
+            wait_until(nxt.at - (STREAM_AHEAD if nxt.relay else PREPARE_AHEAD))
             player.prepare(nxt.source, VOLUME)
     wait_until(items[-1].at + timedelta(milliseconds=items[-1].ms + 1500))
     player.stop()

@@ -21,9 +21,13 @@ threads = int(os.environ.get("LOAXA_GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("LOAXA_GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5  # nginx closes its idle connections first (keepalive_timeout 4s in deploy/nginx/loaxa.conf)
-# Recycle workers now and then, so a slow leak in a library never grows without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then, so a slow leak in a library never grows without bound; not often: a new
+# worker costs about 1 s of CPU to start (imports, app, connection pool) and starts with cold caches
+# (compiled SQL, manifest bodies). 10,000 stations reporting their status once a minute alone send 167
+# requests a second: at the former 2,000 each of 5 workers was replaced every minute, and about every
+# 2,000 requests during the 10,000-station benchmark (docs/benchmarks.md, Delivery).
+max_requests = int(os.environ.get("LOAXA_GUNICORN_MAX_REQUESTS", "100000"))
+max_requests_jitter = max_requests // 10
 
 # nginx on the same machine sets X-Forwarded-Proto; trust it from there only.
 forwarded_allow_ips = os.environ.get("LOAXA_GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

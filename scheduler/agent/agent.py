@@ -61,6 +61,14 @@ CATCH_UP = timedelta(milliseconds=500)
 # written (a commit waits for the disk: 0.2–0.6 s while another program writes), so that at the start
 # itself the box only starts the player; what guards no sound is written after it.
 PREPARE_AHEAD = timedelta(seconds=2)
+# A relay earlier still: joining a stream takes mpv about a second of live audio to probe on top of its
+# own start-up (1.4 s on a busy box); the relay then plays that much behind live (docs/agent.md).
+STREAM_AHEAD = timedelta(seconds=4)
+
+
+def prepare_ahead(slot: Cue) -> timedelta:
+    """How long before its start an item is made ready (its row written, its player started)."""
+    return STREAM_AHEAD if slot.stream_url and not slot.sha256 else PREPARE_AHEAD
 
 
 @dataclass
@@ -546,7 +554,7 @@ class Agent:
         return next((slot for slot in self.slots if slot.start > now and slot.key not in self.handled), None)
 
     def _prepare(self, now: datetime) -> None:
-        """Make the next item ready PREPARE_AHEAD before its start (audio hashed, row written), and
+        """Make the next item ready before its start (`prepare_ahead`: audio hashed, row written), and
         withdraw a row made ready for a start that has passed unused (the item did not start on time:
         it gets a fresh row when it does start)."""
         ready = self.ready
@@ -557,7 +565,7 @@ class Agent:
             self.player.cancel()
             self.store.withdraw_play(ready.row.play_id)
         slot = self._next_item(now)
-        if slot is None or slot.start - now > PREPARE_AHEAD:
+        if slot is None or slot.start - now > prepare_ahead(slot):
             return
         if slot.sha256:
             if not self.cache.verify(slot.sha256, force=True):
@@ -582,7 +590,7 @@ class Agent:
         not yet handled is made ready or starts, or the playing item's audio length is over (the next
         may follow it)."""
         nxt = self._next_item(now)
-        events = [] if nxt is None else [nxt.start - PREPARE_AHEAD, nxt.start]
+        events = [] if nxt is None else [nxt.start - prepare_ahead(nxt), nxt.start]
         playing = self.current
         if playing is not None:
             audio_end = playing.started + timedelta(milliseconds=playing.slot.play_ms)

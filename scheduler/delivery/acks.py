@@ -71,8 +71,8 @@ MAX_GROUP = 100  # acks per statement (SQLite allows 500 SELECTs in one UNION AL
 
 def record(conn: Connection, acks: Sequence[Ack]) -> dict[tuple[str, str], AckResult]:
     """Record every ack the rule accepts, in ONE statement (commit it, or run it on an autocommit
-    connection); the answers of the recorded ones by (token_hash, week). One ack per (token_hash, week),
-    at most MAX_GROUP."""
+    connection); the answers of the recorded ones by (token_hash, week). At most one ack per (token_hash,
+    week), at most MAX_GROUP."""
     params: dict[str, Any] = {}
     for n, ack in enumerate(acks):
         params |= {f"token_hash_{n}": ack.token_hash, f"week_{n}": ack.week, f"version_{n}": ack.version,
@@ -185,7 +185,7 @@ class AckGroups:
 
     def _write_group(self) -> None:
         with self._lock:
-            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+            group = self._take()
         try:
             answers = self._with_retry(group)
         except BaseException as exc:  # every ack of the group fails with it: none was stored
@@ -204,15 +204,22 @@ class AckGroups:
             waiter.lead = False
             waiter.done.set()
 
-    def _with_retry(self, group: Sequence[_Waiter]) -> dict[tuple[str, str], AckResult]:
-        # One row per station and week (the newest version wins); an older duplicate gets that row's answer,
-        # as a stale ack does.
-        newest: dict[tuple[str, str], Ack] = {}
-        for waiter in group:
+    def _take(self) -> list[_Waiter]:
+        """The next group: up to MAX_GROUP queued acks in order, one per station and week (a second ack of
+        the same station and week waits for the next group, so each ack meets the rule on its own)."""
+        group: dict[tuple[str, str], _Waiter] = {}
+        later: list[_Waiter] = []
+        for waiter in self._queue:
             key = (waiter.ack.token_hash, waiter.ack.week)
-            if key not in newest or waiter.ack.version > newest[key].version:
-                newest[key] = waiter.ack
-        acks = list(newest.values())
+            if key in group or len(group) == MAX_GROUP:
+                later.append(waiter)
+            else:
+                group[key] = waiter
+        self._queue = later
+        return list(group.values())
+
+    def _with_retry(self, group: Sequence[_Waiter]) -> dict[tuple[str, str], AckResult]:
+        acks = [waiter.ack for waiter in group]
         try:
             with self.engine.connect() as conn:
                 return self._write(conn, acks)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.agent import audio_cache
-from scheduler.agent.agent import PREPARE_AHEAD, Agent
+from scheduler.agent.agent import PREPARE_AHEAD, STREAM_AHEAD, Agent
 from scheduler.agent.players import NullPlayer, PlayerStatus
 from scheduler.db.models import AudioAsset, Bulletin, Emergency, EmergencyStation, Programme
 from scheduler.db.models import Station as StationRow
@@ -327,6 +327,29 @@ def test_relay_is_joined_live_and_stopped_at_its_slot_end(
     [relay] = server_plays(sessions)
     assert (relay.kind, relay.result, relay.played_ms, relay.actual_end) == (
         "relay", "played", 60000, relay_at + timedelta(seconds=90))
+
+
+def test_a_relay_is_made_ready_earlier_than_a_file_so_that_its_stream_is_joined_before_its_start(
+        server: ServerThread, station: Station, sessions: sessionmaker[Session], clock: FakeClock, tmp_path: Path) -> None:
+    relay_at = station.starts[0] - timedelta(minutes=2)
+    with transaction(sessions) as s:
+        programme = s.scalar(select(Programme).where(Programme.week == "2026-W48"))
+        assert programme is not None
+        set_items(programme, [ItemSpec(relay_at, kind="relay", seconds=90, stream_url="http://vov.vn/vov1",
+                                       title="Tiếp sóng VOV1")])
+        programme.version = 2
+    agent = make_agent(server.url, station.token, tmp_path / "cache", clock)
+    agent.player = spy = PreparingPlayer(clock)
+    agent.run_once(clock())
+    # The loop wakes STREAM_AHEAD before the relay (joining a stream takes about a second of live audio).
+    assert agent.seconds_to_next_event(clock()) == (relay_at - STREAM_AHEAD - clock()).total_seconds()
+    clock.current = relay_at - STREAM_AHEAD
+    agent.run_once(clock())
+    assert spy.calls == [("prepare", "http://vov.vn/vov1")]
+    clock.current = relay_at
+    agent.run_once(clock())
+    assert spy.calls[1] == ("start", "http://vov.vn/vov1")
+    assert [(r.result, r.actual_start) for r in agent.store.all_plays()] == [("playing", relay_at.isoformat())]
 
 
 class OverrunningPlayer(NullPlayer):
