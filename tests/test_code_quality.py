@@ -197,6 +197,16 @@ def _bare_connection_writes(tree: ast.Module) -> list[int]:
         if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         calls = [n for n in ast.walk(func) if isinstance(n, ast.Call)]
+        aliases: dict[str, str] = {}  # programme = cast(Table, Programme.__table__): a local name for a table
+        for node in ast.walk(func):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    pairs = (zip(target.elts, node.value.elts, strict=False)
+                             if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple)
+                             else [(target, node.value)])
+                    for name, value in pairs:
+                        if isinstance(name, ast.Name):
+                            aliases.update((name.id, t) for m, t in MANIFEST_MODELS.items() if m in ast.unparse(value))
         names = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for c in calls}
         on_connection = bool({"begin", "connect"} & names) or any(
             isinstance(a.annotation, ast.Name | ast.Constant) and "Connection" in ast.unparse(a.annotation)
@@ -212,7 +222,8 @@ def _bare_connection_writes(tree: ast.Module) -> list[int]:
                     continue
                 table = MANIFEST_MODELS.get(ast.unparse(call.func.value).split(".")[0], "?")
             elif call.args:
-                table = next((t for m, t in MANIFEST_MODELS.items() if m in ast.unparse(call.args[0])), "")
+                written = ast.unparse(call.args[0])
+                table = aliases.get(written) or next((t for m, t in MANIFEST_MODELS.items() if m in written), "")
             else:
                 continue
             if table == "?":
@@ -245,7 +256,10 @@ def test_the_bare_connection_check_sees_a_write_that_bypasses_the_record() -> No
         "    with engine.begin() as conn:\n"
         "        for table in tables:\n"
         "            conn.execute(table.delete())\n"
+        "def aliased(conn: Connection):\n"
+        "    programme, other = cast(Table, Programme.__table__), None\n"
+        "    conn.execute(update(programme).values(content_hash=''))\n"
         "def recorded(conn: Connection):\n"
         "    conn.execute(update(Programme).values(version=2))\n"
         "    record_change(conn)\n")
-    assert _bare_connection_writes(bypass) == [3, 9]
+    assert _bare_connection_writes(bypass) == [3, 9, 12]
