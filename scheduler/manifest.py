@@ -1,27 +1,26 @@
 """The JSON manifest of a stored programme (the contract's shape: scheduler.wire.Manifest).
 
-Built from plain rows (`ItemRow`, `snapshot`) so the station API can render it without loading ORM
+Built from plain rows (`ItemRow`, `ITEM_COLUMNS`) so the station API can render it without loading ORM
 objects, and from a loaded Programme (`build_manifest`) for exports; both go through `manifest_of`.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.engine import Connection
+import orjson
 
 from scheduler.db.models import Emergency, Programme, ProgrammeItem
 from scheduler.wire import MANIFEST_FORMAT, Manifest, ManifestItem, audio_url
 
-__all__ = ["MANIFEST_FORMAT", "ItemRow", "ManifestBodies", "Snapshot", "audio_url", "build_manifest", "manifest_bytes",
-           "manifest_of", "snapshot"]
+__all__ = ["MANIFEST_FORMAT", "ITEM_COLUMNS", "ITEM_EMERGENCY", "ITEM_ORDER", "ItemRow", "ManifestBodies", "audio_url",
+           "build_manifest", "item_rows", "manifest_bytes", "manifest_of"]
 
 
 class ItemRow(NamedTuple):
@@ -42,11 +41,18 @@ class ItemRow(NamedTuple):
     emergency_full_volume: bool | None
 
 
+@lru_cache(maxsize=65_536)
+def _local(instant: datetime, tz: ZoneInfo) -> str:
+    """An instant in local time with its offset. Kept: slots repeat across stations and versions, and the
+    conversion was a third of rendering a manifest (every station's, after each change)."""
+    return instant.astimezone(tz).isoformat()
+
+
 def _item(item: ItemRow, tz: ZoneInfo, base_url: str) -> ManifestItem:
     entry: ManifestItem = {
         "id": item.id,
-        "start": item.start.astimezone(tz).isoformat(),
-        "end": item.end.astimezone(tz).isoformat(),
+        "start": _local(item.start, tz),
+        "end": _local(item.end, tz),
         "kind": item.kind,
         "bulletin": item.bulletin_code,
         "title": item.title,
@@ -88,36 +94,18 @@ def build_manifest(programme: Programme, tz: ZoneInfo, base_url: str) -> Manifes
                        base_url)
 
 
-class Snapshot(NamedTuple):
-    """A programme's version and items, read in one statement (so they belong together)."""
-
-    version: int
-    content_hash: str
-    built_at: datetime
-    items: list[ItemRow]
-
-
 _i = ProgrammeItem
-SNAPSHOT_QUERY = (
-    select(Programme.version, Programme.content_hash, Programme.built_at, _i.id, _i.start, _i.end, _i.kind,
-           _i.bulletin_code, _i.title, _i.language, _i.priority, _i.audio_sha256, _i.duration_ms, _i.stream_url,
-           Emergency.id, Emergency.full_volume)
-    .select_from(Programme)
-    .outerjoin(_i, _i.programme_id == Programme.id)
-    .outerjoin(Emergency, Emergency.id == _i.emergency_id)
-    .where(Programme.id == bindparam("programme_id"))
-    .order_by(_i.start, _i.id)
-)
+# What a manifest says about each item, in ItemRow's order: select these next to ProgrammeItem (outer-)joined
+# to Emergency on `ITEM_EMERGENCY`, ordered by `ITEM_ORDER`, and make each row's tail an ItemRow.
+ITEM_COLUMNS = (_i.id, _i.start, _i.end, _i.kind, _i.bulletin_code, _i.title, _i.language, _i.priority,
+                _i.audio_sha256, _i.duration_ms, _i.stream_url, Emergency.id, Emergency.full_volume)
+ITEM_EMERGENCY = Emergency.id == _i.emergency_id
+ITEM_ORDER = (_i.start, _i.id)
 
 
-def snapshot(conn: Connection, programme_id: int) -> Snapshot | None:
-    """The programme's version and its items in time order, as plain rows; None if it is gone."""
-    rows = conn.execute(SNAPSHOT_QUERY, {"programme_id": programme_id}).all()
-    if not rows:
-        return None
-    version, content_hash, built_at = rows[0][:3]
-    items = [ItemRow._make(row[3:]) for row in rows if row[3] is not None]
-    return Snapshot(version, content_hash, built_at, items)
+def item_rows(rows: Iterable[Sequence[Any]], first: int) -> list[ItemRow]:
+    """The items of rows whose columns from `first` on are ITEM_COLUMNS (an outer join's NULL row: none)."""
+    return [ItemRow._make(row[first:]) for row in rows if row[first] is not None]
 
 
 class ManifestBodies:
@@ -152,5 +140,7 @@ class ManifestBodies:
 
 
 def manifest_bytes(manifest: Manifest | dict[str, Any]) -> bytes:
-    """The manifest as sent: compact UTF-8 JSON (Vietnamese kept readable), keys sorted as Flask sorts them."""
-    return json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    """The manifest as sent: compact UTF-8 JSON (Vietnamese kept readable), keys sorted as Flask sorts them.
+    orjson writes the same bytes as `json.dumps(..., ensure_ascii=False, sort_keys=True, separators=(",", ":"))`
+    about ten times faster: after a programme change every station's manifest is rendered once."""
+    return orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS)

@@ -135,14 +135,15 @@ def manifest_index() -> Response:
 @bp.get("/manifest/<week>")
 def manifest(week: str) -> Response:
     """The full manifest of one week; 304 when the station already holds this version. The poll every
-    station makes: one plain query on an autocommit connection, the body rendered once per version and
+    station makes: one statement on an autocommit connection, the body rendered once per version and
     kept (scheduler.manifest.ManifestBodies), the contact stamp written behind (scheduler.liveness)."""
     try:
         week = station_api.check_week(week)
     except ValueError as exc:
         return error(400, str(exc))
-    answer = station_api.week_answer(reads(), poll_cache(), bearer_token(), week, request.if_none_match.contains,
-                                     settings(), manifest_bodies())
+    held = request.if_none_match
+    answer = station_api.week_answer(reads(), poll_cache(), bearer_token(), week, held.contains, settings(),
+                                     manifest_bodies(), held_tags=held)
     if answer is None:
         return error(401, STATION_TOKEN_MISSING)
     contacts().note(answer.station_id, answer.stamped, now())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, joinedload
 
@@ -40,7 +40,15 @@ from scheduler.delivery.poll_cache import Kept, PollCache
 from scheduler.domain import IsoWeek
 from scheduler.emergencies.tracking import record_report
 from scheduler.liveness import record_contact
-from scheduler.manifest import ManifestBodies, manifest_bytes, manifest_of, snapshot
+from scheduler.manifest import (
+    ITEM_COLUMNS,
+    ITEM_EMERGENCY,
+    ITEM_ORDER,
+    ManifestBodies,
+    item_rows,
+    manifest_bytes,
+    manifest_of,
+)
 from scheduler.programmes import current_weeks
 from scheduler.settings import Settings
 from scheduler.wire import (
@@ -95,6 +103,17 @@ def etag_for(week: str, version: int, content_hash: str) -> str:
     return f"{week}.v{version}.{(content_hash or 'empty')[:16]}"
 
 
+def held_version(week: str, etags: Iterable[str]) -> tuple[int, str]:
+    """The (version, content hash prefix) of the first of `etags` that `etag_for` made for `week`;
+    (0, "") when none is (no version is 0)."""
+    for tag in etags:
+        name, dot, rest = tag.partition(".v")
+        number, dot2, prefix = rest.partition(".")
+        if name == week and dot and dot2 and number.isdigit():
+            return int(number), prefix
+    return 0, ""
+
+
 @dataclass(frozen=True)
 class WeekAnswer:
     """The answer to GET /manifest/<week>: whose token it is, and the week's ETag and body."""
@@ -106,22 +125,31 @@ class WeekAnswer:
     body: bytes | None = None  # None: the station already holds this version (304)
 
 
-# Built once: constructing the statement cost more than running it (each poll runs it).
+# Built once: constructing the statement cost more than running it (each poll runs it). The station, its
+# week's programme and, unless the station holds that version (its If-None-Match), the programme's items:
+# ONE statement answers a 304 (one row) and a 200 (one row per item, read with the version they belong to).
+_held = or_(Programme.version != bindparam("held_version"),
+            func.substr(func.coalesce(Programme.content_hash, ""), 1, 16) != bindparam("held_hash"))
 WEEK_QUERY = (
     select(Station.id, Station.code, Station.last_manifest_at, Province.timezone, Programme.id, Programme.version,
-           Programme.content_hash)
+           Programme.content_hash, Programme.built_at, *ITEM_COLUMNS)
     .select_from(Station)
     .join(Commune, Commune.id == Station.commune_id)
     .join(Province, Province.id == Commune.province_id)
     .outerjoin(Programme, and_(Programme.station_id == Station.id, Programme.week == bindparam("week")))
+    .outerjoin(ProgrammeItem, and_(ProgrammeItem.programme_id == Programme.id, _held))
+    .outerjoin(Emergency, ITEM_EMERGENCY)
     .where(Station.token_hash == bindparam("token_hash"), Station.active)
+    .order_by(*ITEM_ORDER)
 )
+ITEMS_FROM = 8  # WEEK_QUERY's item columns start here
 
 
 def week_answer(reads: Engine, cache: PollCache, token: str, week: str, held: Callable[[str], bool],
-                settings: Settings, bodies: ManifestBodies) -> WeekAnswer | None:
+                settings: Settings, bodies: ManifestBodies, held_tags: Iterable[str] = ()) -> WeekAnswer | None:
     """The `week` manifest for the token's station (None: no such active station): from memory while the
-    cache is fresh (scheduler.delivery.poll_cache), else from the database (`week_manifest`)."""
+    cache is fresh (scheduler.delivery.poll_cache), else from the database (`week_manifest`). `held`: is
+    this ETag one the station holds; `held_tags`: those ETags (the statement then skips the items)."""
     if not token:
         return None
     token_hash = hash_token(token)
@@ -136,7 +164,7 @@ def week_answer(reads: Engine, cache: PollCache, token: str, week: str, held: Ca
             return WeekAnswer(kept.station_id, kept.code, kept.stamped, kept.etag, body)
     generation = cache.generation()
     found = read(reads, partial(week_manifest, token_hash=token_hash, week=week, held=held, settings=settings,
-                                bodies=bodies))
+                                bodies=bodies, held_tags=tuple(held_tags)))
     if found is None:
         return None
     answer, kept = found
@@ -145,14 +173,18 @@ def week_answer(reads: Engine, cache: PollCache, token: str, week: str, held: Ca
 
 
 def week_manifest(conn: Connection, token_hash: str, week: str, held: Callable[[str], bool], settings: Settings,
-                  bodies: ManifestBodies) -> tuple[WeekAnswer, Kept] | None:
+                  bodies: ManifestBodies, held_tags: Sequence[str] = ()) -> tuple[WeekAnswer, Kept] | None:
     """The `week` manifest for the station whose token hashes to `token_hash` (None: no such active
-    station), with what to keep of it; one plain query when the station holds the current version
-    (`held(etag)`) or when its rendered bytes are in `bodies`."""
-    row = conn.execute(WEEK_QUERY, {"token_hash": token_hash, "week": week}).first()
-    if row is None:
+    station), with what to keep of it: one statement (WEEK_QUERY), its items rendered unless the bytes are
+    in `bodies`."""
+    version_held, hash_held = held_version(week, held_tags)
+    rows = conn.execute(WEEK_QUERY, {"token_hash": token_hash, "week": week, "held_version": version_held,
+                                     "held_hash": hash_held}).all()
+    if not rows:
         return None
-    station_id, code, stamped, timezone, programme_id, version, content_hash = row
+    head = rows[0]
+    station_id, code, stamped, timezone = head[0], head[1], head[2], head[3]
+    programme_id, version, content_hash, built_at = head[4], head[5], head[6], head[7]
     tz = zone(timezone, settings)
     if programme_id is None:
         return WeekAnswer(station_id, code, stamped), Kept(station_id, code, stamped, None, None, tz.key)
@@ -160,17 +192,16 @@ def week_manifest(conn: Connection, token_hash: str, week: str, held: Callable[[
     kept = Kept(station_id, code, stamped, programme_id, etag, tz.key)
     if held(etag):
         return WeekAnswer(station_id, code, stamped, etag), kept
-    body = bodies.get((programme_id, etag, code, tz.key, settings.public_url))
+    if (version, (content_hash or "")[:16]) == (version_held, hash_held):
+        # The statement left the items out for a tag `held` does not accept (not one etag_for made): read
+        # them, without the hint.
+        return week_manifest(conn, token_hash, week, held, settings, bodies)
+    key = (programme_id, etag, code, tz.key, settings.public_url)
+    body = bodies.get(key)
     if body is None:
-        found = snapshot(conn, programme_id)
-        if found is None:  # deleted since the first query
-            return WeekAnswer(station_id, code, stamped), Kept(station_id, code, stamped, None, None, tz.key)
-        # The ETag of what was read with the items: a change in between is a newer version, whole.
-        etag = etag_for(week, found.version, found.content_hash)
-        kept = Kept(station_id, code, stamped, programme_id, etag, tz.key)
-        body = manifest_bytes(manifest_of(code, week, found.version, found.built_at, found.items, tz,
+        body = manifest_bytes(manifest_of(code, week, version, built_at, item_rows(rows, ITEMS_FROM), tz,
                                           settings.public_url))
-        bodies.put((programme_id, etag, code, tz.key, settings.public_url), body)
+        bodies.put(key, body)
     return WeekAnswer(station_id, code, stamped, etag, body), kept
 
 
