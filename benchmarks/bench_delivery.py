@@ -185,6 +185,8 @@ def real_run(base: str, database_url: str, mqtt_url: str, tokens: dict[str, str]
     assert len(result.acked) == len(tokens), f"{len(result.acked)} acks after {result.seconds:.0f} s {result.statuses}"
     assert set(result.versions.values()) == {version}, set(result.versions.values())
     assert acked == len(tokens), f"{acked} of {len(tokens)} acknowledgements in the database"
+    if result.retries:
+        print(f"  real run: {result.retries} requests tried again, answers {dict(result.statuses)}", flush=True)
     return pushed, result.seconds
 
 
