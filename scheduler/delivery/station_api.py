@@ -104,12 +104,12 @@ def etag_for(week: str, version: int, content_hash: str) -> str:
 
 
 def held_version(week: str, etags: Iterable[str]) -> tuple[int, str]:
-    """The (version, content hash prefix) of the first of `etags` that `etag_for` made for `week`;
-    (0, "") when none is (no version is 0)."""
+    """The (version, content hash prefix) of the first of `etags` that `etag_for` made for `week` (it must
+    make that very tag again); (0, "") when none is (no version is 0)."""
     for tag in etags:
-        name, dot, rest = tag.partition(".v")
-        number, dot2, prefix = rest.partition(".")
-        if name == week and dot and dot2 and number.isdigit():
+        name, _, rest = tag.partition(".v")
+        number, _, prefix = rest.partition(".")
+        if name == week and number.isdigit() and etag_for(week, int(number), prefix) == tag:
             return int(number), prefix
     return 0, ""
 
@@ -143,7 +143,7 @@ WEEK_QUERY = (
     .where(Station.token_hash == bindparam("token_hash"), Station.active)
     .order_by(*ITEM_ORDER)
 )
-ITEMS_FROM = 8  # WEEK_QUERY's item columns start here
+ITEMS_FROM = len(WEEK_QUERY.selected_columns) - len(ITEM_COLUMNS)  # where a row's item columns start
 
 
 def week_answer(reads: Engine, cache: PollCache, token: str, week: str, held: Callable[[str], bool],

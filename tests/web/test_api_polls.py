@@ -296,7 +296,9 @@ def test_a_held_tag_the_request_does_not_accept_still_gets_every_item(
 @pytest.mark.parametrize(("tags", "expected"), [
     (["2026-W48.v3.0123456789abcdef"], (3, "0123456789abcdef")),
     (["2026-W47.v9.ffff", "2026-W48.v12.empty"], (12, "empty")),
-    (["2026-W48.vx.abc", "khác", "2026-W48.v.abc", "2026-W48.v4"], (0, "")),
+    # Not tags etag_for makes: no version, no hash, a padded version, an empty or over-long hash.
+    (["2026-W48.vx.abc", "khác", "2026-W48.v.abc", "2026-W48.v4", "2026-W48.v03.abc", "2026-W48.v3.",
+      "2026-W48.v3.0123456789abcdef0"], (0, "")),
     ([], (0, "")),
 ])
 def test_the_version_a_station_holds_is_read_from_its_tags(tags: list[str], expected: tuple[int, str]) -> None:
