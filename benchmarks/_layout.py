@@ -152,3 +152,31 @@ def nginx(work: Path, upstream_ports: Sequence[int], media_dir: Path, workers: s
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def server_errors(work: Path) -> list[str]:
+    """The exceptions the gunicorn nodes under `work` logged (each traceback's last line, with how often),
+    so a benchmark that saw a 5xx says why before its scratch directory goes."""
+    from collections import Counter
+
+    seen: Counter[str] = Counter()
+    for log in sorted(work.glob("gunicorn-*.log")):
+        in_traceback = False
+        last = ""
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("Traceback"):
+                in_traceback, last = True, ""
+            elif in_traceback and line and not line.startswith((" ", "\t")):
+                last = line
+                in_traceback = False
+                seen[last[:300]] += 1
+    for log in sorted(work.glob("nginx-*/nginx-error.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if any(f"[{level}]" in line for level in ("error", "crit", "alert", "emerg")):
+                seen["nginx: " + line.split("] ", 1)[-1][:300]] += 1
+    for log in sorted(work.glob("nginx-*/nginx-access.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            parts = line.split('"')
+            if len(parts) > 2 and parts[2].split()[:1] and parts[2].split()[0].startswith("5"):
+                seen[f"nginx answered {parts[2].split()[0]} to {parts[1][:120]}"] += 1
+    return [f"{n} × {line}" for line, n in seen.most_common(20)]

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _layout import free_port, gunicorn, mosquitto, nginx, scratch_database  # noqa: E402
+from _layout import free_port, gunicorn, mosquitto, nginx, scratch_database, server_errors  # noqa: E402
 from _stations import add_stations, run_stations  # noqa: E402
 
 FLOOR_PREFIX = "/bench/floor"
@@ -250,6 +250,8 @@ def main() -> None:
             reals.append(seconds)
             pushes.append(pushed)
             print(f"round {n + 1}: real  {seconds:7.2f} s (push_pending {pushed:.2f} s)", flush=True)
+        for line in server_errors(work):
+            print(f"  server error: {line}", flush=True)
     load_after = os.getloadavg()
     n = len(tokens)
     floor, real = statistics.median(floors), statistics.median(reals)

@@ -16,7 +16,8 @@ from functools import partial, wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
@@ -68,6 +69,22 @@ def _http_error(exc: HTTPException) -> Response:
     code = exc.code or 500
     return error(code, HTTP_MESSAGES.get(code, exc.description or "Lỗi máy chủ."))
 
+
+DATABASE_UNAVAILABLE = ("Cơ sở dữ liệu của máy chủ đang bận hoặc tạm thời không trả lời; chưa có gì được ghi. "
+                        "Gửi lại sau số giây ghi ở tiêu đề Retry-After.")
+RETRY_AFTER_SECONDS = 5
+
+
+@bp.errorhandler(OperationalError)
+def database_unavailable(exc: OperationalError) -> Response:
+    """The database unreachable, restarting, or a statement rolled back for a deadlock that its retries did not
+    get past: the caller tries again (503, Retry-After), as after a dead node, never a 500. The open API's
+    blueprint answers the same way."""
+    current_app.logger.warning("API %s %s: cơ sở dữ liệu không trả lời (%s); trả 503.", request.method,
+                               request.path, type(exc.orig).__name__ if exc.orig is not None else "?")
+    response = error(503, DATABASE_UNAVAILABLE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 STATION_TOKEN_MISSING = ("Thiếu hoặc sai mã truy cập của đài (tiêu đề Authorization: Bearer <mã>). "
                          "Kiểm tra mã đã cấp cho đài, hoặc nhờ trung tâm cấp mã mới.")

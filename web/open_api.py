@@ -13,16 +13,18 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from scheduler import apikeys, open_data
 from scheduler.db.models import ApiConsumer
 from scheduler.wire import API_PREFIX, OPENAPI_PATH
-from web.api import HTTP_MESSAGES, error, request_api_key
+from web.api import HTTP_MESSAGES, database_unavailable, error, request_api_key
 from web.context import db, now, settings
 from web.openapi import document
 
 bp = Blueprint("open_api", __name__, url_prefix=API_PREFIX)
+bp.register_error_handler(OperationalError, database_unavailable)
 
 KEY_MISSING = ("Thiếu hoặc sai khóa API (tiêu đề X-API-Key: <khóa>). Quản trị viên cấp khóa bằng "
                f"«loaxa apikey add TÊN --scope read:stations». Tài liệu: {OPENAPI_PATH}")

@@ -203,10 +203,16 @@ def _schemas() -> dict[str, Schema]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
+    """The listed error answers, and 503 (the database did not answer: web.api.database_unavailable), which
+    every call may get."""
     words = {400: "Tham số hoặc nội dung sai", 401: "Thiếu hoặc sai khóa", 403: "Khóa không có phạm vi này",
              404: "Không có", 409: "Dữ liệu vừa thay đổi; thử lại", 413: "Quá lớn"}
-    return {str(c): {"description": words[c], "content": {"application/json": {"schema": ref("Error")}}}
-            for c in codes}
+    answers: dict[str, Any] = {
+        str(c): {"description": words[c], "content": {"application/json": {"schema": ref("Error")}}} for c in codes}
+    answers["503"] = {"description": "Cơ sở dữ liệu tạm thời không trả lời, chưa ghi gì; gửi lại sau Retry-After giây",
+                      "headers": {"Retry-After": {"description": "Số giây nên chờ", "schema": {"type": "integer"}}},
+                      "content": {"application/json": {"schema": ref("Error")}}}
+    return answers
 
 
 def _json(schema: Schema, description: str = "Thành công") -> dict[str, Any]:

@@ -102,6 +102,17 @@ def read(engine: Engine, work: Callable[[Connection], T]) -> T:
         return work(conn)
 
 
+# PostgreSQL's "deadlock detected" and "could not serialize access": the statement was rolled back as a
+# whole and may simply be run again (e.g. an ack group meeting push_pending's notified_version UPDATE).
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def transient(exc: BaseException) -> bool:
+    """A database error after which running the same statement again is the remedy."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # The mappers' relationships are resolved now, not inside the first request each web worker answers
     # (a tenth of a second of CPU per worker, in the middle of a programme change).

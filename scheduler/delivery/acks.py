@@ -29,6 +29,7 @@ from sqlalchemy.sql.dml import Update
 
 from scheduler.accounts import hash_token
 from scheduler.db.models import Programme, Station
+from scheduler.db.session import transient
 from scheduler.db.types import UTCDateTime
 from scheduler.domain import IsoWeek
 
@@ -219,13 +220,19 @@ class AckGroups:
         return list(group.values())
 
     def _with_retry(self, group: Sequence[_Waiter]) -> dict[tuple[str, str], AckResult]:
+        """The group's statement, run again (up to ATTEMPTS times in all) when the pooled connection turned out
+        dead or PostgreSQL rolled it back for a deadlock (a group of acks meeting push_pending's UPDATE of
+        the same programmes): either way nothing of it was stored, so running it again is safe."""
         acks = [waiter.ack for waiter in group]
-        try:
-            with self.engine.connect() as conn:
-                return self._write(conn, acks)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        # A pooled connection the server had closed: recording the same acks again changes nothing more.
-        with self.engine.connect() as conn:
-            return self._write(conn, acks)
+        attempt = 1
+        while True:
+            try:
+                with self.engine.connect() as conn:
+                    return self._write(conn, acks)
+            except DBAPIError as exc:
+                if attempt == ATTEMPTS or not (exc.connection_invalidated or transient(exc)):
+                    raise
+            attempt += 1
+
+
+ATTEMPTS = 3

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.db.models import Commune, Programme, Province, Station
+from scheduler.db.session import transient
 from scheduler.delivery.mqtt_topics import TopicNamer
 from scheduler.delivery.poll_cache import Bound
 from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
@@ -91,12 +93,24 @@ def record_notified(session: Session, pushed: Sequence[PendingNotice]) -> None:
     for p in pushed:
         by_version[p.version].append(p.programme_id)
     for version, ids in by_version.items():
-        session.execute(
-            update(Programme)
-            .where(Programme.id.in_(ids), Programme.version == version, Programme.notified_version < version)
-            .values(notified_version=version)
-            .execution_options(synchronize_session=False)
-        )
+        mark = (update(Programme)
+                .where(Programme.id.in_(ids), Programme.version == version, Programme.notified_version < version)
+                .values(notified_version=version)
+                .execution_options(synchronize_session=False))
+        # The told stations acknowledge while this runs, and an ack group updating two of these rows can
+        # deadlock with it: PostgreSQL then rolls one statement back. Here that is this one, within its
+        # savepoint: run it again (the acks retry theirs: scheduler.delivery.acks).
+        for attempt in range(1, MARK_ATTEMPTS + 1):
+            try:
+                with session.begin_nested():
+                    session.execute(mark)
+                break
+            except DBAPIError as exc:
+                if attempt == MARK_ATTEMPTS or not transient(exc):
+                    raise
+
+
+MARK_ATTEMPTS = 3
 
 
 @dataclass

@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
 from scheduler import audit
@@ -56,6 +57,8 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("audit.index", "Nhật ký", "audit.view"),
     ("users.index", "Người dùng", "users.manage"),
 )
+
+UNAVAILABLE_RETRY_SECONDS = 30
 
 AUDIO_TYPES = {
     ".mp3": "audio/mpeg",
@@ -95,20 +98,37 @@ def _setup(state: Any) -> None:
         ago=lambda v: labels.ago(v, context.now()),
     )
 
+    def unavailable() -> Any:
+        # Standalone: the usual layout asks the database who is signed in.
+        page = current_app.jinja_env.get_template("unavailable.html").render(seconds=UNAVAILABLE_RETRY_SECONDS,
+                                                                              request=request)
+        return page, 503, {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
+
+    def error_page(code: int, message: str) -> Any:
+        try:
+            return render_template("error.html", code=code, message=message), code
+        except OperationalError:  # the layout could not look up who is signed in
+            return unavailable()
+
     @app.errorhandler(403)
     def _forbidden(_exc: Any) -> Any:
-        message = "Tài khoản của bạn không có quyền xem hoặc làm việc này. Hãy liên hệ quản trị viên nếu cần."
-        return render_template("error.html", code=403, message=message), 403
+        return error_page(403, "Tài khoản của bạn không có quyền xem hoặc làm việc này. "
+                               "Hãy liên hệ quản trị viên nếu cần.")
 
     @app.errorhandler(404)
     def _not_found(_exc: Any) -> Any:
-        message = "Không tìm thấy trang hoặc dữ liệu bạn yêu cầu. Có thể nó đã bị xóa hoặc đường dẫn bị sai."
-        return render_template("error.html", code=404, message=message), 404
+        return error_page(404, "Không tìm thấy trang hoặc dữ liệu bạn yêu cầu. "
+                               "Có thể nó đã bị xóa hoặc đường dẫn bị sai.")
 
     @app.errorhandler(413)
     def _too_large(_exc: Any) -> Any:
-        message = "Tệp gửi lên quá lớn. Tệp ghi âm tối đa 50 MB."
-        return render_template("error.html", code=413, message=message), 413
+        return error_page(413, "Tệp gửi lên quá lớn. Tệp ghi âm tối đa 50 MB.")
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError) -> Any:
+        current_app.logger.warning("Trang %s: cơ sở dữ liệu không trả lời (%s); trả 503.", request.path,
+                                   type(exc.orig).__name__ if exc.orig is not None else "?")
+        return unavailable()
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:

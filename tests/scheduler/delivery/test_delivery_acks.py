@@ -257,3 +257,30 @@ def test_many_threads_acknowledging_at_once_each_get_their_own_answer_and_all_ar
             assert answer is None
     assert set(_acked(sessions).values()) == {(2, clock())}
     assert groups.waiting() == 0
+
+
+def test_a_group_postgresql_rolled_back_for_a_deadlock_is_written_again_and_other_errors_are_not(
+        backend: str, engine: Any, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's deadlock detection (SQLSTATE 40P01)")
+    from scheduler.accounts import hash_token
+
+    tokens = list(_stations(sessions, clock(), 2).values())
+    writes: list[str] = []
+
+    def write(conn: Connection, group: Sequence[Ack]) -> dict[tuple[str, str], AckResult]:
+        writes.append(group[0].token_hash)
+        if len(writes) == 1:  # the server's own error, as when the deadlock detector picks this statement
+            conn.exec_driver_sql("DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$")
+        if len(writes) == 3:
+            conn.exec_driver_sql("DO $$ BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = '53100'; END $$")
+        return record(conn, group)
+
+    groups = AckGroups(autocommit(engine), write=write)
+    first, second = (Ack(hash_token(token), WEEK, 1, clock()) for token in tokens)
+    assert groups.record(first) == {"week": WEEK, "version": 1, "acked_version": 1}
+    assert writes == [first.token_hash] * 2
+    with pytest.raises(OperationalError, match="disk full"):
+        groups.record(second)
+    assert len(writes) == 3  # not tried again: only a deadlock or a dead connection is
+    assert _acked(sessions) == {"GL-ACK-00": (1, clock()), "GL-ACK-01": (0, None)}

@@ -152,3 +152,53 @@ def test_a_programme_changed_while_its_notice_went_out_stays_pending_and_no_vers
         s.commit()
         s.refresh(b)
         assert b.notified_version == 3
+
+
+def test_marking_notified_runs_again_when_postgresql_ends_a_deadlock_with_an_ack_by_rolling_it_back(
+        backend: str, engine: Engine, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's deadlock detection")
+    import threading
+
+    from sqlalchemy import text
+
+    with transaction(sessions) as s:
+        ids = [add_programme(s, add_station(s, f"GL-D{n}", clock(), commune="Xã Ia Dêr")[0], "2026-W48", [], clock(),
+                             version=2).id for n in range(2)]
+        s.flush()
+    pending = [PendingNotice(pid, f"GL-D{n}", f"t/{n}", "2026-W48", 2, "", clock()) for n, pid in enumerate(ids)]
+    marks: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE programme SET notified_version"):
+            marks.append(statement)
+
+    outcome: list[BaseException | None] = []
+
+    def mark() -> None:
+        try:
+            with sessions() as s:
+                record_notified(s, pending)
+                s.commit()
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome.append(exc)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with engine.connect() as other:  # an ack's statement holding the second row, then wanting the first
+            other.execute(text("SET LOCAL deadlock_timeout = '10s'"))  # so PostgreSQL picks the mark to roll back
+            other.execute(text("UPDATE programme SET acked_version = 1 WHERE id = :id"), {"id": ids[1]})
+            marker = threading.Thread(target=mark)
+            marker.start()
+            wait_for(lambda: other.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar(),
+                     timeout=10)  # the mark holds the first row and waits for the second
+            other.execute(text("UPDATE programme SET acked_version = 1 WHERE id = :id"), {"id": ids[0]})
+            other.commit()
+            marker.join(timeout=30)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert outcome == [None]
+    assert len(marks) == 2  # rolled back once (the deadlock), then written
+    with sessions() as s:
+        assert [s.get(Programme, pid).notified_version for pid in ids] == [2, 2]  # type: ignore[union-attr]
