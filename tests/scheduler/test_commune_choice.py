@@ -266,6 +266,40 @@ def test_loaxa_commune_policy_sets_and_prints_the_policy(
     assert hours.exit_code == 1 and "từ 1 đến 336 giờ" in hours.output
 
 
+def test_loaxa_commune_decide_answers_like_the_page_within_the_approvers_scope(
+    world: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOAXA_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LOAXA_DATA_DIR", str(settings.data_dir))
+    run = CliRunner().invoke
+    assert run(main, ["commune", "policy", "Xã Ia Grai", "--mode", "chon"]).exit_code == 0
+    outside = run(main, ["commune", "decide", "TREN-01", "--commune", "Xã Ia Grai", "--answer", "khong",
+                         "--as", "duyet_cp"])
+    assert outside.exit_code == 1 and "Xã «Xã Ia Grai» nằm ngoài phạm vi" in outside.output
+    editor = run(main, ["commune", "decide", "TREN-01", "--commune", "Xã Ia Grai", "--answer", "khong",
+                        "--as", "bt_xa"])
+    assert editor.exit_code == 1 and "không có quyền quyết định" in editor.output
+    own = run(main, ["commune", "decide", "XA-01", "--commune", "Xã Ia Grai", "--answer", "khong",
+                     "--as", "duyet_xa"])  # the commune's own bulletin does not wait for it
+    assert own.exit_code == 1 and "không chờ xã «Xã Ia Grai» quyết định" in own.output
+    for wrong in (["NHAM-99", "--as", "duyet_xa"], ["TREN-01", "--as", "khong-ai"]):
+        result = run(main, ["commune", "decide", wrong[0], "--commune", "Xã Ia Grai", "--answer", "khong", *wrong[1:]])
+        assert result.exit_code == 1 and ("NHAM-99" in result.output or "khong-ai" in result.output)
+    assert planned_on(world)["TREN-01"] == frozenset({"CHUPAH-01"})  # waiting: not planned in Ia Grai
+    done = run(main, ["commune", "decide", "TREN-01", "--commune", "Xã Ia Grai", "--answer", "nhan", "--as", "duyet_xa"])
+    assert done.exit_code == 0 and "Xã Ia Grai: «Nhận phát» bản tin TREN-01." in done.output
+    assert planned_on(world)["TREN-01"] == EVERY
+    again = run(main, ["commune", "decide", "TREN-01", "--commune", "Xã Ia Grai", "--answer", "khong", "--as", "duyet"])
+    assert again.exit_code == 0  # changed later, by a province approver
+    assert planned_on(world)["TREN-01"] == frozenset({"CHUPAH-01"})
+    listed = run(main, ["commune", "choices", "--commune", "Xã Ia Grai"])
+    assert "TREN-01  Xã không phát" in listed.output
+    with world() as s:
+        history = s.scalars(select(AuditLog).where(AuditLog.action == "bulletin.commune_choice")
+                            .order_by(AuditLog.id)).all()
+        assert [(a.after or {}).get("decision") for a in history] == ["nhan", "khong"]
+
+
 def test_explain_says_which_bulletins_wait_for_the_commune_and_which_it_declined(
     world: sessionmaker[Session], clock: FakeClock
 ) -> None:

@@ -1,4 +1,4 @@
-"""`loaxa commune policy|choices`: how a commune takes content from above (Thông tư 39/2020/TT-BTTTT)."""
+"""`loaxa commune policy|choices|decide`: how a commune takes content from above (Thông tư 39/2020/TT-BTTTT)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler import commune_choice
-from scheduler.db.models import Commune
+from scheduler.db.models import Bulletin, Commune, User
 from scheduler.db.session import transaction
 from web.app import system_clock
 from web.cli.context import load_env
@@ -64,3 +64,29 @@ def choices(name: str | None) -> None:
             due = w.due.astimezone(tz).strftime("%H:%M %d/%m/%Y")
             how = " (mặc định khi quá hạn)" if w.decision is not None and w.decision.by_default else ""
             click.echo(f"{w.commune.name}  {w.bulletin.code}  {w.choice.label}{how}  hạn {due}  {w.bulletin.title}")
+
+
+@commune.command("decide", help="Trả lời một tin thông thường của tuyến trên đang chờ xã: nhan (Nhận phát) hoặc "
+                                "khong (Không phát), như nút trên trang «Tin tuyến trên». Có thể đổi lại sau; "
+                                "ghi vào lịch sử bản tin. Chỉ người duyệt (của xã, khu vực, tỉnh) hoặc quản trị.")
+@click.argument("code")
+@click.option("--commune", "name", required=True, help="Tên xã, ví dụ \"Xã Ia Grai\".")
+@click.option("--answer", type=click.Choice(sorted(commune_choice.ANSWERS)), required=True,
+              help="nhan (nhận phát) hoặc khong (không phát).")
+@click.option("--as", "username", required=True, help="Tài khoản quyết định (người duyệt hoặc quản trị).")
+def decide(code: str, name: str, answer: str, username: str) -> None:
+    env = load_env()
+    try:
+        with transaction(env.sessions) as session:
+            row = commune_choice.find_commune(session, name)
+            bulletin = session.scalar(select(Bulletin).where(Bulletin.code == code.strip()))
+            if bulletin is None:
+                raise ValueError(f"Không có bản tin mã «{code}». Xem danh sách bằng «loaxa commune choices».")
+            user = session.scalar(select(User).where(User.username == username.strip(), User.active))
+            if user is None:
+                raise ValueError(f"Không có tài khoản đang hoạt động tên «{username}».")
+            commune_choice.decide(session, bulletin, row, answer, user, system_clock())
+            label = row.name
+    except ValueError as exc:  # ChoiceRefused included: no right, outside the scope, not waiting
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{label}: «{commune_choice.ANSWERS[answer]}» bản tin {bulletin.code}.")
