@@ -46,6 +46,18 @@ def held_rows(
     return out
 
 
+def held_in_commune(session: Session, week: IsoWeek, stations: list[Station], tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The week's bulletins from above a commune keeps off its `stations` (declined, or not chosen yet), once
+    each: bulletin, title, reasons and the codes of the stations it is kept off."""
+    merged: dict[str, dict[str, Any]] = {}
+    for rows in held_rows(session, week, stations, tz).values():
+        for row in rows:
+            entry = merged.setdefault(row["bulletin"], {"bulletin": row["bulletin"], "title": row["title"],
+                                                        "reasons": row["reasons"], "stations": []})
+            entry["stations"].append(row["station"])
+    return [dict(entry, stations=sorted(entry["stations"])) for _, entry in sorted(merged.items())]
+
+
 def explain_week(
     session: Session, week: IsoWeek, now: datetime, tz: ZoneInfo, horizon_minutes: int,
     station_code: str | None = None,

@@ -300,6 +300,37 @@ def test_loaxa_commune_decide_answers_like_the_page_within_the_approvers_scope(
         assert [(a.after or {}).get("decision") for a in history] == ["nhan", "khong"]
 
 
+def test_the_commune_week_page_lists_the_bulletins_from_above_kept_off_its_stations(
+    world: sessionmaker[Session], settings: Settings, clock: FakeClock
+) -> None:
+    from web.app import create_app
+    from web.auth import session_fingerprint
+
+    app = create_app(settings, clock=clock, testing=True)
+    client = app.test_client()
+    with world() as s, app.app_context():
+        user = s.scalars(select(User).where(User.username == "duyet_xa")).one()
+        commune = s.scalars(select(Commune).where(Commune.name == "Xã Ia Grai")).one()
+        fingerprint, commune_id = session_fingerprint(user), commune.id
+    with client.session_transaction() as session:
+        session["uid"], session["fp"] = user.id, fingerprint
+    page = f"/lich-phat/?xa={commune_id}&tuan={WEEK}"
+    assert "Tin tuyến trên không có trong lịch" not in client.get(page).get_data(as_text=True)  # tu-dong: none held
+    with transaction(world) as s:
+        commune_choice.set_policy(s, s.get_one(Commune, commune_id), clock(), None, mode="chon")
+    html = client.get(page).get_data(as_text=True)
+    assert "Tin tuyến trên không có trong lịch tuần này" in html
+    assert "<strong>TREN-01</strong> — Tin TREN-01" in html and "Đang chờ xã chọn «Nhận phát» hay «Không phát»" in html
+    assert "Không xếp cho 2 đài: IAGRAI-01, IAGRAI-02." in html and "XA-01</strong>" not in html
+    assert "Trả lời trên trang «Tin tuyến trên»" in html  # the approver may answer
+    with transaction(world) as s:
+        bulletin = s.scalars(select(Bulletin).where(Bulletin.code == "TREN-01")).one()
+        commune_choice.decide(s, bulletin, s.get_one(Commune, commune_id), "khong",
+                              s.scalars(select(User).where(User.username == "duyet_xa")).one(), clock())
+    html = client.get(page).get_data(as_text=True)
+    assert "Xã đã chọn «Không phát» tin này của tuyến trên" in html and "Đang chờ xã chọn" not in html
+
+
 def test_explain_says_which_bulletins_wait_for_the_commune_and_which_it_declined(
     world: sessionmaker[Session], clock: FakeClock
 ) -> None:

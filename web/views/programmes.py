@@ -18,7 +18,7 @@ from scheduler.domain import IsoWeek
 from scheduler.item_states import Verdict, load_states
 from scheduler.live import broadcasts as live
 from scheduler.programmes import current_weeks, edits
-from scheduler.programmes.explain import Unplaced, unplaced_for
+from scheduler.programmes.explain import Unplaced, held_in_commune, unplaced_for
 from scheduler.programmes.exports import FORMATS, export_programme
 from scheduler.programmes.staleness import PENDING_TEXT
 from web import context
@@ -211,6 +211,7 @@ def commune_week(commune_id: int, week: IsoWeek) -> str:
         states=_states(programmes),
         versions={p.station_id: p for p in programmes},
         may_edit=can(signed_in_user(), "programmes.edit"),
+        held=held_in_commune(db, week, list(commune.stations), context.settings().tz),
     )
 
 
