@@ -95,6 +95,21 @@ def read_xlsx(data: bytes) -> Sheet:
     return Sheet(rows)
 
 
+XLSX_MAGIC = b"PK\x03\x04"  # an XLSX workbook is a zip archive
+
+
+def read_table(data: bytes, name: str) -> str | Sheet:
+    """A file's table: an XLSX workbook's first sheet, else CSV text in UTF-8 (a BOM is fine); ImportFailed
+    (Vietnamese) for anything else."""
+    if name.lower().endswith(".xlsx") or data.startswith(XLSX_MAGIC):
+        return read_xlsx(data)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFailed([f"Tệp {name} không phải văn bản UTF-8 cũng không phải bảng tính XLSX. "
+                            "Lưu lại dạng CSV UTF-8 hoặc Excel .xlsx."]) from None
+
+
 def read_rows(text: str | Sheet, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
     """Rows with their line numbers; raise ImportFailed if the header lacks a column."""
     if isinstance(text, Sheet):

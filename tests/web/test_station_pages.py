@@ -170,3 +170,55 @@ def test_station_page_says_the_box_is_full_dang_day_bo_nho(as_user: Callable[[st
                                                      "since": clock().isoformat()}, "disk_free_mb": 0})
     page = text_of(client.get("/dai/IADER-01").get_data(as_text=True))
     assert "Đầu thu đầy bộ nhớ từ 05:00 ngày 23/11/2026: vẫn phát âm thanh đang có" in page
+
+
+STATIONS_CSV = (
+    "code,name,commune,area,province,languages,windows,lat,lon,speakers\n"
+    "IADER-01,Cụm loa thôn Plei Ia Dêr,Xã Ia Dêr,,Gia Lai,vi;jra,,13.98,108.0,6\n"
+    "IAKHAI-01,Cụm loa làng Khai,Xã Ia Khai,,Gia Lai,vi,T2-CN 05:30-06:00,,,3\n"
+)
+
+
+def test_an_admin_imports_stations_from_a_file_and_a_bad_row_stores_nothing(
+        as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session]) -> None:
+    import io
+
+    admin = as_user("quantri")
+    assert "Nhập danh sách đài từ tệp CSV hoặc Excel" in admin.get("/dai/").get_data(as_text=True)
+    form = admin.get("/dai/nhap").get_data(as_text=True)
+    assert "code, name, commune, area, province, languages, windows, lat, lon, speakers" in form
+
+    bad = STATIONS_CSV + "IAKHAI-02,,Xã Ia Khai,,Gia Lai,vi,T9 25:00-26:00,,,x\n"
+    answer = admin.post("/dai/nhap", data={"tep": (io.BytesIO(bad.encode()), "dai.csv")},
+                        content_type="multipart/form-data")
+    page = text_of(answer.get_data(as_text=True))
+    assert answer.status_code == 400 and "Không nhập gì từ dai.csv vì có lỗi" in page and "Dòng 4" in page
+    with sessions() as s:  # not even the good rows
+        assert s.scalar(select(Station).where(Station.code == "IAKHAI-01")) is None
+
+    done = admin.post("/dai/nhap", data={"tep": (io.BytesIO(STATIONS_CSV.encode("utf-8-sig")), "dai.csv")},
+                      content_type="multipart/form-data", follow_redirects=True)
+    assert "Đã nhập từ dai.csv: 1 đài mới, cập nhật 1 đài, 0 đài không đổi." in done.get_data(as_text=True)
+    with sessions() as s:
+        new = s.scalars(select(Station).where(Station.code == "IAKHAI-01")).one()
+        assert (new.name, new.commune.name, new.speakers) == ("Cụm loa làng Khai", "Xã Ia Khai", 3)
+        assert s.scalars(select(Station).where(Station.code == "IADER-01")).one().speakers == 6
+        log = s.scalars(select(AuditLog).where(AuditLog.action == "station.import")).one()
+        assert log.after == {"codes": ["IADER-01", "IAKHAI-01"]}
+
+    for data, expected in (({}, "Chưa chọn tệp"),
+                           ({"tep": (io.BytesIO(b"\xff\xfe\x00binary"), "dai.csv")}, "không phải văn bản UTF-8"),
+                           ({"tep": (io.BytesIO(b"PK\x03\x04broken"), "dai.xlsx")}, "lưu lại dạng .xlsx")):
+        refused = admin.post("/dai/nhap", data=data, content_type="multipart/form-data")
+        assert refused.status_code == 400 and expected in refused.get_data(as_text=True)
+
+
+def test_only_an_administrator_may_import_stations(as_user: Callable[[str], FlaskClient]) -> None:
+    import io
+
+    operator = as_user("vanhanh")
+    assert "Nhập danh sách đài từ tệp" not in operator.get("/dai/").get_data(as_text=True)
+    assert operator.get("/dai/nhap").status_code == 403
+    answer = operator.post("/dai/nhap", data={"tep": (io.BytesIO(STATIONS_CSV.encode()), "dai.csv")},
+                           content_type="multipart/form-data")
+    assert answer.status_code == 403

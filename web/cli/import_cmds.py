@@ -7,32 +7,22 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from scheduler import audit
+from scheduler import audit, imports
 from scheduler.db.models import User
 from scheduler.db.session import transaction
-from scheduler.imports import ImportFailed, Sheet, import_bulletins, import_stations, read_xlsx
+from scheduler.imports import ImportFailed, Sheet, import_bulletins, import_stations
 from web.app import system_clock
 from web.cli.context import ProgressBar, load_env
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-XLSX_MAGIC = b"PK\x03\x04"  # an XLSX workbook is a zip archive
 
 
 def read_table(path: Path) -> str | Sheet:
-    """The file's table: an XLSX workbook's first sheet, else CSV text in UTF-8 (a BOM is fine)."""
-    data = path.read_bytes()
-    if path.suffix.lower() == ".xlsx" or data.startswith(XLSX_MAGIC):
-        try:
-            return read_xlsx(data)
-        except ImportFailed as exc:
-            raise click.ClickException(f"Không nhập gì từ {path.name}: " + " ".join(exc.errors)) from None
+    """The file's table (scheduler.imports.read_table); a ClickException saying why it cannot be read."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise click.ClickException(
-            f"Tệp {path.name} không phải văn bản UTF-8 cũng không phải bảng tính XLSX. "
-            "Lưu lại dạng CSV UTF-8 hoặc Excel .xlsx."
-        ) from None
+        return imports.read_table(path.read_bytes(), path.name)
+    except ImportFailed as exc:
+        raise click.ClickException(f"Không nhập gì từ {path.name}: " + " ".join(exc.errors)) from None
 
 
 @click.group("import", help="Nhập danh sách đài hoặc bản tin từ tệp CSV hoặc Excel (.xlsx).")

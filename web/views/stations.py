@@ -9,9 +9,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response
 
+from scheduler import audit
 from scheduler import stations as service
 from scheduler.db.models import AgentPackage, Commune, Programme, Station
 from scheduler.delivery import care
+from scheduler.imports import STATION_COLUMNS, ImportFailed, import_stations, read_table
 from scheduler.liveness import box_warnings, last_contact
 from scheduler.planning.windows import check_windows, parse_windows
 from scheduler.programmes import current_weeks, windows_spec
@@ -118,6 +120,31 @@ def _show(station: Station, form: StationForm, token: str | None = None, warning
         result_labels=care.RESULT_LABELS,
         packages=list(db.scalars(select(AgentPackage).order_by(AgentPackage.id.desc()).limit(5))),
     )
+
+
+@bp.route("/nhap", methods=["GET", "POST"])
+@requires("stations.edit")
+def import_file() -> Any:
+    """Stations from a CSV or XLSX file, as `loaxa import stations`: every row checked first; one bad row and
+    nothing is stored, each bad row named."""
+    if request.method == "GET":
+        return render_template("stations/import.html", columns=STATION_COLUMNS)
+    upload = request.files.get("tep")
+    if upload is None or not upload.filename:
+        return render_template("stations/import.html", columns=STATION_COLUMNS,
+                               errors=["Chưa chọn tệp. Chọn tệp CSV (UTF-8) hoặc Excel .xlsx rồi bấm Nhập."]), 400
+    name = upload.filename
+    db, user = context.db(), signed_in_user()
+    try:
+        with saving(db):
+            result = import_stations(db, read_table(upload.read(), name))
+            audit.record(db, context.now(), user, "station.import", "station", name[:200],
+                         after={"codes": result.codes})
+    except ImportFailed as exc:
+        return render_template("stations/import.html", columns=STATION_COLUMNS, name=name, errors=exc.errors), 400
+    flash(f"Đã nhập từ {name}: {result.created} đài mới, cập nhật {result.updated} đài, "
+          f"{result.unchanged} đài không đổi.", "ok")
+    return redirect(url_for("stations.index"), code=303)
 
 
 @bp.route("/<code>")
