@@ -306,3 +306,30 @@ def test_operators_hear_only_audio_used_inside_their_commune(as_user: Callable[[
                                                   "confirmed": "co", "expires_minutes": "15"})
     assert emergencies(sessions) == 1
     assert as_user("vanhanh").get(url).status_code == 200  # now an emergency aimed at Ia Dêr plays it
+
+
+def test_places_ticked_in_the_picker_join_the_typed_ones_and_a_commune_account_is_offered_only_its_commune(
+        as_user: Callable[[str], FlaskClient], sessions: sessionmaker[Session], world: World, password_hash: str,
+        clock: FakeClock) -> None:
+    from scheduler.db.models import User
+
+    approver = as_user("duyet")
+    form = approver.get("/khan-cap/").get_data(as_text=True)
+    assert "Chọn nơi phát từ danh sách" in form
+    assert 'name="noi_phat" value="*"' in form and 'value="Xã Ia Dêr"' in form and 'value="Xã Chư Pưh"' in form
+    # Ticked only (nothing typed): the order goes to both communes' stations.
+    confirm = approver.post("/khan-cap/xac-nhan", data={**words(targets=""), "noi_phat": ["Xã Chư Pưh", "Xã Ia Dêr"]})
+    page = text_of(confirm.get_data(as_text=True))
+    assert confirm.status_code == 200, page
+    assert "Xã Chư Pưh; Xã Ia Dêr — 3 đài" in page
+    # Typed and ticked together, a place in both counted once.
+    both = approver.post("/khan-cap/xac-nhan", data={**words(targets="Xã Ia Dêr"), "noi_phat": ["Xã Ia Dêr"]})
+    assert "Nơi phát Xã Ia Dêr — 2 đài" in text_of(both.get_data(as_text=True))
+    assert emergencies(sessions) == 0  # nothing airs before the confirmation
+
+    with sessions() as s:
+        s.add(User(username="duyet_cp", full_name="Duyệt Chư Pưh", role="approver", password_hash=password_hash,
+                   commune_id=world.communes["Xã Chư Pưh"], created_at=clock()))
+        s.commit()
+    own = as_user("duyet_cp").get("/khan-cap/").get_data(as_text=True)
+    assert 'value="Xã Chư Pưh"' in own and 'value="Xã Ia Dêr"' not in own and 'value="*"' not in own

@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from audio.errors import AudioError
 from scheduler import emergencies as service
+from scheduler.access import commune_clause, scope_of
 from scheduler.bulletins import split_targets
-from scheduler.db.models import Bulletin, Emergency, User
+from scheduler.db.models import Bulletin, Commune, Emergency, User
 from scheduler.emergencies import orders, tracking
 from scheduler.emergencies.rules import RepeatRule
 from scheduler.rendering import store_asset
@@ -45,6 +46,31 @@ def _bulletin_choices() -> list[Any]:
     ]
 
 
+PICKED = "noi_phat"  # the checkboxes of the place picker, added to the typed targets
+
+
+def _places(user: User) -> dict[str, Any]:
+    """What the place picker offers inside the user's scope: the whole province (province scope only), then
+    each area (pickable as a whole where the user's scope covers it) with its communes."""
+    scope = scope_of(user)
+    communes = context.db().scalars(
+        select(Commune).options(selectinload(Commune.area)).where(commune_clause(user))
+        .order_by(Commune.name))
+    groups: dict[str, list[str]] = {}
+    for commune in communes:
+        groups.setdefault(commune.area.name if commune.area is not None else "", []).append(commune.name)
+    return {"province": scope.level == "province", "areas": scope.level in ("province", "area"),
+            "groups": sorted(groups.items(), key=lambda kv: (kv[0] == "", kv[0]))}
+
+
+def _take_picked(form: EmergencyForm) -> None:
+    """The places ticked in the picker join the typed ones (each once, typed first)."""
+    picked = request.form.getlist(PICKED)
+    if picked:
+        typed = split_targets(form.targets.data or "")
+        form.targets.data = "; ".join(dict.fromkeys([*typed, *(p.strip() for p in picked if p.strip())]))
+
+
 def _page(form: EmergencyForm, status: int = 200) -> Any:
     db, now, user = context.db(), context.now(), signed_in_user()
     active = [e for e in service.list_active(db, now) if tracking.visible_to(db, e, user)]
@@ -56,7 +82,7 @@ def _page(form: EmergencyForm, status: int = 200) -> Any:
     ends = {e.id: service.emergency_ends_at(e) for e in active}
     releasable = {e.id for e in pending if service.release_refusal(e, user) is None}
     return render_template("emergencies/index.html", form=form, active=active, pending=pending, recent=recent,
-                           releasable=releasable, ends=ends, boards=boards,
+                           releasable=releasable, ends=ends, boards=boards, places=_places(user), picked=PICKED,
                            state_label=lambda e: service.state_label(e, now)), status
 
 
@@ -70,6 +96,7 @@ def index() -> Any:
 def _order(form: EmergencyForm) -> orders.Order | None:
     """Parse the form into an order; errors go beside the fields and None comes back."""
     form.bulletin_id.choices = _bulletin_choices()
+    _take_picked(form)
     form.validate()
     db = context.db()
     code = None
