@@ -54,3 +54,13 @@ def test_a_signed_in_person_gets_a_standalone_vietnamese_page(app: Flask) -> Non
     assert "Traceback" not in page and "OperationalError" not in page
     missing = client.get("/favicon.ico")  # a 404 page asks the database who is signed in, too
     assert missing.status_code == 503 and "Tạm thời chưa dùng được" in missing.get_data(as_text=True)
+
+
+def test_a_form_sent_without_its_csrf_token_while_the_database_is_down_gets_the_page_not_a_500(app: Flask) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["uid"] = 1
+    response = client.post("/dang-nhap", data={"username": "xa-ia-der", "password": "sai"})
+    assert response.status_code == 503 and "Tạm thời chưa dùng được" in response.get_data(as_text=True)
+    assert "Bấm nút Quay lại" in response.get_data(as_text=True)  # a form was sent: no link to GET it again

@@ -36,7 +36,7 @@ from web import auth, context
 from web.auth import can, current_user, requires, signed_in_user
 from web.forms import LoginForm
 from web.views import labels
-from web.views.helpers import client_ip, local, safe_next, saving
+from web.views.helpers import client_ip, error_page, local, safe_next, saving, unavailable
 from web.views.overview import build_overview
 
 bp = Blueprint("views", __name__)  # templates and static files are the app's (web/templates, web/static)
@@ -57,8 +57,6 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("audit.index", "Nhật ký", "audit.view"),
     ("users.index", "Người dùng", "users.manage"),
 )
-
-UNAVAILABLE_RETRY_SECONDS = 30
 
 AUDIO_TYPES = {
     ".mp3": "audio/mpeg",
@@ -97,18 +95,6 @@ def _setup(state: Any) -> None:
         duration=labels.duration,
         ago=lambda v: labels.ago(v, context.now()),
     )
-
-    def unavailable() -> Any:
-        # Standalone: the usual layout asks the database who is signed in.
-        page = current_app.jinja_env.get_template("unavailable.html").render(seconds=UNAVAILABLE_RETRY_SECONDS,
-                                                                              request=request)
-        return page, 503, {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
-
-    def error_page(code: int, message: str) -> Any:
-        try:
-            return render_template("error.html", code=code, message=message), code
-        except OperationalError:  # the layout could not look up who is signed in
-            return unavailable()
 
     @app.errorhandler(403)
     def _forbidden(_exc: Any) -> Any:

@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, render_template, request
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from scheduler import liveness
@@ -129,3 +130,22 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+UNAVAILABLE_RETRY_SECONDS = 30
+
+
+def unavailable() -> tuple[str, int, dict[str, str]]:
+    """The page for a database that does not answer (503): standalone, since the usual layout asks the
+    database who is signed in."""
+    page = current_app.jinja_env.get_template("unavailable.html").render(seconds=UNAVAILABLE_RETRY_SECONDS,
+                                                                          request=request)
+    return page, 503, {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
+
+
+def error_page(code: int, message: str) -> Any:
+    """error.html with `message`; the 503 page instead when the layout cannot reach the database."""
+    try:
+        return render_template("error.html", code=code, message=message), code
+    except OperationalError:
+        return unavailable()
