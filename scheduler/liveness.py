@@ -96,7 +96,9 @@ class ContactStamps:
                     .where(Station.id == bindparam("sid"), or_(Station.last_manifest_at.is_(None),
                                                                Station.last_manifest_at < at))
                     .values(last_manifest_at=at),
-                    [{"sid": sid, "at": when} for sid, when in batch.items()],
+                    # In station order: two nodes' batches naming the same stations lock them in the same
+                    # order, so they wait for each other instead of deadlocking.
+                    [{"sid": sid, "at": when} for sid, when in sorted(batch.items())],
                 )
         except Exception:
             with self._lock:  # kept for the next attempt
