@@ -113,6 +113,23 @@ def transient(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
+ATTEMPTS = 3
+
+
+def again_if_transient(work: Callable[[], T], *, dead_connection: bool = False, attempts: int = ATTEMPTS) -> T:
+    """`work()`, run again (up to `attempts` times in all) after PostgreSQL rolled its statement back for a
+    deadlock or a serialization failure and, with `dead_connection`, after its pooled connection turned out
+    dead. Only for work whose failed attempt stored nothing (one statement, or a savepoint)."""
+    attempt = 1
+    while True:
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt >= attempts or not (transient(exc) or (dead_connection and exc.connection_invalidated)):
+                raise
+        attempt += 1
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # The mappers' relationships are resolved now, not inside the first request each web worker answers
     # (a tenth of a second of CPU per worker, in the middle of a programme change).

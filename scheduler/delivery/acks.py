@@ -24,12 +24,11 @@ from typing import Any, TypedDict, cast
 
 from sqlalchemy import Integer, String, Table, and_, bindparam, select, union_all, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Update
 
 from scheduler.accounts import hash_token
 from scheduler.db.models import Programme, Station
-from scheduler.db.session import transient
+from scheduler.db.session import again_if_transient
 from scheduler.db.types import UTCDateTime
 from scheduler.domain import IsoWeek
 
@@ -220,19 +219,13 @@ class AckGroups:
         return list(group.values())
 
     def _with_retry(self, group: Sequence[_Waiter]) -> dict[tuple[str, str], AckResult]:
-        """The group's statement, run again (up to ATTEMPTS times in all) when the pooled connection turned out
-        dead or PostgreSQL rolled it back for a deadlock (a group of acks meeting push_pending's UPDATE of
-        the same programmes): either way nothing of it was stored, so running it again is safe."""
+        """The group's statement, run again when the pooled connection turned out dead or PostgreSQL rolled
+        it back for a deadlock (a group of acks meeting push_pending's UPDATE of the same programmes): either
+        way nothing of it was stored, so running it again is safe."""
         acks = [waiter.ack for waiter in group]
-        attempt = 1
-        while True:
-            try:
-                with self.engine.connect() as conn:
-                    return self._write(conn, acks)
-            except DBAPIError as exc:
-                if attempt == ATTEMPTS or not (exc.connection_invalidated or transient(exc)):
-                    raise
-            attempt += 1
 
+        def write() -> dict[tuple[str, str], AckResult]:
+            with self.engine.connect() as conn:
+                return self._write(conn, acks)
 
-ATTEMPTS = 3
+        return again_if_transient(write, dead_connection=True)

@@ -15,13 +15,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.db.models import Commune, Programme, Province, Station
-from scheduler.db.session import transient
+from scheduler.db.session import again_if_transient
 from scheduler.delivery.mqtt_topics import TopicNamer
 from scheduler.delivery.poll_cache import Bound
 from scheduler.delivery.publisher import BrokerUnavailable, Message, MqttPublisher
@@ -100,17 +101,12 @@ def record_notified(session: Session, pushed: Sequence[PendingNotice]) -> None:
         # The told stations acknowledge while this runs, and an ack group updating two of these rows can
         # deadlock with it: PostgreSQL then rolls one statement back. Here that is this one, within its
         # savepoint: run it again (the acks retry theirs: scheduler.delivery.acks).
-        for attempt in range(1, MARK_ATTEMPTS + 1):
-            try:
-                with session.begin_nested():
-                    session.execute(mark)
-                break
-            except DBAPIError as exc:
-                if attempt == MARK_ATTEMPTS or not transient(exc):
-                    raise
+        again_if_transient(partial(_in_savepoint, session, mark))
 
 
-MARK_ATTEMPTS = 3
+def _in_savepoint(session: Session, statement: Any) -> None:
+    with session.begin_nested():
+        session.execute(statement)
 
 
 @dataclass
