@@ -7,11 +7,12 @@ written at the province for everyone; XA-01 is Ia Grai's own; UT-01 is ưu tiên
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -244,12 +245,15 @@ def test_policy_values_are_checked_in_vietnamese(world: sessionmaker[Session], c
         assert s.scalar(select(Commune.upstream_mode).where(Commune.name == "Xã Ia Grai")) == "tu-dong"
 
 
-def test_loaxa_commune_policy_sets_and_prints_the_policy(
-    world: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def run(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """`loaxa` on the test database: run(main, [args…])."""
     monkeypatch.setenv("LOAXA_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("LOAXA_DATA_DIR", str(settings.data_dir))
-    run = CliRunner().invoke
+    return CliRunner().invoke
+
+
+def test_loaxa_commune_policy_sets_and_prints_the_policy(world: sessionmaker[Session], run: Callable[..., Result]) -> None:
     result = run(main, ["commune", "policy", "Xã Ia Grai", "--mode", "chon", "--deadline-hours", "12",
                         "--default", "khong"])
     assert result.exit_code == 0, result.output
@@ -267,11 +271,8 @@ def test_loaxa_commune_policy_sets_and_prints_the_policy(
 
 
 def test_loaxa_commune_decide_answers_like_the_page_within_the_approvers_scope(
-    world: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+    world: sessionmaker[Session], run: Callable[..., Result]
 ) -> None:
-    monkeypatch.setenv("LOAXA_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("LOAXA_DATA_DIR", str(settings.data_dir))
-    run = CliRunner().invoke
     assert run(main, ["commune", "policy", "Xã Ia Grai", "--mode", "chon"]).exit_code == 0
     outside = run(main, ["commune", "decide", "TREN-01", "--commune", "Xã Ia Grai", "--answer", "khong",
                          "--as", "duyet_cp"])
