@@ -44,8 +44,10 @@ def test_postgresql_sessions_run_in_utc_and_other_zones_still_come_back_as_utc(
         assert at.tzinfo is UTC and at == datetime(2026, 11, 22, 17, 30, tzinfo=UTC)
         # As behind a pooler that does not keep the setting: the instant is the same, tagged UTC.
         conn.exec_driver_sql("SET TIME ZONE 'Asia/Ho_Chi_Minh'")
-        raw = conn.exec_driver_sql("SELECT at FROM audit_log").scalar_one()
-        assert raw.utcoffset() == timedelta(hours=7)
-        at = conn.execute(select(AuditLog.at)).scalar_one()
-        assert at.tzinfo is UTC and at == datetime(2026, 11, 22, 17, 30, tzinfo=UTC)
-        conn.exec_driver_sql("SET TIME ZONE 'UTC'")
+        try:
+            raw = conn.exec_driver_sql("SELECT at FROM audit_log").scalar_one()
+            assert raw.utcoffset() == timedelta(hours=7)
+            at = conn.execute(select(AuditLog.at)).scalar_one()
+            assert at.tzinfo is UTC and at == datetime(2026, 11, 22, 17, 30, tzinfo=UTC)
+        finally:  # the pooled connection goes back as it came
+            conn.exec_driver_sql("SET TIME ZONE 'UTC'")
